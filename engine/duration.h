@@ -1,0 +1,14 @@
+/*
+ * duration.h — durations in the drill language: "500ms", "30s", "2m", "1h",
+ * "1m30s". A bare "0" is allowed; other bare numbers are not (ambiguous units).
+ */
+#ifndef DRILL_DURATION_H
+#define DRILL_DURATION_H
+
+#include <stdint.h>
+
+/* Returns 0 and sets *ms, or -1 if text is not a valid duration (or overflows
+ * 30 days). */
+int duration_parse_ms(const char *text, int64_t *ms);
+
+#endif

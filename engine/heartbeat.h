@@ -1,0 +1,57 @@
+/*
+ * heartbeat.h — the heartbeat writer that makes RTO and RPO measured facts.
+ *
+ * A thread with its own connection commits one row per `interval` into
+ * drill_heartbeat on whichever node is writable (multi-host conninfo with
+ * target_session_attrs=read-write), reconnecting as fast as the poll interval
+ * allows. Only rows whose COMMIT returned are recorded as acknowledged. Failed
+ * attempts are recorded too, so the outage window is visible.
+ */
+#ifndef DRILL_HEARTBEAT_H
+#define DRILL_HEARTBEAT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+
+#define HEARTBEAT_MAX_ACKS (1u << 20)   /* ~40 MB worst case; past it acks are counted, not kept */
+
+typedef struct HeartbeatAck {
+    int64_t seq;
+    int64_t client_utc_us;   /* wall clock when COMMIT returned */
+    int64_t mono_us;         /* monotonic clock when COMMIT returned */
+    int64_t server_ts_us;    /* server clock_timestamp() of the row */
+    uint64_t lsn;
+} HeartbeatAck;
+
+typedef struct Heartbeat Heartbeat;
+
+/* Starts the writer thread; run_id tags the rows. Fails if the first connection
+ * cannot be made within connect_timeout_ms. */
+int heartbeat_start(const char *conninfo, int64_t run_id, int64_t interval_ms,
+                    int64_t connect_timeout_ms, Heartbeat **out, DrillError *err);
+/* Stops and joins the thread; the recorded data stays readable. Idempotent. */
+void heartbeat_stop(Heartbeat *hb);
+void heartbeat_free(Heartbeat *hb);   /* stops first if running; NULL ok */
+
+bool heartbeat_running(const Heartbeat *hb);
+
+/* Snapshot of acknowledged rows so far, ordered by seq (copy, caller frees). */
+int heartbeat_acks(Heartbeat *hb, HeartbeatAck **out, size_t *n);
+/* Monotonic time of the first failed attempt at or after mono_us; -1 if none. */
+int64_t heartbeat_first_failure_after(Heartbeat *hb, int64_t mono_us);
+/* First ack whose mono_us > after_mono_us; returns 0 and fills *out, or -1. */
+int heartbeat_first_ack_after(Heartbeat *hb, int64_t after_mono_us, HeartbeatAck *out);
+
+typedef struct HeartbeatStats {
+    int64_t attempts;
+    int64_t acked;
+    int64_t failed;
+    int64_t reconnects;
+    char last_error[256];
+} HeartbeatStats;
+void heartbeat_stats(Heartbeat *hb, HeartbeatStats *out);
+
+#endif

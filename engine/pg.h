@@ -1,0 +1,117 @@
+/*
+ * pg.h — every libpq call of drill lives behind this header (pg.c).
+ *
+ * There is no general purpose query function: each question drill asks
+ * PostgreSQL is a named function with a fixed query. The one exception is
+ * pg_user_sql(), which runs SQL written by the drill author in a `sql` step.
+ */
+#ifndef DRILL_PG_H
+#define DRILL_PG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+
+typedef struct PgConn PgConn;
+
+/* Connects; timeout_ms bounds the whole attempt (libpq's connect_timeout
+ * minimum is 2 s, so drill enforces shorter deadlines itself). */
+int pg_connect(const char *conninfo, int64_t timeout_ms, PgConn **out, DrillError *err);
+void pg_close(PgConn *c);   /* pg_close(NULL) is a no-op */
+
+/* Server state. LSNs are returned as uint64_t. */
+int pg_server_version(PgConn *c, char *out, size_t outsz, DrillError *err); /* "15.18" */
+int pg_is_in_recovery(PgConn *c, bool *out, DrillError *err);
+int pg_system_identifier(PgConn *c, char *out, size_t outsz, DrillError *err);
+int pg_timeline(PgConn *c, uint32_t *tli, DrillError *err);  /* from the current WAL file name */
+int pg_current_lsn(PgConn *c, uint64_t *lsn, DrillError *err);  /* primary: pg_current_wal_lsn */
+int pg_replay_lsn(PgConn *c, uint64_t *lsn, DrillError *err);   /* standby: pg_last_wal_replay_lsn */
+void pg_lsn_format(uint64_t lsn, char *out, size_t outsz);      /* "0/3000148" */
+int pg_lsn_parse(const char *text, uint64_t *lsn);              /* 0 ok, -1 invalid */
+
+typedef struct PgSlot {
+    char name[64];
+    char slot_type[16];
+    bool active;
+    char wal_status[16];
+    uint64_t restart_lsn;        /* 0 when NULL */
+    int64_t retained_bytes;      /* -1 when restart_lsn is NULL */
+} PgSlot;
+/* *out is malloc'd (free()), *n entries. */
+int pg_slots(PgConn *c, PgSlot **out, size_t *n, DrillError *err);
+int pg_slot_create(PgConn *c, const char *name, DrillError *err);  /* physical, reserve WAL */
+int pg_slot_drop(PgConn *c, const char *name, DrillError *err);
+
+typedef struct PgReplica {
+    char application_name[64];
+    char client_addr[64];
+    char state[32];             /* "streaming", "catchup", ... */
+    uint64_t replay_lsn;
+    int64_t lag_bytes;          /* pg_wal_lsn_diff(current, replay) */
+} PgReplica;
+int pg_replicas(PgConn *c, PgReplica **out, size_t *n, DrillError *err); /* pg_stat_replication */
+
+typedef struct PgReceiver {
+    bool present;               /* a row exists in pg_stat_wal_receiver */
+    char status[32];
+    char slot_name[64];
+    uint64_t flushed_lsn;
+} PgReceiver;
+int pg_wal_receiver(PgConn *c, PgReceiver *out, DrillError *err);
+
+int pg_promote(PgConn *c, int wait_seconds, DrillError *err);
+
+/* Runs drill-author SQL; returns the first column of the first row (NULL if no
+ * rows, malloc'd) and the row count. */
+int pg_user_sql(PgConn *c, const char *sql, char **first_value, long *nrows, DrillError *err);
+
+/* Readiness: polls every poll_ms (<= 10 ms recommended) until the server at
+ * conninfo answers, and for PG_READY_WRITABLE also is not in recovery.
+ * DRILL_E_TIMEOUT when timeout_ms passes. */
+typedef enum PgReadiness { PG_READY_ACCEPTING, PG_READY_WRITABLE } PgReadiness;
+int pg_wait_ready(const char *conninfo, PgReadiness want, int64_t timeout_ms, int poll_ms,
+                  DrillError *err);
+
+/* Builds a multi-host conninfo that follows the writable node
+ * (host=a,b port=x,y target_session_attrs=read-write) from node conninfos,
+ * keeping user/dbname of the first. malloc'd string. */
+int pg_conninfo_writable(const char *const *conninfos, size_t n, char **out, DrillError *err);
+/* Same conninfo with dbname replaced (for `sql` steps with `database:`). */
+int pg_conninfo_with_db(const char *conninfo, const char *dbname, char **out, DrillError *err);
+/* "host:port" of a conninfo, for evidence. */
+int pg_conninfo_endpoint(const char *conninfo, char *out, size_t outsz);
+
+/* ---- heartbeat table (used by heartbeat.c and heartbeat_verify) ---- */
+/* Creates drill_heartbeat if absent:
+ *   (run_id bigint, seq bigint, client_ts timestamptz, server_ts timestamptz,
+ *    lsn pg_lsn, primary key (run_id, seq)) */
+int pg_heartbeat_setup(PgConn *c, DrillError *err);
+typedef struct PgHeartbeatAck {
+    int64_t server_ts_us;   /* clock_timestamp() at insert, UTC microseconds */
+    uint64_t lsn;           /* pg_current_wal_insert_lsn() at insert */
+} PgHeartbeatAck;
+/* One INSERT in its own transaction; returns 0 only once COMMIT succeeded. */
+int pg_heartbeat_insert(PgConn *c, int64_t run_id, int64_t seq, int64_t client_utc_us,
+                        PgHeartbeatAck *ack, DrillError *err);
+typedef struct PgHeartbeatRow {
+    int64_t seq;
+    int64_t server_ts_us;
+    uint64_t lsn;
+} PgHeartbeatRow;
+/* All rows of a run ordered by seq; *rows malloc'd. */
+int pg_heartbeat_rows(PgConn *c, int64_t run_id, PgHeartbeatRow **rows, size_t *n,
+                      DrillError *err);
+/* count, max(seq) and md5 of the ordered seq list, for cross-node comparison. */
+typedef struct PgHeartbeatDigest {
+    int64_t count;
+    int64_t max_seq;
+    char md5[33];
+} PgHeartbeatDigest;
+int pg_heartbeat_digest(PgConn *c, int64_t run_id, PgHeartbeatDigest *out, DrillError *err);
+
+/* libpq version for the evidence ("15.18" style). */
+void pg_library_version(char *out, size_t outsz);
+
+#endif

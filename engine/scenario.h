@@ -1,0 +1,93 @@
+/*
+ * scenario.h — the drill language, parsed into a scenario model.
+ *
+ * A drill file (drills/NAME.yaml) is loaded with the libyaml document API
+ * (yamldoc.h), checked against the step-kind catalogue (stepkind.h), and
+ * `${var}` references in string parameters are substituted from `variables`.
+ * Every problem goes to a DiagList as FILE:LINE:COL; loading never stops at
+ * the first problem.
+ */
+#ifndef DRILL_SCENARIO_H
+#define DRILL_SCENARIO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "diag.h"
+#include "stepkind.h"
+
+typedef enum Phase {
+    PHASE_PREFLIGHT,
+    PHASE_FAULT,
+    PHASE_RECOVER,
+    PHASE_VERIFY,
+    PHASE_CLEANUP,   /* always runs, even after a failure or a signal */
+    PHASE_COUNT
+} Phase;
+
+const char *phase_name(Phase p);   /* "preflight", ... */
+
+typedef struct StepParam {
+    char *key;
+    char *value;     /* scalar value after ${var} substitution; NULL for lists */
+    char **list;     /* PT_STRING_LIST: NULL-terminated; NULL for scalars */
+    size_t nlist;
+    int line, col;
+} StepParam;
+
+typedef struct Step {
+    const StepKind *kind;
+    Phase phase;
+    size_t index;        /* position within its phase */
+    char *name;          /* `name:` or generated "kind[@node]" */
+    char *node;          /* node name or role as written; NULL if none */
+    int64_t timeout_ms;  /* `timeout:` or the kind's default */
+    StepParam *params;
+    size_t nparams;
+    int line, col;       /* of the step mapping */
+} Step;
+
+typedef struct ScenarioVar {
+    char *name;
+    char *value;
+} ScenarioVar;
+
+typedef struct Scenario {
+    char *file;            /* path as given */
+    char *source;          /* file contents as read (stored with the run as evidence) */
+    size_t source_len;
+    char sha256[65];       /* SHA-256 hex of source */
+    char *name;
+    char *description;
+    int64_t rto_ms;              /* -1 when no objective */
+    int64_t rpo_ms;              /* -1 when no objective */
+    int64_t rpo_transactions;    /* -1 when no objective */
+    ScenarioVar *vars;
+    size_t nvars;
+    Step *steps[PHASE_COUNT];
+    size_t nsteps[PHASE_COUNT];
+} Scenario;
+
+/* Loads and checks a drill file. Returns 0 with *out set when the file is valid;
+ * otherwise DRILL_E_INVALID with every problem in diags (and *out NULL), or
+ * DRILL_E_IO when the file cannot be read (also reported in diags). */
+int scenario_load(const char *path, DiagList *diags, Scenario **out);
+/* Same, from a buffer (fuzzing, tests); `file` names it in diagnostics. */
+int scenario_parse(const char *file, const char *text, size_t len, DiagList *diags,
+                   Scenario **out);
+void scenario_free(Scenario *s);
+
+/* Typed access to a step's parameters. The parser has already checked types,
+ * so these cannot fail; they return `dflt` when the key is absent. */
+const StepParam *step_param(const Step *s, const char *key);
+const char *step_str(const Step *s, const char *key, const char *dflt);
+int64_t step_duration_ms(const Step *s, const char *key, int64_t dflt);
+int64_t step_int(const Step *s, const char *key, int64_t dflt);
+bool step_bool(const Step *s, const char *key, bool dflt);
+char *const *step_list(const Step *s, const char *key); /* NULL-terminated or NULL */
+
+/* Does any step of the scenario have a destructive kind? */
+bool scenario_is_destructive(const Scenario *s);
+
+#endif

@@ -1,0 +1,151 @@
+/*
+ * stepkind.c — the step-kind catalogue (see stepkind.h). Parameter names are
+ * part of the drill language: changing one breaks users' drills.
+ */
+#include "stepkind.h"
+
+#include <string.h>
+
+const char *const stepkind_common_keys[] = {"kind", "name", "node", "timeout", NULL};
+
+#define END {NULL, PT_STRING, false, NULL, NULL, NULL}
+
+static const ParamSpec p_sql[] = {
+    {"query", PT_STRING, true, NULL, NULL, "SQL to run (one statement)"},
+    {"expect", PT_STRING, false, NULL, NULL, "expected text of the first column of the first row"},
+    {"expect_rows", PT_INT, false, NULL, NULL, "expected number of rows"},
+    {"database", PT_STRING, false, NULL, "the conninfo's", "database to connect to"},
+    END};
+static const ParamSpec p_shell[] = {
+    {"command", PT_STRING, true, NULL, NULL, "shell command line, run with /bin/sh -c"},
+    {"expect_exit", PT_INT, false, NULL, "0", "expected exit status"},
+    END};
+static const ParamSpec p_exec[] = {
+    {"argv", PT_STRING_LIST, true, NULL, NULL, "program and arguments, no shell"},
+    {"expect_exit", PT_INT, false, NULL, "0", "expected exit status"},
+    END};
+static const ParamSpec p_pg_start[] = {
+    {"wait", PT_BOOL, false, NULL, "true", "wait until the server accepts connections"},
+    END};
+static const ParamSpec p_pg_stop[] = {
+    {"mode", PT_ENUM, false, "fast|immediate|smart", "fast", "pg_ctl stop mode"},
+    END};
+static const ParamSpec p_pg_kill[] = {
+    {"signal", PT_ENUM, false, "KILL|TERM|INT|QUIT", "KILL", "signal sent to the postmaster"},
+    END};
+static const ParamSpec p_none[] = {END};
+static const ParamSpec p_barman[] = {
+    {"command", PT_ENUM, true,
+     "check|backup|switch-wal|cron|list-backups|replication-status|receive-wal-create-slot|"
+     "receive-wal-drop-slot|receive-wal-reset|receive-wal-stop|verify-backup",
+     NULL, "barman command to run against the node's barman server"},
+    {"args", PT_STRING_LIST, false, NULL, NULL, "extra arguments"},
+    END};
+static const ParamSpec p_barman_recover[] = {
+    {"target", PT_NODE, true, NULL, NULL, "node whose data directory receives the backup"},
+    {"backup_id", PT_STRING, false, NULL, "latest", "backup to restore"},
+    {"get_wal", PT_BOOL, false, NULL, "true",
+     "fetch WAL (including the streamed .partial segment) from barman at recovery time"},
+    {"target_lsn", PT_STRING, false, NULL, NULL, "point-in-time recovery target LSN"},
+    {"target_time", PT_STRING, false, NULL, NULL, "point-in-time recovery target time"},
+    {"target_xid", PT_STRING, false, NULL, NULL, "point-in-time recovery target xid"},
+    {"target_action", PT_ENUM, false, "promote|pause|shutdown", "promote",
+     "what the server does when the target is reached"},
+    END};
+static const ParamSpec p_base_backup[] = {
+    {"source", PT_NODE, true, NULL, NULL, "node to clone from"},
+    {"slot", PT_STRING, false, NULL, "the node's slot_name", "replication slot to stream through"},
+    {"start", PT_BOOL, false, NULL, "true", "start the server after cloning"},
+    END};
+static const ParamSpec p_rewind[] = {
+    {"source", PT_NODE, true, NULL, NULL, "node to rewind from"},
+    {"start", PT_BOOL, false, NULL, "true", "start the server after rewinding"},
+    END};
+static const ParamSpec p_promote[] = {
+    {"wait", PT_BOOL, false, NULL, "true", "wait until the promotion is complete"},
+    END};
+static const ParamSpec p_slot[] = {
+    {"slot", PT_STRING, true, NULL, NULL, "slot name"},
+    {"if_exists", PT_BOOL, false, NULL, "false", "do not fail if it already exists / is absent"},
+    END};
+static const ParamSpec p_wait_for[] = {
+    {"probe", PT_ENUM, true,
+     "accepting|writable|in_recovery|streaming|caught_up|slot_active|barman_check|"
+     "barman_streaming|sql",
+     NULL, "condition to poll"},
+    {"slot", PT_STRING, false, NULL, NULL, "slot_active: slot name (default: the standby's)"},
+    {"query", PT_STRING, false, NULL, NULL, "sql: query whose first value must equal `expect`"},
+    {"expect", PT_STRING, false, NULL, "t", "sql: expected first value"},
+    {"interval", PT_DURATION, false, NULL, "10ms", "poll interval"},
+    END};
+static const ParamSpec p_hb_start[] = {
+    {"interval", PT_DURATION, false, NULL, "10ms", "time between heartbeat commits"},
+    END};
+static const ParamSpec p_hb_verify[] = {
+    {"measure_rpo", PT_BOOL, false, NULL, "true on the primary",
+     "record RPO from the acknowledged heartbeats missing on this node"},
+    {"compare_with", PT_NODE, false, NULL, NULL,
+     "also require the same heartbeat rows (count, max, hash) as this node"},
+    END};
+static const ParamSpec p_event[] = {
+    {"event", PT_STRING, true, NULL, NULL, "fault, recovered, or a custom name"},
+    END};
+static const ParamSpec p_sleep[] = {
+    {"duration", PT_DURATION, true, NULL, NULL, "how long to wait"},
+    END};
+
+#define S 1000
+static const StepKind kinds[SK_COUNT] = {
+    {SK_SQL, "sql", "run SQL on the node and check the result", false, true, 30 * S, p_sql},
+    {SK_SHELL, "shell", "run a shell command on the node", false, true, 60 * S, p_shell},
+    {SK_EXEC, "exec", "run a program on the node (argv, no shell)", false, true, 60 * S, p_exec},
+    {SK_PG_START, "pg_start", "start PostgreSQL on the node", false, true, 60 * S, p_pg_start},
+    {SK_PG_STOP, "pg_stop", "stop PostgreSQL on the node", false, true, 60 * S, p_pg_stop},
+    {SK_PG_KILL, "pg_kill", "signal the node's postmaster", true, true, 10 * S, p_pg_kill},
+    {SK_WIPE_DATADIR, "wipe_datadir", "delete everything in the node's data directory", true,
+     true, 60 * S, p_none},
+    {SK_BARMAN, "barman", "run a barman command for the node's barman server", false, true,
+     300 * S, p_barman},
+    {SK_BARMAN_RECOVER, "barman_recover", "restore a backup with barman recover", true, true,
+     600 * S, p_barman_recover},
+    {SK_BASE_BACKUP, "base_backup", "re-clone the node as a standby with pg_basebackup", true,
+     true, 600 * S, p_base_backup},
+    {SK_REWIND, "rewind", "resynchronise the node with pg_rewind", true, true, 600 * S, p_rewind},
+    {SK_PROMOTE, "promote", "promote the standby on the node", false, true, 60 * S, p_promote},
+    {SK_SLOT_CREATE, "slot_create", "create a physical replication slot", false, true, 30 * S,
+     p_slot},
+    {SK_SLOT_DROP, "slot_drop", "drop a replication slot", false, true, 30 * S, p_slot},
+    {SK_WAIT_FOR, "wait_for", "poll a probe until it holds", false, true, 60 * S, p_wait_for},
+    {SK_HEARTBEAT_START, "heartbeat_start", "start the heartbeat writer (measures RTO/RPO)",
+     false, false, 30 * S, p_hb_start},
+    {SK_HEARTBEAT_STOP, "heartbeat_stop", "stop the heartbeat writer", false, false, 30 * S,
+     p_none},
+    {SK_HEARTBEAT_VERIFY, "heartbeat_verify",
+     "check acknowledged heartbeats on the node; measures RPO", false, true, 60 * S,
+     p_hb_verify},
+    {SK_EVENT, "event", "mark an event (fault, recovered, ...)", false, false, 1 * S, p_event},
+    {SK_SLEEP, "sleep", "wait a fixed time", false, false, 3600 * S, p_sleep},
+};
+
+const StepKind *stepkind_find(const char *name)
+{
+    for (size_t i = 0; i < SK_COUNT; i++)
+        if (name != NULL && strcmp(kinds[i].name, name) == 0)
+            return &kinds[i];
+    return NULL;
+}
+
+const StepKind *stepkind_get(StepKindId id)
+{
+    return (id >= 0 && id < SK_COUNT) ? &kinds[id] : NULL;
+}
+
+size_t stepkind_count(void) { return SK_COUNT; }
+
+const ParamSpec *stepkind_param(const StepKind *kind, const char *key)
+{
+    for (const ParamSpec *p = kind->params; p->key != NULL; p++)
+        if (strcmp(p->key, key) == 0)
+            return p;
+    return NULL;
+}

@@ -1,0 +1,77 @@
+/*
+ * stepkind.h — the catalogue of step kinds a drill may use.
+ *
+ * One table (stepkind.c) is the single source of truth: the parser checks
+ * parameters against it, `drill validate --help` prints it, and the runner
+ * dispatches on StepKindId. Adding a step kind = one row here + one
+ * implementation in steps.c.
+ */
+#ifndef DRILL_STEPKIND_H
+#define DRILL_STEPKIND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum StepKindId {
+    SK_SQL,             /* run SQL, compare the first value/row count with an expectation */
+    SK_SHELL,           /* /bin/sh -c COMMAND on the node (the only kind with a shell) */
+    SK_EXEC,            /* argv on the node, no shell */
+    SK_PG_START,        /* start the node's server (pg_ctl or the topology's start_command) */
+    SK_PG_STOP,         /* stop it: mode fast|immediate|smart */
+    SK_PG_KILL,         /* signal the postmaster (default KILL) */
+    SK_WIPE_DATADIR,    /* delete the node's data directory contents (destructive) */
+    SK_BARMAN,          /* a barman command: check, backup, switch-wal, cron, receive-wal-*, ... */
+    SK_BARMAN_RECOVER,  /* barman recover a backup into a node's data directory (destructive) */
+    SK_BASE_BACKUP,     /* re-clone a standby from a source with pg_basebackup -R (destructive) */
+    SK_REWIND,          /* pg_rewind the node from a source (destructive) */
+    SK_PROMOTE,         /* promote a standby */
+    SK_SLOT_CREATE,     /* create a physical replication slot */
+    SK_SLOT_DROP,       /* drop a replication slot */
+    SK_WAIT_FOR,        /* poll a probe until true or timeout */
+    SK_HEARTBEAT_START, /* start the heartbeat writer */
+    SK_HEARTBEAT_STOP,  /* stop it */
+    SK_HEARTBEAT_VERIFY,/* compare acknowledged heartbeats with the rows on a node; measures RPO */
+    SK_EVENT,           /* mark an event: fault, recovered, or a custom name */
+    SK_SLEEP,           /* wait a fixed duration */
+    SK_COUNT
+} StepKindId;
+
+typedef enum ParamType {
+    PT_STRING,     /* any scalar */
+    PT_DURATION,   /* see duration.h */
+    PT_INT,        /* non-negative integer */
+    PT_BOOL,       /* true|false only (YAML 1.1 yes/no/on/off are refused) */
+    PT_ENUM,       /* one of ParamSpec.choices ("a|b|c") */
+    PT_NODE,       /* a node name or role present in the topology */
+    PT_STRING_LIST /* a sequence of scalars */
+} ParamType;
+
+typedef struct ParamSpec {
+    const char *key;
+    ParamType type;
+    bool required;
+    const char *choices;      /* PT_ENUM: "fast|immediate|smart" */
+    const char *default_text; /* documentation of the default, may be NULL */
+    const char *help;
+} ParamSpec;
+
+typedef struct StepKind {
+    StepKindId id;
+    const char *name;          /* as written in drills: "barman_recover" */
+    const char *summary;
+    bool destructive;          /* requires --yes / allow_destructive (issue: safety) */
+    bool node_required;        /* `node:` must be given */
+    int64_t default_timeout_ms;
+    const ParamSpec *params;   /* terminated by {NULL} */
+} StepKind;
+
+const StepKind *stepkind_find(const char *name);
+const StepKind *stepkind_get(StepKindId id);
+size_t stepkind_count(void);
+const ParamSpec *stepkind_param(const StepKind *kind, const char *key);
+
+/* Keys every step accepts besides its kind's parameters. */
+extern const char *const stepkind_common_keys[]; /* kind, name, node, timeout, NULL */
+
+#endif

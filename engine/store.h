@@ -1,0 +1,143 @@
+/*
+ * store.h — the sqlite store: every run, step, event, measurement and
+ * objective drill records. Reports are rendered from here, never from the
+ * in-memory run, so any past run re-renders identically.
+ *
+ * Location: --db, else $DRILL_DB, else $XDG_DATA_HOME/drill/drill.db
+ * (~/.local/share/drill/drill.db). Schema versioned with PRAGMA user_version,
+ * WAL journal, busy_timeout, foreign keys on; every write is one transaction
+ * (BEGIN IMMEDIATE). A run row exists from the start with status 'running'.
+ * Times are integer milliseconds since the Unix epoch, UTC; durations are
+ * integer microseconds from the monotonic clock.
+ */
+#ifndef DRILL_STORE_H
+#define DRILL_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+
+typedef struct Store Store;
+
+/* Opens (creating directories and schema as needed) and migrates. */
+int store_open(const char *path, Store **out, DrillError *err);
+void store_close(Store *st);   /* NULL ok */
+/* Default path as described above (malloc'd). */
+char *store_default_path(void);
+
+typedef struct RunInfo {
+    const char *drill_name;
+    const char *drill_file;
+    const char *drill_sha256;
+    const char *drill_source;     /* the drill file as run */
+    const char *topology_name;
+    const char *topology_file;
+    const char *hostname;
+    const char *drill_version;
+    int64_t started_utc_ms;
+    int64_t rto_target_ms;        /* -1 = none */
+    int64_t rpo_target_ms;        /* -1 = none */
+    int64_t rpo_tx_target;        /* -1 = none */
+} RunInfo;
+int store_run_begin(Store *st, const RunInfo *info, int64_t *run_id, DrillError *err);
+
+/* Final verdict: "passed", "failed" (objectives/verification), "error"
+ * (infrastructure), "aborted" (signal). */
+int store_run_finish(Store *st, int64_t run_id, const char *verdict, int exit_code,
+                     int64_t ended_utc_ms, int64_t duration_us, const char *message,
+                     DrillError *err);
+
+typedef struct StepRecord {
+    const char *phase;
+    int seq;                      /* order of execution within the run, 0-based */
+    const char *name;
+    const char *kind;
+    const char *node;             /* resolved node name or NULL */
+    const char *command;          /* exact command or SQL, for evidence */
+    const char *status;           /* "ok", "failed", "error", "timeout", "skipped" */
+    int exit_code;                /* -1 if n/a */
+    int term_signal;              /* 0 if none */
+    int64_t started_utc_ms;
+    int64_t ended_utc_ms;
+    int64_t duration_us;
+    const char *out;              /* bounded stdout / result text */
+    const char *err;              /* bounded stderr */
+    const char *message;          /* why it failed, or a short result */
+} StepRecord;
+int store_step_add(Store *st, int64_t run_id, const StepRecord *s, DrillError *err);
+
+int store_event_add(Store *st, int64_t run_id, const char *name, int64_t utc_ms,
+                    int64_t mono_us_since_start, const char *detail, DrillError *err);
+
+/* A measured value: key ("rto_ms", "rpo_transactions", "rpo_ms", "rpo_wal_bytes",
+ * "heartbeat_acked", ...), numeric value, unit, and how it was measured. */
+int store_measure_add(Store *st, int64_t run_id, const char *key, double value,
+                      const char *unit, const char *how, DrillError *err);
+
+/* An objective verdict: name ("rto", "rpo", "rpo_transactions"). */
+int store_objective_add(Store *st, int64_t run_id, const char *name, double target,
+                        double measured, const char *unit, bool passed, const char *how,
+                        DrillError *err);
+
+/* Facts about the environment: "server_version:pg1", "system_identifier", ... */
+int store_fact_add(Store *st, int64_t run_id, const char *key, const char *value,
+                   DrillError *err);
+
+/* A time-series sample (slot bloat, lag...). */
+int store_sample_add(Store *st, int64_t run_id, const char *series, int64_t t_ms,
+                     double value, DrillError *err);
+
+/* ---- reading back (reports, history) ---- */
+typedef struct StoredStep {
+    char *phase, *name, *kind, *node, *command, *status, *out, *err, *message;
+    int seq, exit_code, term_signal;
+    int64_t started_utc_ms, ended_utc_ms, duration_us;
+} StoredStep;
+typedef struct StoredEvent { char *name, *detail; int64_t utc_ms, mono_us; } StoredEvent;
+typedef struct StoredMeasure { char *key, *unit, *how; double value; } StoredMeasure;
+typedef struct StoredObjective {
+    char *name, *unit, *how;
+    double target, measured;
+    bool passed;
+} StoredObjective;
+typedef struct StoredFact { char *key, *value; } StoredFact;
+typedef struct StoredSample { char *series; int64_t t_ms; double value; } StoredSample;
+
+typedef struct RunRecord {
+    int64_t id;
+    char *drill_name, *drill_file, *drill_sha256, *drill_source;
+    char *topology_name, *topology_file, *hostname, *drill_version;
+    char *status;          /* running | passed | failed | error | aborted */
+    char *message;
+    int exit_code;
+    int64_t started_utc_ms, ended_utc_ms, duration_us;
+    int64_t rto_target_ms, rpo_target_ms, rpo_tx_target;
+    StoredStep *steps; size_t nsteps;           /* ordered by seq */
+    StoredEvent *events; size_t nevents;        /* ordered by time */
+    StoredMeasure *measures; size_t nmeasures;  /* insertion order */
+    StoredObjective *objectives; size_t nobjectives;
+    StoredFact *facts; size_t nfacts;           /* ordered by key */
+    StoredSample *samples; size_t nsamples;     /* ordered by series, t */
+} RunRecord;
+
+/* DRILL_E_NOTFOUND when no such run. */
+int store_run_load(Store *st, int64_t run_id, RunRecord **out, DrillError *err);
+void run_record_free(RunRecord *r);
+
+typedef struct RunSummary {
+    int64_t id;
+    char drill_name[128];
+    char status[16];
+    int64_t started_utc_ms;
+    int64_t duration_us;
+    double rto_ms;            /* -1 when not measured */
+    double rpo_ms;            /* -1 when not measured */
+    double rpo_transactions;  /* -1 when not measured */
+} RunSummary;
+/* Most recent first; drill_name NULL = all drills. *out malloc'd. */
+int store_history(Store *st, const char *drill_name, size_t limit, RunSummary **out,
+                  size_t *n, DrillError *err);
+
+#endif

@@ -1,0 +1,70 @@
+/*
+ * topology.h — the topology language: which nodes a drill acts on and how
+ * to reach them. Parsed with the same strict YAML loader as drills.
+ *
+ * Passwords never live in a topology: use ~/.pgpass, PGPASSFILE or the
+ * environment.
+ */
+#ifndef DRILL_TOPOLOGY_H
+#define DRILL_TOPOLOGY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "diag.h"
+
+typedef enum NodeRole { ROLE_PRIMARY, ROLE_STANDBY, ROLE_BACKUP } NodeRole;
+typedef enum AccessKind { ACCESS_LOCAL, ACCESS_SSH } AccessKind;
+
+const char *node_role_name(NodeRole r);    /* "primary", "standby", "backup" */
+
+typedef struct SshAccess {
+    char *host;              /* required for ssh */
+    int port;                /* default 22 */
+    char *user;              /* default: current user */
+    char *identity_file;     /* NULL: ssh-agent / default keys */
+    char *known_hosts;       /* default ~/.ssh/known_hosts */
+    bool accept_new_hostkey; /* trust on first use, recorded; default false */
+} SshAccess;
+
+typedef struct Node {
+    char *name;
+    NodeRole role;
+    AccessKind access;
+    SshAccess ssh;
+    char *os_user;          /* OS user that owns the server / runs barman; NULL = current */
+    /* PostgreSQL nodes (primary, standby): */
+    char *conninfo;         /* libpq conninfo, no password */
+    char *data_directory;
+    char *bin_directory;    /* default /usr/lib/postgresql/15/bin */
+    char *log_file;         /* pg_ctl -l; default DATA_DIRECTORY/../NAME.log */
+    char **start_command;   /* argv overriding `pg_ctl start`; NULL-terminated or NULL */
+    char **stop_command;    /* argv overriding `pg_ctl stop`; NULL-terminated or NULL */
+    char *slot_name;        /* standby: slot it streams through on its upstream */
+    char *upstream;         /* standby: node it streams from (default: the primary) */
+    /* Barman nodes (backup): */
+    char *barman_config;    /* barman -c FILE */
+    char *barman_server;    /* server name in that config */
+    char *barman_slot;      /* barman's slot on the primary (default: barman) */
+    int line, col;
+} Node;
+
+typedef struct Topology {
+    char *file;
+    char *name;
+    Node *nodes;
+    size_t nnodes;
+    char *system_identifier;  /* pin of the primary's system_identifier, or NULL */
+    bool allow_destructive;   /* destructive drills allowed without --yes */
+} Topology;
+
+int topology_load(const char *path, DiagList *diags, Topology **out);
+int topology_parse(const char *file, const char *text, size_t len, DiagList *diags,
+                   Topology **out);
+void topology_free(Topology *t);
+
+/* A node by name, else the first node with that role ("primary", "standby",
+ * "backup"); NULL if none. */
+const Node *topology_find(const Topology *t, const char *name_or_role);
+
+#endif

@@ -1,0 +1,270 @@
+/* util.c — see util.h. */
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static void oom(void)
+{
+    fputs("drill: out of memory\n", stderr);
+    abort();
+}
+
+void *xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (p == NULL)
+        oom();
+    return p;
+}
+
+void *xcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size ? size : 1);
+    if (p == NULL)
+        oom();
+    return p;
+}
+
+void *xrealloc(void *p, size_t n)
+{
+    void *q = realloc(p, n ? n : 1);
+    if (q == NULL)
+        oom();
+    return q;
+}
+
+char *xstrdup(const char *s)
+{
+    return s == NULL ? NULL : xstrndup(s, strlen(s));
+}
+
+char *xstrndup(const char *s, size_t n)
+{
+    char *p = xmalloc(n + 1);
+    memcpy(p, s, n);
+    p[n] = '\0';
+    return p;
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        oom();
+    char *p = xmalloc((size_t)n + 1);
+    va_start(ap, fmt);
+    vsnprintf(p, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return p;
+}
+
+void buf_init(Buf *b, size_t limit)
+{
+    b->data = NULL;
+    b->len = 0;
+    b->cap = 0;
+    b->limit = limit;
+    b->truncated = false;
+}
+
+void buf_append(Buf *b, const char *data, size_t n)
+{
+    if (b->len + n > b->limit) {
+        n = b->limit > b->len ? b->limit - b->len : 0;
+        b->truncated = true;
+    }
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        b->data = xrealloc(b->data, cap);
+        b->cap = cap;
+    }
+    if (n > 0)
+        memcpy(b->data + b->len, data, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
+void buf_appends(Buf *b, const char *s)
+{
+    buf_append(b, s, strlen(s));
+}
+
+void buf_appendf(Buf *b, const char *fmt, ...)
+{
+    char small[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    if ((size_t)n < sizeof small) {
+        buf_append(b, small, (size_t)n);
+        return;
+    }
+    char *big = xmalloc((size_t)n + 1);
+    va_start(ap, fmt);
+    vsnprintf(big, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    buf_append(b, big, (size_t)n);
+    free(big);
+}
+
+char *buf_steal(Buf *b)
+{
+    if (b->data == NULL)
+        buf_append(b, "", 0);
+    char *p = b->data;
+    size_t limit = b->limit;
+    buf_init(b, limit);
+    return p;
+}
+
+void buf_free(Buf *b)
+{
+    free(b->data);
+    buf_init(b, b->limit);
+}
+
+int64_t time_mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t time_utc_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void time_format_utc_ms(int64_t utc_ms, char *out, size_t outsz)
+{
+    time_t secs = (time_t)(utc_ms / 1000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    char base[32];
+    strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out, outsz, "%s.%03dZ", base, (int)(utc_ms % 1000));
+}
+
+void time_format_duration_ms(int64_t ms, char *out, size_t outsz)
+{
+    const char *sign = ms < 0 ? "-" : "";
+    if (ms < 0)
+        ms = -ms;
+    if (ms < 1000)
+        snprintf(out, outsz, "%s%lldms", sign, (long long)ms);
+    else if (ms < 60000)
+        snprintf(out, outsz, "%s%lld.%03llds", sign, (long long)(ms / 1000),
+                 (long long)(ms % 1000));
+    else
+        snprintf(out, outsz, "%s%lldm%02lld.%03llds", sign, (long long)(ms / 60000),
+                 (long long)(ms / 1000 % 60), (long long)(ms % 1000));
+}
+
+void sleep_us(int64_t us)
+{
+    if (us <= 0)
+        return;
+    struct timespec ts = {(time_t)(us / 1000000), (long)(us % 1000000) * 1000};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+void sha256_hex(const void *data, size_t len, char out[65])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
+    static const char hex[] = "0123456789abcdef";
+    for (unsigned int i = 0; i < mdlen && i < 32; i++) {
+        out[2 * i] = hex[md[i] >> 4];
+        out[2 * i + 1] = hex[md[i] & 15];
+    }
+    out[64] = '\0';
+}
+
+int file_read_all(const char *path, size_t limit, char **out, size_t *len, DrillError *err)
+{
+    *out = NULL;
+    *len = 0;
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return drill_error_set(err, DRILL_E_IO, "cannot open %s: %s", path, strerror(errno));
+    Buf b;
+    buf_init(&b, limit);
+    char chunk[8192];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0 && !b.truncated)
+        buf_append(&b, chunk, n);
+    int rerr = ferror(f);
+    fclose(f);
+    if (rerr || b.truncated) {
+        buf_free(&b);
+        return drill_error_set(err, DRILL_E_IO,
+                               rerr ? "cannot read %s" : "%s is larger than %zu bytes", path,
+                               limit);
+    }
+    *len = b.len;
+    *out = buf_steal(&b);
+    return 0;
+}
+
+int file_write_atomic(const char *path, const char *data, size_t len, DrillError *err)
+{
+    char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        drill_error_set(err, DRILL_E_IO, "cannot create %s: %s", tmp, strerror(errno));
+        free(tmp);
+        return DRILL_E_IO;
+    }
+    size_t off = 0;
+    while (off < len) {
+        ssize_t w = write(fd, data + off, len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            break;
+        off += (size_t)w;
+    }
+    int ok = off == len && fsync(fd) == 0;
+    ok = (close(fd) == 0) && ok;
+    if (!ok || rename(tmp, path) != 0) {
+        drill_error_set(err, DRILL_E_IO, "cannot write %s: %s", path, strerror(errno));
+        unlink(tmp);
+        free(tmp);
+        return DRILL_E_IO;
+    }
+    free(tmp);
+    return 0;
+}
+
+bool str_eq(const char *a, const char *b)
+{
+    if (a == NULL || b == NULL)
+        return a == b;
+    return strcmp(a, b) == 0;
+}
+
+bool str_has_prefix(const char *s, const char *prefix)
+{
+    return s != NULL && strncmp(s, prefix, strlen(prefix)) == 0;
+}

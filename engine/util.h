@@ -1,0 +1,60 @@
+/*
+ * util.h — small shared helpers: checked allocation, bounded string buffers,
+ * time, hex/SHA-256 and file reading. Every growing buffer has a size limit.
+ */
+#ifndef DRILL_UTIL_H
+#define DRILL_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+
+/* Allocation that aborts the process on OOM: drill cannot do anything useful
+ * without memory and error paths for every small strdup hide real bugs. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);          /* xstrdup(NULL) == NULL */
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* A growing byte buffer with a hard limit; bytes past the limit are dropped
+ * and `truncated` is set. Always NUL-terminated. */
+typedef struct Buf {
+    char *data;
+    size_t len;
+    size_t cap;
+    size_t limit;
+    bool truncated;
+} Buf;
+
+void buf_init(Buf *b, size_t limit);
+void buf_append(Buf *b, const char *data, size_t n);
+void buf_appends(Buf *b, const char *s);
+void buf_appendf(Buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+char *buf_steal(Buf *b);               /* returns data (never NULL), resets b */
+void buf_free(Buf *b);
+
+/* Clocks. Durations use the monotonic clock; evidence uses UTC wall time. */
+int64_t time_mono_us(void);
+int64_t time_utc_ms(void);
+/* "2026-11-21T10:12:03.456Z" into out (at least 32 bytes). */
+void time_format_utc_ms(int64_t utc_ms, char *out, size_t outsz);
+/* Formats a duration in ms from integers ("1.234s", "250ms", "2m03.000s"), locale-free. */
+void time_format_duration_ms(int64_t ms, char *out, size_t outsz);
+void sleep_us(int64_t us);
+
+/* SHA-256 (libcrypto) as 64 lowercase hex chars + NUL. */
+void sha256_hex(const void *data, size_t len, char out[65]);
+
+/* Reads a whole file (up to limit bytes; larger is an error). */
+int file_read_all(const char *path, size_t limit, char **out, size_t *len, DrillError *err);
+/* Writes data to path atomically: temp file in the same directory, fsync, rename. */
+int file_write_atomic(const char *path, const char *data, size_t len, DrillError *err);
+
+bool str_eq(const char *a, const char *b);   /* NULL-safe */
+bool str_has_prefix(const char *s, const char *prefix);
+
+#endif
