@@ -28,7 +28,14 @@ int drill_error_wrap(DrillError *err, const char *fmt, ...)
     vsnprintf(prefix, sizeof prefix, fmt, ap);
     va_end(ap);
     memcpy(old, err->message, sizeof old);
-    snprintf(err->message, sizeof err->message, "%s: %s", prefix, old);
+    /* Truncation is intended: the message is bounded, the prefix matters most. */
+    size_t plen = strnlen(prefix, sizeof prefix - 3);
+    memcpy(err->message, prefix, plen);
+    memcpy(err->message + plen, ": ", 2);
+    size_t room = sizeof err->message - plen - 3;
+    size_t olen = strnlen(old, room);
+    memcpy(err->message + plen + 2, old, olen);
+    err->message[plen + 2 + olen] = '\0';
     return err->code;
 }
 

@@ -20,6 +20,13 @@ typedef struct PgConn PgConn;
  * minimum is 2 s, so drill enforces shorter deadlines itself). */
 int pg_connect(const char *conninfo, int64_t timeout_ms, PgConn **out, DrillError *err);
 void pg_close(PgConn *c);   /* pg_close(NULL) is a no-op */
+/* Bounds every later query on c (0 = no bound). A query that overruns fails
+ * with DRILL_E_TIMEOUT and leaves c unusable: close it and reconnect. */
+void pg_set_query_timeout(PgConn *c, int64_t timeout_ms);
+/* "host:port" the connection actually reached (the writable one of a multi-host conninfo). */
+const char *pg_endpoint(const PgConn *c);
+/* SQLSTATE of the last failed query on c, "" if the last one succeeded. */
+const char *pg_last_sqlstate(const PgConn *c);
 
 /* Server state. LSNs are returned as uint64_t. */
 int pg_server_version(PgConn *c, char *out, size_t outsz, DrillError *err); /* "15.18" */
@@ -78,6 +85,10 @@ int pg_wait_ready(const char *conninfo, PgReadiness want, int64_t timeout_ms, in
  * (host=a,b port=x,y target_session_attrs=read-write) from node conninfos,
  * keeping user/dbname of the first. malloc'd string. */
 int pg_conninfo_writable(const char *const *conninfos, size_t n, char **out, DrillError *err);
+/* Same conninfo with one keyword set to value (NULL removes it); DRILL_E_INVALID
+ * for a keyword libpq does not know. Output is key=value syntax. */
+int pg_conninfo_set(const char *conninfo, const char *key, const char *value, char **out,
+                    DrillError *err);
 /* Same conninfo with dbname replaced (for `sql` steps with `database:`). */
 int pg_conninfo_with_db(const char *conninfo, const char *dbname, char **out, DrillError *err);
 /* "host:port" of a conninfo, for evidence. */

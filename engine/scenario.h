@@ -40,12 +40,13 @@ typedef struct Step {
     const StepKind *kind;
     Phase phase;
     size_t index;        /* position within its phase */
-    char *name;          /* `name:` or generated "kind[@node]" */
+    char *name;          /* `name:` or generated "KIND" / "KIND on NODE" */
     char *node;          /* node name or role as written; NULL if none */
     int64_t timeout_ms;  /* `timeout:` or the kind's default */
     StepParam *params;
     size_t nparams;
     int line, col;       /* of the step mapping */
+    int node_line, node_col; /* of the `node:` value (validate.c points there) */
 } Step;
 
 typedef struct ScenarioVar {

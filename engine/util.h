@@ -57,4 +57,9 @@ int file_write_atomic(const char *path, const char *data, size_t len, DrillError
 bool str_eq(const char *a, const char *b);   /* NULL-safe */
 bool str_has_prefix(const char *s, const char *prefix);
 
+
+
+/* Appends s as a JSON string literal (with quotes) to b. */
+void buf_append_json(Buf *b, const char *s);
+
 #endif

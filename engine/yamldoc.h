@@ -42,4 +42,63 @@ bool yamldoc_is_plain(const yaml_node_t *n);
 /* Closest candidate to `word` by edit distance (for "did you mean"), or NULL. */
 const char *yamldoc_suggest(const char *word, const char *const *candidates);
 
+/* ---- Helpers shared by the drill and topology parsers (scenario.c, topology.c).
+ * Each checker reports its own problem at the offending node (to the DiagList
+ * given to yamldoc_parse) and returns NULL / -1 / false when the value is
+ * unusable, so parsers just skip the field and go on to find more problems. */
+
+DiagList *yamldoc_diags(YamlDoc *doc);
+/* Adds an error positioned at node `at` (1:1 when at is NULL). */
+void yamldoc_error(YamlDoc *doc, const yaml_node_t *at, const char *hint, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Same, at an explicit 1-based position. */
+void yamldoc_error_at(YamlDoc *doc, int line, int col, const char *hint, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+const char *yamldoc_type_name(const yaml_node_t *n);  /* "mapping", "sequence", "scalar" */
+/* A plain empty scalar, `~` or `null`: a key written without a value. */
+bool yamldoc_is_null(const yaml_node_t *n);
+/* A plain (unquoted) YAML 1.1 boolean that is not `true`/`false`: yes, no, on,
+ * off, y, n in any case. Other tools read these as booleans, drill refuses them. */
+bool yamldoc_is_yaml11_bool(const yaml_node_t *n);
+/* Shortens user text for messages (at most ~40 chars, "..." appended). */
+const char *yamldoc_clip(const char *s, char buf[64]);
+
+/* Value of `key` in mapping `map` (the first occurrence), or NULL. */
+yaml_node_t *yamldoc_get(YamlDoc *doc, const yaml_node_t *map, const char *key);
+/* Reports every key of `map` not in `allowed` (NULL-terminated), with "did you
+ * mean"; `where` names the mapping in messages ("step", "node"). Returns the
+ * number of unknown keys. */
+size_t yamldoc_check_keys(YamlDoc *doc, const yaml_node_t *map, const char *const *allowed,
+                          const char *where);
+/* Reports `missing required key "KEY" in WHERE` at the mapping. */
+void yamldoc_missing(YamlDoc *doc, const yaml_node_t *map, const char *key, const char *where,
+                     const char *hint);
+
+/* Typed readers; `key` names the value in messages. */
+bool yamldoc_want_type(YamlDoc *doc, const char *key, const yaml_node_t *v, yaml_node_type_t t);
+const char *yamldoc_want_string(YamlDoc *doc, const char *key, const yaml_node_t *v);
+int yamldoc_want_bool(YamlDoc *doc, const char *key, const yaml_node_t *v, bool *out);
+int yamldoc_want_duration(YamlDoc *doc, const char *key, const yaml_node_t *v, int64_t *out);
+/* Non-negative decimal integer no larger than max. */
+int yamldoc_want_uint(YamlDoc *doc, const char *key, const yaml_node_t *v, int64_t max,
+                      int64_t *out);
+/* One of "a|b|c"; returns the value or NULL. */
+const char *yamldoc_want_enum(YamlDoc *doc, const char *key, const yaml_node_t *v,
+                              const char *choices);
+/* A sequence of strings: NULL-terminated copy (caller frees with
+ * yamldoc_list_free), or NULL on error. Items are returned as written. */
+char **yamldoc_want_list(YamlDoc *doc, const char *key, const yaml_node_t *v, size_t *n);
+void yamldoc_list_free(char **list);
+/* Hint text: "did you mean `x`?" when a candidate is close, else "LABEL: a, b, c".
+ * Caller frees. */
+char *yamldoc_hint_for(const char *word, const char *const *candidates, const char *label);
+
+/* 1-based line/col of a byte offset into the parsed text, and the byte offset
+ * of a libyaml mark: used to point at a `${var}` inside a scalar. The text
+ * given to yamldoc_parse must still be alive. */
+void yamldoc_offset_pos(YamlDoc *doc, size_t offset, int *line, int *col);
+size_t yamldoc_mark_offset(YamlDoc *doc, yaml_mark_t m);
+const char *yamldoc_text(const YamlDoc *doc, size_t *len);
+
 #endif

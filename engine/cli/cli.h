@@ -1,0 +1,43 @@
+/*
+ * cli.h — the `drill` command line: one function per command, listed in
+ * one table in main.c. Commands parse their own options and return the
+ * process exit status.
+ */
+#ifndef DRILL_CLI_H
+#define DRILL_CLI_H
+
+#include "error.h"
+#include "store.h"
+
+typedef int (*CmdFn)(int argc, char **argv);
+
+typedef struct Command {
+    const char *name;
+    CmdFn fn;
+    const char *summary;
+} Command;
+
+int cmd_run(int argc, char **argv);
+int cmd_validate(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+int cmd_history(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_sandbox(int argc, char **argv);
+
+/* Prints "drill CMD: message" (+ hint lines inside the message) and returns
+ * the exit status for the error's code. */
+int cli_fail(const char *cmd, const DrillError *err);
+/* Usage error: prints the message and "try drill CMD --help", returns 2. */
+int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Opens the store at --db / DRILL_DB / default; prints errors. */
+int cli_open_store(const char *cmd, const char *db_path, Store **out);
+
+/* Exit statuses block shared by every --help. */
+extern const char cli_exit_help[];
+
+/* Brings the local sandbox up if needed and returns its topology path (malloc'd). */
+int cli_sandbox_topology(const char *dir, char **topology_path, DrillError *err);
+
+#endif

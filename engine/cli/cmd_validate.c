@@ -1,0 +1,138 @@
+/*
+ * cmd_validate.c — `drill validate FILE...`: checks drill and topology files
+ * and explains every problem as FILE:LINE:COL: error: ... + a hint.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "paths.h"
+#include "scenario.h"
+#include "stepkind.h"
+#include "topology.h"
+#include "util.h"
+#include "validate.h"
+
+static void print_kinds(FILE *out)
+{
+    static const char *const type_names[] = {"string", "duration", "integer", "true|false",
+                                             "one of", "node", "list of strings"};
+    fputs("Step kinds (every step also takes kind, name, node, timeout):\n", out);
+    for (size_t i = 0; i < stepkind_count(); i++) {
+        const StepKind *k = stepkind_get((StepKindId)i);
+        fprintf(out, "  %-17s %s%s\n", k->name, k->summary, k->destructive ? " [destructive]" : "");
+        for (const ParamSpec *p = k->params; p->key != NULL; p++)
+            fprintf(out, "      %-14s %s%s%s%s%s%s\n", p->key,
+                    p->type == PT_ENUM ? p->choices : type_names[p->type],
+                    p->required ? ", required" : "", p->default_text ? ", default " : "",
+                    p->default_text ? p->default_text : "", " — ", p->help);
+    }
+}
+
+static void help(FILE *out)
+{
+    fputs("usage: drill validate [--topology FILE] FILE|DRILL...\n\n"
+          "Checks drill files (drills/*.yaml) and topology files. Every problem is\n"
+          "reported, not just the first, as\n"
+          "    FILE:LINE:COL: error: what is wrong\n"
+          "      hint: how to fix it\n"
+          "With --topology, drills are also checked against it (every `node:` must name\n"
+          "a node or role it has). A file with a top-level `nodes:` key is a topology.\n\n"
+          "The drill language (see the README for a complete example):\n"
+          "  name: primary-wipe              # [a-z0-9-]+\n"
+          "  description: ...\n"
+          "  objectives: {rto: 30s, rpo: 0s, rpo_transactions: 0}\n"
+          "  variables: {db: postgres}       # used as ${db} in string parameters\n"
+          "  preflight: [steps]  fault: [steps]  recover: [steps]  verify: [steps]\n"
+          "  cleanup: [steps]                # always runs\n"
+          "Durations: 500ms, 30s, 2m, 1h, 1m30s. Booleans: true/false only (yes/on refused).\n\n"
+          "The topology language:\n"
+          "  name: prod-dr\n"
+          "  allow_destructive: false        # destructive drills then need --yes\n"
+          "  system_identifier: \"7312...\"    # pin of the primary's identity\n"
+          "  nodes:\n"
+          "    - {name: pg1, role: primary, conninfo: \"host=... port=... user=...\",\n"
+          "       data_directory: /var/lib/postgresql/15/main, os_user: postgres}\n"
+          "    - {name: pg2, role: standby, slot_name: pg2, upstream: pg1, ...}\n"
+          "    - {name: backup, role: backup, barman_config: /etc/barman.conf,\n"
+          "       barman_server: pg1}\n"
+          "  Node keys: name role access(local|ssh) ssh{host port user identity_file\n"
+          "  known_hosts accept_new_hostkey} os_user conninfo data_directory\n"
+          "  bin_directory log_file start_command stop_command slot_name upstream\n"
+          "  barman_config barman_server barman_slot. Passwords never go in the file:\n"
+          "  use ~/.pgpass, PGPASSFILE or the environment.\n\n", out);
+    print_kinds(out);
+    fputs("\nExit status: 0 all files valid, 2 a file is invalid or unreadable.\n", out);
+}
+
+static bool looks_like_topology(const char *path)
+{
+    char *text = NULL;
+    size_t len = 0;
+    if (file_read_all(path, 1024 * 1024, &text, &len, NULL) < 0)
+        return false;
+    bool topo = strncmp(text, "nodes:", 6) == 0 || strstr(text, "\nnodes:") != NULL;
+    free(text);
+    return topo;
+}
+
+static int validate_one(const char *arg, const Topology *topo, DiagList *diags)
+{
+    char *path = paths_find_drill(arg);
+    if (path == NULL) {
+        diag_add(diags, arg, 0, 0, "give a path, or the name of a drill in drills/ (see `drill list`)",
+                 "no such file or drill");
+        return -1;
+    }
+    int rc;
+    if (looks_like_topology(path)) {
+        Topology *t = NULL;
+        rc = topology_load(path, diags, &t);
+        topology_free(t);
+    } else {
+        Scenario *s = NULL;
+        rc = scenario_load(path, diags, &s);
+        if (rc == 0 && topo != NULL && validate_against_topology(s, topo, diags) > 0)
+            rc = DRILL_E_INVALID;
+        scenario_free(s);
+    }
+    if (rc == 0)
+        printf("%s: ok\n", path);
+    free(path);
+    return rc;
+}
+
+int cmd_validate(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"topology", required_argument, NULL, 't'}, {"help", no_argument, NULL, 'h'}, {0}};
+    const char *topo_path = NULL;
+    int c;
+    while ((c = getopt_long(argc, argv, "t:h", opts, NULL)) != -1) {
+        if (c == 'h') {
+            help(stdout);
+            return DRILL_EXIT_OK;
+        }
+        if (c != 't')
+            return cli_usage("validate", "invalid option");
+        topo_path = optarg;
+    }
+    if (optind >= argc)
+        return cli_usage("validate", "no file given");
+    DiagList *diags = diag_list_new();
+    Topology *topo = NULL;
+    int failed = 0;
+    if (topo_path != NULL && topology_load(topo_path, diags, &topo) < 0)
+        failed = 1;
+    for (int i = optind; i < argc; i++)
+        if (validate_one(argv[i], topo, diags) < 0)
+            failed = 1;
+    diag_print(diags, stderr);
+    if (failed)
+        fprintf(stderr, "drill validate: %zu problem(s) found\n", diag_count(diags));
+    diag_list_free(diags);
+    topology_free(topo);
+    return failed ? DRILL_EXIT_INVALID : DRILL_EXIT_OK;
+}

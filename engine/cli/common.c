@@ -1,0 +1,45 @@
+/*
+ * common.c — helpers shared by the commands: error printing, opening the
+ * store, the exit-status text.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli.h"
+
+const char cli_exit_help[] =
+    "Exit status:\n"
+    "  0    objectives met (or the command succeeded)\n"
+    "  1    an objective was missed, or recovery/verification failed\n"
+    "  2    usage error, invalid drill or topology file\n"
+    "  3    aborted: preflight or fault injection failed, infrastructure error\n"
+    "  128+N  interrupted by signal N (130 for SIGINT, 143 for SIGTERM); cleanup still ran\n";
+
+int cli_fail(const char *cmd, const DrillError *err)
+{
+    fprintf(stderr, "drill %s: error: %s\n", cmd, err->message);
+    return drill_exit_code(err->code);
+}
+
+int cli_usage(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "drill %s: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\n  hint: run `drill %s --help`\n", cmd);
+    return DRILL_EXIT_INVALID;
+}
+
+int cli_open_store(const char *cmd, const char *db_path, Store **out)
+{
+    char *path = db_path != NULL ? NULL : store_default_path();
+    DrillError err;
+    int rc = store_open(db_path != NULL ? db_path : path, out, &err);
+    free(path);
+    if (rc < 0)
+        return cli_fail(cmd, &err);
+    return 0;
+}

@@ -1,0 +1,59 @@
+/*
+ * main.c — drill's entry point: a table of commands, nothing else.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const Command commands[] = {
+    {"run", cmd_run, "run a drill against a topology (default: the local sandbox)"},
+    {"validate", cmd_validate, "check drill and topology files; explains every error"},
+    {"list", cmd_list, "list the drills drill can find, with their descriptions"},
+    {"history", cmd_history, "list past runs from the store"},
+    {"report", cmd_report, "re-render the JUnit / HTML report of a stored run"},
+    {"verify", cmd_verify, "check the integrity of stored evidence"},
+    {"sandbox", cmd_sandbox, "bring the local PostgreSQL + standby + Barman sandbox up or down"},
+};
+
+static void usage(FILE *out)
+{
+    fputs("usage: drill COMMAND [OPTIONS] [ARGS]\n\n"
+          "drill rehearses PostgreSQL disaster recovery: it breaks a topology the way a\n"
+          "disaster would (wiped primary, dropped database, bloated slot, dead primary),\n"
+          "recovers it the way an operator would (Barman, promote, re-clone, rewind), and\n"
+          "measures RTO and RPO with a heartbeat writer instead of guessing them.\n\n"
+          "Commands:\n", out);
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fputs("\nFirst steps:\n"
+          "  drill run primary-wipe        # stands up a local sandbox, wipes and restores it\n"
+          "  drill validate drills/*.yaml  # checks drill files\n"
+          "  drill COMMAND --help          # options of a command\n\n", out);
+    fputs(cli_exit_help, out);
+    fputs("\nEnvironment: DRILL_DB (results store), DRILL_PATH (drill directories),\n"
+          "DRILL_SANDBOX_DIR (sandbox state), NO_COLOR.\n", out);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return DRILL_EXIT_INVALID;
+    }
+    const char *name = argv[1];
+    if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0 || strcmp(name, "help") == 0) {
+        usage(stdout);
+        return DRILL_EXIT_OK;
+    }
+    if (strcmp(name, "--version") == 0 || strcmp(name, "version") == 0) {
+        printf("drill %s\n", DRILL_VERSION);
+        return DRILL_EXIT_OK;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        if (strcmp(commands[i].name, name) == 0)
+            return commands[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "drill: unknown command \"%s\"\n  hint: run `drill --help` for the list\n",
+            name);
+    return DRILL_EXIT_INVALID;
+}

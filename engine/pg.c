@@ -1,0 +1,1055 @@
+/*
+ * pg.c — the only file of drill that calls libpq (see pg.h).
+ *
+ * Every question drill asks PostgreSQL is a named query below (Q_*), sent with
+ * PQsendQueryParams so values never become part of the SQL text. The one
+ * exception is pg_user_sql(), which runs the drill author's SQL as written.
+ *
+ * Connections and queries are driven asynchronously (PQconnectPoll,
+ * PQsendQuery + poll()) so that drill enforces its own deadlines: libpq's
+ * connect_timeout cannot go below 2 s and a blocking PQexec on a black-holed
+ * host could stall the runner or the heartbeat thread for minutes.
+ *
+ * Error messages name the endpoint (host:port) and carry libpq's message, but
+ * never the conninfo itself (it may hold a password).
+ */
+#include "pg.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <libpq-fe.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+/* ---- named queries ---------------------------------------------------- */
+
+static const char *const Q_SERVER_VERSION = "select current_setting('server_version_num')";
+static const char *const Q_IS_IN_RECOVERY = "select pg_is_in_recovery()";
+static const char *const Q_SYSTEM_IDENTIFIER =
+    "select system_identifier::text from pg_control_system()";
+/* A primary's timeline is in the name of its current WAL file: right after a
+ * promotion pg_control_checkpoint() still shows the old one until the next
+ * checkpoint. pg_walfile_name() fails during recovery, so a standby reports
+ * the timeline its WAL receiver streams (received_tli), or, with no receiver
+ * running, the timeline of its last restartpoint (pg_control_checkpoint()). */
+static const char *const Q_TIMELINE =
+    "select case when not pg_is_in_recovery() "
+    "then substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8) end, "
+    "case when pg_is_in_recovery() then coalesce("
+    "(select received_tli from pg_stat_wal_receiver limit 1), "
+    "(select timeline_id from pg_control_checkpoint()))::text end";
+static const char *const Q_CURRENT_LSN = "select pg_current_wal_lsn()::text";
+static const char *const Q_REPLAY_LSN = "select pg_last_wal_replay_lsn()::text";
+static const char *const Q_SLOTS =
+    "select slot_name::text, slot_type, active, coalesce(wal_status, ''), restart_lsn::text, "
+    "pg_wal_lsn_diff(case when pg_is_in_recovery() then pg_last_wal_replay_lsn() "
+    "else pg_current_wal_lsn() end, restart_lsn)::bigint "
+    "from pg_replication_slots order by slot_name";
+static const char *const Q_SLOT_CREATE = "select pg_create_physical_replication_slot($1, true)";
+static const char *const Q_SLOT_DROP = "select pg_drop_replication_slot($1)";
+static const char *const Q_REPLICAS =
+    "select coalesce(application_name, ''), coalesce(host(client_addr), ''), "
+    "coalesce(state, ''), replay_lsn::text, "
+    "pg_wal_lsn_diff(case when pg_is_in_recovery() then pg_last_wal_replay_lsn() "
+    "else pg_current_wal_lsn() end, replay_lsn)::bigint "
+    "from pg_stat_replication order by application_name, pid";
+static const char *const Q_WAL_RECEIVER =
+    "select coalesce(status, ''), coalesce(slot_name, ''), flushed_lsn::text "
+    "from pg_stat_wal_receiver limit 1";
+static const char *const Q_PROMOTE = "select pg_promote(true, $1::int)";
+static const char *const Q_HB_CREATE =
+    "create table if not exists drill_heartbeat (run_id bigint not null, seq bigint not null, "
+    "client_ts timestamptz not null, server_ts timestamptz not null, lsn pg_lsn not null, "
+    "primary key (run_id, seq))";
+static const char *const Q_HB_EXISTS = "select to_regclass('drill_heartbeat') is not null";
+/* Integer microseconds both ways: interval arithmetic and numeric extract()
+ * are exact, unlike to_timestamp(double). */
+static const char *const Q_HB_INSERT =
+    "insert into drill_heartbeat (run_id, seq, client_ts, server_ts, lsn) "
+    "values ($1::bigint, $2::bigint, "
+    "timestamptz 'epoch' + $3::bigint * interval '1 microsecond', "
+    "clock_timestamp(), pg_current_wal_insert_lsn()) "
+    "returning (extract(epoch from server_ts) * 1000000)::bigint, lsn::text";
+static const char *const Q_HB_ROWS =
+    "select seq, (extract(epoch from server_ts) * 1000000)::bigint, lsn::text "
+    "from drill_heartbeat where run_id = $1::bigint order by seq";
+static const char *const Q_HB_DIGEST =
+    "select count(*), coalesce(max(seq), 0), "
+    "md5(coalesce(string_agg(seq::text, ',' order by seq), '')) "
+    "from drill_heartbeat where run_id = $1::bigint";
+
+/* md5('') — the digest of a run without rows, also when the table is absent. */
+#define MD5_EMPTY "d41d8cd98f00b204e9800998ecf8427e"
+
+/* Passes a query together with its name, so errors say which query failed. */
+#define NAMED(q) #q, q
+
+#define CONNINFO_MAX (64 * 1024)
+#define ENDPOINT_MAX 256
+
+struct PgConn {
+    PGconn *conn;
+    char endpoint[ENDPOINT_MAX];
+    int64_t query_timeout_ms;   /* 0: no drill deadline on queries */
+    bool broken;                /* a query timed out mid-flight: unusable */
+    char sqlstate[6];           /* of the last failed query, "" if none */
+};
+
+/* ---- small helpers ---------------------------------------------------- */
+
+/* libpq messages end in "\n" and sometimes carry a DETAIL line: keep one line. */
+static void copy_trimmed(const char *msg, char *out, size_t outsz)
+{
+    snprintf(out, outsz, "%s", msg ? msg : "");
+    size_t n = strlen(out);
+    while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == ' ' || out[n - 1] == '\r'))
+        out[--n] = '\0';
+    if (n == 0)
+        snprintf(out, outsz, "unknown error");
+}
+
+static int parse_i64(const char *s, int64_t *out)
+{
+    if (s == NULL || *s == '\0')
+        return -1;
+    char *end = NULL;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0')
+        return -1;
+    *out = (int64_t)v;
+    return 0;
+}
+
+/* Waits until sock is ready for events or deadline_us (monotonic, 0 = none)
+ * passes: 1 ready, 0 timed out, -1 poll failed. */
+static int wait_socket(int sock, short events, int64_t deadline_us)
+{
+    for (;;) {
+        int timeout = -1;
+        if (deadline_us > 0) {
+            int64_t left = deadline_us - time_mono_us();
+            if (left <= 0)
+                return 0;
+            timeout = (int)((left + 999) / 1000);
+        }
+        struct pollfd p = {.fd = sock, .events = events, .revents = 0};
+        int rc = poll(&p, 1, timeout);
+        if (rc > 0)
+            return 1;
+        if (rc < 0 && errno != EINTR)
+            return -1;
+    }
+}
+
+static int conn_fail(PgConn *c, const char *what, DrillError *err)
+{
+    char msg[512];
+    copy_trimmed(PQerrorMessage(c->conn), msg, sizeof msg);
+    return drill_error_set(err, DRILL_E_PG, "PostgreSQL %s: %s failed: %s", c->endpoint, what, msg);
+}
+
+static int result_fail(PgConn *c, const char *what, const PGresult *r, DrillError *err)
+{
+    const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    const char *primary = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    char msg[512];
+    copy_trimmed(primary ? primary : r ? PQresultErrorMessage(r) : "no result", msg, sizeof msg);
+    snprintf(c->sqlstate, sizeof c->sqlstate, "%s", state ? state : "");
+    return drill_error_set(err, DRILL_E_PG, "PostgreSQL %s: %s failed: %s%s%s%s", c->endpoint,
+                           what, msg, state ? " (SQLSTATE " : "", state ? state : "",
+                           state ? ")" : "");
+}
+
+/* ---- query execution -------------------------------------------------- */
+
+/* Reads until a whole result is buffered, within the query deadline. */
+static int wait_result(PgConn *c, const char *what, int64_t deadline_us, DrillError *err)
+{
+    while (PQisBusy(c->conn)) {
+        int sock = PQsocket(c->conn);
+        if (sock < 0)
+            return conn_fail(c, what, err);
+        int rc = wait_socket(sock, POLLIN, deadline_us);
+        if (rc == 0) {
+            c->broken = true;
+            return drill_error_set(err, DRILL_E_TIMEOUT, "PostgreSQL %s: %s: no answer within %" PRId64 " ms",
+                                   c->endpoint, what, c->query_timeout_ms);
+        }
+        if (rc < 0)
+            return drill_error_set(err, DRILL_E_IO, "PostgreSQL %s: %s: poll: %s", c->endpoint,
+                                   what, strerror(errno));
+        if (!PQconsumeInput(c->conn))
+            return conn_fail(c, what, err);
+    }
+    return 0;
+}
+
+/* COPY is not something a drill step can feed or consume: end it so the
+ * connection stays usable (COPY FROM STDIN fails, COPY TO STDOUT is drained). */
+static void copy_abort(PGconn *conn, ExecStatusType st)
+{
+    if (st == PGRES_COPY_IN || st == PGRES_COPY_BOTH) {
+        PQputCopyEnd(conn, "COPY is not supported by drill");
+        return;
+    }
+    char *buf = NULL;
+    while (PQgetCopyData(conn, &buf, 0) > 0) {
+        PQfreemem(buf);
+        buf = NULL;
+    }
+}
+
+/* Keeps the first error result, otherwise the last one. */
+static PGresult *keep_result(PGresult *keep, PGresult *r)
+{
+    if (keep != NULL && PQresultStatus(keep) == PGRES_FATAL_ERROR) {
+        PQclear(r);
+        return keep;
+    }
+    PQclear(keep);
+    return r;
+}
+
+static int collect_results(PgConn *c, const char *what, PGresult **out, DrillError *err)
+{
+    int64_t deadline = c->query_timeout_ms > 0 ? time_mono_us() + c->query_timeout_ms * 1000 : 0;
+    PGresult *keep = NULL;
+    for (;;) {
+        int rc = wait_result(c, what, deadline, err);
+        if (rc != 0) {
+            PQclear(keep);
+            return rc;
+        }
+        PGresult *r = PQgetResult(c->conn);
+        if (r == NULL)
+            break;
+        ExecStatusType st = PQresultStatus(r);
+        if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH) {
+            PQclear(r);
+            copy_abort(c->conn, st);
+            continue;
+        }
+        keep = keep_result(keep, r);
+    }
+    *out = keep;
+    return 0;
+}
+
+/* Sends one query and collects its results. nparams < 0 uses the simple
+ * protocol (several statements allowed: only pg_user_sql does that). On
+ * success *out is a COMMAND_OK or TUPLES_OK result the caller clears. */
+static int pg_exec(PgConn *c, const char *what, const char *sql, int nparams,
+                   const char *const *params, PGresult **out, DrillError *err)
+{
+    *out = NULL;
+    c->sqlstate[0] = '\0';
+    if (c->broken)
+        return drill_error_set(err, DRILL_E_PG, "PostgreSQL %s: %s: connection unusable after an "
+                               "earlier timeout", c->endpoint, what);
+    int sent = nparams < 0 ? PQsendQuery(c->conn, sql)
+                           : PQsendQueryParams(c->conn, sql, nparams, NULL, params, NULL, NULL, 0);
+    if (!sent)
+        return conn_fail(c, what, err);
+    PGresult *r = NULL;
+    int rc = collect_results(c, what, &r, err);
+    if (rc != 0)
+        return rc;
+    ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+        rc = r ? result_fail(c, what, r, err) : conn_fail(c, what, err);
+        PQclear(r);
+        return rc;
+    }
+    *out = r;
+    return 0;
+}
+
+/* Runs a query that must return exactly one row of one column; copies the
+ * value into out ("" and *isnull when SQL NULL). */
+static int pg_scalar(PgConn *c, const char *what, const char *sql, int nparams,
+                     const char *const *params, char *out, size_t outsz, bool *isnull,
+                     DrillError *err)
+{
+    PGresult *r = NULL;
+    int rc = pg_exec(c, what, sql, nparams, params, &r, err);
+    if (rc != 0)
+        return rc;
+    if (PQntuples(r) != 1 || PQnfields(r) < 1) {
+        PQclear(r);
+        return drill_error_set(err, DRILL_E_PG, "PostgreSQL %s: %s returned %d rows, expected 1",
+                               c->endpoint, what, PQntuples(r));
+    }
+    bool null = PQgetisnull(r, 0, 0);
+    snprintf(out, outsz, "%s", null ? "" : PQgetvalue(r, 0, 0));
+    if (isnull)
+        *isnull = null;
+    PQclear(r);
+    return 0;
+}
+
+/* A scalar that must be a non-NULL LSN. */
+static int pg_scalar_lsn(PgConn *c, const char *what, const char *sql, uint64_t *lsn,
+                         bool null_ok, DrillError *err)
+{
+    char text[64];
+    bool null = false;
+    int rc = pg_scalar(c, what, sql, 0, NULL, text, sizeof text, &null, err);
+    if (rc != 0)
+        return rc;
+    *lsn = 0;
+    if (null && null_ok)
+        return 0;
+    if (null || pg_lsn_parse(text, lsn) != 0)
+        return drill_error_set(err, DRILL_E_PG, "PostgreSQL %s: %s returned an invalid LSN \"%s\"",
+                               c->endpoint, what, text);
+    return 0;
+}
+
+static const char *field(const PGresult *r, int row, int col)
+{
+    return PQgetisnull(r, row, col) ? NULL : PQgetvalue(r, row, col);
+}
+
+static int bad_value(PgConn *c, const char *what, const char *value, DrillError *err)
+{
+    return drill_error_set(err, DRILL_E_PG, "PostgreSQL %s: %s returned an unexpected value \"%s\"",
+                           c->endpoint, what, value ? value : "NULL");
+}
+
+/* ---- connections ------------------------------------------------------ */
+
+static int conninfo_parse(const char *conninfo, PQconninfoOption **opts, DrillError *err)
+{
+    char *msg = NULL;
+    *opts = PQconninfoParse(conninfo ? conninfo : "", &msg);
+    if (*opts != NULL)
+        return 0;
+    char text[512];
+    copy_trimmed(msg ? msg : "out of memory", text, sizeof text);
+    PQfreemem(msg);
+    return drill_error_set(err, DRILL_E_INVALID, "invalid PostgreSQL conninfo: %s", text);
+}
+
+static const char *opt_value(const PQconninfoOption *opts, const char *key)
+{
+    for (const PQconninfoOption *o = opts; o->keyword != NULL; o++)
+        if (strcmp(o->keyword, key) == 0)
+            return o->val;
+    return NULL;
+}
+
+/* Drives PQconnectPoll until connected, failed, or deadline_us passes. */
+static int connect_poll(PGconn *conn, int64_t deadline_us, int64_t timeout_ms,
+                        const char *endpoint, DrillError *err)
+{
+    char msg[512];
+    PostgresPollingStatusType st = PGRES_POLLING_WRITING;
+    while (PQstatus(conn) != CONNECTION_BAD && st != PGRES_POLLING_OK && st != PGRES_POLLING_FAILED) {
+        int rc = wait_socket(PQsocket(conn), st == PGRES_POLLING_READING ? POLLIN : POLLOUT,
+                             deadline_us);
+        if (rc == 0)
+            return drill_error_set(err, DRILL_E_TIMEOUT, "PostgreSQL %s: connection not established "
+                                   "within %" PRId64 " ms", endpoint, timeout_ms);
+        if (rc < 0)
+            return drill_error_set(err, DRILL_E_IO, "PostgreSQL %s: poll: %s", endpoint,
+                                   strerror(errno));
+        st = PQconnectPoll(conn);
+    }
+    if (PQstatus(conn) == CONNECTION_OK)
+        return 0;
+    copy_trimmed(PQerrorMessage(conn), msg, sizeof msg);
+    return drill_error_set(err, DRILL_E_PG, "PostgreSQL %s: cannot connect: %s", endpoint, msg);
+}
+
+int pg_connect(const char *conninfo, int64_t timeout_ms, PgConn **out, DrillError *err)
+{
+    *out = NULL;
+    char endpoint[ENDPOINT_MAX];
+    PQconninfoOption *opts = NULL;
+    int rc = conninfo_parse(conninfo, &opts, err);
+    if (rc != 0)
+        return rc;
+    PQconninfoFree(opts);
+    pg_conninfo_endpoint(conninfo, endpoint, sizeof endpoint);
+    /* The conninfo is expanded from "dbname"; fallback_application_name names
+     * the session "drill" unless the conninfo (or PGAPPNAME) says otherwise. */
+    const char *const keys[] = {"fallback_application_name", "dbname", NULL};
+    const char *const vals[] = {"drill", conninfo, NULL};
+    int64_t deadline = timeout_ms > 0 ? time_mono_us() + timeout_ms * 1000 : 0;
+    PGconn *conn = PQconnectStartParams(keys, vals, 1);
+    if (conn == NULL)
+        return drill_error_set(err, DRILL_E_NOMEM, "PostgreSQL %s: out of memory", endpoint);
+    rc = connect_poll(conn, deadline, timeout_ms, endpoint, err);
+    if (rc != 0) {
+        PQfinish(conn);
+        return rc;
+    }
+    PgConn *c = xcalloc(1, sizeof *c);
+    c->conn = conn;
+    const char *host = PQhost(conn);
+    snprintf(c->endpoint, sizeof c->endpoint, "%s:%s", host && *host ? host : "localhost",
+             PQport(conn));
+    *out = c;
+    return 0;
+}
+
+void pg_close(PgConn *c)
+{
+    if (c == NULL)
+        return;
+    PQfinish(c->conn);
+    free(c);
+}
+
+void pg_set_query_timeout(PgConn *c, int64_t timeout_ms)
+{
+    c->query_timeout_ms = timeout_ms > 0 ? timeout_ms : 0;
+}
+
+const char *pg_endpoint(const PgConn *c)
+{
+    return c->endpoint;
+}
+
+const char *pg_last_sqlstate(const PgConn *c)
+{
+    return c->sqlstate;
+}
+
+/* ---- server state ----------------------------------------------------- */
+
+/* 150018 -> "15.18"; 90624 -> "9.6.24" (before 10 the scheme had 3 parts). */
+static void version_format(int v, char *out, size_t outsz)
+{
+    if (v >= 100000)
+        snprintf(out, outsz, "%d.%d", v / 10000, v % 10000);
+    else
+        snprintf(out, outsz, "%d.%d.%d", v / 10000, v / 100 % 100, v % 100);
+}
+
+int pg_server_version(PgConn *c, char *out, size_t outsz, DrillError *err)
+{
+    char text[32];
+    int64_t num = 0;
+    int rc = pg_scalar(c, NAMED(Q_SERVER_VERSION), 0, NULL, text, sizeof text, NULL, err);
+    if (rc != 0)
+        return rc;
+    if (parse_i64(text, &num) != 0 || num <= 0 || num > 10000000)
+        return bad_value(c, "Q_SERVER_VERSION", text, err);
+    version_format((int)num, out, outsz);
+    return 0;
+}
+
+void pg_library_version(char *out, size_t outsz)
+{
+    version_format(PQlibVersion(), out, outsz);
+}
+
+int pg_is_in_recovery(PgConn *c, bool *out, DrillError *err)
+{
+    char text[8];
+    int rc = pg_scalar(c, NAMED(Q_IS_IN_RECOVERY), 0, NULL, text, sizeof text, NULL, err);
+    if (rc != 0)
+        return rc;
+    if (strcmp(text, "t") != 0 && strcmp(text, "f") != 0)
+        return bad_value(c, "Q_IS_IN_RECOVERY", text, err);
+    *out = text[0] == 't';
+    return 0;
+}
+
+int pg_system_identifier(PgConn *c, char *out, size_t outsz, DrillError *err)
+{
+    char text[32];
+    int rc = pg_scalar(c, NAMED(Q_SYSTEM_IDENTIFIER), 0, NULL, text, sizeof text, NULL, err);
+    if (rc != 0)
+        return rc;
+    if (text[0] == '\0' || strspn(text, "0123456789") != strlen(text))
+        return bad_value(c, "Q_SYSTEM_IDENTIFIER", text, err);
+    snprintf(out, outsz, "%s", text);
+    return 0;
+}
+
+static int parse_tli_hex(const char *s, uint32_t *tli)
+{
+    if (s == NULL || strlen(s) != 8 || strspn(s, "0123456789ABCDEFabcdef") != 8)
+        return -1;
+    *tli = (uint32_t)strtoul(s, NULL, 16);
+    return 0;
+}
+
+int pg_timeline(PgConn *c, uint32_t *tli, DrillError *err)
+{
+    PGresult *r = NULL;
+    int rc = pg_exec(c, NAMED(Q_TIMELINE), 0, NULL, &r, err);
+    if (rc != 0)
+        return rc;
+    int64_t v = 0;
+    const char *hex = PQntuples(r) == 1 ? field(r, 0, 0) : NULL;
+    const char *dec = PQntuples(r) == 1 ? field(r, 0, 1) : NULL;
+    if (hex != NULL && parse_tli_hex(hex, tli) == 0)
+        rc = 0;
+    else if (dec != NULL && parse_i64(dec, &v) == 0 && v > 0 && v <= UINT32_MAX)
+        *tli = (uint32_t)v;
+    else
+        rc = bad_value(c, "Q_TIMELINE", hex ? hex : dec, err);
+    PQclear(r);
+    return rc;
+}
+
+int pg_current_lsn(PgConn *c, uint64_t *lsn, DrillError *err)
+{
+    return pg_scalar_lsn(c, NAMED(Q_CURRENT_LSN), lsn, false, err);
+}
+
+/* 0 on a server that never was in recovery (the function returns NULL there). */
+int pg_replay_lsn(PgConn *c, uint64_t *lsn, DrillError *err)
+{
+    return pg_scalar_lsn(c, NAMED(Q_REPLAY_LSN), lsn, true, err);
+}
+
+void pg_lsn_format(uint64_t lsn, char *out, size_t outsz)
+{
+    snprintf(out, outsz, "%" PRIX32 "/%" PRIX32, (uint32_t)(lsn >> 32), (uint32_t)lsn);
+}
+
+/* One half of "HI/LO": 1 to 8 hex digits, nothing else (strtoul alone would
+ * accept signs and blanks). */
+static int parse_hex32(const char *s, size_t len, uint32_t *out)
+{
+    if (len == 0 || len > 8)
+        return -1;
+    uint32_t v = 0;
+    for (size_t i = 0; i < len; i++) {
+        char ch = s[i];
+        int d = ch >= '0' && ch <= '9' ? ch - '0'
+              : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
+              : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10 : -1;
+        if (d < 0)
+            return -1;
+        v = v << 4 | (uint32_t)d;
+    }
+    *out = v;
+    return 0;
+}
+
+int pg_lsn_parse(const char *text, uint64_t *lsn)
+{
+    if (text == NULL)
+        return -1;
+    const char *slash = strchr(text, '/');
+    uint32_t hi = 0, lo = 0;
+    if (slash == NULL || parse_hex32(text, (size_t)(slash - text), &hi) != 0 ||
+        parse_hex32(slash + 1, strlen(slash + 1), &lo) != 0)
+        return -1;
+    *lsn = (uint64_t)hi << 32 | lo;
+    return 0;
+}
+
+/* ---- slots, replication ----------------------------------------------- */
+
+static int fill_slot(PgConn *c, const PGresult *r, int i, PgSlot *s, DrillError *err)
+{
+    const char *restart = field(r, i, 4), *retained = field(r, i, 5);
+    snprintf(s->name, sizeof s->name, "%s", PQgetvalue(r, i, 0));
+    snprintf(s->slot_type, sizeof s->slot_type, "%s", PQgetvalue(r, i, 1));
+    s->active = strcmp(PQgetvalue(r, i, 2), "t") == 0;
+    snprintf(s->wal_status, sizeof s->wal_status, "%s", PQgetvalue(r, i, 3));
+    s->restart_lsn = 0;
+    s->retained_bytes = -1;
+    if (restart != NULL && pg_lsn_parse(restart, &s->restart_lsn) != 0)
+        return bad_value(c, "Q_SLOTS", restart, err);
+    if (restart != NULL && retained != NULL && parse_i64(retained, &s->retained_bytes) != 0)
+        return bad_value(c, "Q_SLOTS", retained, err);
+    return 0;
+}
+
+int pg_slots(PgConn *c, PgSlot **out, size_t *n, DrillError *err)
+{
+    *out = NULL;
+    *n = 0;
+    PGresult *r = NULL;
+    int rc = pg_exec(c, NAMED(Q_SLOTS), 0, NULL, &r, err);
+    if (rc != 0)
+        return rc;
+    int rows = PQntuples(r);
+    PgSlot *slots = xcalloc((size_t)rows, sizeof *slots);
+    for (int i = 0; i < rows && rc == 0; i++)
+        rc = fill_slot(c, r, i, &slots[i], err);
+    PQclear(r);
+    if (rc != 0) {
+        free(slots);
+        return rc;
+    }
+    *out = slots;
+    *n = (size_t)rows;
+    return 0;
+}
+
+static int slot_call(PgConn *c, const char *what, const char *sql, const char *name,
+                     DrillError *err)
+{
+    if (name == NULL || *name == '\0')
+        return drill_error_set(err, DRILL_E_INVALID, "%s: empty slot name", what);
+    const char *const params[] = {name};
+    PGresult *r = NULL;
+    int rc = pg_exec(c, what, sql, 1, params, &r, err);
+    PQclear(r);
+    return rc;
+}
+
+int pg_slot_create(PgConn *c, const char *name, DrillError *err)
+{
+    return slot_call(c, NAMED(Q_SLOT_CREATE), name, err);
+}
+
+int pg_slot_drop(PgConn *c, const char *name, DrillError *err)
+{
+    return slot_call(c, NAMED(Q_SLOT_DROP), name, err);
+}
+
+static int fill_replica(PgConn *c, const PGresult *r, int i, PgReplica *p, DrillError *err)
+{
+    const char *replay = field(r, i, 3), *lag = field(r, i, 4);
+    snprintf(p->application_name, sizeof p->application_name, "%s", PQgetvalue(r, i, 0));
+    snprintf(p->client_addr, sizeof p->client_addr, "%s", PQgetvalue(r, i, 1));
+    snprintf(p->state, sizeof p->state, "%s", PQgetvalue(r, i, 2));
+    p->replay_lsn = 0;
+    p->lag_bytes = -1;   /* no replay position reported yet */
+    if (replay != NULL && pg_lsn_parse(replay, &p->replay_lsn) != 0)
+        return bad_value(c, "Q_REPLICAS", replay, err);
+    if (lag != NULL && parse_i64(lag, &p->lag_bytes) != 0)
+        return bad_value(c, "Q_REPLICAS", lag, err);
+    return 0;
+}
+
+int pg_replicas(PgConn *c, PgReplica **out, size_t *n, DrillError *err)
+{
+    *out = NULL;
+    *n = 0;
+    PGresult *r = NULL;
+    int rc = pg_exec(c, NAMED(Q_REPLICAS), 0, NULL, &r, err);
+    if (rc != 0)
+        return rc;
+    int rows = PQntuples(r);
+    PgReplica *reps = xcalloc((size_t)rows, sizeof *reps);
+    for (int i = 0; i < rows && rc == 0; i++)
+        rc = fill_replica(c, r, i, &reps[i], err);
+    PQclear(r);
+    if (rc != 0) {
+        free(reps);
+        return rc;
+    }
+    *out = reps;
+    *n = (size_t)rows;
+    return 0;
+}
+
+int pg_wal_receiver(PgConn *c, PgReceiver *out, DrillError *err)
+{
+    memset(out, 0, sizeof *out);
+    PGresult *r = NULL;
+    int rc = pg_exec(c, NAMED(Q_WAL_RECEIVER), 0, NULL, &r, err);
+    if (rc != 0)
+        return rc;
+    if (PQntuples(r) == 1) {
+        const char *flushed = field(r, 0, 2);
+        out->present = true;
+        snprintf(out->status, sizeof out->status, "%s", PQgetvalue(r, 0, 0));
+        snprintf(out->slot_name, sizeof out->slot_name, "%s", PQgetvalue(r, 0, 1));
+        if (flushed != NULL && pg_lsn_parse(flushed, &out->flushed_lsn) != 0)
+            rc = bad_value(c, "Q_WAL_RECEIVER", flushed, err);
+    }
+    PQclear(r);
+    return rc;
+}
+
+int pg_promote(PgConn *c, int wait_seconds, DrillError *err)
+{
+    char secs[16], text[8];
+    snprintf(secs, sizeof secs, "%d", wait_seconds > 0 ? wait_seconds : 60);
+    const char *const params[] = {secs};
+    int rc = pg_scalar(c, NAMED(Q_PROMOTE), 1, params, text, sizeof text, NULL, err);
+    if (rc != 0)
+        return rc;
+    if (strcmp(text, "t") != 0)
+        return drill_error_set(err, DRILL_E_TIMEOUT, "PostgreSQL %s: pg_promote() did not complete "
+                               "within %s s", c->endpoint, secs);
+    return 0;
+}
+
+/* ---- drill-author SQL ------------------------------------------------- */
+
+int pg_user_sql(PgConn *c, const char *sql, char **first_value, long *nrows, DrillError *err)
+{
+    *first_value = NULL;
+    *nrows = 0;
+    PGresult *r = NULL;
+    int rc = pg_exec(c, "sql step", sql, -1, NULL, &r, err);
+    if (rc != 0)
+        return rc;
+    if (PQresultStatus(r) == PGRES_TUPLES_OK) {
+        *nrows = PQntuples(r);
+        if (PQntuples(r) > 0 && PQnfields(r) > 0 && !PQgetisnull(r, 0, 0))
+            *first_value = xstrdup(PQgetvalue(r, 0, 0));
+    } else {
+        int64_t affected = 0;   /* INSERT/UPDATE/DELETE: rows affected; else 0 */
+        if (parse_i64(PQcmdTuples(r), &affected) == 0)
+            *nrows = (long)affected;
+    }
+    PQclear(r);
+    return 0;
+}
+
+/* ---- readiness -------------------------------------------------------- */
+
+/* How long one readiness attempt may take: a black-holed host must not eat
+ * the whole wait, while loopback answers (or refuses) within a millisecond. */
+#define READY_ATTEMPT_MAX_MS 1000
+
+static int ready_once(const char *conninfo, PgReadiness want, int64_t budget_ms, DrillError *err)
+{
+    PgConn *c = NULL;
+    int rc = pg_connect(conninfo, budget_ms, &c, err);
+    if (rc != 0 || want == PG_READY_ACCEPTING) {
+        pg_close(c);
+        return rc;
+    }
+    bool recovery = true;
+    pg_set_query_timeout(c, budget_ms);
+    rc = pg_is_in_recovery(c, &recovery, err);
+    if (rc == 0 && recovery)
+        rc = drill_error_set(err, DRILL_E_PG, "PostgreSQL %s: still in recovery (read-only)",
+                             c->endpoint);
+    pg_close(c);
+    return rc;
+}
+
+int pg_wait_ready(const char *conninfo, PgReadiness want, int64_t timeout_ms, int poll_ms,
+                  DrillError *err)
+{
+    DrillError last = {0};
+    int64_t period = (poll_ms > 0 ? poll_ms : 10) * 1000;
+    int64_t deadline = time_mono_us() + (timeout_ms > 0 ? timeout_ms : 0) * 1000;
+    for (;;) {
+        int64_t tick = time_mono_us();
+        int64_t budget = (deadline - tick + 999) / 1000;
+        budget = budget < 1 ? 1 : budget > READY_ATTEMPT_MAX_MS ? READY_ATTEMPT_MAX_MS : budget;
+        int rc = ready_once(conninfo, want, budget, &last);
+        if (rc == 0)
+            return 0;
+        if (rc == DRILL_E_INVALID)
+            return drill_error_set(err, rc, "%s", last.message);
+        int64_t now = time_mono_us();
+        if (now >= deadline)
+            return drill_error_set(err, DRILL_E_TIMEOUT, "not %s within %" PRId64 " ms; last "
+                                   "attempt: %s", want == PG_READY_WRITABLE ? "writable" :
+                                   "accepting connections", timeout_ms, last.message);
+        int64_t next = tick + period < deadline ? tick + period : deadline;
+        if (next > now)
+            sleep_us(next - now);
+    }
+}
+
+/* ---- conninfo builders ------------------------------------------------ */
+
+/* Appends " key=value", quoting the value when conninfo syntax needs it. */
+static void conninfo_add(Buf *b, const char *key, const char *val)
+{
+    buf_appendf(b, "%s%s=", b->len > 0 ? " " : "", key);
+    if (*val != '\0' && strpbrk(val, " \t\n\r\f\v'\\") == NULL) {
+        buf_appends(b, val);
+        return;
+    }
+    buf_append(b, "'", 1);
+    for (const char *p = val; *p != '\0'; p++) {
+        if (*p == '\'' || *p == '\\')
+            buf_append(b, "\\", 1);
+        buf_append(b, p, 1);
+    }
+    buf_append(b, "'", 1);
+}
+
+static int conninfo_finish(Buf *b, char **out, DrillError *err)
+{
+    if (b->truncated) {
+        buf_free(b);
+        return drill_error_set(err, DRILL_E_INVALID, "conninfo longer than %d bytes", CONNINFO_MAX);
+    }
+    *out = buf_steal(b);
+    return 0;
+}
+
+static bool key_in(const char *key, const char *const *keys)
+{
+    for (; *keys != NULL; keys++)
+        if (strcmp(key, *keys) == 0)
+            return true;
+    return false;
+}
+
+int pg_conninfo_set(const char *conninfo, const char *key, const char *value, char **out,
+                    DrillError *err)
+{
+    *out = NULL;
+    PQconninfoOption *opts = NULL;
+    int rc = conninfo_parse(conninfo, &opts, err);
+    if (rc != 0)
+        return rc;
+    const char *const keys[] = {key, NULL};
+    bool known = false;
+    Buf b;
+    buf_init(&b, CONNINFO_MAX);
+    for (const PQconninfoOption *o = opts; o->keyword != NULL; o++) {
+        bool match = key_in(o->keyword, keys);
+        const char *v = match ? value : o->val;
+        known = known || match;
+        if (v != NULL)
+            conninfo_add(&b, o->keyword, v);
+    }
+    PQconninfoFree(opts);
+    if (!known) {
+        buf_free(&b);
+        return drill_error_set(err, DRILL_E_INVALID, "unknown conninfo keyword \"%s\"", key);
+    }
+    return conninfo_finish(&b, out, err);
+}
+
+int pg_conninfo_with_db(const char *conninfo, const char *dbname, char **out, DrillError *err)
+{
+    return pg_conninfo_set(conninfo, "dbname", dbname, out, err);
+}
+
+/* Adds one node's host and port to the comma lists of a multi-host conninfo. */
+static int add_node(const PQconninfoOption *opts, size_t i, Buf *hosts, Buf *ports,
+                    bool *any_port, DrillError *err)
+{
+    const char *host = opt_value(opts, "host");
+    const char *port = opt_value(opts, "port");
+    if (host == NULL || *host == '\0')
+        host = opt_value(opts, "hostaddr");
+    host = host ? host : "";
+    port = port ? port : "";
+    if (strchr(host, ',') != NULL || strchr(port, ',') != NULL)
+        return drill_error_set(err, DRILL_E_INVALID, "node conninfo #%zu already lists several "
+                               "hosts or ports", i + 1);
+    buf_appendf(hosts, "%s%s", i > 0 ? "," : "", host);
+    buf_appendf(ports, "%s%s", i > 0 ? "," : "", port);
+    *any_port = *any_port || *port != '\0';
+    return 0;
+}
+
+/* Everything of the first node but its address and session targeting. */
+static void add_common(Buf *b, const PQconninfoOption *first)
+{
+    static const char *const lead[] = {"user", "dbname", NULL};
+    static const char *const skip[] = {"user", "dbname", "host", "hostaddr", "port",
+                                       "target_session_attrs", "connect_timeout", NULL};
+    for (const char *const *k = lead; *k != NULL; k++) {
+        const char *v = opt_value(first, *k);
+        if (v != NULL)
+            conninfo_add(b, *k, v);
+    }
+    for (const PQconninfoOption *o = first; o->keyword != NULL; o++)
+        if (o->val != NULL && !key_in(o->keyword, skip))
+            conninfo_add(b, o->keyword, o->val);
+    conninfo_add(b, "target_session_attrs", "read-write");
+    conninfo_add(b, "connect_timeout", "2");
+}
+
+int pg_conninfo_writable(const char *const *conninfos, size_t n, char **out, DrillError *err)
+{
+    *out = NULL;
+    if (n == 0)
+        return drill_error_set(err, DRILL_E_INVALID, "no node conninfo to build a writable one");
+    Buf hosts, ports, b;
+    buf_init(&hosts, CONNINFO_MAX);
+    buf_init(&ports, CONNINFO_MAX);
+    buf_init(&b, CONNINFO_MAX);
+    PQconninfoOption *first = NULL;
+    bool any_port = false;
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        PQconninfoOption *opts = NULL;
+        rc = conninfo_parse(conninfos[i], &opts, err);
+        if (rc == 0)
+            rc = add_node(opts, i, &hosts, &ports, &any_port, err);
+        if (i == 0)
+            first = opts;
+        else
+            PQconninfoFree(opts);
+    }
+    if (rc == 0) {
+        conninfo_add(&b, "host", hosts.data ? hosts.data : "");
+        if (any_port)
+            conninfo_add(&b, "port", ports.data);
+        add_common(&b, first);
+        b.truncated = b.truncated || hosts.truncated || ports.truncated;
+        rc = conninfo_finish(&b, out, err);
+    } else {
+        buf_free(&b);
+    }
+    PQconninfoFree(first);
+    buf_free(&hosts);
+    buf_free(&ports);
+    return rc;
+}
+
+/* Item i of a comma list (the last one when the list is shorter, as libpq
+ * does for a single port shared by several hosts). */
+static void list_item(const char *list, size_t i, char *out, size_t outsz)
+{
+    const char *p = list;
+    for (size_t k = 0; k < i; k++) {
+        const char *comma = strchr(p, ',');
+        if (comma == NULL)
+            break;
+        p = comma + 1;
+    }
+    size_t len = strcspn(p, ",");
+    snprintf(out, outsz, "%.*s", (int)(len < outsz ? len : outsz - 1), p);
+}
+
+int pg_conninfo_endpoint(const char *conninfo, char *out, size_t outsz)
+{
+    PQconninfoOption *opts = NULL;
+    snprintf(out, outsz, "(invalid conninfo)");
+    if (conninfo_parse(conninfo, &opts, NULL) != 0)
+        return -1;
+    const char *hosts = opt_value(opts, "host");
+    const char *ports = opt_value(opts, "port");
+    if (hosts == NULL || *hosts == '\0')
+        hosts = opt_value(opts, "hostaddr");
+    hosts = hosts && *hosts ? hosts : "(default host)";
+    ports = ports && *ports ? ports : "5432";
+    Buf b;
+    buf_init(&b, outsz > 0 ? outsz - 1 : 0);
+    size_t count = 1;
+    for (const char *p = hosts; *p != '\0'; p++)
+        count += *p == ',';
+    for (size_t i = 0; i < count; i++) {
+        char h[128], p[16];
+        list_item(hosts, i, h, sizeof h);
+        list_item(ports, i, p, sizeof p);
+        buf_appendf(&b, "%s%s:%s", i > 0 ? "," : "", h, *p ? p : "5432");
+    }
+    snprintf(out, outsz, "%s", b.data ? b.data : "");
+    buf_free(&b);
+    PQconninfoFree(opts);
+    return 0;
+}
+
+/* ---- heartbeat table -------------------------------------------------- */
+
+int pg_heartbeat_setup(PgConn *c, DrillError *err)
+{
+    PGresult *r = NULL;
+    int rc = pg_exec(c, NAMED(Q_HB_CREATE), 0, NULL, &r, err);
+    PQclear(r);
+    /* Two sessions racing on CREATE TABLE IF NOT EXISTS: the loser gets a
+     * unique violation on pg_type (23505) or "already exists" (42P07). */
+    if (rc == DRILL_E_PG && (strcmp(c->sqlstate, "23505") == 0 || strcmp(c->sqlstate, "42P07") == 0)) {
+        drill_error_clear(err);
+        return 0;
+    }
+    return rc;
+}
+
+int pg_heartbeat_insert(PgConn *c, int64_t run_id, int64_t seq, int64_t client_utc_us,
+                        PgHeartbeatAck *ack, DrillError *err)
+{
+    char run[24], sq[24], ts[24];
+    snprintf(run, sizeof run, "%" PRId64, run_id);
+    snprintf(sq, sizeof sq, "%" PRId64, seq);
+    snprintf(ts, sizeof ts, "%" PRId64, client_utc_us);
+    const char *const params[] = {run, sq, ts};
+    PGresult *r = NULL;
+    int rc = pg_exec(c, NAMED(Q_HB_INSERT), 3, params, &r, err);
+    if (rc != 0)
+        return rc;
+    const char *server = PQntuples(r) == 1 ? field(r, 0, 0) : NULL;
+    const char *lsn = PQntuples(r) == 1 ? field(r, 0, 1) : NULL;
+    if (parse_i64(server, &ack->server_ts_us) != 0 || pg_lsn_parse(lsn, &ack->lsn) != 0)
+        rc = bad_value(c, "Q_HB_INSERT", server, err);
+    PQclear(r);
+    return rc;
+}
+
+/* Readers must not fail on a node that never saw the table (a restore that
+ * lost it, a fresh standby): *exists tells them to report zero rows. */
+static int heartbeat_table_exists(PgConn *c, bool *exists, DrillError *err)
+{
+    char text[8];
+    int rc = pg_scalar(c, NAMED(Q_HB_EXISTS), 0, NULL, text, sizeof text, NULL, err);
+    if (rc == 0)
+        *exists = strcmp(text, "t") == 0;
+    return rc;
+}
+
+static int fill_hb_row(PgConn *c, const PGresult *r, int i, PgHeartbeatRow *row, DrillError *err)
+{
+    const char *seq = field(r, i, 0), *ts = field(r, i, 1), *lsn = field(r, i, 2);
+    if (parse_i64(seq, &row->seq) != 0 || parse_i64(ts, &row->server_ts_us) != 0 ||
+        pg_lsn_parse(lsn, &row->lsn) != 0)
+        return bad_value(c, "Q_HB_ROWS", seq, err);
+    return 0;
+}
+
+int pg_heartbeat_rows(PgConn *c, int64_t run_id, PgHeartbeatRow **rows, size_t *n,
+                      DrillError *err)
+{
+    *rows = NULL;
+    *n = 0;
+    bool exists = false;
+    int rc = heartbeat_table_exists(c, &exists, err);
+    if (rc != 0 || !exists)
+        return rc;
+    char run[24];
+    snprintf(run, sizeof run, "%" PRId64, run_id);
+    const char *const params[] = {run};
+    PGresult *r = NULL;
+    rc = pg_exec(c, NAMED(Q_HB_ROWS), 1, params, &r, err);
+    if (rc != 0)
+        return rc;
+    int count = PQntuples(r);
+    PgHeartbeatRow *out = xcalloc((size_t)count, sizeof *out);
+    for (int i = 0; i < count && rc == 0; i++)
+        rc = fill_hb_row(c, r, i, &out[i], err);
+    PQclear(r);
+    if (rc != 0) {
+        free(out);
+        return rc;
+    }
+    *rows = out;
+    *n = (size_t)count;
+    return 0;
+}
+
+int pg_heartbeat_digest(PgConn *c, int64_t run_id, PgHeartbeatDigest *out, DrillError *err)
+{
+    memset(out, 0, sizeof *out);
+    snprintf(out->md5, sizeof out->md5, "%s", MD5_EMPTY);
+    bool exists = false;
+    int rc = heartbeat_table_exists(c, &exists, err);
+    if (rc != 0 || !exists)
+        return rc;
+    char run[24];
+    snprintf(run, sizeof run, "%" PRId64, run_id);
+    const char *const params[] = {run};
+    PGresult *r = NULL;
+    rc = pg_exec(c, NAMED(Q_HB_DIGEST), 1, params, &r, err);
+    if (rc != 0)
+        return rc;
+    const char *md5 = PQntuples(r) == 1 ? field(r, 0, 2) : NULL;
+    if (PQntuples(r) != 1 || parse_i64(field(r, 0, 0), &out->count) != 0 ||
+        parse_i64(field(r, 0, 1), &out->max_seq) != 0 || md5 == NULL || strlen(md5) != 32)
+        rc = bad_value(c, "Q_HB_DIGEST", md5, err);
+    else
+        snprintf(out->md5, sizeof out->md5, "%s", md5);
+    PQclear(r);
+    return rc;
+}

@@ -1,0 +1,54 @@
+/* plan.c — see plan.h. */
+#include "plan.h"
+
+#include <stdlib.h>
+
+#include "util.h"
+
+int plan_build(const Scenario *s, const Topology *t, Plan **out, DrillError *err)
+{
+    *out = NULL;
+    Plan *p = xcalloc(1, sizeof *p);
+    p->scenario = s;
+    p->topology = t;
+    size_t total = 0;
+    for (int ph = 0; ph < PHASE_COUNT; ph++)
+        total += s->nsteps[ph];
+    p->steps = xcalloc(total, sizeof *p->steps);
+    for (int ph = 0; ph < PHASE_COUNT; ph++) {
+        for (size_t i = 0; i < s->nsteps[ph]; i++) {
+            const Step *st = &s->steps[ph][i];
+            PlanStep *ps = &p->steps[p->nsteps];
+            ps->step = st;
+            ps->seq = p->nsteps++;
+            if (st->node != NULL) {
+                ps->node = topology_find(t, st->node);
+                if (ps->node == NULL) {
+                    plan_free(p);
+                    return drill_error_set(err, DRILL_E_INVALID,
+                                           "%s:%d:%d: step \"%s\" names node \"%s\" which %s lacks",
+                                           s->file, st->line, st->col, st->name, st->node,
+                                           t->file);
+                }
+            }
+            if (st->kind->destructive)
+                p->destructive = true;
+        }
+    }
+    *out = p;
+    return 0;
+}
+
+void plan_free(Plan *p)
+{
+    if (p == NULL)
+        return;
+    free(p->steps);
+    free(p);
+}
+
+const Node *plan_param_node(const Plan *p, const PlanStep *ps, const char *key)
+{
+    const char *v = step_str(ps->step, key, NULL);
+    return v != NULL ? topology_find(p->topology, v) : NULL;
+}

@@ -1,0 +1,67 @@
+/*
+ * runctx.h — state of one run shared by runner.c and the step
+ * implementations (steps_*.c). Internal to the engine.
+ */
+#ifndef DRILL_RUNCTX_H
+#define DRILL_RUNCTX_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "exec.h"
+#include "heartbeat.h"
+#include "plan.h"
+#include "store.h"
+#include "util.h"
+
+#define STEP_OUTPUT_LIMIT (64 * 1024)
+
+typedef struct RunCtx {
+    const Plan *plan;
+    Store *store;
+    int64_t run_id;
+    Executor *local;            /* executor for local nodes */
+    Heartbeat *heartbeat;       /* NULL when not running / never started */
+    int64_t t0_mono_us;         /* run start */
+    int64_t fault_mono_us;      /* -1 until the `fault` event */
+    int64_t recovered_mono_us;  /* -1 until `recovered` */
+    bool rpo_measured;
+    int64_t rpo_missing, rpo_ms, rpo_wal_bytes;
+} RunCtx;
+
+/* What a step did, recorded in the store by the runner. */
+typedef enum StepStatus { STEP_OK, STEP_FAILED, STEP_ERROR, STEP_TIMEOUT, STEP_SKIPPED } StepStatus;
+
+typedef struct StepOutcome {
+    StepStatus status;
+    int exit_code;             /* of the last command, -1 if none */
+    int term_signal;
+    Buf command;               /* every command / SQL the step ran, one per line */
+    Buf out;                   /* bounded stdout of its commands, or a result */
+    Buf err;                   /* bounded stderr */
+    char message[512];         /* why it failed, or a short result */
+} StepOutcome;
+
+const char *step_status_name(StepStatus s);
+
+/* Runs one step. `deadline_mono_us` bounds everything it does. */
+void steps_execute(RunCtx *ctx, const PlanStep *ps, int64_t deadline_mono_us,
+                   StepOutcome *o);
+
+/* Sets o->status and o->message; returns the status (for `return step_fail(...)`). */
+StepStatus step_set(StepOutcome *o, StepStatus status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Runs argv on the step's node (as the node's os_user) within the deadline,
+ * appending command and output to o. Returns 0 when it ran and exited
+ * `expect_exit`; otherwise sets o (failed/timeout/error) and returns -1. */
+int step_run_argv(RunCtx *ctx, const Node *node, char *const *argv, int expect_exit,
+                  int64_t deadline_mono_us, StepOutcome *o);
+
+/* Remaining time until the deadline in ms (at least 1). */
+int64_t step_remaining_ms(int64_t deadline_mono_us);
+
+/* Command preview of a step for dry runs and evidence (malloc'd). */
+char *steps_describe(const Plan *plan, const PlanStep *ps);
+
+#endif

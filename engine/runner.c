@@ -1,0 +1,345 @@
+/*
+ * runner.c — executes a plan (see runner.h). The run row exists in the store
+ * before the first step; each step is recorded the moment it ends, so an
+ * interrupted drill still leaves its evidence; cleanup always runs.
+ */
+#include "runner.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "measure.h"
+#include "pg.h"
+#include "progress.h"
+#include "runctx.h"
+#include "steps_kinds.h"
+
+static volatile sig_atomic_t stop_signal;
+
+void runner_request_stop(int signo)
+{
+    stop_signal = signo;
+}
+
+int runner_stop_signal(void)
+{
+    return (int)stop_signal;
+}
+
+void runner_print_plan(const Plan *plan, FILE *out)
+{
+    const Scenario *s = plan->scenario;
+    fprintf(out, "drill %s (%s, sha256 %s) on topology %s\n", s->name, s->file, s->sha256,
+            plan->topology->name);
+    int last_phase = -1;
+    for (size_t i = 0; i < plan->nsteps; i++) {
+        const PlanStep *ps = &plan->steps[i];
+        if ((int)ps->step->phase != last_phase) {
+            last_phase = (int)ps->step->phase;
+            fprintf(out, "%s:\n", phase_name(ps->step->phase));
+        }
+        char *cmd = steps_describe(plan, ps);
+        char tmo[32];
+        time_format_duration_ms(ps->step->timeout_ms, tmo, sizeof tmo);
+        fprintf(out, "  %2zu. %-28s %-8s timeout %-8s%s\n      %s\n", ps->seq + 1, ps->step->name,
+                ps->node ? ps->node->name : "-", tmo,
+                ps->step->kind->destructive ? " DESTRUCTIVE" : "", cmd);
+        free(cmd);
+    }
+}
+
+static void outcome_init(StepOutcome *o)
+{
+    memset(o, 0, sizeof *o);
+    buf_init(&o->command, 16 * 1024);
+    buf_init(&o->out, STEP_OUTPUT_LIMIT);
+    buf_init(&o->err, STEP_OUTPUT_LIMIT);
+    o->exit_code = -1;
+}
+
+static void outcome_free(StepOutcome *o)
+{
+    buf_free(&o->command);
+    buf_free(&o->out);
+    buf_free(&o->err);
+}
+
+static int record_step(RunCtx *ctx, const PlanStep *ps, const StepOutcome *o, int64_t start_utc,
+                       int64_t dur_us, DrillError *err)
+{
+    StepRecord r = {
+        .phase = phase_name(ps->step->phase),
+        .seq = (int)ps->seq,
+        .name = ps->step->name,
+        .kind = ps->step->kind->name,
+        .node = ps->node ? ps->node->name : NULL,
+        .command = o->command.data ? o->command.data : "",
+        .status = step_status_name(o->status),
+        .exit_code = o->exit_code,
+        .term_signal = o->term_signal,
+        .started_utc_ms = start_utc,
+        .ended_utc_ms = start_utc + dur_us / 1000,
+        .duration_us = dur_us,
+        .out = o->out.data ? o->out.data : "",
+        .err = o->err.data ? o->err.data : "",
+        .message = o->message,
+    };
+    return store_step_add(ctx->store, ctx->run_id, &r, err);
+}
+
+/* Runs (or skips) one step and records it. Returns the step's status. */
+static StepStatus run_step(RunCtx *ctx, const PlanStep *ps, bool skip, Progress *pg,
+                           DrillError *err, int *store_rc)
+{
+    StepOutcome o;
+    outcome_init(&o);
+    int64_t start_utc = time_utc_ms();
+    int64_t start = time_mono_us();
+    const char *phase = phase_name(ps->step->phase);
+    if (skip) {
+        char *cmd = steps_describe(ctx->plan, ps);
+        buf_appends(&o.command, cmd);
+        free(cmd);
+        step_set(&o, STEP_SKIPPED, "not run: an earlier step failed or the drill was interrupted");
+    } else {
+        progress_step_begin(pg, ps->seq, phase, ps->step->name);
+        steps_execute(ctx, ps, start + ps->step->timeout_ms * 1000, &o);
+    }
+    int64_t dur = skip ? 0 : time_mono_us() - start;
+    if (!skip)
+        progress_step_end(pg, ps->seq, phase, ps->step->name, step_status_name(o.status), dur,
+                          o.message);
+    *store_rc = record_step(ctx, ps, &o, start_utc, dur, err);
+    StepStatus st = o.status;
+    outcome_free(&o);
+    return st;
+}
+
+/* Server versions and identities, best effort: evidence for the report. */
+static void record_environment(RunCtx *ctx)
+{
+    char buf[128];
+    char key[192];
+    pg_library_version(buf, sizeof buf);
+    store_fact_add(ctx->store, ctx->run_id, "libpq_version", buf, NULL);
+    const Topology *t = ctx->plan->topology;
+    for (size_t i = 0; i < t->nnodes; i++) {
+        const Node *n = &t->nodes[i];
+        snprintf(key, sizeof key, "node:%s", n->name);
+        snprintf(buf, sizeof buf, "%s, %s", node_role_name(n->role),
+                 n->access == ACCESS_SSH ? "ssh" : "local");
+        store_fact_add(ctx->store, ctx->run_id, key, buf, NULL);
+        PgConn *c = NULL;
+        if (n->conninfo == NULL || pg_connect(n->conninfo, 1000, &c, NULL) < 0)
+            continue;
+        snprintf(key, sizeof key, "server_version:%s", n->name);
+        if (pg_server_version(c, buf, sizeof buf, NULL) == 0)
+            store_fact_add(ctx->store, ctx->run_id, key, buf, NULL);
+        snprintf(key, sizeof key, "system_identifier:%s", n->name);
+        if (pg_system_identifier(c, buf, sizeof buf, NULL) == 0)
+            store_fact_add(ctx->store, ctx->run_id, key, buf, NULL);
+        pg_close(c);
+    }
+}
+
+typedef struct Verdict {
+    bool early_failure;    /* preflight / fault failed: nothing measured */
+    bool recovery_failure; /* recover / verify failed */
+    bool cleanup_failure;
+    bool objective_missed;
+    const char *first_failure;
+} Verdict;
+
+static void note_failure(Verdict *v, const PlanStep *ps)
+{
+    Phase ph = ps->step->phase;
+    if (ph == PHASE_CLEANUP)
+        v->cleanup_failure = true;
+    else if (ph == PHASE_PREFLIGHT || ph == PHASE_FAULT)
+        v->early_failure = true;
+    else
+        v->recovery_failure = true;
+    if (v->first_failure == NULL)
+        v->first_failure = ps->step->name;
+}
+
+static void measure_and_judge(RunCtx *ctx, Verdict *v, Progress *pg);
+
+static int run_steps(RunCtx *ctx, Verdict *v, Progress *pg, DrillError *err)
+{
+    bool failed = false;
+    for (size_t i = 0; i < ctx->plan->nsteps; i++) {
+        const PlanStep *ps = &ctx->plan->steps[i];
+        bool cleanup = ps->step->phase == PHASE_CLEANUP;
+        bool skip = !cleanup && (failed || stop_signal != 0);
+        int store_rc = 0;
+        StepStatus st = run_step(ctx, ps, skip, pg, err, &store_rc);
+        if (store_rc < 0)
+            return store_rc;   /* evidence can no longer be recorded: stop */
+        if (st != STEP_OK && st != STEP_SKIPPED) {
+            note_failure(v, ps);
+            failed = true;
+        }
+    }
+    return 0;
+}
+
+static int finish(RunCtx *ctx, const Verdict *v, RunResult *res, DrillError *err)
+{
+    const char *verdict = "passed";
+    int code = DRILL_EXIT_OK;
+    if (stop_signal != 0) {
+        verdict = "aborted";
+        code = 128 + (int)stop_signal;
+    } else if (v->early_failure) {
+        verdict = "error";
+        code = DRILL_EXIT_ABORTED;
+    } else if (v->recovery_failure || v->objective_missed) {
+        verdict = "failed";
+        code = DRILL_EXIT_FAILED;
+    } else if (v->cleanup_failure) {
+        verdict = "error";
+        code = DRILL_EXIT_ABORTED;
+    }
+    char msg[256];
+    snprintf(msg, sizeof msg, "%s%s", v->first_failure ? "first failed step: " : "",
+             v->first_failure ? v->first_failure : (v->objective_missed ? "objective missed" : ""));
+    res->exit_code = code;
+    snprintf(res->verdict, sizeof res->verdict, "%s", verdict);
+    return store_run_finish(ctx->store, ctx->run_id, verdict, code, time_utc_ms(),
+                            time_mono_us() - ctx->t0_mono_us, msg, err);
+}
+
+static int check_destructive(const Plan *plan, const RunOptions *opt, DrillError *err)
+{
+    if (!plan->destructive || opt->yes || plan->topology->allow_destructive)
+        return 0;
+    for (size_t i = 0; i < plan->nsteps; i++) {
+        const Step *s = plan->steps[i].step;
+        if (s->kind->destructive)
+            return drill_error_set(err, DRILL_E_ABORTED,
+                                   "drill \"%s\" destroys data (step \"%s\", %s:%d) and topology "
+                                   "\"%s\" does not allow it\n  hint: pass --yes, or set "
+                                   "`allow_destructive: true` in %s",
+                                   plan->scenario->name, s->name, plan->scenario->file, s->line,
+                                   plan->topology->name, plan->topology->file);
+    }
+    return 0;
+}
+
+static int begin_run(RunCtx *ctx, const RunOptions *opt, DrillError *err)
+{
+    const Scenario *s = ctx->plan->scenario;
+    char host[256] = "";
+    gethostname(host, sizeof host - 1);
+    RunInfo info = {
+        .drill_name = s->name, .drill_file = s->file, .drill_sha256 = s->sha256,
+        .drill_source = s->source, .topology_name = ctx->plan->topology->name,
+        .topology_file = opt->topology_file ? opt->topology_file : ctx->plan->topology->file,
+        .hostname = host, .drill_version = DRILL_VERSION, .started_utc_ms = time_utc_ms(),
+        .rto_target_ms = s->rto_ms, .rpo_target_ms = s->rpo_ms,
+        .rpo_tx_target = s->rpo_transactions,
+    };
+    return store_run_begin(ctx->store, &info, &ctx->run_id, err);
+}
+
+int runner_run(const Plan *plan, Store *st, const RunOptions *opt, RunResult *res,
+               DrillError *err)
+{
+    memset(res, 0, sizeof *res);
+    int rc = check_destructive(plan, opt, err);
+    if (rc < 0)
+        return rc;
+    RunCtx ctx = {.plan = plan, .store = st, .fault_mono_us = -1, .recovered_mono_us = -1};
+    ctx.t0_mono_us = time_mono_us();
+    if ((rc = begin_run(&ctx, opt, err)) < 0)
+        return rc;
+    res->run_id = ctx.run_id;
+    ctx.local = exec_local_new();
+    Progress pg;
+    progress_init(&pg, stderr, (int)opt->progress, plan->nsteps);
+    progress_note(&pg, "drill: run %lld of %s on %s (%zu steps)", (long long)ctx.run_id,
+                  plan->scenario->name, plan->topology->name, plan->nsteps);
+    record_environment(&ctx);
+    Verdict v = {0};
+    rc = run_steps(&ctx, &v, &pg, err);
+    if (ctx.heartbeat != NULL)
+        heartbeat_stop(ctx.heartbeat);
+    if (rc == 0) {
+        measure_and_judge(&ctx, &v, &pg);
+        rc = finish(&ctx, &v, res, err);
+    }
+    heartbeat_free(ctx.heartbeat);
+    exec_free(ctx.local);
+    return rc;
+}
+
+/* ---- measurements and objectives ---- */
+
+static void judge(RunCtx *ctx, Verdict *v, Progress *pg, const char *name, int64_t target,
+                  bool measured, double value, const char *unit, bool passed, const char *how)
+{
+    if (target < 0)
+        return;
+    bool ok = measured && passed;
+    store_objective_add(ctx->store, ctx->run_id, name, (double)target, measured ? value : -1,
+                        unit, ok, measured ? how : "not measured", NULL);
+    if (!ok)
+        v->objective_missed = true;
+    if (measured)
+        progress_note(pg, "objective %-16s target %lld %s, measured %.0f %s: %s", name,
+                      (long long)target, unit, value, unit, ok ? "met" : "MISSED");
+    else
+        progress_note(pg, "objective %-16s target %lld %s: MISSED (not measured: %s)", name,
+                      (long long)target, unit, how);
+}
+
+static void measure_rto_from_heartbeat(RunCtx *ctx, RtoResult *r, const char **why)
+{
+    r->measured = false;
+    *why = "no `fault` event was marked";
+    if (ctx->fault_mono_us < 0)
+        return;
+    *why = "no heartbeat ran during the drill";
+    if (ctx->heartbeat == NULL)
+        return;
+    int64_t fail = heartbeat_first_failure_after(ctx->heartbeat, ctx->fault_mono_us);
+    HeartbeatAck ack;
+    bool have_ack = fail >= 0 && heartbeat_first_ack_after(ctx->heartbeat, fail, &ack) == 0;
+    measure_rto(ctx->fault_mono_us, fail, have_ack ? &ack : NULL, r);
+    *why = r->measured ? "fault event -> first heartbeat committed after the outage"
+                       : "no heartbeat was committed after the outage (service not restored)";
+}
+
+static void measure_and_judge(RunCtx *ctx, Verdict *v, Progress *pg)
+{
+    const Scenario *s = ctx->plan->scenario;
+    RtoResult rto;
+    const char *why;
+    measure_rto_from_heartbeat(ctx, &rto, &why);
+    double rto_ms = rto.measured ? (double)(rto.rto_us / 1000) : -1;
+    if (rto.measured) {
+        store_measure_add(ctx->store, ctx->run_id, "rto_ms", rto_ms, "ms", why, NULL);
+        if (rto.first_failure_us >= 0)
+            store_measure_add(ctx->store, ctx->run_id, "outage_start_ms",
+                              (double)(rto.first_failure_us / 1000), "ms",
+                              "fault event -> first failed heartbeat", NULL);
+        progress_note(pg, "RTO %.0f ms (%s)", rto_ms, why);
+    }
+    judge(ctx, v, pg, "rto", s->rto_ms, rto.measured, rto_ms, "ms", rto_ms <= (double)s->rto_ms,
+          why);
+    const char *rpo_how = ctx->rpo_measured ? "acknowledged heartbeats missing after recovery"
+                                            : "no heartbeat_verify step measured RPO";
+    if (ctx->rpo_measured)
+        progress_note(pg, "RPO %lld ms, %lld transactions, %lld WAL bytes lost",
+                      (long long)ctx->rpo_ms, (long long)ctx->rpo_missing,
+                      (long long)ctx->rpo_wal_bytes);
+    /* A zero-second target means zero loss, whatever the clocks say. */
+    bool rpo_ok = ctx->rpo_missing == 0 || (s->rpo_ms > 0 && ctx->rpo_ms <= s->rpo_ms);
+    judge(ctx, v, pg, "rpo", s->rpo_ms, ctx->rpo_measured, (double)ctx->rpo_ms, "ms", rpo_ok,
+          rpo_how);
+    judge(ctx, v, pg, "rpo_transactions", s->rpo_transactions, ctx->rpo_measured,
+          (double)ctx->rpo_missing, "tx", ctx->rpo_missing <= s->rpo_transactions, rpo_how);
+}

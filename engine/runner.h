@@ -1,0 +1,53 @@
+/*
+ * runner.h — executes a plan: phases in order, per-step deadlines, cleanup
+ * always, every step recorded in the store as it ends, heartbeat-based RTO/RPO
+ * measured and judged against the drill's objectives.
+ *
+ * Exit statuses (see error.h): 0 objectives met; 1 recovery/verification
+ * failed or an objective missed; 3 preflight or fault injection failed, or
+ * infrastructure error (nothing measured); 128+N on signal N.
+ */
+#ifndef DRILL_RUNNER_H
+#define DRILL_RUNNER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "error.h"
+#include "plan.h"
+#include "store.h"
+
+typedef enum ProgressMode {
+    PROGRESS_AUTO,   /* in place on a TTY, timestamped lines otherwise */
+    PROGRESS_TTY,
+    PROGRESS_LINES,
+    PROGRESS_QUIET
+} ProgressMode;
+
+typedef struct RunOptions {
+    bool yes;                  /* destructive steps allowed (--yes) */
+    ProgressMode progress;
+    const char *topology_file; /* for the record */
+} RunOptions;
+
+typedef struct RunResult {
+    int64_t run_id;
+    int exit_code;
+    char verdict[16];          /* passed | failed | error | aborted */
+} RunResult;
+
+/* Returns 0 when the run was carried out and recorded (whatever its verdict:
+ * see result->exit_code); negative when it could not start (store failure,
+ * destructive steps not allowed, ...). */
+int runner_run(const Plan *plan, Store *st, const RunOptions *opt, RunResult *result,
+               DrillError *err);
+
+/* Prints the plan: every step, node and resolved command (drill run --dry-run). */
+void runner_print_plan(const Plan *plan, FILE *out);
+
+/* Async-signal-safe: asks the runner to stop after the current step, skip to
+ * cleanup, and finish with 128+signo. */
+void runner_request_stop(int signo);
+
+#endif

@@ -1,0 +1,596 @@
+/*
+ * scenario.c — the drill language: YAML document -> Scenario.
+ *
+ * Every key is checked (unknown keys get a "did you mean"), every value typed
+ * against the step-kind catalogue (stepkind.c), and `${var}` references are
+ * substituted from `variables:`. Parsing never stops at the first problem:
+ * a field that is wrong is reported and skipped, and the scenario is only
+ * returned when no diagnostic was added.
+ */
+#include "scenario.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "duration.h"
+#include "util.h"
+#include "yamldoc.h"
+
+#define INT_PARAM_MAX 2147483647
+
+static const char *const phase_names[PHASE_COUNT] = {"preflight", "fault", "recover", "verify",
+                                                     "cleanup"};
+
+static const char *const top_keys[] = {"name",    "description", "objectives", "variables",
+                                       "preflight", "fault",     "recover",    "verify",
+                                       "cleanup", NULL};
+static const char *const objective_keys[] = {"rto", "rpo", "rpo_transactions", NULL};
+
+const char *phase_name(Phase p)
+{
+    return (p >= 0 && p < PHASE_COUNT) ? phase_names[p] : "?";
+}
+
+typedef struct Ctx {
+    YamlDoc *doc;
+    Scenario *s;
+} Ctx;
+
+/* ---- small checks ---------------------------------------------------------- */
+
+static bool matches(const char *s, const char *first, const char *rest)
+{
+    if (s[0] == '\0' || strchr(first, s[0]) == NULL)
+        return false;
+    return strspn(s + 1, rest) == strlen(s + 1);
+}
+
+#define LOWER_DIGITS "abcdefghijklmnopqrstuvwxyz0123456789"
+#define IDENT_FIRST "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_"
+#define IDENT_REST IDENT_FIRST "0123456789"
+
+static bool is_ident(const char *s) { return matches(s, IDENT_FIRST, IDENT_REST); }
+
+/* ---- variables ------------------------------------------------------------- */
+
+static const char *var_lookup(const Scenario *s, const char *name, size_t n)
+{
+    for (size_t i = 0; i < s->nvars; i++)
+        if (strlen(s->vars[i].name) == n && strncmp(s->vars[i].name, name, n) == 0)
+            return s->vars[i].value;
+    return NULL;
+}
+
+/* Position of the k-th `${` (not `$${`) of scalar v in the source; the scalar's
+ * own position when it cannot be found (e.g. written with escapes). */
+static void ref_pos(Ctx *c, const yaml_node_t *v, size_t k, int *line, int *col)
+{
+    size_t len;
+    const char *text = yamldoc_text(c->doc, &len);
+    size_t start = yamldoc_mark_offset(c->doc, v->start_mark);
+    size_t end = yamldoc_mark_offset(c->doc, v->end_mark);
+    for (size_t i = start; i + 1 < end && i + 1 < len; i++) {
+        if (text[i] != '$' || text[i + 1] != '{' || (i > start && text[i - 1] == '$'))
+            continue;
+        if (k-- == 0) {
+            yamldoc_offset_pos(c->doc, i, line, col);
+            return;
+        }
+    }
+    *line = yamldoc_line(v);
+    *col = yamldoc_col(v);
+}
+
+static char *vars_hint(const Scenario *s, const char *name)
+{
+    if (s->nvars == 0)
+        return xstrdup("no variables are defined: add them under `variables:`");
+    const char **names = xcalloc(s->nvars + 1, sizeof(char *));
+    for (size_t i = 0; i < s->nvars; i++)
+        names[i] = s->vars[i].name;
+    char *hint = yamldoc_hint_for(name, names, "defined variables");
+    free(names);
+    return hint;
+}
+
+/* Reports a bad reference number k of scalar v; returns false. */
+static bool ref_error(Ctx *c, const yaml_node_t *v, size_t k, const char *name, size_t n)
+{
+    int line, col;
+    ref_pos(c, v, k, &line, &col);
+    if (name == NULL) {
+        yamldoc_error_at(c->doc, line, col, "write ${name}, or $${ for a literal ${",
+                         "malformed variable reference");
+        return false;
+    }
+    char *word = xstrndup(name, n);
+    char *hint = vars_hint(c->s, word);
+    char clip[64];
+    yamldoc_error_at(c->doc, line, col, hint, "unknown variable \"%s\"", yamldoc_clip(word, clip));
+    free(hint);
+    free(word);
+    return false;
+}
+
+/* Substitutes ${name} in s (the value of scalar v); NULL after reporting. */
+static char *subst(Ctx *c, const yaml_node_t *v, const char *s)
+{
+    Buf b;
+    buf_init(&b, YAMLDOC_MAX_BYTES);
+    size_t k = 0;
+    bool ok = true;
+    for (size_t i = 0; s[i] != '\0';) {
+        if (strncmp(s + i, "$${", 3) == 0) {
+            buf_appends(&b, "${");
+            i += 3;
+        } else if (strncmp(s + i, "${", 2) == 0) {
+            const char *name = s + i + 2;
+            size_t n = strspn(name, IDENT_REST);
+            const char *val = NULL;
+            if (name[n] != '}' || !matches(name, IDENT_FIRST, ""))
+                ok = ref_error(c, v, k, NULL, 0);
+            else if ((val = var_lookup(c->s, name, n)) == NULL)
+                ok = ref_error(c, v, k, name, n);
+            buf_appends(&b, val ? val : "");
+            k++;
+            i += 2 + n + (name[n] == '}');
+        } else {
+            buf_append(&b, s + i, 1);
+            i++;
+        }
+    }
+    if (!ok || b.truncated) {
+        if (ok)
+            yamldoc_error(c->doc, v, NULL, "value too long after substituting variables");
+        buf_free(&b);
+        return NULL;
+    }
+    return buf_steal(&b);
+}
+
+static void parse_variables(Ctx *c, const yaml_node_t *map)
+{
+    if (!yamldoc_want_type(c->doc, "variables", map, YAML_MAPPING_NODE))
+        return;
+    size_t n = (size_t)(map->data.mapping.pairs.top - map->data.mapping.pairs.start);
+    c->s->vars = xcalloc(n ? n : 1, sizeof(ScenarioVar));
+    for (yaml_node_pair_t *pr = map->data.mapping.pairs.start; pr < map->data.mapping.pairs.top;
+         pr++) {
+        const yaml_node_t *k = yamldoc_node(c->doc, pr->key);
+        const char *name = yamldoc_scalar(k);
+        char clip[64];
+        if (name == NULL)
+            continue;
+        if (!is_ident(name)) {
+            yamldoc_error(c->doc, k, "start with a letter or _, then letters, digits or _",
+                          "invalid variable name \"%s\"", yamldoc_clip(name, clip));
+            continue;
+        }
+        const char *val = yamldoc_want_string(c->doc, name, yamldoc_node(c->doc, pr->value));
+        if (val == NULL)
+            continue;
+        c->s->vars[c->s->nvars++] = (ScenarioVar){xstrdup(name), xstrdup(val)};
+    }
+}
+
+/* ---- top-level fields ------------------------------------------------------ */
+
+static void parse_objectives(Ctx *c, const yaml_node_t *map)
+{
+    if (!yamldoc_want_type(c->doc, "objectives", map, YAML_MAPPING_NODE))
+        return;
+    yamldoc_check_keys(c->doc, map, objective_keys, "objectives");
+    const yaml_node_t *v;
+    if ((v = yamldoc_get(c->doc, map, "rto")) != NULL)
+        yamldoc_want_duration(c->doc, "rto", v, &c->s->rto_ms);
+    if ((v = yamldoc_get(c->doc, map, "rpo")) != NULL)
+        yamldoc_want_duration(c->doc, "rpo", v, &c->s->rpo_ms);
+    if ((v = yamldoc_get(c->doc, map, "rpo_transactions")) != NULL)
+        yamldoc_want_uint(c->doc, "rpo_transactions", v, INT64_MAX, &c->s->rpo_transactions);
+}
+
+static void parse_name(Ctx *c, const yaml_node_t *root)
+{
+    const yaml_node_t *v = yamldoc_get(c->doc, root, "name");
+    if (v == NULL) {
+        yamldoc_missing(c->doc, root, "name", "drill", "add `name: my-drill` (a-z, 0-9, -)");
+        return;
+    }
+    const char *name = yamldoc_want_string(c->doc, "name", v);
+    if (name == NULL)
+        return;
+    char clip[64];
+    if (!matches(name, LOWER_DIGITS "-", LOWER_DIGITS "-") || strlen(name) > 64)
+        yamldoc_error(c->doc, v, "use lower-case letters, digits and - (at most 64)",
+                      "invalid drill name \"%s\"", yamldoc_clip(name, clip));
+    else
+        c->s->name = xstrdup(name);
+}
+
+/* ---- steps ----------------------------------------------------------------- */
+
+/* Checks one parameter value against its spec; fills p on success. */
+static bool parse_param(Ctx *c, const ParamSpec *spec, const yaml_node_t *v, StepParam *p)
+{
+    YamlDoc *d = c->doc;
+    const char *k = spec->key;
+    const char *s = NULL;
+    int64_t num;
+    bool b;
+    switch (spec->type) {
+    case PT_STRING:
+        return (s = yamldoc_want_string(d, k, v)) != NULL && (p->value = subst(c, v, s)) != NULL;
+    case PT_DURATION:
+        s = yamldoc_want_duration(d, k, v, &num) == 0 ? yamldoc_scalar(v) : NULL;
+        break;
+    case PT_INT:
+        s = yamldoc_want_uint(d, k, v, INT_PARAM_MAX, &num) == 0 ? yamldoc_scalar(v) : NULL;
+        break;
+    case PT_BOOL:
+        s = yamldoc_want_bool(d, k, v, &b) == 0 ? (b ? "true" : "false") : NULL;
+        break;
+    case PT_ENUM:
+        s = yamldoc_want_enum(d, k, v, spec->choices);
+        break;
+    case PT_NODE:
+        s = yamldoc_want_string(d, k, v);
+        break;
+    case PT_STRING_LIST:
+        return (p->list = yamldoc_want_list(d, k, v, &p->nlist)) != NULL;
+    }
+    p->value = xstrdup(s);
+    return s != NULL;
+}
+
+static bool subst_list(Ctx *c, const yaml_node_t *seq, StepParam *p)
+{
+    bool ok = true;
+    for (size_t i = 0; i < p->nlist; i++) {
+        char *v = subst(c, yamldoc_node(c->doc, seq->data.sequence.items.start[i]), p->list[i]);
+        if (v == NULL) {
+            ok = false;
+            continue;
+        }
+        free(p->list[i]);
+        p->list[i] = v;
+    }
+    return ok;
+}
+
+static void parse_params(Ctx *c, const yaml_node_t *map, Step *st)
+{
+    size_t n = 0;
+    for (const ParamSpec *spec = st->kind->params; spec->key != NULL; spec++)
+        n++;
+    st->params = xcalloc(n ? n : 1, sizeof(StepParam));
+    for (const ParamSpec *spec = st->kind->params; spec->key != NULL; spec++) {
+        const yaml_node_t *v = yamldoc_get(c->doc, map, spec->key);
+        if (v == NULL) {
+            if (spec->required) {
+                char *hint = xasprintf("step kind `%s` needs `%s`: %s", st->kind->name,
+                                       spec->key, spec->help);
+                yamldoc_missing(c->doc, map, spec->key, "step", hint);
+                free(hint);
+            }
+            continue;
+        }
+        StepParam p = {xstrdup(spec->key), NULL, NULL, 0, yamldoc_line(v), yamldoc_col(v)};
+        bool ok = parse_param(c, spec, v, &p);
+        if (ok && p.list != NULL)
+            subst_list(c, v, &p);
+        st->params[st->nparams++] = p;
+    }
+}
+
+/* Keys a step of this kind accepts (common keys + its parameters). */
+static const char **step_keys(const StepKind *kind)
+{
+    size_t n = 0;
+    for (const ParamSpec *p = kind->params; p->key != NULL; p++)
+        n++;
+    const char **keys = xcalloc(n + 5, sizeof(char *));
+    size_t i = 0;
+    for (; stepkind_common_keys[i] != NULL; i++)
+        keys[i] = stepkind_common_keys[i];
+    for (const ParamSpec *p = kind->params; p->key != NULL; p++)
+        keys[i++] = p->key;
+    return keys;
+}
+
+static const StepKind *parse_kind(Ctx *c, const yaml_node_t *map)
+{
+    const yaml_node_t *v = yamldoc_get(c->doc, map, "kind");
+    if (v == NULL) {
+        yamldoc_missing(c->doc, map, "kind", "step", "every step starts with `- kind: NAME`");
+        return NULL;
+    }
+    const char *name = yamldoc_want_string(c->doc, "kind", v);
+    if (name == NULL)
+        return NULL;
+    const StepKind *kind = stepkind_find(name);
+    if (kind == NULL) {
+        const char *names[SK_COUNT + 1];
+        for (size_t i = 0; i < SK_COUNT; i++)
+            names[i] = stepkind_get((StepKindId)i)->name;
+        names[SK_COUNT] = NULL;
+        char *hint = yamldoc_hint_for(name, names, "step kinds");
+        char clip[64];
+        yamldoc_error(c->doc, v, hint, "unknown step kind \"%s\"", yamldoc_clip(name, clip));
+        free(hint);
+    }
+    return kind;
+}
+
+static void parse_step_common(Ctx *c, const yaml_node_t *map, Step *st)
+{
+    const yaml_node_t *v;
+    const char *s;
+    if ((v = yamldoc_get(c->doc, map, "name")) != NULL &&
+        (s = yamldoc_want_string(c->doc, "name", v)) != NULL)
+        st->name = xstrdup(s);
+    if ((v = yamldoc_get(c->doc, map, "node")) != NULL &&
+        (s = yamldoc_want_string(c->doc, "node", v)) != NULL) {
+        st->node = xstrdup(s);
+        st->node_line = yamldoc_line(v);
+        st->node_col = yamldoc_col(v);
+    } else if (v == NULL && st->kind->node_required) {
+        char *hint = xasprintf("step kind `%s` runs on a node: give a node name or a role "
+                               "(primary, standby, backup)", st->kind->name);
+        yamldoc_missing(c->doc, map, "node", "step", hint);
+        free(hint);
+    }
+    if ((v = yamldoc_get(c->doc, map, "timeout")) != NULL &&
+        yamldoc_want_duration(c->doc, "timeout", v, &st->timeout_ms) == 0 && st->timeout_ms == 0)
+        yamldoc_error(c->doc, v, "leave `timeout` out to use the default", "\"timeout\" must be "
+                      "greater than 0");
+    if (st->name == NULL)
+        st->name = st->node ? xasprintf("%s on %s", st->kind->name, st->node)
+                            : xstrdup(st->kind->name);
+}
+
+/* Parses one step; returns false (after reporting) when it is unusable. */
+static bool parse_step(Ctx *c, const yaml_node_t *map, Step *st)
+{
+    if (map->type != YAML_MAPPING_NODE) {
+        yamldoc_error(c->doc, map, "write `- kind: NAME` followed by the step's keys",
+                      "a step must be a mapping, not a %s", yamldoc_type_name(map));
+        return false;
+    }
+    st->line = yamldoc_line(map);
+    st->col = yamldoc_col(map);
+    st->kind = parse_kind(c, map);
+    if (st->kind == NULL)
+        return false;
+    st->timeout_ms = st->kind->default_timeout_ms;
+    const char **keys = step_keys(st->kind);
+    yamldoc_check_keys(c->doc, map, keys, "step");
+    free(keys);
+    parse_step_common(c, map, st);
+    parse_params(c, map, st);
+    return true;
+}
+
+static void step_clear(Step *st)
+{
+    free(st->name);
+    free(st->node);
+    for (size_t i = 0; i < st->nparams; i++) {
+        free(st->params[i].key);
+        free(st->params[i].value);
+        yamldoc_list_free(st->params[i].list);
+    }
+    free(st->params);
+}
+
+static void parse_phase(Ctx *c, Phase ph, const yaml_node_t *key, const yaml_node_t *seq)
+{
+    const char *name = phase_names[ph];
+    bool empty = yamldoc_is_null(seq) ||
+                 (seq->type == YAML_SEQUENCE_NODE &&
+                  seq->data.sequence.items.top == seq->data.sequence.items.start);
+    if (empty) {
+        char *msg = xasprintf("phase \"%s\" is empty", name);
+        yamldoc_error(c->doc, yamldoc_is_null(seq) ? key : seq,
+                      "list at least one step, or remove the phase", "%s", msg);
+        free(msg);
+        return;
+    }
+    if (!yamldoc_want_type(c->doc, name, seq, YAML_SEQUENCE_NODE))
+        return;
+    size_t n = (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
+    c->s->steps[ph] = xcalloc(n, sizeof(Step));
+    for (size_t i = 0; i < n; i++) {
+        Step *st = &c->s->steps[ph][c->s->nsteps[ph]];
+        st->phase = ph;
+        st->index = c->s->nsteps[ph];
+        if (parse_step(c, yamldoc_node(c->doc, seq->data.sequence.items.start[i]), st)) {
+            c->s->nsteps[ph]++;
+        } else {
+            step_clear(st);
+            memset(st, 0, sizeof *st);
+        }
+    }
+}
+
+/* Finds the key node of `key` in map (for positions of null values). */
+static const yaml_node_t *key_node(YamlDoc *doc, const yaml_node_t *map, const char *key)
+{
+    for (yaml_node_pair_t *pr = map->data.mapping.pairs.start; pr < map->data.mapping.pairs.top;
+         pr++) {
+        const yaml_node_t *k = yamldoc_node(doc, pr->key);
+        if (str_eq(yamldoc_scalar(k), key))
+            return k;
+    }
+    return NULL;
+}
+
+static void parse_top(Ctx *c, const yaml_node_t *root)
+{
+    const yaml_node_t *v;
+    yamldoc_check_keys(c->doc, root, top_keys, "drill");
+    parse_name(c, root);
+    if ((v = yamldoc_get(c->doc, root, "description")) != NULL) {
+        const char *s = yamldoc_want_string(c->doc, "description", v);
+        c->s->description = xstrdup(s);
+    }
+    if ((v = yamldoc_get(c->doc, root, "objectives")) != NULL)
+        parse_objectives(c, v);
+    if ((v = yamldoc_get(c->doc, root, "variables")) != NULL)
+        parse_variables(c, v);
+    bool any_phase = false;
+    for (int ph = 0; ph < PHASE_COUNT; ph++) {
+        if ((v = yamldoc_get(c->doc, root, phase_names[ph])) == NULL)
+            continue;
+        any_phase = true;
+        parse_phase(c, (Phase)ph, key_node(c->doc, root, phase_names[ph]), v);
+    }
+    if (!any_phase)
+        yamldoc_error(c->doc, root,
+                      "add steps to at least one phase: preflight, fault, recover, verify, "
+                      "cleanup",
+                      "the drill has no steps");
+}
+
+/* ---- entry points ----------------------------------------------------------- */
+
+static Scenario *scenario_new(const char *file, const char *text, size_t len)
+{
+    Scenario *s = xcalloc(1, sizeof(Scenario));
+    s->file = xstrdup(file ? file : "<input>");
+    s->source = xmalloc(len + 1);
+    if (len > 0)
+        memcpy(s->source, text, len);
+    s->source[len] = '\0';
+    s->source_len = len;
+    sha256_hex(s->source, len, s->sha256);
+    s->rto_ms = s->rpo_ms = s->rpo_transactions = -1;
+    return s;
+}
+
+int scenario_parse(const char *file, const char *text, size_t len, DiagList *diags,
+                   Scenario **out)
+{
+    *out = NULL;
+    DiagList *own = diags ? NULL : diag_list_new();
+    DiagList *dl = diags ? diags : own;
+    size_t before = diag_count(dl);
+    Scenario *s = scenario_new(file, text, text ? len : 0);
+    YamlDoc *doc = yamldoc_parse(s->file, s->source, s->source_len, dl);
+    if (doc != NULL) {
+        Ctx c = {doc, s};
+        const yaml_node_t *root = yamldoc_root(doc);
+        if (root->type != YAML_MAPPING_NODE)
+            yamldoc_error(doc, root, "a drill file is a mapping that starts with `name: ...`",
+                          "the top level must be a mapping, not a %s", yamldoc_type_name(root));
+        else
+            parse_top(&c, root);
+        yamldoc_free(doc);
+    }
+    bool ok = doc != NULL && diag_count(dl) == before;
+    diag_list_free(own);
+    if (!ok) {
+        scenario_free(s);
+        return DRILL_E_INVALID;
+    }
+    *out = s;
+    return 0;
+}
+
+int scenario_load(const char *path, DiagList *diags, Scenario **out)
+{
+    *out = NULL;
+    struct stat stbuf;
+    if (stat(path, &stbuf) == 0 && S_ISREG(stbuf.st_mode) && stbuf.st_size > YAMLDOC_MAX_BYTES) {
+        diag_add(diags, path, 0, 0, "split the file, or remove what it does not need",
+                 "the file is larger than %d bytes", YAMLDOC_MAX_BYTES);
+        return DRILL_E_INVALID;
+    }
+    char *text = NULL;
+    size_t len = 0;
+    DrillError err = {0};
+    if (file_read_all(path, YAMLDOC_MAX_BYTES + 1, &text, &len, &err) != 0) {
+        diag_add(diags, path, 0, 0, NULL, "%s", err.message);
+        return DRILL_E_IO;
+    }
+    int rc = scenario_parse(path, text, len, diags, out);
+    free(text);
+    return rc;
+}
+
+void scenario_free(Scenario *s)
+{
+    if (s == NULL)
+        return;
+    for (int ph = 0; ph < PHASE_COUNT; ph++) {
+        for (size_t i = 0; i < s->nsteps[ph]; i++)
+            step_clear(&s->steps[ph][i]);
+        free(s->steps[ph]);
+    }
+    for (size_t i = 0; i < s->nvars; i++) {
+        free(s->vars[i].name);
+        free(s->vars[i].value);
+    }
+    free(s->vars);
+    free(s->file);
+    free(s->source);
+    free(s->name);
+    free(s->description);
+    free(s);
+}
+
+/* ---- accessors ------------------------------------------------------------- */
+
+const StepParam *step_param(const Step *s, const char *key)
+{
+    for (size_t i = 0; s != NULL && i < s->nparams; i++)
+        if (strcmp(s->params[i].key, key) == 0)
+            return &s->params[i];
+    return NULL;
+}
+
+const char *step_str(const Step *s, const char *key, const char *dflt)
+{
+    const StepParam *p = step_param(s, key);
+    return (p != NULL && p->value != NULL) ? p->value : dflt;
+}
+
+int64_t step_duration_ms(const Step *s, const char *key, int64_t dflt)
+{
+    const char *v = step_str(s, key, NULL);
+    int64_t ms;
+    return (v != NULL && duration_parse_ms(v, &ms) == 0) ? ms : dflt;
+}
+
+int64_t step_int(const Step *s, const char *key, int64_t dflt)
+{
+    const char *v = step_str(s, key, NULL);
+    if (v == NULL)
+        return dflt;
+    errno = 0;
+    char *end = NULL;
+    long long n = strtoll(v, &end, 10);
+    return (errno == 0 && end != v && *end == '\0') ? n : dflt;
+}
+
+bool step_bool(const Step *s, const char *key, bool dflt)
+{
+    const char *v = step_str(s, key, NULL);
+    return v == NULL ? dflt : strcmp(v, "true") == 0;
+}
+
+char *const *step_list(const Step *s, const char *key)
+{
+    const StepParam *p = step_param(s, key);
+    return p ? p->list : NULL;
+}
+
+bool scenario_is_destructive(const Scenario *s)
+{
+    for (int ph = 0; ph < PHASE_COUNT; ph++)
+        for (size_t i = 0; i < s->nsteps[ph]; i++)
+            if (s->steps[ph][i].kind->destructive)
+                return true;
+    return false;
+}

@@ -1,0 +1,157 @@
+/*
+ * steps.c — step dispatch and the helpers every step kind shares: running an
+ * argv on a node within the step's deadline and collecting bounded evidence.
+ * The kinds themselves live in steps_pg.c, steps_barman.c, steps_heartbeat.c
+ * and steps_misc.c.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runctx.h"
+#include "steps_kinds.h"
+
+const char *step_status_name(StepStatus s)
+{
+    static const char *const names[] = {"ok", "failed", "error", "timeout", "skipped"};
+    return names[s];
+}
+
+StepStatus step_set(StepOutcome *o, StepStatus status, const char *fmt, ...)
+{
+    o->status = status;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(o->message, sizeof o->message, fmt, ap);
+    va_end(ap);
+    return status;
+}
+
+int64_t step_remaining_ms(int64_t deadline_mono_us)
+{
+    int64_t left = (deadline_mono_us - time_mono_us()) / 1000;
+    return left > 0 ? left : 1;
+}
+
+/* Environment a node's commands see: where the node is, without a shell
+ * having to parse the topology. */
+static char **node_env(RunCtx *ctx, const Node *node)
+{
+    char **env = xcalloc(8, sizeof *env);
+    size_t n = 0;
+    env[n++] = xasprintf("DRILL_RUN_ID=%lld", (long long)ctx->run_id);
+    if (node != NULL) {
+        env[n++] = xasprintf("DRILL_NODE=%s", node->name);
+        env[n++] = xasprintf("DRILL_ROLE=%s", node_role_name(node->role));
+        if (node->data_directory != NULL)
+            env[n++] = xasprintf("DRILL_DATA_DIRECTORY=%s", node->data_directory);
+        if (node->conninfo != NULL)
+            env[n++] = xasprintf("DRILL_CONNINFO=%s", node->conninfo);
+        if (node->bin_directory != NULL)
+            env[n++] = xasprintf("DRILL_BIN_DIRECTORY=%s", node->bin_directory);
+    }
+    env[n] = NULL;
+    return env;
+}
+
+static void env_free(char **env)
+{
+    for (char **p = env; *p != NULL; p++)
+        free(*p);
+    free(env);
+}
+
+static void append_output(StepOutcome *o, const ExecResult *r)
+{
+    buf_append(&o->out, r->out, r->out_len);
+    buf_append(&o->err, r->err, r->err_len);
+    if (r->out_truncated)
+        buf_appends(&o->out, "\n[output truncated]\n");
+    if (r->err_truncated)
+        buf_appends(&o->err, "\n[output truncated]\n");
+}
+
+int step_run_argv(RunCtx *ctx, const Node *node, char *const *argv, int expect_exit,
+                  int64_t deadline_mono_us, StepOutcome *o)
+{
+    char *cmd = exec_argv_format(argv);
+    if (o->command.len > 0)
+        buf_appends(&o->command, "\n");
+    buf_appends(&o->command, cmd);
+    char **env = node_env(ctx, node);
+    ExecRequest req = {
+        .argv = argv,
+        .run_as = node != NULL ? node->os_user : NULL,
+        .env_extra = env,
+        .timeout_ms = step_remaining_ms(deadline_mono_us),
+        .output_limit = STEP_OUTPUT_LIMIT,
+    };
+    ExecResult r;
+    memset(&r, 0, sizeof r);
+    DrillError err;
+    int rc = exec_run(ctx->local, &req, &r, &err);
+    env_free(env);
+    int result = -1;
+    o->exit_code = r.exit_code;
+    o->term_signal = r.term_signal;
+    if (rc < 0)
+        step_set(o, STEP_ERROR, "%s", err.message);
+    else {
+        append_output(o, &r);
+        if (r.timed_out)
+            step_set(o, STEP_TIMEOUT, "`%s` did not finish before the step's timeout", cmd);
+        else if (r.term_signal != 0)
+            step_set(o, STEP_FAILED, "`%s` was killed by signal %d", cmd, r.term_signal);
+        else if (r.exit_code != expect_exit)
+            step_set(o, STEP_FAILED, "`%s` exited with status %d (expected %d)", cmd,
+                     r.exit_code, expect_exit);
+        else
+            result = 0;
+    }
+    exec_result_clear(&r);
+    free(cmd);
+    return result;
+}
+
+typedef StepStatus (*StepFn)(RunCtx *, const PlanStep *, int64_t, StepOutcome *);
+
+static const StepFn step_fns[SK_COUNT] = {
+    [SK_SQL] = step_sql,
+    [SK_SHELL] = step_shell,
+    [SK_EXEC] = step_exec,
+    [SK_PG_START] = step_pg_start,
+    [SK_PG_STOP] = step_pg_stop,
+    [SK_PG_KILL] = step_pg_kill,
+    [SK_WIPE_DATADIR] = step_wipe_datadir,
+    [SK_BARMAN] = step_barman,
+    [SK_BARMAN_RECOVER] = step_barman_recover,
+    [SK_BASE_BACKUP] = step_base_backup,
+    [SK_REWIND] = step_rewind,
+    [SK_PROMOTE] = step_promote,
+    [SK_SLOT_CREATE] = step_slot_create,
+    [SK_SLOT_DROP] = step_slot_drop,
+    [SK_WAIT_FOR] = step_wait_for,
+    [SK_HEARTBEAT_START] = step_heartbeat_start,
+    [SK_HEARTBEAT_STOP] = step_heartbeat_stop,
+    [SK_HEARTBEAT_VERIFY] = step_heartbeat_verify,
+    [SK_EVENT] = step_event,
+    [SK_SLEEP] = step_sleep,
+};
+
+void steps_execute(RunCtx *ctx, const PlanStep *ps, int64_t deadline_mono_us, StepOutcome *o)
+{
+    o->status = STEP_OK;
+    o->exit_code = -1;
+    o->term_signal = 0;
+    o->message[0] = '\0';
+    StepFn fn = step_fns[ps->step->kind->id];
+    fn(ctx, ps, deadline_mono_us, o);
+    if (o->status == STEP_OK && time_mono_us() > deadline_mono_us)
+        step_set(o, STEP_TIMEOUT, "step took longer than its timeout");
+}
+
+char *steps_describe(const Plan *plan, const PlanStep *ps)
+{
+    return step_describe_kind(plan, ps);
+}

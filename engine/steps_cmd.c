@@ -1,0 +1,214 @@
+/*
+ * steps_cmd.c — builds the exact argv of every command a step kind runs.
+ * Used by the steps themselves and by dry runs, so what `--dry-run` prints
+ * is what a real run executes.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "steps_kinds.h"
+
+#define DEFAULT_BIN_DIRECTORY "/usr/lib/postgresql/15/bin"
+
+void argv_add(Argv *a, const char *s)
+{
+    /* ARGV_MAX is far above what any builder produces; user lists are
+     * bounded by the parser's size limits, and overflow is dropped rather
+     * than written past the array. */
+    if (a->n < ARGV_MAX)
+        a->v[a->n++] = xstrdup(s);
+    a->v[a->n] = NULL;
+}
+
+void argv_addf(Argv *a, const char *fmt, ...)
+{
+    char buf[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    argv_add(a, buf);
+}
+
+void argv_add_list(Argv *a, char *const *list)
+{
+    for (; list != NULL && *list != NULL; list++)
+        argv_add(a, *list);
+}
+
+void argv_free(Argv *a)
+{
+    for (size_t i = 0; i < a->n; i++)
+        free(a->v[i]);
+    a->n = 0;
+    a->v[0] = NULL;
+}
+
+char *node_program(const Node *n, const char *program)
+{
+    const char *bin = n->bin_directory != NULL ? n->bin_directory : DEFAULT_BIN_DIRECTORY;
+    return xasprintf("%s/%s", bin, program);
+}
+
+static void add_program(Argv *a, const Node *n, const char *program)
+{
+    char *p = node_program(n, program);
+    argv_add(a, p);
+    free(p);
+}
+
+void cmd_pg_ctl_start(const Node *n, Argv *a)
+{
+    if (n->start_command != NULL) {
+        argv_add_list(a, n->start_command);
+        return;
+    }
+    /* No -w: drill waits itself with a 10 ms poll (pg_ctl polls every 100 ms,
+     * which would inflate the measured RTO). */
+    add_program(a, n, "pg_ctl");
+    argv_add(a, "-D");
+    argv_add(a, n->data_directory);
+    argv_add(a, "-l");
+    if (n->log_file != NULL)
+        argv_add(a, n->log_file);
+    else
+        argv_addf(a, "%s/../%s.log", n->data_directory, n->name);
+    argv_add(a, "-W");
+    argv_add(a, "start");
+}
+
+void cmd_pg_ctl_stop(const Node *n, const char *mode, int64_t timeout_ms, Argv *a)
+{
+    if (n->stop_command != NULL) {
+        argv_add_list(a, n->stop_command);
+        return;
+    }
+    add_program(a, n, "pg_ctl");
+    argv_add(a, "-D");
+    argv_add(a, n->data_directory);
+    argv_add(a, "-m");
+    argv_add(a, mode);
+    argv_add(a, "-w");
+    argv_add(a, "-t");
+    argv_addf(a, "%lld", (long long)(timeout_ms / 1000 > 0 ? timeout_ms / 1000 : 1));
+    argv_add(a, "stop");
+}
+
+void cmd_pg_kill(const Node *n, const char *signal_name, Argv *a)
+{
+    /* A fixed script; the data directory is passed as $1, never spliced in. */
+    argv_add(a, "/bin/sh");
+    argv_add(a, "-c");
+    argv_addf(a, "pid=$(head -n 1 \"$1/postmaster.pid\") && kill -s %s \"$pid\"", signal_name);
+    argv_add(a, "drill-pg-kill");
+    argv_add(a, n->data_directory);
+}
+
+void cmd_wipe(const Node *n, Argv *a)
+{
+    argv_add(a, "find");
+    argv_add(a, n->data_directory);
+    argv_add(a, "-mindepth");
+    argv_add(a, "1");
+    argv_add(a, "-delete");
+}
+
+void cmd_basebackup(const Node *n, const Node *source, const char *slot, Argv *a)
+{
+    add_program(a, n, "pg_basebackup");
+    argv_add(a, "-D");
+    argv_add(a, n->data_directory);
+    argv_add(a, "-d");
+    argv_add(a, source->conninfo);
+    argv_add(a, "-R");
+    argv_add(a, "-X");
+    argv_add(a, "stream");
+    argv_add(a, "-c");
+    argv_add(a, "fast");
+    if (slot != NULL) {
+        argv_add(a, "-S");
+        argv_add(a, slot);
+    }
+}
+
+void cmd_rewind(const Node *n, const Node *source, Argv *a)
+{
+    add_program(a, n, "pg_rewind");
+    argv_add(a, "-D");
+    argv_add(a, n->data_directory);
+    argv_addf(a, "--source-server=%s", source->conninfo);
+    argv_add(a, "-R");
+    argv_add(a, "--progress");
+}
+
+/* drill's barman commands map to barman's CLI; "receive-wal-reset" etc.
+ * become `receive-wal --reset`. */
+void cmd_barman(const Node *backup, const char *command, char *const *args, Argv *a)
+{
+    argv_add(a, "barman");
+    argv_add(a, "-c");
+    argv_add(a, backup->barman_config);
+    if (str_has_prefix(command, "receive-wal-")) {
+        argv_add(a, "receive-wal");
+        argv_addf(a, "--%s", command + strlen("receive-wal-"));
+    } else {
+        argv_add(a, command);
+        if (strcmp(command, "backup") == 0)
+            argv_add(a, "--wait");
+        else if (strcmp(command, "switch-wal") == 0) {
+            argv_add(a, "--force");
+            argv_add(a, "--archive");
+        }
+    }
+    argv_add_list(a, args);
+    if (strcmp(command, "cron") != 0)
+        argv_add(a, backup->barman_server);
+}
+
+char *step_describe_kind(const Plan *plan, const PlanStep *ps)
+{
+    const Step *s = ps->step;
+    const Node *n = ps->node;
+    Argv a = {.n = 0};
+    a.v[0] = NULL;
+    switch (s->kind->id) {
+    case SK_PG_START: cmd_pg_ctl_start(n, &a); break;
+    case SK_PG_STOP: cmd_pg_ctl_stop(n, step_str(s, "mode", "fast"), s->timeout_ms, &a); break;
+    case SK_PG_KILL: cmd_pg_kill(n, step_str(s, "signal", "KILL"), &a); break;
+    case SK_WIPE_DATADIR: cmd_wipe(n, &a); break;
+    case SK_BARMAN: cmd_barman(n, step_str(s, "command", ""), step_list(s, "args"), &a); break;
+    case SK_BARMAN_RECOVER: cmd_barman_recover(plan, ps, &a); break;
+    case SK_BASE_BACKUP:
+        cmd_basebackup(n, plan_param_node(plan, ps, "source"),
+                       step_str(s, "slot", n->slot_name), &a);
+        break;
+    case SK_REWIND: cmd_rewind(n, plan_param_node(plan, ps, "source"), &a); break;
+    case SK_SHELL:
+        argv_add(&a, "/bin/sh");
+        argv_add(&a, "-c");
+        argv_add(&a, step_str(s, "command", ""));
+        break;
+    case SK_EXEC: argv_add_list(&a, step_list(s, "argv")); break;
+    case SK_SQL: return xasprintf("SQL: %s", step_str(s, "query", ""));
+    case SK_WAIT_FOR:
+        return xasprintf("poll `%s` every %lldms", step_str(s, "probe", ""),
+                         (long long)step_duration_ms(s, "interval", 10));
+    case SK_EVENT: return xasprintf("mark event `%s`", step_str(s, "event", ""));
+    case SK_SLEEP:
+        return xasprintf("sleep %lldms", (long long)step_duration_ms(s, "duration", 0));
+    case SK_SLOT_CREATE: return xasprintf("create physical slot %s", step_str(s, "slot", ""));
+    case SK_SLOT_DROP: return xasprintf("drop slot %s", step_str(s, "slot", ""));
+    case SK_PROMOTE: return xstrdup("SQL: select pg_promote(true, 60)");
+    case SK_HEARTBEAT_START:
+        return xasprintf("heartbeat every %lldms on the writable node",
+                         (long long)step_duration_ms(s, "interval", 10));
+    case SK_HEARTBEAT_STOP: return xstrdup("stop the heartbeat writer");
+    case SK_HEARTBEAT_VERIFY: return xstrdup("compare acknowledged heartbeats with the node's rows");
+    default: return xstrdup("");
+    }
+    char *text = exec_argv_format(a.v);
+    argv_free(&a);
+    return text;
+}

@@ -1,0 +1,154 @@
+/*
+ * steps_heartbeat.c — the heartbeat step kinds. heartbeat_start writes through
+ * a conninfo that follows the writable node; heartbeat_verify compares what
+ * COMMIT acknowledged with the rows a node actually has, which is how RPO
+ * is measured rather than guessed.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "measure.h"
+#include "pg.h"
+#include "steps_kinds.h"
+
+#define HEARTBEAT_CONNECT_MS 5000
+
+/* Every PostgreSQL node of the topology, primary first: after a failover the
+ * writer follows whichever node accepts writes. */
+static int writable_conninfo(const Topology *t, char **out, DrillError *err)
+{
+    const char **list = xcalloc(t->nnodes + 1, sizeof *list);
+    size_t n = 0;
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < t->nnodes; i++) {
+            const Node *nd = &t->nodes[i];
+            if (nd->conninfo != NULL && (nd->role == ROLE_PRIMARY) == (pass == 0))
+                list[n++] = nd->conninfo;
+        }
+    int rc = pg_conninfo_writable(list, n, out, err);
+    free(list);
+    return rc;
+}
+
+STEP_FN(step_heartbeat_start)
+{
+    if (ctx->heartbeat != NULL && heartbeat_running(ctx->heartbeat))
+        return step_set(o, STEP_OK, "heartbeat already running");
+    heartbeat_free(ctx->heartbeat);
+    ctx->heartbeat = NULL;
+    char *conninfo = NULL;
+    DrillError err;
+    if (writable_conninfo(ctx->plan->topology, &conninfo, &err) < 0)
+        return step_set(o, STEP_ERROR, "%s", err.message);
+    int64_t interval = step_duration_ms(ps->step, "interval", 10);
+    buf_appendf(&o->command, "heartbeat every %lldms via \"%s\"", (long long)interval, conninfo);
+    int rc = heartbeat_start(conninfo, ctx->run_id, interval,
+                             step_remaining_ms(deadline) < HEARTBEAT_CONNECT_MS
+                                 ? step_remaining_ms(deadline)
+                                 : HEARTBEAT_CONNECT_MS,
+                             &ctx->heartbeat, &err);
+    store_fact_add(ctx->store, ctx->run_id, "heartbeat_conninfo", conninfo, NULL);
+    free(conninfo);
+    if (rc < 0)
+        return step_set(o, STEP_ERROR, "heartbeat could not start: %s", err.message);
+    return step_set(o, STEP_OK, "heartbeat writing every %lldms", (long long)interval);
+}
+
+STEP_FN(step_heartbeat_stop)
+{
+    buf_appends(&o->command, "stop heartbeat");
+    if (ctx->heartbeat == NULL)
+        return step_set(o, STEP_OK, "heartbeat was not running");
+    heartbeat_stop(ctx->heartbeat);
+    HeartbeatStats hs;
+    heartbeat_stats(ctx->heartbeat, &hs);
+    return step_set(o, STEP_OK, "heartbeat stopped: %lld acknowledged, %lld failed, %lld reconnects",
+                    (long long)hs.acked, (long long)hs.failed, (long long)hs.reconnects);
+}
+
+static void record_rpo(RunCtx *ctx, const RpoResult *r, StepOutcome *o)
+{
+    ctx->rpo_measured = true;
+    ctx->rpo_missing = r->missing;
+    ctx->rpo_ms = r->lost_ms;
+    ctx->rpo_wal_bytes = r->lost_wal_bytes;
+    const char *how = "acknowledged heartbeats missing on the recovered primary";
+    store_measure_add(ctx->store, ctx->run_id, "rpo_transactions", (double)r->missing, "tx", how, NULL);
+    store_measure_add(ctx->store, ctx->run_id, "rpo_ms", (double)r->lost_ms, "ms",
+                      "ack time of the newest missing heartbeat - server time of the newest "
+                      "surviving one", NULL);
+    store_measure_add(ctx->store, ctx->run_id, "rpo_wal_bytes", (double)r->lost_wal_bytes, "bytes",
+                      "WAL between the newest surviving and the newest missing heartbeat", NULL);
+    store_measure_add(ctx->store, ctx->run_id, "heartbeat_acked", (double)r->acked, "tx",
+                      "heartbeats whose COMMIT returned", NULL);
+    buf_appendf(&o->out, "acknowledged: %lld, missing: %lld, lost: %lldms, %lld WAL bytes\n",
+                (long long)r->acked, (long long)r->missing, (long long)r->lost_ms,
+                (long long)r->lost_wal_bytes);
+    if (r->missing > 0)
+        buf_appendf(&o->out, "newest missing heartbeat: seq %lld; newest surviving before it: seq %lld\n",
+                    (long long)r->newest_missing_seq, (long long)r->newest_surviving_seq);
+}
+
+/* Requires identical heartbeat rows (count, max, hash) on two nodes. */
+static StepStatus compare_digest(RunCtx *ctx, PgConn *c, const Node *other, int64_t deadline,
+                                 StepOutcome *o)
+{
+    PgConn *oc = NULL;
+    DrillError err;
+    PgHeartbeatDigest a, b;
+    if (pg_connect(other->conninfo, step_remaining_ms(deadline), &oc, &err) < 0 ||
+        pg_heartbeat_digest(c, ctx->run_id, &a, &err) < 0 ||
+        pg_heartbeat_digest(oc, ctx->run_id, &b, &err) < 0) {
+        pg_close(oc);
+        return step_set(o, STEP_ERROR, "cannot compare heartbeats: %s", err.message);
+    }
+    pg_close(oc);
+    buf_appendf(&o->out, "this node: %lld rows, max seq %lld, md5 %s\n%s: %lld rows, max seq %lld, md5 %s\n",
+                (long long)a.count, (long long)a.max_seq, a.md5, other->name, (long long)b.count,
+                (long long)b.max_seq, b.md5);
+    if (a.count != b.count || a.max_seq != b.max_seq || strcmp(a.md5, b.md5) != 0)
+        return step_set(o, STEP_FAILED, "heartbeat rows differ from %s (%lld vs %lld rows)",
+                        other->name, (long long)a.count, (long long)b.count);
+    return STEP_OK;
+}
+
+STEP_FN(step_heartbeat_verify)
+{
+    const Node *n = ps->node;
+    buf_appendf(&o->command, "compare acknowledged heartbeats of run %lld with %s",
+                (long long)ctx->run_id, n->name);
+    if (ctx->heartbeat == NULL)
+        return step_set(o, STEP_ERROR, "no heartbeat was started in this drill");
+    HeartbeatAck *acks = NULL;
+    size_t nacks = 0;
+    heartbeat_acks(ctx->heartbeat, &acks, &nacks);
+    PgConn *c = NULL;
+    PgHeartbeatRow *rows = NULL;
+    size_t nrows = 0;
+    DrillError err;
+    if (pg_connect(n->conninfo, step_remaining_ms(deadline), &c, &err) < 0 ||
+        pg_heartbeat_rows(c, ctx->run_id, &rows, &nrows, &err) < 0) {
+        pg_close(c);
+        free(acks);
+        return step_set(o, STEP_ERROR, "cannot read heartbeats on %s: %s", n->name, err.message);
+    }
+    RpoResult r;
+    measure_rpo(acks, nacks, rows, nrows, &r);
+    free(acks);
+    free(rows);
+    bool measure = step_bool(ps->step, "measure_rpo", n->role == ROLE_PRIMARY);
+    if (measure)
+        record_rpo(ctx, &r, o);
+    const Node *other = plan_param_node(ctx->plan, ps, "compare_with");
+    if (other != NULL && compare_digest(ctx, c, other, deadline, o) != STEP_OK) {
+        pg_close(c);
+        return o->status;
+    }
+    pg_close(c);
+    if (!measure && r.missing > 0)
+        return step_set(o, STEP_FAILED, "%lld of %lld acknowledged heartbeats are missing on %s",
+                        (long long)r.missing, (long long)r.acked, n->name);
+    return step_set(o, STEP_OK, "%lld of %lld acknowledged heartbeats present on %s%s",
+                    (long long)(r.acked - r.missing), (long long)r.acked, n->name,
+                    r.missing > 0 ? " (loss judged by the RPO objective)" : "");
+}

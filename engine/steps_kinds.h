@@ -1,0 +1,65 @@
+/*
+ * steps_kinds.h — the implementation of each step kind (one function per
+ * row of the catalogue in stepkind.c) and the command builders they share
+ * with dry runs, so a dry run prints exactly what a real run executes.
+ * Internal to the engine.
+ */
+#ifndef DRILL_STEPS_KINDS_H
+#define DRILL_STEPS_KINDS_H
+
+#include "runctx.h"
+
+#define ARGV_MAX 64
+
+/* An owned, NULL-terminated argv. */
+typedef struct Argv {
+    char *v[ARGV_MAX + 1];
+    size_t n;
+} Argv;
+void argv_add(Argv *a, const char *s);
+void argv_addf(Argv *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void argv_add_list(Argv *a, char *const *list);
+void argv_free(Argv *a);
+
+/* Command builders (also used by step_describe_kind). */
+void cmd_pg_ctl_start(const Node *n, Argv *a);
+void cmd_pg_ctl_stop(const Node *n, const char *mode, int64_t timeout_ms, Argv *a);
+void cmd_pg_kill(const Node *n, const char *signal_name, Argv *a);
+void cmd_wipe(const Node *n, Argv *a);
+void cmd_basebackup(const Node *n, const Node *source, const char *slot, Argv *a);
+void cmd_rewind(const Node *n, const Node *source, Argv *a);
+void cmd_barman(const Node *backup, const char *command, char *const *args, Argv *a);
+void cmd_barman_recover(const Plan *p, const PlanStep *ps, Argv *a);
+
+/* Absolute path of a PostgreSQL program for a node (malloc'd). */
+char *node_program(const Node *n, const char *program);
+
+char *step_describe_kind(const Plan *plan, const PlanStep *ps);
+
+#define STEP_FN(name) \
+    StepStatus name(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutcome *o)
+STEP_FN(step_sql);
+STEP_FN(step_shell);
+STEP_FN(step_exec);
+STEP_FN(step_pg_start);
+STEP_FN(step_pg_stop);
+STEP_FN(step_pg_kill);
+STEP_FN(step_wipe_datadir);
+STEP_FN(step_barman);
+STEP_FN(step_barman_recover);
+STEP_FN(step_base_backup);
+STEP_FN(step_rewind);
+STEP_FN(step_promote);
+STEP_FN(step_slot_create);
+STEP_FN(step_slot_drop);
+STEP_FN(step_wait_for);
+STEP_FN(step_heartbeat_start);
+STEP_FN(step_heartbeat_stop);
+STEP_FN(step_heartbeat_verify);
+STEP_FN(step_event);
+STEP_FN(step_sleep);
+
+/* Used by runner.c for stop requests inside long steps (sleep, wait_for). */
+int runner_stop_signal(void);
+
+#endif

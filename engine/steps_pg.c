@@ -1,0 +1,234 @@
+/*
+ * steps_pg.c — step kinds that act on a PostgreSQL node: SQL, start/stop/kill,
+ * wiping and re-cloning a data directory, rewind, promotion and slots.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "pg.h"
+#include "steps_kinds.h"
+
+#define CONNECT_TIMEOUT_MS 5000
+
+/* Runs an argv built by one of the cmd_* builders. */
+static StepStatus run_built(RunCtx *ctx, const Node *n, Argv *a, int64_t deadline,
+                            StepOutcome *o)
+{
+    step_run_argv(ctx, n, a->v, 0, deadline, o);
+    argv_free(a);
+    return o->status;
+}
+
+static int64_t connect_budget(int64_t deadline)
+{
+    int64_t left = step_remaining_ms(deadline);
+    return left < CONNECT_TIMEOUT_MS ? left : CONNECT_TIMEOUT_MS;
+}
+
+/* Connects to a node for a step; on failure the outcome says why. */
+static PgConn *step_connect(const Node *n, const char *conninfo, int64_t deadline,
+                            StepOutcome *o)
+{
+    PgConn *c = NULL;
+    DrillError err;
+    if (pg_connect(conninfo != NULL ? conninfo : n->conninfo, connect_budget(deadline), &c,
+                   &err) < 0) {
+        step_set(o, STEP_ERROR, "cannot connect to %s: %s", n->name, err.message);
+        return NULL;
+    }
+    return c;
+}
+
+STEP_FN(step_sql)
+{
+    const Step *s = ps->step;
+    const char *query = step_str(s, "query", "");
+    buf_appends(&o->command, query);
+    char *conninfo = NULL;
+    const char *db = step_str(s, "database", NULL);
+    DrillError err;
+    if (db != NULL && pg_conninfo_with_db(ps->node->conninfo, db, &conninfo, &err) < 0)
+        return step_set(o, STEP_ERROR, "%s", err.message);
+    PgConn *c = step_connect(ps->node, conninfo, deadline, o);
+    free(conninfo);
+    if (c == NULL)
+        return o->status;
+    char *value = NULL;
+    long nrows = 0;
+    if (pg_user_sql(c, query, &value, &nrows, &err) < 0) {
+        pg_close(c);
+        return step_set(o, STEP_FAILED, "%s", err.message);
+    }
+    pg_close(c);
+    buf_appendf(&o->out, "%ld row(s); first value: %s\n", nrows, value ? value : "(none)");
+    const char *expect = step_str(s, "expect", NULL);
+    int64_t expect_rows = step_int(s, "expect_rows", -1);
+    if (expect != NULL && !str_eq(value, expect))
+        step_set(o, STEP_FAILED, "expected \"%s\", got \"%s\"", expect, value ? value : "(no row)");
+    else if (expect_rows >= 0 && nrows != expect_rows)
+        step_set(o, STEP_FAILED, "expected %lld row(s), got %ld", (long long)expect_rows, nrows);
+    else
+        step_set(o, STEP_OK, "%s", value ? value : "no rows");
+    free(value);
+    return o->status;
+}
+
+/* Starts the node's server and, when asked, waits (10 ms poll) until it
+ * accepts connections. */
+static StepStatus start_node(RunCtx *ctx, const Node *n, bool wait, int64_t deadline,
+                             StepOutcome *o)
+{
+    Argv a = {.n = 0};
+    cmd_pg_ctl_start(n, &a);
+    if (run_built(ctx, n, &a, deadline, o) != STEP_OK || !wait)
+        return o->status;
+    DrillError err;
+    int rc = pg_wait_ready(n->conninfo, PG_READY_ACCEPTING, step_remaining_ms(deadline), 10, &err);
+    if (rc < 0)
+        return step_set(o, rc == DRILL_E_TIMEOUT ? STEP_TIMEOUT : STEP_ERROR,
+                        "%s did not accept connections: %s", n->name, err.message);
+    return step_set(o, STEP_OK, "%s accepts connections", n->name);
+}
+
+STEP_FN(step_pg_start)
+{
+    return start_node(ctx, ps->node, step_bool(ps->step, "wait", true), deadline, o);
+}
+
+STEP_FN(step_pg_stop)
+{
+    Argv a = {.n = 0};
+    cmd_pg_ctl_stop(ps->node, step_str(ps->step, "mode", "fast"), step_remaining_ms(deadline), &a);
+    return run_built(ctx, ps->node, &a, deadline, o);
+}
+
+STEP_FN(step_pg_kill)
+{
+    Argv a = {.n = 0};
+    cmd_pg_kill(ps->node, step_str(ps->step, "signal", "KILL"), &a);
+    return run_built(ctx, ps->node, &a, deadline, o);
+}
+
+/* Refuses data directories whose deletion could never be what a drill means. */
+static bool datadir_is_sane(const char *d)
+{
+    return d != NULL && d[0] == '/' && strlen(d) > 4 && strcmp(d, "/") != 0 &&
+           strstr(d, "/..") == NULL;
+}
+
+STEP_FN(step_wipe_datadir)
+{
+    if (!datadir_is_sane(ps->node->data_directory))
+        return step_set(o, STEP_ERROR, "refusing to wipe data directory \"%s\" of %s",
+                        ps->node->data_directory ? ps->node->data_directory : "",
+                        ps->node->name);
+    Argv a = {.n = 0};
+    cmd_wipe(ps->node, &a);
+    return run_built(ctx, ps->node, &a, deadline, o);
+}
+
+/* Stops a server if it runs; "not running" (pg_ctl exits 1) is fine here,
+ * because a re-clone or rewind target may already be down. */
+static void stop_if_running(RunCtx *ctx, const Node *n, const char *mode, int64_t deadline,
+                            StepOutcome *o)
+{
+    Argv a = {.n = 0};
+    cmd_pg_ctl_stop(n, mode, step_remaining_ms(deadline), &a);
+    if (step_run_argv(ctx, n, a.v, 0, deadline, o) < 0 && o->status == STEP_FAILED &&
+        o->exit_code == 1) {
+        o->status = STEP_OK;
+        o->message[0] = '\0';
+    }
+    argv_free(&a);
+}
+
+STEP_FN(step_base_backup)
+{
+    const Node *n = ps->node;
+    const Node *source = plan_param_node(ctx->plan, ps, "source");
+    if (!datadir_is_sane(n->data_directory))
+        return step_set(o, STEP_ERROR, "refusing to re-clone into \"%s\"", n->data_directory);
+    stop_if_running(ctx, n, "immediate", deadline, o);
+    if (o->status != STEP_OK)
+        return o->status;
+    Argv a = {.n = 0};
+    cmd_wipe(n, &a);
+    if (run_built(ctx, n, &a, deadline, o) != STEP_OK)
+        return o->status;
+    cmd_basebackup(n, source, step_str(ps->step, "slot", n->slot_name), &a);
+    if (run_built(ctx, n, &a, deadline, o) != STEP_OK)
+        return o->status;
+    if (!step_bool(ps->step, "start", true))
+        return step_set(o, STEP_OK, "%s re-cloned from %s", n->name, source->name);
+    return start_node(ctx, n, true, deadline, o);
+}
+
+STEP_FN(step_rewind)
+{
+    const Node *n = ps->node;
+    const Node *source = plan_param_node(ctx->plan, ps, "source");
+    /* pg_rewind needs a cleanly shut down target. */
+    stop_if_running(ctx, n, "fast", deadline, o);
+    if (o->status != STEP_OK)
+        return o->status;
+    Argv a = {.n = 0};
+    cmd_rewind(n, source, &a);
+    if (run_built(ctx, n, &a, deadline, o) != STEP_OK)
+        return o->status;
+    if (!step_bool(ps->step, "start", true))
+        return step_set(o, STEP_OK, "%s rewound from %s", n->name, source->name);
+    return start_node(ctx, n, true, deadline, o);
+}
+
+STEP_FN(step_promote)
+{
+    buf_appends(&o->command, "select pg_promote(true, 60)");
+    PgConn *c = step_connect(ps->node, NULL, deadline, o);
+    if (c == NULL)
+        return o->status;
+    DrillError err;
+    int64_t left = step_remaining_ms(deadline) / 1000;
+    int rc = pg_promote(c, step_bool(ps->step, "wait", true) ? (int)(left > 0 ? left : 1) : 0,
+                        &err);
+    pg_close(c);
+    if (rc < 0)
+        return step_set(o, STEP_FAILED, "promotion of %s failed: %s", ps->node->name, err.message);
+    return step_set(o, STEP_OK, "%s promoted", ps->node->name);
+}
+
+static StepStatus slot_change(const PlanStep *ps, bool create, int64_t deadline, StepOutcome *o)
+{
+    const char *slot = step_str(ps->step, "slot", "");
+    buf_appendf(&o->command, "%s physical slot %s", create ? "create" : "drop", slot);
+    PgConn *c = step_connect(ps->node, NULL, deadline, o);
+    if (c == NULL)
+        return o->status;
+    DrillError err;
+    PgSlot *slots = NULL;
+    size_t n = 0;
+    bool exists = false;
+    if (pg_slots(c, &slots, &n, &err) == 0)
+        for (size_t i = 0; i < n; i++)
+            exists = exists || strcmp(slots[i].name, slot) == 0;
+    free(slots);
+    int rc = 0;
+    if (exists == create && step_bool(ps->step, "if_exists", false))
+        step_set(o, STEP_OK, "slot %s %s", slot, create ? "already exists" : "is absent");
+    else if ((rc = create ? pg_slot_create(c, slot, &err) : pg_slot_drop(c, slot, &err)) < 0)
+        step_set(o, STEP_FAILED, "%s", err.message);
+    else
+        step_set(o, STEP_OK, "slot %s %s on %s", slot, create ? "created" : "dropped",
+                 ps->node->name);
+    pg_close(c);
+    return o->status;
+}
+
+STEP_FN(step_slot_create)
+{
+    return slot_change(ps, true, deadline, o);
+}
+
+STEP_FN(step_slot_drop)
+{
+    return slot_change(ps, false, deadline, o);
+}

@@ -1,0 +1,209 @@
+/*
+ * steps_probe.c — the `wait_for` step: polls a probe every `interval` until
+ * it holds or the step's deadline passes. Each poll is bounded so a dead
+ * node cannot stall the loop past the deadline.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "pg.h"
+#include "steps_kinds.h"
+
+#define POLL_CONNECT_MS 1000
+
+typedef struct Probe {
+    RunCtx *ctx;
+    const PlanStep *ps;
+    int64_t deadline;
+    uint64_t target_lsn;      /* caught_up: upstream LSN when the wait began */
+    char last[256];           /* why the last poll did not hold */
+} Probe;
+
+static PgConn *probe_connect(Probe *pr, const char *conninfo)
+{
+    PgConn *c = NULL;
+    DrillError err;
+    int64_t left = step_remaining_ms(pr->deadline);
+    if (pg_connect(conninfo, left < POLL_CONNECT_MS ? left : POLL_CONNECT_MS, &c, &err) < 0) {
+        snprintf(pr->last, sizeof pr->last, "%s", err.message);
+        return NULL;
+    }
+    return c;
+}
+
+static bool probe_recovery(Probe *pr, bool want)
+{
+    PgConn *c = probe_connect(pr, pr->ps->node->conninfo);
+    bool in_recovery = false;
+    DrillError err;
+    bool ok = c != NULL && pg_is_in_recovery(c, &in_recovery, &err) == 0;
+    pg_close(c);
+    if (ok && in_recovery != want)
+        snprintf(pr->last, sizeof pr->last, "%s is %s", pr->ps->node->name,
+                 in_recovery ? "in recovery" : "not in recovery");
+    return ok && in_recovery == want;
+}
+
+static bool probe_streaming(Probe *pr)
+{
+    const Node *n = pr->ps->node;
+    PgConn *c = probe_connect(pr, n->conninfo);
+    PgReceiver rcv;
+    DrillError err;
+    bool ok = c != NULL && pg_wal_receiver(c, &rcv, &err) == 0;
+    pg_close(c);
+    if (!ok)
+        return false;
+    const char *slot = step_str(pr->ps->step, "slot", n->slot_name);
+    if (!rcv.present || strcmp(rcv.status, "streaming") != 0) {
+        snprintf(pr->last, sizeof pr->last, "WAL receiver of %s is %s", n->name,
+                 rcv.present ? rcv.status : "not running");
+        return false;
+    }
+    if (slot != NULL && strcmp(rcv.slot_name, slot) != 0) {
+        snprintf(pr->last, sizeof pr->last, "%s streams through slot \"%s\", not \"%s\"",
+                 n->name, rcv.slot_name, slot);
+        return false;
+    }
+    return true;
+}
+
+static const Node *upstream_of(const Plan *p, const Node *n)
+{
+    const Node *up = n->upstream != NULL ? topology_find(p->topology, n->upstream) : NULL;
+    return up != NULL ? up : topology_find(p->topology, "primary");
+}
+
+static bool probe_caught_up(Probe *pr)
+{
+    DrillError err;
+    const Node *n = pr->ps->node;
+    if (pr->target_lsn == 0) {
+        PgConn *up = probe_connect(pr, upstream_of(pr->ctx->plan, n)->conninfo);
+        bool ok = up != NULL && pg_current_lsn(up, &pr->target_lsn, &err) == 0;
+        pg_close(up);
+        if (!ok)
+            return false;
+    }
+    PgConn *c = probe_connect(pr, n->conninfo);
+    uint64_t replay = 0;
+    bool ok = c != NULL && pg_replay_lsn(c, &replay, &err) == 0;
+    pg_close(c);
+    if (ok && replay < pr->target_lsn) {
+        char a[32], b[32];
+        pg_lsn_format(replay, a, sizeof a);
+        pg_lsn_format(pr->target_lsn, b, sizeof b);
+        snprintf(pr->last, sizeof pr->last, "%s replayed %s of %s", n->name, a, b);
+    }
+    return ok && replay >= pr->target_lsn;
+}
+
+static bool probe_slot_active(Probe *pr)
+{
+    const char *slot = step_str(pr->ps->step, "slot", NULL);
+    PgConn *c = probe_connect(pr, pr->ps->node->conninfo);
+    PgSlot *slots = NULL;
+    size_t n = 0;
+    DrillError err;
+    bool active = false;
+    if (c != NULL && pg_slots(c, &slots, &n, &err) == 0)
+        for (size_t i = 0; i < n; i++)
+            active = active || (slot != NULL && strcmp(slots[i].name, slot) == 0 && slots[i].active);
+    free(slots);
+    pg_close(c);
+    if (!active)
+        snprintf(pr->last, sizeof pr->last, "slot \"%s\" is not active", slot ? slot : "");
+    return active;
+}
+
+static bool probe_sql(Probe *pr)
+{
+    PgConn *c = probe_connect(pr, pr->ps->node->conninfo);
+    char *value = NULL;
+    long nrows = 0;
+    DrillError err;
+    bool ok = c != NULL &&
+              pg_user_sql(c, step_str(pr->ps->step, "query", ""), &value, &nrows, &err) == 0;
+    pg_close(c);
+    const char *expect = step_str(pr->ps->step, "expect", "t");
+    bool holds = ok && str_eq(value, expect);
+    if (ok && !holds)
+        snprintf(pr->last, sizeof pr->last, "query returned \"%s\", waiting for \"%s\"",
+                 value ? value : "(no row)", expect);
+    free(value);
+    return holds;
+}
+
+static bool probe_barman(Probe *pr, StepOutcome *o, bool streaming_only)
+{
+    Argv a = {.n = 0};
+    cmd_barman(pr->ps->node, "check", NULL, &a);
+    StepOutcome tmp;
+    memset(&tmp, 0, sizeof tmp);
+    buf_init(&tmp.command, 4096);
+    buf_init(&tmp.out, STEP_OUTPUT_LIMIT);
+    buf_init(&tmp.err, STEP_OUTPUT_LIMIT);
+    int rc = step_run_argv(pr->ctx, pr->ps->node, a.v, 0, pr->deadline, &tmp);
+    bool holds = streaming_only
+                     ? tmp.out.data != NULL && strstr(tmp.out.data, "receive-wal running: OK")
+                     : rc == 0;
+    if (!holds)
+        snprintf(pr->last, sizeof pr->last, "%s", tmp.message[0] ? tmp.message : "barman check not OK");
+    if (o->command.len == 0)
+        buf_appends(&o->command, tmp.command.data ? tmp.command.data : "");
+    buf_free(&o->out);
+    buf_append(&o->out, tmp.out.data ? tmp.out.data : "", tmp.out.len);
+    buf_free(&tmp.command);
+    buf_free(&tmp.out);
+    buf_free(&tmp.err);
+    argv_free(&a);
+    return holds;
+}
+
+static bool probe_once(Probe *pr, const char *probe, StepOutcome *o)
+{
+    if (strcmp(probe, "accepting") == 0 || strcmp(probe, "writable") == 0) {
+        DrillError err;
+        int64_t left = step_remaining_ms(pr->deadline);
+        PgReadiness want = probe[0] == 'a' ? PG_READY_ACCEPTING : PG_READY_WRITABLE;
+        if (pg_wait_ready(pr->ps->node->conninfo, want, left, 10, &err) == 0)
+            return true;
+        snprintf(pr->last, sizeof pr->last, "%s", err.message);
+        return false;
+    }
+    if (strcmp(probe, "in_recovery") == 0)
+        return probe_recovery(pr, true);
+    if (strcmp(probe, "streaming") == 0)
+        return probe_streaming(pr);
+    if (strcmp(probe, "caught_up") == 0)
+        return probe_caught_up(pr);
+    if (strcmp(probe, "slot_active") == 0)
+        return probe_slot_active(pr);
+    if (strcmp(probe, "sql") == 0)
+        return probe_sql(pr);
+    return probe_barman(pr, o, strcmp(probe, "barman_streaming") == 0);
+}
+
+STEP_FN(step_wait_for)
+{
+    const char *probe = step_str(ps->step, "probe", "");
+    int64_t interval_us = step_duration_ms(ps->step, "interval", 10) * 1000;
+    Probe pr = {.ctx = ctx, .ps = ps, .deadline = deadline, .target_lsn = 0};
+    snprintf(pr.last, sizeof pr.last, "no answer yet");
+    if (o->command.len == 0 && strncmp(probe, "barman", 6) != 0)
+        buf_appendf(&o->command, "wait for %s on %s", probe, ps->node->name);
+    int64_t start = time_mono_us();
+    int polls = 0;
+    for (;;) {
+        polls++;
+        if (probe_once(&pr, probe, o))
+            return step_set(o, STEP_OK, "%s held after %lldms (%d polls)", probe,
+                            (long long)((time_mono_us() - start) / 1000), polls);
+        if (runner_stop_signal() != 0)
+            return step_set(o, STEP_ERROR, "interrupted while waiting for %s", probe);
+        if (time_mono_us() + interval_us >= deadline)
+            return step_set(o, STEP_TIMEOUT, "%s did not hold within %lldms: %s", probe,
+                            (long long)(ps->step->timeout_ms), pr.last);
+        sleep_us(interval_us);
+    }
+}

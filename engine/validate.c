@@ -1,0 +1,128 @@
+/*
+ * validate.c — checks between a drill and a topology: every node a step names
+ * (its `node:` and its PT_NODE parameters) exists, and the step's kind fits
+ * the node's role. Errors point at the value that names the node, in the
+ * drill file.
+ */
+#include "validate.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+#include "yamldoc.h"
+
+typedef enum Need { NEED_ANY, NEED_PG, NEED_BACKUP } Need;
+
+/* What kind of node a step's `node:` must be. */
+static Need need_of_step(const Step *st)
+{
+    switch (st->kind->id) {
+    case SK_BARMAN:
+    case SK_BARMAN_RECOVER:
+        return NEED_BACKUP;
+    case SK_WAIT_FOR: {
+        const char *probe = step_str(st, "probe", "");
+        return (strcmp(probe, "barman_check") == 0 || strcmp(probe, "barman_streaming") == 0)
+                   ? NEED_BACKUP
+                   : NEED_PG;
+    }
+    case SK_SQL:
+    case SK_PG_START:
+    case SK_PG_STOP:
+    case SK_PG_KILL:
+    case SK_WIPE_DATADIR:
+    case SK_BASE_BACKUP:
+    case SK_REWIND:
+    case SK_PROMOTE:
+    case SK_SLOT_CREATE:
+    case SK_SLOT_DROP:
+    case SK_HEARTBEAT_VERIFY:
+        return NEED_PG;
+    default:
+        return NEED_ANY;
+    }
+}
+
+static char *available_hint(const Topology *t, const char *word)
+{
+    const char **cands = xcalloc(t->nnodes + 4, sizeof(char *));
+    size_t n = 0;
+    for (size_t i = 0; i < t->nnodes; i++)
+        cands[n++] = t->nodes[i].name;
+    for (int r = ROLE_PRIMARY; r <= ROLE_BACKUP; r++) {
+        const Node *node = topology_find(t, node_role_name((NodeRole)r));
+        if (node != NULL && node->role == (NodeRole)r)
+            cands[n++] = node_role_name((NodeRole)r);
+    }
+    Buf b;
+    buf_init(&b, 4096);
+    for (size_t i = 0; i < n; i++) {
+        /* A node named like its role ("backup") is listed once. */
+        bool dup = false;
+        for (size_t j = 0; j < i; j++)
+            dup = dup || strcmp(cands[i], cands[j]) == 0;
+        if (!dup)
+            buf_appendf(&b, "%s%s", b.len ? ", " : "", cands[i]);
+    }
+    const char *sug = yamldoc_suggest(word, cands);
+    char *hint = sug ? xasprintf("did you mean `%s`? (nodes and roles: %s)", sug, b.data)
+                     : xasprintf("nodes and roles in the topology: %s", b.data);
+    buf_free(&b);
+    free(cands);
+    return hint;
+}
+
+/* Checks one reference to a node; returns 1 when a problem was reported. */
+static size_t check_ref(const Scenario *s, const Topology *t, DiagList *diags, const Step *st,
+                        const char *what, const char *ref, int line, int col, Need need)
+{
+    const Node *n = topology_find(t, ref);
+    if (n == NULL) {
+        char *hint = available_hint(t, ref);
+        char clip[64];
+        diag_add(diags, s->file, line, col, hint, "%s \"%s\" is not in topology \"%s\"", what,
+                 yamldoc_clip(ref, clip), t->name ? t->name : t->file);
+        free(hint);
+        return 1;
+    }
+    bool fits = need == NEED_ANY || (need == NEED_BACKUP && n->role == ROLE_BACKUP) ||
+                (need == NEED_PG && n->role != ROLE_BACKUP);
+    if (fits)
+        return 0;
+    const char *want = need == NEED_BACKUP ? "a backup node" : "a PostgreSQL node (primary or standby)";
+    char *hint = xasprintf("name %s for `%s`", want, what);
+    diag_add(diags, s->file, line, col, hint, "step kind \"%s\" needs %s, but \"%s\" is a %s node",
+             st->kind->name, want, n->name, node_role_name(n->role));
+    free(hint);
+    return 1;
+}
+
+static size_t check_step(const Scenario *s, const Topology *t, DiagList *diags, const Step *st)
+{
+    size_t added = 0;
+    if (st->node != NULL)
+        added += check_ref(s, t, diags, st, "node", st->node, st->node_line, st->node_col,
+                           need_of_step(st));
+    for (size_t i = 0; i < st->nparams; i++) {
+        const StepParam *p = &st->params[i];
+        const ParamSpec *spec = stepkind_param(st->kind, p->key);
+        if (spec == NULL || spec->type != PT_NODE || p->value == NULL)
+            continue;
+        /* Every PT_NODE parameter of the catalogue names a PostgreSQL node:
+         * restore target, clone/rewind source, heartbeat comparison. */
+        added += check_ref(s, t, diags, st, p->key, p->value, p->line, p->col, NEED_PG);
+    }
+    return added;
+}
+
+size_t validate_against_topology(const Scenario *s, const Topology *t, DiagList *diags)
+{
+    size_t added = 0;
+    if (s == NULL || t == NULL)
+        return 0;
+    for (int ph = 0; ph < PHASE_COUNT; ph++)
+        for (size_t i = 0; i < s->nsteps[ph]; i++)
+            added += check_step(s, t, diags, &s->steps[ph][i]);
+    return added;
+}

@@ -1,0 +1,401 @@
+/*
+ * junit.c — JUnit XML for CI (report_junit_write in report.h).
+ *
+ * Shape (accepted by the Jenkins xunit-plugin junit-10.xsd, GitLab, GitHub
+ * reporters and Azure):
+ *   <testsuites name="drill" tests failures errors time>
+ *     <testsuite name=DRILL tests failures errors skipped time timestamp hostname>
+ *       <properties> run facts and measurements </properties>
+ *       <testcase classname="drill.DRILL.PHASE" name="SEQ STEP" time> per step
+ *       <testcase classname="drill.DRILL.objectives" name="rto"> per objective
+ *       <testcase classname="drill.DRILL.run" name="verdict"> only when the run
+ *         did not pass but no step or objective says so (aborted, infra error)
+ * <testsuites> carries no `skipped`: junit-10.xsd does not allow it there.
+ * Testcases carry only classname/name/time (junit-10.xsd). Failure text is
+ * repeated as element text because GitLab shows only that. Built with
+ * xmlTextWriter into memory, every text sanitised first (libxml2 2.9 would
+ * pass control characters and invalid UTF-8 through), then written
+ * atomically. No clock is read: the same RunRecord gives the same bytes.
+ */
+#include <libxml/xmlwriter.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report.h"
+#include "rtext.h"
+#include "util.h"
+
+/* Per-text cap: step outputs are already bounded by the runner and the
+ * store; this keeps the XML bounded even for a hand-edited database. */
+#define JUNIT_TEXT_MAX ((size_t)64 * 1024)
+#define JUNIT_ATTR_MAX ((size_t)4 * 1024)
+
+typedef struct Jw {
+    xmlTextWriterPtr w;
+    bool bad;
+} Jw;
+
+typedef enum { OUT_PASS, OUT_FAIL, OUT_ERROR, OUT_SKIP } Outcome;
+
+typedef struct Counts {
+    long tests, failures, errors, skipped;
+    bool verdict_case; /* add the synthetic run/verdict testcase */
+} Counts;
+
+/* ---- writer wrappers: sanitise, and remember any failure ---- */
+
+static void jw_start(Jw *j, const char *element)
+{
+    if (xmlTextWriterStartElement(j->w, (const xmlChar *)element) < 0)
+        j->bad = true;
+}
+
+static void jw_end(Jw *j)
+{
+    if (xmlTextWriterEndElement(j->w) < 0)
+        j->bad = true;
+}
+
+static void jw_attr(Jw *j, const char *name, const char *value)
+{
+    char *clean = rtext_clean(value, JUNIT_ATTR_MAX);
+    if (xmlTextWriterWriteAttribute(j->w, (const xmlChar *)name, (const xmlChar *)clean) < 0)
+        j->bad = true;
+    free(clean);
+}
+
+static void jw_attr_long(Jw *j, const char *name, long value)
+{
+    char num[32];
+    snprintf(num, sizeof num, "%ld", value);
+    jw_attr(j, name, num);
+}
+
+static void jw_text(Jw *j, const char *text)
+{
+    char *clean = rtext_clean(text, JUNIT_TEXT_MAX);
+    if (xmlTextWriterWriteString(j->w, (const xmlChar *)clean) < 0)
+        j->bad = true;
+    free(clean);
+}
+
+/* <element message=.. type=..>text</element> */
+static void jw_problem(Jw *j, const char *element, const char *type, const char *message,
+                       const char *text)
+{
+    jw_start(j, element);
+    jw_attr(j, "message", message);
+    jw_attr(j, "type", type);
+    jw_text(j, text);
+    jw_end(j);
+}
+
+/* <element>text</element>, omitted when text is empty. */
+static void jw_text_element(Jw *j, const char *element, const char *text)
+{
+    if (text == NULL || text[0] == '\0')
+        return;
+    jw_start(j, element);
+    jw_text(j, text);
+    jw_end(j);
+}
+
+static void jw_property(Jw *j, const char *name, const char *value)
+{
+    if (value == NULL)
+        return;
+    jw_start(j, "property");
+    jw_attr(j, "name", name);
+    jw_attr(j, "value", value);
+    jw_end(j);
+}
+
+static void jw_property_num(Jw *j, const char *name, double value)
+{
+    char num[48];
+    if (value < 0)
+        return; /* -1 = not set / not measured */
+    rtext_number(value, num, sizeof num);
+    jw_property(j, name, num);
+}
+
+/* ---- classification ---- */
+
+static Outcome step_outcome(const StoredStep *s)
+{
+    if (str_eq(s->status, "ok"))
+        return OUT_PASS;
+    if (str_eq(s->status, "failed"))
+        return OUT_FAIL;
+    if (str_eq(s->status, "skipped"))
+        return OUT_SKIP;
+    return OUT_ERROR; /* error, timeout, or anything unexpected */
+}
+
+static Counts count_cases(const RunRecord *run)
+{
+    Counts c = {0, 0, 0, 0, false};
+    for (size_t i = 0; i < run->nsteps; i++) {
+        Outcome o = step_outcome(&run->steps[i]);
+        c.failures += o == OUT_FAIL;
+        c.errors += o == OUT_ERROR;
+        c.skipped += o == OUT_SKIP;
+    }
+    for (size_t i = 0; i < run->nobjectives; i++)
+        c.failures += !run->objectives[i].passed;
+    c.tests = (long)(run->nsteps + run->nobjectives);
+    /* A non-passed run must never look green in CI. */
+    if (!str_eq(run->status, "passed") && c.failures + c.errors == 0) {
+        c.verdict_case = true;
+        c.tests++;
+        if (str_eq(run->status, "failed"))
+            c.failures++;
+        else
+            c.errors++;
+    }
+    return c;
+}
+
+/* Last recorded value of a measure key, -1 when absent. */
+static double measure_value(const RunRecord *run, const char *key)
+{
+    for (size_t i = run->nmeasures; i > 0; i--)
+        if (str_eq(run->measures[i - 1].key, key))
+            return run->measures[i - 1].value;
+    return -1;
+}
+
+/* ---- sections ---- */
+
+static void write_main_properties(Jw *j, const RunRecord *run)
+{
+    char num[32], when[40];
+    snprintf(num, sizeof num, "%lld", (long long)run->id);
+    jw_property(j, "run_id", num);
+    jw_property(j, "drill_file", run->drill_file);
+    jw_property(j, "drill_sha256", run->drill_sha256);
+    jw_property(j, "topology", run->topology_name);
+    jw_property(j, "topology_file", run->topology_file);
+    jw_property(j, "drill_version", run->drill_version);
+    jw_property(j, "status", run->status);
+    snprintf(num, sizeof num, "%d", run->exit_code);
+    jw_property(j, "exit_code", num);
+    jw_property(j, "message", run->message);
+    time_format_utc_ms(run->started_utc_ms, when, sizeof when);
+    jw_property(j, "started_utc", when);
+    if (run->ended_utc_ms > 0) {
+        time_format_utc_ms(run->ended_utc_ms, when, sizeof when);
+        jw_property(j, "ended_utc", when);
+    }
+    jw_property_num(j, "rto_target_ms", (double)run->rto_target_ms);
+    jw_property_num(j, "rto_measured_ms", measure_value(run, "rto_ms"));
+    jw_property_num(j, "rpo_target_ms", (double)run->rpo_target_ms);
+    jw_property_num(j, "rpo_measured_ms", measure_value(run, "rpo_ms"));
+    jw_property_num(j, "rpo_transactions_target", (double)run->rpo_tx_target);
+    jw_property_num(j, "rpo_transactions", measure_value(run, "rpo_transactions"));
+}
+
+static void write_properties(Jw *j, const RunRecord *run)
+{
+    jw_start(j, "properties");
+    write_main_properties(j, run);
+    for (size_t i = 0; i < run->nmeasures; i++) {
+        const StoredMeasure *m = &run->measures[i];
+        char num[48];
+        rtext_number(m->value, num, sizeof num);
+        char *name = xasprintf("measure.%s", m->key ? m->key : "");
+        char *value = xasprintf("%s%s%s", num, m->unit ? " " : "", m->unit ? m->unit : "");
+        jw_property(j, name, value);
+        free(name);
+        free(value);
+    }
+    for (size_t i = 0; i < run->nobjectives; i++) {
+        char *name = xasprintf("objective.%s", run->objectives[i].name);
+        jw_property(j, name, run->objectives[i].passed ? "met" : "missed");
+        free(name);
+    }
+    for (size_t i = 0; i < run->nfacts; i++) {
+        char *name = xasprintf("fact.%s", run->facts[i].key);
+        jw_property(j, name, run->facts[i].value ? run->facts[i].value : "");
+        free(name);
+    }
+    jw_end(j);
+}
+
+static void write_case_start(Jw *j, const char *classname, const char *name, int64_t us)
+{
+    char secs[32];
+    rtext_seconds(us, secs, sizeof secs);
+    jw_start(j, "testcase");
+    jw_attr(j, "classname", classname);
+    jw_attr(j, "name", name);
+    jw_attr(j, "time", secs);
+}
+
+/* Why a step did not pass: its own message, or what can be said from the
+ * exit status. Malloc'd. */
+static char *step_problem(const StoredStep *s)
+{
+    if (s->message != NULL && s->message[0] != '\0')
+        return xstrdup(s->message);
+    if (s->term_signal != 0)
+        return xasprintf("step %s: killed by signal %d", s->status, s->term_signal);
+    if (s->exit_code >= 0)
+        return xasprintf("step %s: exit code %d", s->status, s->exit_code);
+    return xasprintf("step %s", s->status ? s->status : "has no status");
+}
+
+static void write_step_outcome(Jw *j, const StoredStep *s)
+{
+    Outcome o = step_outcome(s);
+    if (o == OUT_PASS)
+        return;
+    if (o == OUT_SKIP) {
+        jw_start(j, "skipped");
+        jw_end(j);
+        return;
+    }
+    char *msg = step_problem(s);
+    char *text = xasprintf("%s\nnode: %s, exit code: %d, signal: %d", msg,
+                           s->node ? s->node : "local", s->exit_code, s->term_signal);
+    if (o == OUT_FAIL)
+        jw_problem(j, "failure", "step_failed", msg, text);
+    else
+        jw_problem(j, "error", s->status ? s->status : "error", msg, text);
+    free(text);
+    free(msg);
+}
+
+static void write_step(Jw *j, const RunRecord *run, size_t i)
+{
+    const StoredStep *s = &run->steps[i];
+    /* Names must be unique (GitLab collapses duplicates): seq makes them so,
+     * and a repeated seq gets its position appended. */
+    bool dup = i > 0 && run->steps[i - 1].seq == s->seq;
+    char *classname = xasprintf("drill.%s.%s", run->drill_name, s->phase ? s->phase : "steps");
+    char *name = dup ? xasprintf("%d %s #%zu", s->seq, s->name ? s->name : "", i)
+                     : xasprintf("%d %s", s->seq, s->name ? s->name : "");
+    write_case_start(j, classname, name, s->duration_us);
+    write_step_outcome(j, s);
+    char *out = xasprintf("[%s] $ %s\n%s", s->node ? s->node : "local",
+                          s->command ? s->command : "", s->out ? s->out : "");
+    jw_text_element(j, "system-out", out);
+    jw_text_element(j, "system-err", s->err);
+    jw_end(j);
+    free(out);
+    free(name);
+    free(classname);
+}
+
+/* "measured 1234 ms, target 1000 ms (how)" — malloc'd. */
+static char *objective_text(const StoredObjective *o)
+{
+    char measured[48], target[48];
+    rtext_number(o->measured, measured, sizeof measured);
+    rtext_number(o->target, target, sizeof target);
+    const char *sp = o->unit ? " " : "", *unit = o->unit ? o->unit : "";
+    if (o->how != NULL && o->how[0] != '\0')
+        return xasprintf("measured %s%s%s, target %s%s%s (%s)", measured, sp, unit, target, sp,
+                         unit, o->how);
+    return xasprintf("measured %s%s%s, target %s%s%s", measured, sp, unit, target, sp, unit);
+}
+
+static void write_objective(Jw *j, const RunRecord *run, size_t i)
+{
+    const StoredObjective *o = &run->objectives[i];
+    size_t same = 0;
+    for (size_t k = 0; k < i; k++)
+        same += str_eq(run->objectives[k].name, o->name);
+    char *classname = xasprintf("drill.%s.objectives", run->drill_name);
+    char *name = same ? xasprintf("%s #%zu", o->name, same + 1) : xstrdup(o->name);
+    char *text = objective_text(o);
+    write_case_start(j, classname, name, 0);
+    if (!o->passed)
+        jw_problem(j, "failure", "objective_missed", text, text);
+    else
+        jw_text_element(j, "system-out", text);
+    jw_end(j);
+    free(text);
+    free(name);
+    free(classname);
+}
+
+static void write_verdict_case(Jw *j, const RunRecord *run)
+{
+    char *classname = xasprintf("drill.%s.run", run->drill_name);
+    char *msg = xasprintf("run %s%s%s", run->status ? run->status : "unknown",
+                          run->message ? ": " : "", run->message ? run->message : "");
+    write_case_start(j, classname, "verdict", run->duration_us);
+    jw_problem(j, str_eq(run->status, "failed") ? "failure" : "error",
+               run->status ? run->status : "error", msg, msg);
+    jw_end(j);
+    free(msg);
+    free(classname);
+}
+
+static void write_counts(Jw *j, const Counts *c, bool with_skipped, int64_t duration_us)
+{
+    char secs[32];
+    rtext_seconds(duration_us, secs, sizeof secs);
+    jw_attr_long(j, "tests", c->tests);
+    jw_attr_long(j, "failures", c->failures);
+    jw_attr_long(j, "errors", c->errors);
+    if (with_skipped)
+        jw_attr_long(j, "skipped", c->skipped);
+    jw_attr(j, "time", secs);
+}
+
+static void write_document(Jw *j, const RunRecord *run)
+{
+    Counts c = count_cases(run);
+    char stamp[32];
+    rtext_timestamp(run->started_utc_ms, stamp, sizeof stamp);
+    if (xmlTextWriterStartDocument(j->w, NULL, "UTF-8", NULL) < 0)
+        j->bad = true;
+    jw_start(j, "testsuites");
+    jw_attr(j, "name", "drill");
+    write_counts(j, &c, false, run->duration_us);
+    jw_start(j, "testsuite");
+    jw_attr(j, "name", run->drill_name);
+    write_counts(j, &c, true, run->duration_us);
+    jw_attr(j, "timestamp", stamp);
+    if (run->hostname != NULL)
+        jw_attr(j, "hostname", run->hostname);
+    write_properties(j, run);
+    for (size_t i = 0; i < run->nsteps; i++)
+        write_step(j, run, i);
+    for (size_t i = 0; i < run->nobjectives; i++)
+        write_objective(j, run, i);
+    if (c.verdict_case)
+        write_verdict_case(j, run);
+    jw_end(j);
+    jw_end(j);
+    if (xmlTextWriterEndDocument(j->w) < 0)
+        j->bad = true;
+}
+
+int report_junit_write(const RunRecord *run, const char *path, DrillError *err)
+{
+    xmlBufferPtr buf = xmlBufferCreate();
+    if (buf == NULL)
+        return drill_error_set(err, DRILL_E_NOMEM, "cannot allocate the JUnit buffer");
+    Jw j = {xmlNewTextWriterMemory(buf, 0), false};
+    if (j.w == NULL) {
+        xmlBufferFree(buf);
+        return drill_error_set(err, DRILL_E_NOMEM, "cannot create the JUnit writer");
+    }
+    xmlTextWriterSetIndent(j.w, 1);
+    xmlTextWriterSetIndentString(j.w, (const xmlChar *)"  ");
+    write_document(&j, run);
+    xmlFreeTextWriter(j.w); /* flushes into buf */
+    int rc;
+    if (j.bad)
+        rc = drill_error_set(err, DRILL_E_IO, "cannot render the JUnit report for %s", path);
+    else
+        rc = file_write_atomic(path, (const char *)xmlBufferContent(buf),
+                               (size_t)xmlBufferLength(buf), err);
+    xmlBufferFree(buf);
+    return rc;
+}

@@ -1,0 +1,408 @@
+/*
+ * test_pg.c — engine/pg.c against a real PostgreSQL 15 server.
+ *
+ * Run through tests/with-postgres.sh, which provides DRILL_TEST_CONNINFO.
+ * Every named query runs at least once; deadlines are checked with a clock.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "pg.h"
+#include "util.h"
+
+static const char *conninfo;
+
+static PgConn *open_conn(void)
+{
+    PgConn *c = NULL;
+    DrillError err = {0};
+    if (pg_connect(conninfo, 5000, &c, &err) != 0) {
+        fprintf(stderr, "connect: %s\n", err.message);
+        exit(1);
+    }
+    return c;
+}
+
+/* Runs SQL and returns its first value (static buffer, "" when NULL). */
+static const char *sql1(PgConn *c, const char *sql)
+{
+    static char out[256];
+    char *v = NULL;
+    long n = 0;
+    DrillError err = {0};
+    int rc = pg_user_sql(c, sql, &v, &n, &err);
+    if (rc != 0)
+        fprintf(stderr, "sql %s: %s\n", sql, err.message);
+    snprintf(out, sizeof out, "%s", v ? v : "");
+    free(v);
+    return out;
+}
+
+/* A socket bound to a loopback port: listening (accepts the TCP handshake but
+ * never answers) or closed again (the port then refuses connections). */
+static int loopback_port(bool listening, int *fd_out)
+{
+    struct sockaddr_in a = {0};
+    socklen_t len = sizeof a;
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 ||
+        getsockname(fd, (struct sockaddr *)&a, &len) != 0 || (listening && listen(fd, 8) != 0)) {
+        perror("loopback_port");
+        exit(1);
+    }
+    if (listening)
+        *fd_out = fd;
+    else
+        close(fd);
+    return ntohs(a.sin_port);
+}
+
+TEST(test_server_state)
+{
+    PgConn *c = open_conn();
+    DrillError err = {0};
+    char text[64];
+    bool rec = true;
+    CHECK_INT(pg_server_version(c, text, sizeof text, &err), 0);
+    CHECK(str_has_prefix(text, "15."));
+    pg_library_version(text, sizeof text);
+    CHECK(strchr(text, '.') != NULL);
+    CHECK_INT(pg_is_in_recovery(c, &rec, &err), 0);
+    CHECK(!rec);
+    CHECK_INT(pg_system_identifier(c, text, sizeof text, &err), 0);
+    CHECK(strlen(text) >= 10 && strspn(text, "0123456789") == strlen(text));
+    CHECK_STR(text, sql1(c, "select system_identifier::text from pg_control_system()"));
+    uint32_t tli = 0;
+    CHECK_INT(pg_timeline(c, &tli, &err), 0);
+    CHECK_INT(tli, 1);
+    CHECK_STR(sql1(c, "select current_setting('application_name')"), "drill");
+    CHECK(str_has_prefix(pg_endpoint(c), "127.0.0.1:"));
+    pg_close(c);
+    pg_close(NULL);
+}
+
+TEST(test_lsn)
+{
+    PgConn *c = open_conn();
+    DrillError err = {0};
+    uint64_t lsn = 0, lsn2 = 0, replay = 1;
+    char text[32];
+    CHECK_INT(pg_current_lsn(c, &lsn, &err), 0);
+    CHECK(lsn > 0);
+    pg_lsn_format(lsn, text, sizeof text);
+    CHECK_INT(pg_lsn_parse(text, &lsn2), 0);
+    CHECK(lsn == lsn2);
+    CHECK_INT(pg_replay_lsn(c, &replay, &err), 0);
+    CHECK(replay == 0);   /* never in recovery */
+    pg_lsn_format(0x16B3748ULL, text, sizeof text);
+    CHECK_STR(text, "0/16B3748");
+    pg_lsn_format(0xFFFFFFFF00000001ULL, text, sizeof text);
+    CHECK_STR(text, "FFFFFFFF/1");
+    CHECK_INT(pg_lsn_parse("ffffffff/1", &lsn2), 0);
+    CHECK(lsn2 == 0xFFFFFFFF00000001ULL);
+    const char *bad[] = {"", "0/", "/0", "G/0", "+1/0", " 1/0", "1/ 0", "123456789/0", "1/2/3", "0x1/0"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        CHECK_INT(pg_lsn_parse(bad[i], &lsn2), -1);
+    CHECK_INT(pg_lsn_parse(NULL, &lsn2), -1);
+    pg_close(c);
+}
+
+static const PgSlot *find_slot(const PgSlot *s, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(s[i].name, name) == 0)
+            return &s[i];
+    return NULL;
+}
+
+TEST(test_slots_and_replication)
+{
+    PgConn *c = open_conn();
+    DrillError err = {0};
+    PgSlot *slots = NULL;
+    size_t n = 0;
+    CHECK_INT(pg_slot_create(c, "drill_t1", &err), 0);
+    CHECK_INT(pg_slots(c, &slots, &n, &err), 0);
+    const PgSlot *s = find_slot(slots, n, "drill_t1");
+    CHECK(s != NULL);
+    if (s != NULL) {
+        CHECK_STR(s->slot_type, "physical");
+        CHECK(!s->active);
+        CHECK_STR(s->wal_status, "reserved");
+        CHECK(s->restart_lsn > 0);
+        CHECK(s->retained_bytes >= 0);
+    }
+    free(slots);
+    CHECK_INT(pg_slot_create(c, "drill_t1", &err), DRILL_E_PG);   /* already exists */
+    CHECK_INT(pg_slot_create(c, "bad'name; drop table x", &err), DRILL_E_PG);
+    CHECK(strstr(err.message, "SQLSTATE") != NULL);
+    CHECK_INT(pg_slot_create(c, "", &err), DRILL_E_INVALID);
+    CHECK_INT(pg_slot_drop(c, "drill_t1", &err), 0);
+    CHECK_INT(pg_slots(c, &slots, &n, &err), 0);
+    CHECK(find_slot(slots, n, "drill_t1") == NULL);
+    free(slots);
+    CHECK_INT(pg_slot_drop(c, "drill_t1", &err), DRILL_E_PG);
+    CHECK(strstr(err.message, pg_endpoint(c)) != NULL);
+    CHECK(strstr(err.message, "does not exist") != NULL);
+
+    PgReplica *reps = NULL;
+    CHECK_INT(pg_replicas(c, &reps, &n, &err), 0);
+    CHECK_INT(n, 0);
+    free(reps);
+    PgReceiver rcv;
+    CHECK_INT(pg_wal_receiver(c, &rcv, &err), 0);
+    CHECK(!rcv.present);
+    CHECK_INT(pg_promote(c, 1, &err), DRILL_E_PG);   /* not a standby */
+    CHECK(strstr(err.message, "recovery is not in progress") != NULL);
+    pg_close(c);
+}
+
+TEST(test_user_sql)
+{
+    PgConn *c = open_conn();
+    DrillError err = {0};
+    char *v = NULL;
+    long n = -1;
+    CHECK_INT(pg_user_sql(c, "select 42, 'x' union all select 43, 'y'", &v, &n, &err), 0);
+    CHECK_STR(v, "42");
+    CHECK_INT(n, 2);
+    free(v);
+    CHECK_INT(pg_user_sql(c, "create temp table t (x int); insert into t select generate_series(1, 5)",
+                          &v, &n, &err), 0);
+    CHECK(v == NULL);
+    CHECK_INT(n, 5);
+    CHECK_INT(pg_user_sql(c, "select x from t where false", &v, &n, &err), 0);
+    CHECK(v == NULL);
+    CHECK_INT(n, 0);
+    CHECK_INT(pg_user_sql(c, "selec 1", &v, &n, &err), DRILL_E_PG);
+    CHECK(strstr(err.message, "syntax error") != NULL);
+    CHECK(strstr(err.message, "42601") != NULL);
+    CHECK(err.message[strlen(err.message) - 1] != '\n');
+    CHECK_STR(pg_last_sqlstate(c), "42601");
+    CHECK_INT(pg_user_sql(c, "copy t to stdout", &v, &n, &err), 0);    /* drained */
+    CHECK_INT(pg_user_sql(c, "copy t from stdin", &v, &n, &err), DRILL_E_PG);
+    CHECK_STR(sql1(c, "select count(*) from t"), "5");                  /* still usable */
+    CHECK_STR(pg_last_sqlstate(c), "");
+    pg_close(c);
+}
+
+TEST(test_query_timeout)
+{
+    PgConn *c = open_conn();
+    DrillError err = {0};
+    char *v = NULL;
+    long n = 0;
+    pg_set_query_timeout(c, 100);
+    int64_t t0 = time_mono_us();
+    CHECK_INT(pg_user_sql(c, "select pg_sleep(3)", &v, &n, &err), DRILL_E_TIMEOUT);
+    int64_t ms = (time_mono_us() - t0) / 1000;
+    printf("query timeout 100 ms returned after %lld ms\n", (long long)ms);
+    CHECK(ms >= 95 && ms < 200);
+    bool rec = false;
+    CHECK(pg_is_in_recovery(c, &rec, &err) != 0);   /* unusable: caller reconnects */
+    pg_close(c);
+}
+
+TEST(test_connect_errors)
+{
+    DrillError err = {0};
+    PgConn *c = NULL;
+    int port = loopback_port(false, NULL);
+    char *ci = xasprintf("host=127.0.0.1 port=%d user=postgres", port);
+    char want[64];
+    snprintf(want, sizeof want, "127.0.0.1:%d", port);
+    CHECK_INT(pg_connect(ci, 1000, &c, &err), DRILL_E_PG);
+    CHECK(c == NULL);
+    CHECK(strstr(err.message, want) != NULL);
+    CHECK(strstr(err.message, "refused") != NULL);
+    CHECK(err.message[strlen(err.message) - 1] != '\n');
+    free(ci);
+
+    int fd = -1;   /* a listener that never answers: our deadline must hold */
+    port = loopback_port(true, &fd);
+    ci = xasprintf("host=127.0.0.1 port=%d user=postgres", port);
+    int64_t t0 = time_mono_us();
+    CHECK_INT(pg_connect(ci, 200, &c, &err), DRILL_E_TIMEOUT);
+    int64_t ms = (time_mono_us() - t0) / 1000;
+    printf("connect to a silent listener: timeout 200 ms returned after %lld ms\n", (long long)ms);
+    CHECK(ms >= 195 && ms < 260);
+    CHECK(strstr(err.message, "127.0.0.1:") != NULL);
+    close(fd);
+    free(ci);
+    CHECK_INT(pg_connect("host='unterminated", 1000, &c, &err), DRILL_E_INVALID);
+}
+
+TEST(test_wait_ready)
+{
+    DrillError err = {0};
+    int64_t t0 = time_mono_us();
+    CHECK_INT(pg_wait_ready(conninfo, PG_READY_WRITABLE, 2000, 10, &err), 0);
+    CHECK_INT(pg_wait_ready(conninfo, PG_READY_ACCEPTING, 2000, 10, &err), 0);
+    printf("wait_ready on a live server: %lld us for both\n", (long long)(time_mono_us() - t0));
+    int port = loopback_port(false, NULL);
+    char *ci = xasprintf("host=127.0.0.1 port=%d user=postgres", port);
+    t0 = time_mono_us();
+    CHECK_INT(pg_wait_ready(ci, PG_READY_ACCEPTING, 300, 10, &err), DRILL_E_TIMEOUT);
+    int64_t ms = (time_mono_us() - t0) / 1000;
+    printf("wait_ready on a dead port: timeout 300 ms returned after %lld ms\n", (long long)ms);
+    CHECK(ms >= 250 && ms <= 350);
+    CHECK(strstr(err.message, "refused") != NULL);
+    free(ci);
+    int fd = -1;
+    port = loopback_port(true, &fd);
+    ci = xasprintf("host=127.0.0.1 port=%d user=postgres", port);
+    t0 = time_mono_us();
+    CHECK_INT(pg_wait_ready(ci, PG_READY_WRITABLE, 300, 10, &err), DRILL_E_TIMEOUT);
+    ms = (time_mono_us() - t0) / 1000;
+    printf("wait_ready on a silent listener: timeout 300 ms returned after %lld ms\n", (long long)ms);
+    CHECK(ms >= 250 && ms <= 350);
+    close(fd);
+    free(ci);
+}
+
+TEST(test_conninfo_builders)
+{
+    DrillError err = {0};
+    char *out = NULL;
+    const char *nodes[] = {"host=a port=1 user=u dbname=d", "host=b port=2 user=other"};
+    CHECK_INT(pg_conninfo_writable(nodes, 2, &out, &err), 0);
+    CHECK_STR(out, "host=a,b port=1,2 user=u dbname=d target_session_attrs=read-write connect_timeout=2");
+    free(out);
+    const char *tricky[] = {"host=a user='o\\'brien x' dbname='my db\\\\x' sslmode=disable "
+                            "application_name='a b' target_session_attrs=any connect_timeout=9",
+                            "postgresql://h2:5433/ignored"};
+    CHECK_INT(pg_conninfo_writable(tricky, 2, &out, &err), 0);
+    CHECK_STR(out, "host=a,h2 port=,5433 user='o\\'brien x' dbname='my db\\\\x' sslmode=disable "
+                   "application_name='a b' target_session_attrs=read-write connect_timeout=2");
+    free(out);
+    const char *multi[] = {"host=a,b port=1"};
+    CHECK_INT(pg_conninfo_writable(multi, 1, &out, &err), DRILL_E_INVALID);
+    CHECK(out == NULL);
+    CHECK_INT(pg_conninfo_writable(nodes, 0, &out, &err), DRILL_E_INVALID);
+    const char *badnode[] = {"host=a", "nonsense"};
+    CHECK_INT(pg_conninfo_writable(badnode, 2, &out, &err), DRILL_E_INVALID);
+
+    CHECK_INT(pg_conninfo_with_db("postgresql://u@h:5/db?sslmode=disable", "new db", &out, &err), 0);
+    CHECK_STR(out, "user=u dbname='new db' host=h port=5 sslmode=disable");
+    free(out);
+    CHECK_INT(pg_conninfo_set("host=h", "options", "-c statement_timeout=5", &out, &err), 0);
+    CHECK_STR(out, "host=h options='-c statement_timeout=5'");
+    free(out);
+    CHECK_INT(pg_conninfo_set("host=h", "nosuchkey", "1", &out, &err), DRILL_E_INVALID);
+    CHECK_INT(pg_conninfo_with_db("host='x", "d", &out, &err), DRILL_E_INVALID);
+
+    char ep[128];
+    CHECK_INT(pg_conninfo_endpoint("host=a,b port=1", ep, sizeof ep), 0);
+    CHECK_STR(ep, "a:1,b:1");
+    CHECK_INT(pg_conninfo_endpoint("host=a,b port=1,2", ep, sizeof ep), 0);
+    CHECK_STR(ep, "a:1,b:2");
+    CHECK_INT(pg_conninfo_endpoint("", ep, sizeof ep), 0);
+    CHECK_STR(ep, "(default host):5432");
+    CHECK_INT(pg_conninfo_endpoint("hostaddr=10.0.0.1 port=7", ep, sizeof ep), 0);
+    CHECK_STR(ep, "10.0.0.1:7");
+    CHECK_INT(pg_conninfo_endpoint("host='x", ep, sizeof ep), -1);
+}
+
+/* Built conninfos really connect: a dead node first, the live one second. */
+TEST(test_conninfo_live)
+{
+    DrillError err = {0};
+    char *dead = xasprintf("host=127.0.0.1 port=%d user=postgres", loopback_port(false, NULL));
+    const char *nodes[] = {dead, conninfo};
+    char *w = NULL, *db = NULL, *app = NULL;
+    PgConn *c = NULL;
+    CHECK_INT(pg_conninfo_writable(nodes, 2, &w, &err), 0);
+    CHECK_INT(pg_connect(w, 3000, &c, &err), 0);
+    if (c != NULL) {
+        CHECK(strstr(conninfo, pg_endpoint(c) + strlen("127.0.0.1:")) != NULL);
+        CHECK_STR(sql1(c, "select current_user"), "postgres");
+        pg_close(c);
+        c = NULL;
+    }
+    CHECK_INT(pg_conninfo_with_db(conninfo, "template1", &db, &err), 0);
+    CHECK_INT(pg_conninfo_set(db, "application_name", "it's a test", &app, &err), 0);
+    CHECK_INT(pg_connect(app, 3000, &c, &err), 0);
+    if (c != NULL) {
+        CHECK_STR(sql1(c, "select current_database()"), "template1");
+        CHECK_STR(sql1(c, "select current_setting('application_name')"), "it's a test");
+    }
+    pg_close(c);
+    free(dead);
+    free(w);
+    free(db);
+    free(app);
+}
+
+TEST(test_heartbeat_table)
+{
+    PgConn *c = open_conn();
+    DrillError err = {0};
+    PgHeartbeatRow *rows = NULL;
+    size_t n = 99;
+    PgHeartbeatDigest d;
+    sql1(c, "drop table if exists drill_heartbeat");
+    CHECK_INT(pg_heartbeat_rows(c, 7, &rows, &n, &err), 0);   /* no table: no rows */
+    CHECK_INT(n, 0);
+    free(rows);
+    CHECK_INT(pg_heartbeat_digest(c, 7, &d, &err), 0);
+    CHECK_INT(d.count, 0);
+    CHECK_STR(d.md5, sql1(c, "select md5('')"));
+    CHECK_INT(pg_heartbeat_setup(c, &err), 0);
+    CHECK_INT(pg_heartbeat_setup(c, &err), 0);
+    int64_t client = time_utc_ms() * 1000 + 123;
+    PgHeartbeatAck a1, a2;
+    CHECK_INT(pg_heartbeat_insert(c, 7, 1, client, &a1, &err), 0);
+    CHECK_INT(pg_heartbeat_insert(c, 7, 2, client + 1, &a2, &err), 0);
+    CHECK_INT(pg_heartbeat_insert(c, 7, 2, client + 1, &a2, &err), DRILL_E_PG);
+    CHECK_STR(pg_last_sqlstate(c), "23505");
+    CHECK(a1.server_ts_us > 0 && a2.server_ts_us >= a1.server_ts_us);
+    CHECK(a1.server_ts_us / 1000 - time_utc_ms() < 5000 && time_utc_ms() - a1.server_ts_us / 1000 < 5000);
+    CHECK(a2.lsn > a1.lsn);
+    char want[32];
+    snprintf(want, sizeof want, "%lld", (long long)client);
+    CHECK_STR(sql1(c, "select (extract(epoch from client_ts) * 1000000)::bigint from drill_heartbeat "
+                      "where run_id = 7 and seq = 1"), want);
+    CHECK_INT(pg_heartbeat_rows(c, 7, &rows, &n, &err), 0);
+    CHECK_INT(n, 2);
+    if (n == 2) {
+        CHECK_INT(rows[0].seq, 1);
+        CHECK(rows[0].server_ts_us == a1.server_ts_us && rows[0].lsn == a1.lsn);
+        CHECK(rows[1].server_ts_us == a2.server_ts_us && rows[1].lsn == a2.lsn);
+    }
+    free(rows);
+    CHECK_INT(pg_heartbeat_digest(c, 7, &d, &err), 0);
+    CHECK_INT(d.count, 2);
+    CHECK_INT(d.max_seq, 2);
+    CHECK_STR(d.md5, sql1(c, "select md5('1,2')"));
+    CHECK_INT(pg_heartbeat_digest(c, 8, &d, &err), 0);
+    CHECK_INT(d.count, 0);
+    pg_close(c);
+}
+
+int main(void)
+{
+    conninfo = getenv("DRILL_TEST_CONNINFO");
+    if (conninfo == NULL) {
+        fprintf(stderr, "DRILL_TEST_CONNINFO not set: run through tests/with-postgres.sh\n");
+        return 1;
+    }
+    RUN(test_server_state);
+    RUN(test_lsn);
+    RUN(test_slots_and_replication);
+    RUN(test_user_sql);
+    RUN(test_query_timeout);
+    RUN(test_connect_errors);
+    RUN(test_wait_ready);
+    RUN(test_conninfo_builders);
+    RUN(test_conninfo_live);
+    RUN(test_heartbeat_table);
+    return harness_done();
+}

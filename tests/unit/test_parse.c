@@ -1,0 +1,556 @@
+/*
+ * test_parse.c — the drill and topology languages, and their diagnostics.
+ *
+ * Data-driven: every file under tests/data/invalid/{drill,topology,validate}
+ * starts with comment lines
+ *     # expect: LINE:COL: message
+ *     # hint: text          (optional: hint of the diagnostic just above)
+ * and the parser must report exactly those diagnostics (same count, each
+ * message and position exact). Drills under invalid/validate parse cleanly
+ * and fail only validate_against_topology() against
+ * valid/topology-sandbox.yaml. Valid fixtures are checked field by field.
+ */
+#include <dirent.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "diag.h"
+#include "duration.h"
+#include "scenario.h"
+#include "topology.h"
+#include "util.h"
+#include "validate.h"
+#include "yamldoc.h"
+
+static const char *data_dir(void)
+{
+    const char *d = getenv("DRILL_TEST_DATA");
+    return d ? d : "tests/data";
+}
+
+static char *data_path(const char *rel) { return xasprintf("%s/%s", data_dir(), rel); }
+
+static char *read_text(const char *path, size_t *len)
+{
+    char *text = NULL;
+    DrillError err;
+    if (file_read_all(path, 4 * 1024 * 1024, &text, len, &err) != 0) {
+        fprintf(stderr, "%s\n", err.message);
+        return NULL;
+    }
+    return text;
+}
+
+/* ---- expectations -------------------------------------------------------- */
+
+typedef struct Expect {
+    char *want;   /* "LINE:COL: message" */
+    char *hint;   /* NULL: not checked */
+    bool seen;
+} Expect;
+
+static size_t parse_expects(const char *text, Expect *ex, size_t max)
+{
+    size_t n = 0;
+    for (const char *line = text; line && *line == '#'; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+        size_t len = strcspn(line, "\n");
+        if (strncmp(line, "# expect: ", 10) == 0 && n < max)
+            ex[n++] = (Expect){xstrndup(line + 10, len - 10), NULL, false};
+        else if (strncmp(line, "# hint: ", 8) == 0 && n > 0)
+            ex[n - 1].hint = xstrndup(line + 8, len - 8);
+    }
+    return n;
+}
+
+static char *diag_text(const Diag *d)
+{
+    return xasprintf("%d:%d: %s", d->line, d->col, d->message);
+}
+
+/* Every diagnostic must be expected, every expectation met. */
+static bool match_expects(const char *name, DiagList *diags, Expect *ex, size_t nex)
+{
+    bool ok = true;
+    for (size_t i = 0; i < diag_count(diags); i++) {
+        const Diag *d = diag_get(diags, i);
+        char *got = diag_text(d);
+        bool found = false;
+        for (size_t j = 0; j < nex && !found; j++) {
+            if (ex[j].seen || strcmp(ex[j].want, got) != 0)
+                continue;
+            found = ex[j].seen = true;
+            if (ex[j].hint && (d->hint == NULL || strcmp(ex[j].hint, d->hint) != 0)) {
+                fprintf(stderr, "%s: hint of \"%s\"\n  expected \"%s\"\n  got      \"%s\"\n",
+                        name, got, ex[j].hint, d->hint ? d->hint : "(none)");
+                ok = false;
+            }
+        }
+        if (!found) {
+            fprintf(stderr, "%s: unexpected diagnostic \"%s\" (hint: %s)\n", name, got,
+                    d->hint ? d->hint : "(none)");
+            ok = false;
+        }
+        free(got);
+    }
+    for (size_t j = 0; j < nex; j++)
+        if (!ex[j].seen) {
+            fprintf(stderr, "%s: missing diagnostic \"%s\"\n", name, ex[j].want);
+            ok = false;
+        }
+    return ok;
+}
+
+typedef enum Mode { MODE_DRILL, MODE_TOPOLOGY, MODE_VALIDATE } Mode;
+
+static const Topology *sandbox_topology(void)
+{
+    static Topology *t;
+    if (t == NULL) {
+        char *path = data_path("valid/topology-sandbox.yaml");
+        DiagList *dl = diag_list_new();
+        if (topology_load(path, dl, &t) != 0)
+            diag_print(dl, stderr);
+        diag_list_free(dl);
+        free(path);
+    }
+    return t;
+}
+
+static void run_fixture(const char *dir, const char *fname, Mode mode)
+{
+    char *path = xasprintf("%s/%s", dir, fname);
+    size_t len;
+    char *text = read_text(path, &len);
+    CHECK(text != NULL);
+    if (text == NULL) {
+        free(path);
+        return;
+    }
+    Expect ex[64];
+    size_t nex = parse_expects(text, ex, 64);
+    if (nex == 0)
+        fprintf(stderr, "%s: no `# expect:` line\n", path);
+    CHECK(nex > 0);
+    DiagList *dl = diag_list_new();
+    int rc;
+    if (mode == MODE_TOPOLOGY) {
+        Topology *t = NULL;
+        rc = topology_parse(fname, text, len, dl, &t);
+        CHECK(t == NULL);
+        topology_free(t);
+    } else {
+        Scenario *s = NULL;
+        rc = scenario_parse(fname, text, len, dl, &s);
+        if (mode == MODE_VALIDATE) {
+            if (rc != 0)
+                diag_print(dl, stderr);
+            CHECK_INT(rc, 0);
+            CHECK(sandbox_topology() != NULL);
+            rc = validate_against_topology(s, sandbox_topology(), dl) > 0 ? DRILL_E_INVALID : 0;
+        }
+        scenario_free(s);
+    }
+    CHECK_INT(rc, DRILL_E_INVALID);
+    if (!match_expects(path, dl, ex, nex))
+        harness_current_failed = 1;
+    for (size_t i = 0; i < nex; i++) {
+        free(ex[i].want);
+        free(ex[i].hint);
+    }
+    diag_list_free(dl);
+    free(text);
+    free(path);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Runs every *.yaml fixture of invalid/SUB; returns how many. */
+static size_t run_fixture_dir(const char *sub, Mode mode)
+{
+    char *dir = xasprintf("%s/invalid/%s", data_dir(), sub);
+    DIR *d = opendir(dir);
+    CHECK(d != NULL);
+    char *names[512];
+    size_t n = 0;
+    for (struct dirent *e; d && (e = readdir(d)) != NULL;)
+        if (strlen(e->d_name) > 5 && strcmp(e->d_name + strlen(e->d_name) - 5, ".yaml") == 0 &&
+            n < 512)
+            names[n++] = xstrdup(e->d_name);
+    if (d)
+        closedir(d);
+    qsort(names, n, sizeof(char *), cmp_str);
+    for (size_t i = 0; i < n; i++) {
+        int before = harness_current_failed;
+        harness_current_failed = 0;
+        run_fixture(dir, names[i], mode);
+        if (harness_current_failed)
+            fprintf(stderr, "  ^ fixture invalid/%s/%s\n", sub, names[i]);
+        harness_current_failed |= before;
+        free(names[i]);
+    }
+    free(dir);
+    return n;
+}
+
+TEST(invalid_drills) { CHECK(run_fixture_dir("drill", MODE_DRILL) >= 30); }
+TEST(invalid_topologies) { CHECK(run_fixture_dir("topology", MODE_TOPOLOGY) >= 15); }
+TEST(invalid_against_topology) { CHECK(run_fixture_dir("validate", MODE_VALIDATE) >= 5); }
+
+/* ---- valid files --------------------------------------------------------- */
+
+static Scenario *load_drill(const char *rel)
+{
+    char *path = data_path(rel);
+    DiagList *dl = diag_list_new();
+    Scenario *s = NULL;
+    int rc = scenario_load(path, dl, &s);
+    diag_print(dl, stderr);
+    CHECK_INT(rc, 0);
+    CHECK_INT(diag_count(dl), 0);
+    diag_list_free(dl);
+    free(path);
+    return s;
+}
+
+static Topology *load_topology(const char *rel)
+{
+    char *path = data_path(rel);
+    DiagList *dl = diag_list_new();
+    Topology *t = NULL;
+    int rc = topology_load(path, dl, &t);
+    diag_print(dl, stderr);
+    CHECK_INT(rc, 0);
+    diag_list_free(dl);
+    free(path);
+    return t;
+}
+
+static const Step *find_step(const Scenario *s, Phase ph, const char *kind)
+{
+    for (size_t i = 0; i < s->nsteps[ph]; i++)
+        if (strcmp(s->steps[ph][i].kind->name, kind) == 0)
+            return &s->steps[ph][i];
+    return NULL;
+}
+
+TEST(drill_full)
+{
+    Scenario *s = load_drill("valid/drill-full.yaml");
+    CHECK(s != NULL);
+    if (s == NULL)
+        return;
+    CHECK_STR(s->name, "full-example");
+    CHECK_INT(s->rto_ms, 90000);
+    CHECK_INT(s->rpo_ms, 500);
+    CHECK_INT(s->rpo_transactions, 0);
+    CHECK_INT(strlen(s->sha256), 64);
+    CHECK_INT(s->source_len, strlen(s->source));
+    CHECK(s->nvars == 2);
+    /* every step kind of the catalogue appears */
+    for (size_t k = 0; k < stepkind_count(); k++) {
+        bool found = false;
+        for (int ph = 0; ph < PHASE_COUNT; ph++)
+            found = found || find_step(s, (Phase)ph, stepkind_get((StepKindId)k)->name);
+        if (!found)
+            fprintf(stderr, "drill-full lacks kind %s\n", stepkind_get((StepKindId)k)->name);
+        CHECK(found);
+    }
+    const Step *sql = &s->steps[PHASE_PREFLIGHT][0];
+    CHECK_STR(sql->kind->name, "sql");
+    CHECK_STR(sql->name, "primary is writable");
+    CHECK_INT(sql->index, 0);
+    CHECK_INT(sql->phase, PHASE_PREFLIGHT);
+    CHECK_STR(step_str(sql, "query", NULL), "select count(*) from pg_stat_replication where application_name = 'pg2'");
+    CHECK_STR(step_str(sql, "expect", NULL), "1");
+    CHECK_INT(sql->timeout_ms, 5000);
+    const Step *stop = find_step(s, PHASE_FAULT, "pg_stop");
+    CHECK(stop != NULL);
+    if (stop) {
+        CHECK_STR(stop->name, "pg_stop on primary");
+        CHECK_STR(step_str(stop, "mode", "fast"), "immediate");
+        CHECK_INT(stop->timeout_ms, 60000);
+    }
+    const Step *ex = find_step(s, PHASE_VERIFY, "exec");
+    CHECK(ex != NULL);
+    if (ex) {
+        char *const *argv = step_list(ex, "argv");
+        CHECK(argv != NULL);
+        if (argv) {
+            CHECK_STR(argv[0], "/usr/lib/postgresql/15/bin/pg_controldata");
+            CHECK_STR(argv[1], "/srv/pg/pg2/data");
+            CHECK(argv[2] == NULL);
+        }
+    }
+    const Step *sh = find_step(s, PHASE_CLEANUP, "shell");
+    CHECK(sh != NULL);
+    if (sh)
+        CHECK_STR(step_str(sh, "command", NULL), "echo '${not_a_var}' done on pg2");
+    const Step *hb = find_step(s, PHASE_PREFLIGHT, "heartbeat_start");
+    CHECK(hb != NULL);
+    if (hb) {
+        CHECK_STR(hb->name, "heartbeat_start");
+        CHECK_INT(step_duration_ms(hb, "interval", 10), 20);
+    }
+    const Step *pr = find_step(s, PHASE_RECOVER, "promote");
+    CHECK(pr != NULL);
+    if (pr) {
+        CHECK(step_bool(pr, "wait", false));
+        CHECK(!step_bool(pr, "missing", false));
+    }
+    const Step *sl = find_step(s, PHASE_FAULT, "sleep");
+    CHECK(sl != NULL);
+    if (sl)
+        CHECK_INT(step_duration_ms(sl, "duration", 0), 1500);
+    const Step *shl = find_step(s, PHASE_PREFLIGHT, "shell");
+    CHECK(shl != NULL);
+    if (shl)
+        CHECK_INT(step_int(shl, "expect_exit", -1), 3);
+    CHECK(scenario_is_destructive(s));
+    scenario_free(s);
+}
+
+TEST(topology_full)
+{
+    Topology *t = load_topology("valid/topology-full.yaml");
+    CHECK(t != NULL);
+    if (t == NULL)
+        return;
+    CHECK_STR(t->name, "production-like");
+    CHECK_STR(t->system_identifier, "7312345678901234567");
+    CHECK(!t->allow_destructive);
+    CHECK_INT(t->nnodes, 4);
+    const Node *pg1 = topology_find(t, "pg1");
+    CHECK(pg1 != NULL);
+    if (pg1) {
+        CHECK_INT(pg1->access, ACCESS_SSH);
+        CHECK_STR(pg1->ssh.host, "db1.example.internal");
+        CHECK_INT(pg1->ssh.port, 2222);
+        CHECK_STR(pg1->ssh.user, "drill");
+        CHECK(pg1->ssh.accept_new_hostkey);
+        CHECK_STR(pg1->bin_directory, "/usr/lib/postgresql/15/bin");
+        CHECK_STR(pg1->log_file, "/srv/pg/pg1.log");
+        CHECK(pg1->start_command != NULL && pg1->start_command[2] == NULL);
+    }
+    CHECK(topology_find(t, "primary") == pg1);
+    const Node *sb = topology_find(t, "standby");
+    CHECK(sb != NULL && strcmp(sb->name, "pg2") == 0);
+    const Node *bk = topology_find(t, "backup");
+    CHECK(bk != NULL && bk->role == ROLE_BACKUP);
+    if (bk) {
+        CHECK_STR(bk->barman_slot, "barman");
+        CHECK_STR(bk->barman_server, "pg1");
+        CHECK_INT(bk->access, ACCESS_LOCAL);
+        CHECK_INT(bk->ssh.port, 22);
+    }
+    CHECK(topology_find(t, "nope") == NULL);
+    CHECK(topology_find(t, NULL) == NULL);
+    topology_free(t);
+}
+
+TEST(topology_sandbox)
+{
+    Topology *t = load_topology("valid/topology-sandbox.yaml");
+    CHECK(t != NULL);
+    if (t == NULL)
+        return;
+    CHECK_INT(t->nnodes, 3);
+    CHECK(t->allow_destructive);
+    const Node *pg2 = topology_find(t, "pg2");
+    CHECK(pg2 != NULL && pg2->role == ROLE_STANDBY);
+    if (pg2) {
+        CHECK_STR(pg2->slot_name, "pg2");
+        CHECK_STR(pg2->upstream, "pg1");
+    }
+    const Node *b = topology_find(t, "backup");
+    CHECK(b != NULL);
+    if (b) {
+        CHECK_STR(b->barman_server, "pg1");
+        CHECK_STR(b->barman_slot, "barman");
+    }
+    topology_free(t);
+}
+
+TEST(drill_full_validates)
+{
+    Scenario *s = load_drill("valid/drill-full.yaml");
+    const char *topos[] = {"valid/topology-full.yaml", "valid/topology-sandbox.yaml"};
+    for (size_t i = 0; i < 2 && s; i++) {
+        Topology *t = load_topology(topos[i]);
+        DiagList *dl = diag_list_new();
+        CHECK_INT(validate_against_topology(s, t, dl), 0);
+        diag_print(dl, stderr);
+        diag_list_free(dl);
+        topology_free(t);
+    }
+    scenario_free(s);
+}
+
+/* ---- things fixtures cannot express ------------------------------------- */
+
+static const Diag *parse_one(const char *text, size_t len, DiagList *dl)
+{
+    Scenario *s = NULL;
+    CHECK_INT(scenario_parse("t.yaml", text, len, dl, &s), DRILL_E_INVALID);
+    CHECK(s == NULL);
+    return diag_get(dl, 0);
+}
+
+TEST(empty_and_oversized)
+{
+    DiagList *dl = diag_list_new();
+    const Diag *d = parse_one("", 0, dl);
+    CHECK(d != NULL);
+    if (d)
+        CHECK_STR(d->message, "the file is empty (no YAML document)");
+    diag_list_free(dl);
+
+    size_t big = YAMLDOC_MAX_BYTES + 1;
+    char *text = xmalloc(big);
+    memset(text, '#', big);
+    dl = diag_list_new();
+    d = parse_one(text, big, dl);
+    CHECK(d != NULL && d->line == 0);
+    if (d)
+        CHECK_STR(d->message, "the file is larger than 1048576 bytes");
+    diag_list_free(dl);
+    free(text);
+}
+
+TEST(node_count_limit)
+{
+    /* [a,a,a,...]: many nodes, shallow, under the byte limit */
+    size_t n = YAMLDOC_MAX_NODES + 10;
+    Buf b;
+    buf_init(&b, YAMLDOC_MAX_BYTES);
+    buf_appends(&b, "x: [");
+    for (size_t i = 0; i < n; i++)
+        buf_appends(&b, "a,");
+    buf_appends(&b, "a]\n");
+    CHECK(!b.truncated);
+    DiagList *dl = diag_list_new();
+    const Diag *d = parse_one(b.data, b.len, dl);
+    CHECK_INT(diag_count(dl), 1);
+    if (d)
+        CHECK_STR(d->message, "more than 100000 YAML nodes");
+    diag_list_free(dl);
+    buf_free(&b);
+}
+
+TEST(diag_cap_and_format)
+{
+    /* 300 unknown keys: capped at DIAG_MAX plus one note */
+    Buf b;
+    buf_init(&b, 1 << 20);
+    buf_appends(&b, "name: x\nfault:\n  - kind: sleep\n    duration: 1s\n");
+    for (int i = 0; i < 300; i++)
+        buf_appendf(&b, "bogus%d: 1\n", i);
+    DiagList *dl = diag_list_new();
+    parse_one(b.data, b.len, dl);
+    CHECK_INT(diag_count(dl), DIAG_MAX + 1);
+    const Diag *last = diag_get(dl, DIAG_MAX);
+    CHECK(last != NULL && last->line == 0);
+    diag_list_free(dl);
+    buf_free(&b);
+
+    dl = diag_list_new();
+    diag_add(dl, "b.yaml", 3, 1, NULL, "third");
+    diag_add(dl, "a.yaml", 9, 2, "do this", "first %d", 1);
+    diag_add(dl, "b.yaml", 1, 7, NULL, "second");
+    diag_add(dl, "b.yaml", 0, 0, NULL, "no position");
+    FILE *f = tmpfile();
+    diag_print(dl, f);
+    rewind(f);
+    char out[512] = {0};
+    size_t got = fread(out, 1, sizeof out - 1, f);
+    fclose(f);
+    CHECK(got > 0);
+    CHECK_STR(out, "a.yaml:9:2: error: first 1\n  hint: do this\n"
+                   "b.yaml: error: no position\n"
+                   "b.yaml:1:7: error: second\nb.yaml:3:1: error: third\n");
+    diag_list_free(dl);
+    diag_list_free(NULL);
+}
+
+TEST(reader_error_position)
+{
+    /* an invalid byte after multi-byte characters: libyaml gives only a byte
+     * offset; the column counts characters */
+    const char text[] = "name: x\ndescription: \"\xc3\xa9\xc3\xa9\xff\"\n";
+    DiagList *dl = diag_list_new();
+    const Diag *d = parse_one(text, sizeof text - 1, dl);
+    CHECK(d != NULL);
+    if (d) {
+        CHECK_INT(d->line, 2);
+        CHECK_INT(d->col, 17);
+        CHECK_STR(d->message, "invalid YAML: invalid leading UTF-8 octet");
+    }
+    diag_list_free(dl);
+}
+
+TEST(unknown_variable_column_with_utf8)
+{
+    const char *text = "name: x\nfault:\n  - kind: event\n    event: \"\xc3\xa9t\xc3\xa9 ${nope}\"\n";
+    DiagList *dl = diag_list_new();
+    const Diag *d = parse_one(text, strlen(text), dl);
+    CHECK(d != NULL);
+    if (d) {
+        CHECK_INT(d->line, 4);
+        CHECK_INT(d->col, 17);
+        CHECK_STR(d->message, "unknown variable \"nope\"");
+    }
+    diag_list_free(dl);
+}
+
+TEST(suggest)
+{
+    const char *const c[] = {"timeout", "name", "node", "kind", NULL};
+    CHECK_STR(yamldoc_suggest("timout", c), "timeout");
+    CHECK_STR(yamldoc_suggest("nam", c), "name");
+    CHECK(yamldoc_suggest("completely-different", c) == NULL);
+    CHECK(yamldoc_suggest(NULL, c) == NULL);
+}
+
+TEST(load_missing_file)
+{
+    DiagList *dl = diag_list_new();
+    Scenario *s = NULL;
+    CHECK_INT(scenario_load("/nonexistent/x.yaml", dl, &s), DRILL_E_IO);
+    CHECK_INT(diag_count(dl), 1);
+    Topology *t = NULL;
+    CHECK_INT(topology_load("/nonexistent/t.yaml", dl, &t), DRILL_E_IO);
+    CHECK(s == NULL && t == NULL);
+    diag_list_free(dl);
+    scenario_free(NULL);
+    topology_free(NULL);
+}
+
+TEST(phase_names)
+{
+    CHECK_STR(phase_name(PHASE_PREFLIGHT), "preflight");
+    CHECK_STR(phase_name(PHASE_CLEANUP), "cleanup");
+    CHECK_STR(node_role_name(ROLE_BACKUP), "backup");
+}
+
+int main(void)
+{
+    RUN(invalid_drills);
+    RUN(invalid_topologies);
+    RUN(invalid_against_topology);
+    RUN(drill_full);
+    RUN(topology_full);
+    RUN(topology_sandbox);
+    RUN(drill_full_validates);
+    RUN(empty_and_oversized);
+    RUN(node_count_limit);
+    RUN(diag_cap_and_format);
+    RUN(reader_error_position);
+    RUN(unknown_variable_column_with_utf8);
+    RUN(suggest);
+    RUN(load_missing_file);
+    RUN(phase_names);
+    return harness_done();
+}
