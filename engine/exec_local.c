@@ -56,6 +56,7 @@ extern char **environ;
 #define EXEC_CHUNK 65536
 #define EXEC_FD_MARGIN 64        /* fds opened by other threads after the scan */
 #define EXEC_PWBUF_MAX (1 << 20)
+#define EXEC_TIMEOUT_MAX_MS (366LL * 24 * 3600 * 1000)
 
 /* ---- what the child needs, prepared before fork ------------------------ */
 
@@ -777,8 +778,9 @@ static void run_attached(Run *r, const ExecRequest *req, ExecResult *res, int64_
 {
     if (r->pfd[SLOT_IN] >= 0)
         fcntl(r->pfd[SLOT_IN], F_SETFL, fcntl(r->pfd[SLOT_IN], F_GETFL) | O_NONBLOCK);
+    /* Clamp absurd timeouts (~1 year) so the microsecond deadline cannot overflow. */
     if (req->timeout_ms > 0)
-        r->deadline_us = start + req->timeout_ms * 1000;
+        r->deadline_us = start + min64(req->timeout_ms, EXEC_TIMEOUT_MAX_MS) * 1000;
     bool timed_out = run_loop_guarded(r);
     run_close_all(r);
     if (timed_out)

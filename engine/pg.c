@@ -343,6 +343,15 @@ static const char *opt_value(const PQconninfoOption *opts, const char *key)
     return NULL;
 }
 
+/* libpq prints NOTICEs ("relation already exists, skipping") on stderr by
+ * default; they would interleave with drill's own output and say nothing the
+ * caller needs. */
+static void notice_ignore(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message;
+}
+
 /* Drives PQconnectPoll until connected, failed, or deadline_us passes. */
 static int connect_poll(PGconn *conn, int64_t deadline_us, int64_t timeout_ms,
                         const char *endpoint, DrillError *err)
@@ -389,6 +398,7 @@ int pg_connect(const char *conninfo, int64_t timeout_ms, PgConn **out, DrillErro
         PQfinish(conn);
         return rc;
     }
+    PQsetNoticeProcessor(conn, notice_ignore, NULL);
     PgConn *c = xcalloc(1, sizeof *c);
     c->conn = conn;
     const char *host = PQhost(conn);

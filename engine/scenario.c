@@ -129,7 +129,7 @@ static char *subst(Ctx *c, const yaml_node_t *v, const char *s)
             const char *name = s + i + 2;
             size_t n = strspn(name, IDENT_REST);
             const char *val = NULL;
-            if (name[n] != '}' || !matches(name, IDENT_FIRST, ""))
+            if (name[n] != '}' || n == 0 || strchr(IDENT_FIRST, name[0]) == NULL)
                 ok = ref_error(c, v, k, NULL, 0);
             else if ((val = var_lookup(c->s, name, n)) == NULL)
                 ok = ref_error(c, v, k, name, n);

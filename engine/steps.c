@@ -38,7 +38,7 @@ int64_t step_remaining_ms(int64_t deadline_mono_us)
  * having to parse the topology. */
 static char **node_env(RunCtx *ctx, const Node *node)
 {
-    char **env = xcalloc(8, sizeof *env);
+    char **env = xcalloc(10, sizeof *env);
     size_t n = 0;
     env[n++] = xasprintf("DRILL_RUN_ID=%lld", (long long)ctx->run_id);
     if (node != NULL) {
@@ -50,6 +50,10 @@ static char **node_env(RunCtx *ctx, const Node *node)
             env[n++] = xasprintf("DRILL_CONNINFO=%s", node->conninfo);
         if (node->bin_directory != NULL)
             env[n++] = xasprintf("DRILL_BIN_DIRECTORY=%s", node->bin_directory);
+        if (node->barman_config != NULL)
+            env[n++] = xasprintf("DRILL_BARMAN_CONFIG=%s", node->barman_config);
+        if (node->barman_server != NULL)
+            env[n++] = xasprintf("DRILL_BARMAN_SERVER=%s", node->barman_server);
     }
     env[n] = NULL;
     return env;

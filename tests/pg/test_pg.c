@@ -280,8 +280,9 @@ TEST(test_conninfo_builders)
                             "application_name='a b' target_session_attrs=any connect_timeout=9",
                             "postgresql://h2:5433/ignored"};
     CHECK_INT(pg_conninfo_writable(tricky, 2, &out, &err), 0);
-    CHECK_STR(out, "host=a,h2 port=,5433 user='o\\'brien x' dbname='my db\\\\x' sslmode=disable "
-                   "application_name='a b' target_session_attrs=read-write connect_timeout=2");
+    CHECK_STR(out, "host=a,h2 port=,5433 user='o\\'brien x' dbname='my db\\\\x' "
+                   "application_name='a b' sslmode=disable target_session_attrs=read-write "
+                   "connect_timeout=2");
     free(out);
     const char *multi[] = {"host=a,b port=1"};
     CHECK_INT(pg_conninfo_writable(multi, 1, &out, &err), DRILL_E_INVALID);

@@ -332,7 +332,7 @@ TEST(topology_full)
         CHECK_STR(pg1->ssh.user, "drill");
         CHECK(pg1->ssh.accept_new_hostkey);
         CHECK_STR(pg1->bin_directory, "/usr/lib/postgresql/15/bin");
-        CHECK_STR(pg1->log_file, "/srv/pg/pg1.log");
+        CHECK_STR(pg1->log_file, "/srv/pg/pg1/pg1.log");
         CHECK(pg1->start_command != NULL && pg1->start_command[2] == NULL);
     }
     CHECK(topology_find(t, "primary") == pg1);

@@ -1,0 +1,291 @@
+/*
+ * test_heartbeat.c — engine/heartbeat.c against a real PostgreSQL 15 server.
+ *
+ * Run through tests/with-postgres.sh (DRILL_TEST_CONNINFO, DRILL_TEST_PGDATA,
+ * DRILL_TEST_PGBIN, DRILL_TEST_PGLOG). Besides asserting behaviour it prints
+ * the measured latencies: readiness detection, first ack after an outage,
+ * and how long stop() takes.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "heartbeat.h"
+#include "pg.h"
+#include "util.h"
+
+static const char *conninfo, *pgdata, *pgbin, *pglog;
+
+/* Runs pg_ctl with args, as the postgres user when we are root. */
+static int pg_ctl(const char *const *args)
+{
+    const char *argv[16];
+    size_t n = 0;
+    if (geteuid() == 0) {
+        argv[n++] = "runuser";
+        argv[n++] = "-u";
+        argv[n++] = "postgres";
+        argv[n++] = "--";
+    }
+    char *prog = xasprintf("%s/pg_ctl", pgbin);
+    argv[n++] = prog;
+    for (; *args != NULL && n < 15; args++)
+        argv[n++] = *args;
+    argv[n] = NULL;
+    pid_t pid = fork();
+    if (pid == 0) {
+        execvp(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    int status = -1;
+    while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    free(prog);
+    return pid > 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* True once postmaster.pid says "ready" (line 8): the moment the server
+ * accepts connections, the reference point of the latencies below. */
+static bool pidfile_ready(void)
+{
+    char *path = xasprintf("%s/postmaster.pid", pgdata);
+    char *text = NULL;
+    size_t len = 0;
+    bool ready = false;
+    if (file_read_all(path, 65536, &text, &len, NULL) == 0) {
+        const char *p = text;
+        for (int line = 1; line < 8 && p != NULL; line++) {
+            p = strchr(p, '\n');
+            p = p ? p + 1 : NULL;
+        }
+        ready = p != NULL && str_has_prefix(p, "ready");
+    }
+    free(text);
+    free(path);
+    return ready;
+}
+
+static PgConn *open_conn(void)
+{
+    PgConn *c = NULL;
+    DrillError err = {0};
+    if (pg_connect(conninfo, 5000, &c, &err) != 0) {
+        fprintf(stderr, "connect: %s\n", err.message);
+        exit(1);
+    }
+    return c;
+}
+
+static int64_t stop_timed(Heartbeat *hb)
+{
+    int64_t t0 = time_mono_us();
+    heartbeat_stop(hb);
+    return time_mono_us() - t0;
+}
+
+/* Every ack has its row with the same server time and LSN; returns how many
+ * rows exist without an ack (attempts whose answer was lost). */
+static size_t check_acks_in_rows(int64_t run_id, const HeartbeatAck *acks, size_t nacks)
+{
+    PgConn *c = open_conn();
+    PgHeartbeatRow *rows = NULL;
+    size_t nrows = 0, j = 0, matched = 0;
+    DrillError err = {0};
+    CHECK_INT(pg_heartbeat_rows(c, run_id, &rows, &nrows, &err), 0);
+    for (size_t i = 0; i < nacks; i++) {
+        while (j < nrows && rows[j].seq < acks[i].seq)
+            j++;
+        if (j < nrows && rows[j].seq == acks[i].seq && rows[j].server_ts_us == acks[i].server_ts_us &&
+            rows[j].lsn == acks[i].lsn)
+            matched++;
+    }
+    CHECK_INT(matched, nacks);
+    free(rows);
+    pg_close(c);
+    return nrows - matched;
+}
+
+TEST(test_start_fails_fast)
+{
+    DrillError err = {0};
+    Heartbeat *hb = NULL;
+    int64_t t0 = time_mono_us();
+    CHECK(heartbeat_start("host=127.0.0.1 port=1 user=postgres", 1, 10, 1000, &hb, &err) != 0);
+    CHECK(hb == NULL);
+    CHECK(strstr(err.message, "127.0.0.1:1") != NULL);
+    CHECK(time_mono_us() - t0 < 500000);
+    printf("start against a dead port failed in %lld us: %s\n", (long long)(time_mono_us() - t0),
+           err.message);
+    heartbeat_free(NULL);
+}
+
+TEST(test_steady)
+{
+    DrillError err = {0};
+    Heartbeat *hb = NULL;
+    CHECK_INT(heartbeat_start(conninfo, 42, 10, 3000, &hb, &err), 0);
+    if (hb == NULL) {
+        fprintf(stderr, "%s\n", err.message);
+        return;
+    }
+    CHECK(heartbeat_running(hb));
+    sleep_us(1000000);
+    int64_t stop_us = stop_timed(hb);
+    CHECK(!heartbeat_running(hb));
+    HeartbeatStats st;
+    heartbeat_stats(hb, &st);
+    HeartbeatAck *acks = NULL;
+    size_t n = 0;
+    heartbeat_acks(hb, &acks, &n);
+    printf("steady 1 s at 10 ms: %lld attempts, %lld acked, %lld failed; stop took %lld us\n",
+           (long long)st.attempts, (long long)st.acked, (long long)st.failed, (long long)stop_us);
+    CHECK(n >= 50 && n <= 101);
+    CHECK_INT(st.acked, (long long)n);
+    CHECK_INT(st.failed, 0);
+    CHECK(stop_us < 100000);
+    for (size_t i = 1; i < n; i++)
+        CHECK(acks[i].seq == acks[i - 1].seq + 1 && acks[i].mono_us >= acks[i - 1].mono_us);
+    CHECK_INT(check_acks_in_rows(42, acks, n), 0);   /* rows == acks exactly */
+    HeartbeatAck first;
+    CHECK_INT(heartbeat_first_ack_after(hb, 0, &first), 0);
+    CHECK_INT(first.seq, 1);
+    CHECK_INT(heartbeat_first_ack_after(hb, acks[n - 1].mono_us, &first), -1);
+    CHECK(heartbeat_first_failure_after(hb, 0) == -1);
+    heartbeat_stop(hb);   /* idempotent */
+    free(acks);
+    heartbeat_free(hb);
+}
+
+/* A dropped table (what a naive restore looks like) is recreated on reconnect. */
+TEST(test_table_dropped)
+{
+    DrillError err = {0};
+    Heartbeat *hb = NULL;
+    CHECK_INT(heartbeat_start(conninfo, 44, 10, 3000, &hb, &err), 0);
+    if (hb == NULL)
+        return;
+    sleep_us(100000);
+    PgConn *c = open_conn();
+    char *v = NULL;
+    long rows = 0;
+    CHECK_INT(pg_user_sql(c, "drop table drill_heartbeat", &v, &rows, &err), 0);
+    int64_t dropped = time_mono_us();
+    pg_close(c);
+    sleep_us(200000);
+    HeartbeatAck ack;
+    HeartbeatStats st;
+    heartbeat_stats(hb, &st);
+    CHECK(heartbeat_first_failure_after(hb, dropped) >= dropped);
+    CHECK_INT(heartbeat_first_ack_after(hb, dropped, &ack), 0);
+    CHECK(st.reconnects >= 1);
+    printf("table dropped: %lld failures, first ack %lld us after the drop\n", (long long)st.failed,
+           (long long)(ack.mono_us - dropped));
+    heartbeat_free(hb);
+}
+
+typedef struct ReadyWait {
+    int rc;
+    int64_t done_us;
+    DrillError err;
+} ReadyWait;
+
+static void *wait_ready_thread(void *arg)
+{
+    ReadyWait *w = arg;
+    w->rc = pg_wait_ready(conninfo, PG_READY_WRITABLE, 30000, 10, &w->err);
+    w->done_us = time_mono_us();
+    return NULL;
+}
+
+/* Restarts the server (immediate stop, start without waiting) and returns the
+ * monotonic time postmaster.pid said "ready"; *wait_us gets how long after
+ * that pg_wait_ready(WRITABLE) noticed. */
+static int64_t restart_server(int64_t *down_us, int64_t *wait_us)
+{
+    const char *stop[] = {"-D", pgdata, "-m", "immediate", "-w", "stop", NULL};
+    const char *start[] = {"-D", pgdata, "-l", pglog, "-W", "start", NULL};
+    CHECK_INT(pg_ctl(stop), 0);
+    *down_us = time_mono_us();
+    sleep_us(200000);   /* a visible outage */
+    ReadyWait w = {.rc = -1};
+    pthread_t t;
+    pthread_create(&t, NULL, wait_ready_thread, &w);
+    CHECK_INT(pg_ctl(start), 0);
+    int64_t ready = -1, limit = time_mono_us() + 30000000;
+    while (ready < 0 && time_mono_us() < limit) {
+        if (pidfile_ready())
+            ready = time_mono_us();
+        else
+            sleep_us(200);
+    }
+    pthread_join(t, NULL);
+    CHECK(ready > 0);
+    CHECK_INT(w.rc, 0);
+    *wait_us = w.done_us - ready;
+    return ready;
+}
+
+TEST(test_restart)
+{
+    DrillError err = {0};
+    Heartbeat *hb = NULL;
+    CHECK_INT(heartbeat_start(conninfo, 43, 10, 3000, &hb, &err), 0);
+    if (hb == NULL)
+        return;
+    sleep_us(300000);
+    int64_t before = time_mono_us(), down = 0, wait_lag = 0;
+    int64_t ready = restart_server(&down, &wait_lag);
+    sleep_us(300000);
+    HeartbeatAck ack = {0};
+    int64_t fail = heartbeat_first_failure_after(hb, before);
+    CHECK(fail >= before && fail <= down + 20000);
+    CHECK_INT(heartbeat_first_ack_after(hb, down, &ack), 0);
+    CHECK(ack.mono_us > ready);
+    int64_t stop_us = stop_timed(hb);
+    HeartbeatStats st;
+    heartbeat_stats(hb, &st);
+    HeartbeatAck *acks = NULL;
+    size_t n = 0;
+    heartbeat_acks(hb, &acks, &n);
+    size_t resumed = 0;
+    for (size_t i = 0; i < n; i++)
+        resumed += acks[i].mono_us > ready;
+    printf("restart: wait_ready(WRITABLE) noticed %lld us after postmaster.pid said ready\n",
+           (long long)wait_lag);
+    printf("restart: first heartbeat ack %lld us after ready (outage from first failure %lld ms)\n",
+           (long long)(ack.mono_us - ready), (long long)((ack.mono_us - fail) / 1000));
+    printf("restart: %lld attempts, %lld acked, %lld failed, %lld reconnects, %zu acks after "
+           "restart; stop took %lld us; last error: %s\n", (long long)st.attempts,
+           (long long)st.acked, (long long)st.failed, (long long)st.reconnects, resumed,
+           (long long)stop_us, st.last_error);
+    CHECK(st.failed >= 1 && st.reconnects >= 1);
+    CHECK(resumed >= 10);
+    CHECK(wait_lag >= 0 && wait_lag < 30000);
+    CHECK(ack.mono_us - ready < 100000);
+    CHECK(stop_us < 100000);
+    CHECK(check_acks_in_rows(43, acks, n) <= 1);   /* at most the one in flight at the crash */
+    free(acks);
+    heartbeat_free(hb);
+}
+
+int main(void)
+{
+    conninfo = getenv("DRILL_TEST_CONNINFO");
+    pgdata = getenv("DRILL_TEST_PGDATA");
+    pgbin = getenv("DRILL_TEST_PGBIN");
+    pglog = getenv("DRILL_TEST_PGLOG");
+    if (conninfo == NULL || pgdata == NULL || pgbin == NULL || pglog == NULL) {
+        fprintf(stderr, "DRILL_TEST_* not set: run through tests/with-postgres.sh\n");
+        return 1;
+    }
+    RUN(test_start_fails_fast);
+    RUN(test_steady);
+    RUN(test_table_dropped);
+    RUN(test_restart);
+    return harness_done();
+}
