@@ -101,13 +101,24 @@ struct PgConn {
 
 /* ---- small helpers ---------------------------------------------------- */
 
-/* libpq messages end in "\n" and sometimes carry a DETAIL line: keep one line. */
+/* libpq messages end in "\n" and some span lines ("...failed: Connection
+ * refused\n\tIs the server running..."): drill's messages are one line, so
+ * whitespace runs holding a newline become one space and the end is trimmed. */
 static void copy_trimmed(const char *msg, char *out, size_t outsz)
 {
-    snprintf(out, outsz, "%s", msg ? msg : "");
-    size_t n = strlen(out);
-    while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == ' ' || out[n - 1] == '\r'))
-        out[--n] = '\0';
+    size_t n = 0;
+    for (const char *p = msg ? msg : ""; *p != '\0' && n + 1 < outsz; p++) {
+        size_t ws = strspn(p, " \t\r\n");
+        if (ws > 0 && memchr(p, '\n', ws) != NULL) {
+            out[n++] = ' ';
+            p += ws - 1;
+            continue;
+        }
+        out[n++] = *p;
+    }
+    while (n > 0 && out[n - 1] == ' ')
+        n--;
+    out[n] = '\0';
     if (n == 0)
         snprintf(out, outsz, "unknown error");
 }

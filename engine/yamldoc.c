@@ -411,6 +411,25 @@ static size_t edit_distance(const char *a, const char *b)
     return row[lb];
 }
 
+/* "datadir" for "data_directory": the word, without underscores, starts the
+ * candidate without underscores (abbreviations edit distance misses). */
+static bool is_abbreviation(const char *word, const char *cand)
+{
+    if (strlen(word) < 4)
+        return false;
+    while (*word != '\0') {
+        while (*word == '_')
+            word++;
+        while (*cand == '_')
+            cand++;
+        if (*word == '\0')
+            break;
+        if (*word++ != *cand++)
+            return false;
+    }
+    return true;
+}
+
 const char *yamldoc_suggest(const char *word, const char *const *candidates)
 {
     if (word == NULL || candidates == NULL || strlen(word) > SUGGEST_MAX_LEN)
@@ -424,6 +443,8 @@ const char *yamldoc_suggest(const char *word, const char *const *candidates)
         if (strlen(candidates[i]) > SUGGEST_MAX_LEN)
             continue;
         size_t d = edit_distance(word, candidates[i]);
+        if (d > limit && is_abbreviation(word, candidates[i]))
+            d = limit;
         if (d < best_d) {
             best_d = d;
             best = candidates[i];

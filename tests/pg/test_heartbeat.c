@@ -24,28 +24,29 @@ static const char *conninfo, *pgdata, *pgbin, *pglog;
 /* Runs pg_ctl with args, as the postgres user when we are root. */
 static int pg_ctl(const char *const *args)
 {
-    const char *argv[16];
+    char *argv[16];   /* copies: execvp wants non-const strings */
     size_t n = 0;
     if (geteuid() == 0) {
-        argv[n++] = "runuser";
-        argv[n++] = "-u";
-        argv[n++] = "postgres";
-        argv[n++] = "--";
+        argv[n++] = xstrdup("runuser");
+        argv[n++] = xstrdup("-u");
+        argv[n++] = xstrdup("postgres");
+        argv[n++] = xstrdup("--");
     }
-    char *prog = xasprintf("%s/pg_ctl", pgbin);
-    argv[n++] = prog;
+    argv[n++] = xasprintf("%s/pg_ctl", pgbin);
     for (; *args != NULL && n < 15; args++)
-        argv[n++] = *args;
+        argv[n++] = xstrdup(*args);
     argv[n] = NULL;
+    fflush(NULL);
     pid_t pid = fork();
     if (pid == 0) {
-        execvp(argv[0], (char *const *)argv);
+        execvp(argv[0], argv);
         _exit(127);
     }
     int status = -1;
     while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
-    free(prog);
+    for (size_t i = 0; i < n; i++)
+        free(argv[i]);
     return pid > 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
@@ -173,8 +174,8 @@ TEST(test_table_dropped)
     PgConn *c = open_conn();
     char *v = NULL;
     long rows = 0;
+    int64_t dropped = time_mono_us();   /* before: the thread may fail while DROP commits */
     CHECK_INT(pg_user_sql(c, "drop table drill_heartbeat", &v, &rows, &err), 0);
-    int64_t dropped = time_mono_us();
     pg_close(c);
     sleep_us(200000);
     HeartbeatAck ack;
@@ -230,14 +231,9 @@ static int64_t restart_server(int64_t *down_us, int64_t *wait_us)
     return ready;
 }
 
-TEST(test_restart)
+/* One restart while the heartbeat runs: failures, reconnect, acks resume. */
+static void restart_once(Heartbeat *hb, int round)
 {
-    DrillError err = {0};
-    Heartbeat *hb = NULL;
-    CHECK_INT(heartbeat_start(conninfo, 43, 10, 3000, &hb, &err), 0);
-    if (hb == NULL)
-        return;
-    sleep_us(300000);
     int64_t before = time_mono_us(), down = 0, wait_lag = 0;
     int64_t ready = restart_server(&down, &wait_lag);
     sleep_us(300000);
@@ -246,29 +242,48 @@ TEST(test_restart)
     CHECK(fail >= before && fail <= down + 20000);
     CHECK_INT(heartbeat_first_ack_after(hb, down, &ack), 0);
     CHECK(ack.mono_us > ready);
+    HeartbeatAck *acks = NULL;
+    size_t n = 0, resumed = 0;
+    heartbeat_acks(hb, &acks, &n);
+    for (size_t i = 0; i < n; i++)
+        resumed += acks[i].mono_us > ready;
+    free(acks);
+    printf("restart %d: wait_ready(WRITABLE) returned %lld us after postmaster.pid said ready; "
+           "first heartbeat ack %lld us after ready; outage seen by the heartbeat %lld ms; "
+           "%zu acks since\n", round, (long long)wait_lag, (long long)(ack.mono_us - ready),
+           (long long)((ack.mono_us - fail) / 1000), resumed);
+    CHECK(resumed >= 10);
+    /* Typically 10-15 ms; the first backend after a crash rebuilds the relcache
+     * init file, which on a loaded 2-CPU box has taken up to ~50 ms. */
+    CHECK(wait_lag >= 0 && wait_lag < 100000);
+    CHECK(ack.mono_us - ready < 150000);
+}
+
+TEST(test_restart)
+{
+    DrillError err = {0};
+    Heartbeat *hb = NULL;
+    CHECK_INT(heartbeat_start(conninfo, 43, 10, 3000, &hb, &err), 0);
+    if (hb == NULL)
+        return;
+    sleep_us(300000);
+    for (int round = 1; round <= 3; round++)
+        restart_once(hb, round);
     int64_t stop_us = stop_timed(hb);
     HeartbeatStats st;
     heartbeat_stats(hb, &st);
     HeartbeatAck *acks = NULL;
     size_t n = 0;
     heartbeat_acks(hb, &acks, &n);
-    size_t resumed = 0;
-    for (size_t i = 0; i < n; i++)
-        resumed += acks[i].mono_us > ready;
-    printf("restart: wait_ready(WRITABLE) noticed %lld us after postmaster.pid said ready\n",
-           (long long)wait_lag);
-    printf("restart: first heartbeat ack %lld us after ready (outage from first failure %lld ms)\n",
-           (long long)(ack.mono_us - ready), (long long)((ack.mono_us - fail) / 1000));
-    printf("restart: %lld attempts, %lld acked, %lld failed, %lld reconnects, %zu acks after "
-           "restart; stop took %lld us; last error: %s\n", (long long)st.attempts,
-           (long long)st.acked, (long long)st.failed, (long long)st.reconnects, resumed,
-           (long long)stop_us, st.last_error);
-    CHECK(st.failed >= 1 && st.reconnects >= 1);
-    CHECK(resumed >= 10);
-    CHECK(wait_lag >= 0 && wait_lag < 30000);
-    CHECK(ack.mono_us - ready < 100000);
+    printf("restarts: %lld attempts, %lld acked, %lld failed, %lld reconnects; stop took %lld us; "
+           "last error: %s\n", (long long)st.attempts, (long long)st.acked, (long long)st.failed,
+           (long long)st.reconnects, (long long)stop_us, st.last_error);
+    CHECK(st.failed >= 3 && st.reconnects >= 3);
+    CHECK_INT(st.acked, (long long)n);
+    CHECK_INT(st.attempts, st.acked + st.failed);
     CHECK(stop_us < 100000);
-    CHECK(check_acks_in_rows(43, acks, n) <= 1);   /* at most the one in flight at the crash */
+    /* Each crash may leave one committed row whose answer never came back. */
+    CHECK(check_acks_in_rows(43, acks, n) <= 3);
     free(acks);
     heartbeat_free(hb);
 }

@@ -203,6 +203,26 @@ TEST(timeout_escalates_to_sigkill)
     exec_result_clear(&res);
 }
 
+/* A server started without redirecting its output keeps our stdout pipe
+ * open after the command itself exited: the step must still finish. */
+TEST(background_holder_does_not_stall)
+{
+    ExecResult res;
+    int64_t t0 = time_mono_us();
+    CHECK_INT(run_sh("sleep 5 & echo $!; exit 4", 10000, 0, &res), 0);
+    int64_t ms = (time_mono_us() - t0) / 1000;
+    CHECK(!res.timed_out);
+    CHECK_INT(res.exit_code, 4);
+    CHECK(ms < 1000);
+    long bg = strtol(res.out, NULL, 10);
+    CHECK(bg > 1 && !pid_is_dead(bg));   /* not a timeout: nothing was killed */
+    if (bg > 1)
+        kill((pid_t)bg, SIGKILL);
+    fprintf(stderr, "  command with a background stdout holder returned after %lld ms\n",
+            (long long)ms);
+    exec_result_clear(&res);
+}
+
 TEST(missing_program_is_exec_error)
 {
     char **argv = av("drill-no-such-program", "x", NULL);
@@ -482,6 +502,7 @@ int main(void)
     RUN(timeout_kills_command);
     RUN(timeout_kills_grandchildren);
     RUN(timeout_escalates_to_sigkill);
+    RUN(background_holder_does_not_stall);
     RUN(missing_program_is_exec_error);
     RUN(bad_cwd_is_exec_error);
     RUN(cwd_is_applied);

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The CLI surface without servers: help texts teach, shipped drills validate
+# (alone and against the sandbox topology), bad input gets exit 2 with a
+# FILE:LINE:COL diagnostic, dry runs print commands and touch nothing.
+set -uo pipefail
+: "${DRILL_BIN:?}" "${DRILL_SOURCE_DIR:?}" "${DRILL_TEST_DATA:?}"
+passed=0 failed=0
+check() { local what=$1; shift; if "$@"; then passed=$((passed + 1)); echo "ok - $what";
+          else failed=$((failed + 1)); echo "FAIL - $what"; fi; }
+work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+topo=$DRILL_TEST_DATA/valid/topology-sandbox.yaml
+
+"$DRILL_BIN" --help > "$work/help"; check "drill --help exits 0" [ $? -eq 0 ]
+for cmd in run validate list history report verify sandbox; do
+    check "--help lists $cmd" grep -q "^  $cmd " "$work/help"
+    "$DRILL_BIN" "$cmd" --help > /dev/null; check "drill $cmd --help exits 0" [ $? -eq 0 ]
+done
+check "--help documents exit status 3" grep -q "^  3 " "$work/help"
+"$DRILL_BIN" validate --help > "$work/vhelp"
+check "validate --help lists every step kind" grep -q "barman_recover" "$work/vhelp"
+check "validate --help teaches durations" grep -q "500ms" "$work/vhelp"
+
+"$DRILL_BIN" validate "$DRILL_SOURCE_DIR"/drills/*.yaml > "$work/v.out" 2>&1
+check "shipped drills validate" [ $? -eq 0 ]
+"$DRILL_BIN" validate -t "$topo" "$DRILL_SOURCE_DIR"/drills/*.yaml > "$work/v.out" 2>&1
+check "shipped drills validate against the sandbox topology" [ $? -eq 0 ]
+cat "$work/v.out"
+
+printf 'name: bad\nfault:\n  - kind: pg_stop\n    node: primary\n    timout: 5s\n' > "$work/bad.yaml"
+"$DRILL_BIN" validate "$work/bad.yaml" 2> "$work/bad.err"
+check "invalid drill exits 2" [ $? -eq 2 ]
+check "diagnostic has FILE:LINE:COL" grep -q "bad.yaml:5:5: error:" "$work/bad.err"
+check "diagnostic has a hint" grep -q "timeout" "$work/bad.err"
+
+"$DRILL_BIN" run --dry-run -t "$topo" primary-wipe > "$work/plan" 2>&1
+check "dry run exits 0" [ $? -eq 0 ]
+check "dry run shows the barman recover command" grep -q "barman -c .* recover --get-wal" "$work/plan"
+check "dry run marks destructive steps" grep -q DESTRUCTIVE "$work/plan"
+
+"$DRILL_BIN" run -t "$topo" no-such-drill 2> "$work/nd.err"
+check "unknown drill exits 2" [ $? -eq 2 ]
+"$DRILL_BIN" frobnicate 2> /dev/null; check "unknown command exits 2" [ $? -eq 2 ]
+"$DRILL_BIN" list > "$work/list"; check "list shows primary-wipe" grep -q primary-wipe "$work/list"
+"$DRILL_BIN" history --db "$work/h.db" > /dev/null; check "history on an empty store exits 0" [ $? -eq 0 ]
+"$DRILL_BIN" report --db "$work/h.db" --html "$work/x.html" 42 2> "$work/r.err"
+check "report of a missing run exits 2" [ $? -eq 2 ]
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

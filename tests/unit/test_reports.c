@@ -1,0 +1,447 @@
+/*
+ * test_reports.c — JUnit and HTML rendered from a run recorded through the
+ * store: byte-identical re-rendering, well-formed XML whose counts match its
+ * testcases, sanitised hostile output (control characters, invalid UTF-8,
+ * ANSI escapes, "]]>", markup), missed objectives as <failure> with text,
+ * the JUnit validated against tests/data/junit-drill.xsd, and an HTML page
+ * with a CSP, no script, no external URL and a <title> in every <svg>.
+ */
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <libxml/xmlschemas.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "report.h"
+#include "rtext.h"
+#include "store.h"
+#include "util.h"
+
+static char tmpdir[64];
+
+/* Output of a hostile command: ANSI colours, an OSC title, controls, invalid
+ * UTF-8 (lone continuation, overlong, surrogate, truncated), CDATA end, markup. */
+static const char HOSTILE_OUT[] =
+    "\x1b[31mred\x1b[0m \x1b]0;title\x07ok bell\x07 nul-ish\x01\x02 del\x7f "
+    "bad\x80utf \xc0\xaf \xed\xa0\x80 end]]> <script>alert(1)</script> & \"q\" caf\xc3\xa9 "
+    "trunc\xe2\x82";
+
+static char *tmp_path(const char *name)
+{
+    return xasprintf("%s/%s", tmpdir, name);
+}
+
+static void add_step(Store *st, int64_t id, int seq, const char *phase, const char *status,
+                     const char *out)
+{
+    StepRecord s = {phase, seq, "step name", "cmd", "pg1", "echo hi", status,
+                    status[0] == 'o' ? 0 : 1, 0, 1700000000000 + seq * 1000,
+                    1700000000000 + seq * 1000 + 500, 500000, out, "some stderr\n",
+                    status[0] == 'o' ? NULL : "it went wrong"};
+    CHECK_INT(store_step_add(st, id, &s, NULL), 0);
+}
+
+static int64_t record_run(Store *st)
+{
+    RunInfo info = {"failover", "/d/failover.yaml", NULL, "name: failover\n# <b>&</b>\n",
+                    "sandbox", "/t/sandbox.yaml", "ci-host", "0.1.0", 1700000000000, 30000,
+                    1000, 0};
+    char sha[65];
+    sha256_hex(info.drill_source, strlen(info.drill_source), sha);
+    info.drill_sha256 = sha;
+    int64_t id = 0;
+    CHECK_INT(store_run_begin(st, &info, &id, NULL), 0);
+    add_step(st, id, 0, "setup", "ok", "fine\n");
+    add_step(st, id, 1, "fault", "failed", HOSTILE_OUT);
+    add_step(st, id, 2, "fault", "error", "");
+    add_step(st, id, 3, "recover", "timeout", NULL);
+    add_step(st, id, 4, "verify", "skipped", NULL);
+    CHECK_INT(store_event_add(st, id, "fault_injected", 1700000001000, 1000000, "kill -9", NULL), 0);
+    CHECK_INT(store_event_add(st, id, "recovered", 1700000003200, 3200000, NULL, NULL), 0);
+    CHECK_INT(store_measure_add(st, id, "rto_ms", 2200, "ms", "first write", NULL), 0);
+    CHECK_INT(store_measure_add(st, id, "rpo_transactions", 2, "tx", "heartbeat gap", NULL), 0);
+    CHECK_INT(store_objective_add(st, id, "rto", 30000, 2200, "ms", true, "first write", NULL), 0);
+    CHECK_INT(store_objective_add(st, id, "rpo", 0, 2, "tx", false, "heartbeat \x1b[1mgap", NULL), 0);
+    CHECK_INT(store_fact_add(st, id, "server_version:pg1", "15.4 <x>", NULL), 0);
+    CHECK_INT(store_sample_add(st, id, "lag_bytes", 1700000000100, 10, NULL), 0);
+    CHECK_INT(store_sample_add(st, id, "lag_bytes", 1700000000200, 30, NULL), 0);
+    CHECK_INT(store_run_finish(st, id, "failed", 1, 1700000005000, 5000000, "rpo missed", NULL), 0);
+    return id;
+}
+
+static char *read_file(const char *path, size_t *len)
+{
+    char *data = NULL;
+    *len = 0;
+    CHECK_INT(file_read_all(path, 64 << 20, &data, len, NULL), 0);
+    return data;
+}
+
+static bool same_file(const char *a, const char *b)
+{
+    size_t la, lb;
+    char *da = read_file(a, &la), *db = read_file(b, &lb);
+    bool same = da != NULL && db != NULL && la == lb && memcmp(da, db, la) == 0;
+    free(da);
+    free(db);
+    return same;
+}
+
+/* Every byte sequence valid UTF-8 and no control character but \t \n \r. */
+static bool clean_utf8(const unsigned char *s, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        unsigned char c = s[i];
+        size_t len = c < 0x80 ? 1 : c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3
+                                    : c >= 0xF0 && c <= 0xF4                     ? 4 : 0;
+        if (len == 0 || i + len > n)
+            return false;
+        if (len == 1 && ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7F))
+            return false;
+        if (len == 3 && c == 0xED && s[i + 1] >= 0xA0)
+            return false; /* surrogate */
+        for (size_t k = 1; k < len; k++)
+            if ((s[i + k] & 0xC0) != 0x80)
+                return false;
+        i += len;
+    }
+    return true;
+}
+
+static long attr_long(xmlNode *n, const char *name)
+{
+    xmlChar *v = xmlGetProp(n, (const xmlChar *)name);
+    long r = v ? strtol((const char *)v, NULL, 10) : -1;
+    xmlFree(v);
+    return r;
+}
+
+static bool attr_is(xmlNode *n, const char *name, const char *want)
+{
+    xmlChar *v = xmlGetProp(n, (const xmlChar *)name);
+    bool r = v != NULL && strcmp((const char *)v, want) == 0;
+    xmlFree(v);
+    return r;
+}
+
+static xmlNode *child(xmlNode *n, const char *name)
+{
+    for (xmlNode *c = n ? n->children : NULL; c != NULL; c = c->next)
+        if (c->type == XML_ELEMENT_NODE && strcmp((const char *)c->name, name) == 0)
+            return c;
+    return NULL;
+}
+
+typedef struct Tally { long tests, failures, errors, skipped; } Tally;
+
+static Tally tally_cases(xmlNode *suite)
+{
+    Tally t = {0, 0, 0, 0};
+    for (xmlNode *c = suite->children; c != NULL; c = c->next) {
+        if (c->type != XML_ELEMENT_NODE || strcmp((const char *)c->name, "testcase") != 0)
+            continue;
+        t.tests++;
+        t.failures += child(c, "failure") != NULL;
+        t.errors += child(c, "error") != NULL;
+        t.skipped += child(c, "skipped") != NULL;
+    }
+    return t;
+}
+
+static xmlNode *find_case(xmlNode *suite, const char *name)
+{
+    for (xmlNode *c = suite->children; c != NULL; c = c->next)
+        if (c->type == XML_ELEMENT_NODE && attr_is(c, "name", name))
+            return c;
+    return NULL;
+}
+
+static void check_counts(xmlNode *root, long tests, long failures, long errors, long skipped)
+{
+    xmlNode *suite = child(root, "testsuite");
+    CHECK(suite != NULL);
+    if (suite == NULL)
+        return;
+    Tally t = tally_cases(suite);
+    CHECK_INT(t.tests, tests);
+    CHECK_INT(t.failures, failures);
+    CHECK_INT(t.errors, errors);
+    CHECK_INT(t.skipped, skipped);
+    CHECK_INT(attr_long(suite, "tests"), tests);
+    CHECK_INT(attr_long(suite, "failures"), failures);
+    CHECK_INT(attr_long(suite, "errors"), errors);
+    CHECK_INT(attr_long(suite, "skipped"), skipped);
+    CHECK_INT(attr_long(root, "tests"), tests);
+    CHECK_INT(attr_long(root, "failures"), failures);
+    CHECK_INT(attr_long(root, "errors"), errors);
+}
+
+static void check_schema(const char *xml_path)
+{
+    const char *data = getenv("DRILL_TEST_DATA");
+    char *xsd = xasprintf("%s/junit-drill.xsd", data ? data : "tests/data");
+    xmlSchemaParserCtxtPtr pc = xmlSchemaNewParserCtxt(xsd);
+    xmlSchemaPtr schema = pc ? xmlSchemaParse(pc) : NULL;
+    CHECK(schema != NULL);
+    if (schema != NULL) {
+        xmlSchemaValidCtxtPtr vc = xmlSchemaNewValidCtxt(schema);
+        CHECK_INT(xmlSchemaValidateFile(vc, xml_path, 0), 0);
+        xmlSchemaFreeValidCtxt(vc);
+        xmlSchemaFree(schema);
+    }
+    xmlSchemaFreeParserCtxt(pc);
+    free(xsd);
+}
+
+static void check_missed_objective(xmlNode *suite)
+{
+    xmlNode *tc = find_case(suite, "rpo");
+    xmlNode *f = child(tc, "failure");
+    CHECK(f != NULL);
+    if (f == NULL)
+        return;
+    const char *want = "measured 2 tx, target 0 tx (heartbeat gap)";
+    CHECK(attr_is(f, "message", want));
+    xmlChar *text = xmlNodeGetContent(f);
+    CHECK_STR((const char *)text, want);
+    xmlFree(text);
+    CHECK(attr_is(tc, "classname", "drill.failover.objectives"));
+    CHECK(child(find_case(suite, "rto"), "failure") == NULL);
+}
+
+static void check_hostile_step(xmlNode *suite)
+{
+    xmlNode *tc = find_case(suite, "1 step name");
+    CHECK(tc != NULL && attr_is(tc, "classname", "drill.failover.fault"));
+    xmlNode *f = child(tc, "failure");
+    CHECK(f != NULL && attr_is(f, "message", "it went wrong"));
+    xmlChar *text = f ? xmlNodeGetContent(f) : NULL;
+    CHECK(text != NULL && strncmp((const char *)text, "it went wrong", 13) == 0);
+    xmlFree(text);
+    xmlChar *out = xmlNodeGetContent(child(tc, "system-out"));
+    CHECK(out != NULL);
+    if (out != NULL) {
+        const char *o = (const char *)out;
+        CHECK(strstr(o, "$ echo hi") != NULL);
+        CHECK(strstr(o, "red ok bell") != NULL);         /* ANSI + OSC stripped */
+        CHECK(strstr(o, "end]]> <script>") != NULL);     /* text survives, escaped */
+        CHECK(strstr(o, "bad\xEF\xBF\xBDutf") != NULL);  /* invalid byte replaced */
+        CHECK(strstr(o, "caf\xc3\xa9") != NULL);         /* valid UTF-8 kept */
+        CHECK(strchr(o, 0x1b) == NULL);
+    }
+    xmlFree(out);
+    CHECK(child(find_case(suite, "2 step name"), "error") != NULL);
+    CHECK(child(find_case(suite, "4 step name"), "skipped") != NULL);
+}
+
+static void check_junit_file(const char *path)
+{
+    size_t len;
+    char *raw = read_file(path, &len);
+    CHECK(raw != NULL && clean_utf8((const unsigned char *)raw, len));
+    CHECK(raw != NULL && strstr(raw, "]]>") == NULL);
+    CHECK(raw != NULL && strstr(raw, "<testsuite name=\"failover\"") != NULL);
+    CHECK(raw != NULL && strstr(raw, "timestamp=\"2023-11-14T22:13:20\"") != NULL);
+    CHECK(raw != NULL && strstr(raw, "time=\"5.000\"") != NULL);
+    free(raw);
+    xmlDocPtr doc = xmlReadFile(path, NULL, XML_PARSE_NONET);
+    CHECK(doc != NULL);
+    if (doc == NULL)
+        return;
+    xmlNode *root = xmlDocGetRootElement(doc);
+    CHECK(strcmp((const char *)root->name, "testsuites") == 0);
+    check_counts(root, 7, 2, 2, 1);
+    xmlNode *suite = child(root, "testsuite");
+    if (suite != NULL) {
+        check_missed_objective(suite);
+        check_hostile_step(suite);
+    }
+    xmlFreeDoc(doc);
+    check_schema(path);
+}
+
+TEST(junit_from_store)
+{
+    char *db = tmp_path("r.db"), *a = tmp_path("a.xml"), *b = tmp_path("b.xml");
+    Store *st = NULL;
+    CHECK_INT(store_open(db, &st, NULL), 0);
+    int64_t id = record_run(st);
+    RunRecord *r1 = NULL, *r2 = NULL;
+    CHECK_INT(store_run_load(st, id, &r1, NULL), 0);
+    CHECK_INT(store_run_load(st, id, &r2, NULL), 0);
+    DrillError err = {0};
+    CHECK_INT(report_junit_write(r1, a, &err), 0);
+    CHECK_INT(report_junit_write(r2, b, &err), 0);
+    CHECK(same_file(a, b));
+    check_junit_file(a);
+    run_record_free(r1);
+    run_record_free(r2);
+    store_close(st);
+    free(db);
+    free(a);
+    free(b);
+}
+
+/* An aborted run with no failing step still fails in CI. */
+TEST(junit_aborted_run_not_green)
+{
+    char *db = tmp_path("r.db"), *x = tmp_path("aborted.xml");
+    Store *st = NULL;
+    CHECK_INT(store_open(db, &st, NULL), 0);
+    RunInfo info = {"quick", NULL, NULL, NULL, NULL, NULL, NULL, NULL, 1000, -1, -1, -1};
+    int64_t id = 0;
+    CHECK_INT(store_run_begin(st, &info, &id, NULL), 0);
+    add_step(st, id, 0, "setup", "ok", "fine");
+    CHECK_INT(store_run_finish(st, id, "aborted", 3, 2000, 1000000, "SIGINT", NULL), 0);
+    RunRecord *r = NULL;
+    CHECK_INT(store_run_load(st, id, &r, NULL), 0);
+    CHECK_INT(report_junit_write(r, x, NULL), 0);
+    xmlDocPtr doc = xmlReadFile(x, NULL, XML_PARSE_NONET);
+    CHECK(doc != NULL);
+    if (doc != NULL) {
+        check_counts(xmlDocGetRootElement(doc), 2, 0, 1, 0);
+        xmlFreeDoc(doc);
+    }
+    check_schema(x);
+    run_record_free(r);
+    store_close(st);
+    free(db);
+    free(x);
+}
+
+/* Every "<svg" has a "<title>" before its "</svg>". */
+static bool svgs_have_titles(const char *html, int *count)
+{
+    *count = 0;
+    for (const char *p = strstr(html, "<svg"); p != NULL; p = strstr(p + 1, "<svg")) {
+        const char *end = strstr(p, "</svg>");
+        const char *title = strstr(p, "<title>");
+        if (end == NULL || title == NULL || title > end)
+            return false;
+        (*count)++;
+    }
+    return true;
+}
+
+/* No URL except the SVG namespace. */
+static bool no_external_url(const char *html)
+{
+    static const char ns[] = "http://www.w3.org/2000/svg";
+    for (const char *p = strstr(html, "http"); p != NULL; p = strstr(p + 1, "http")) {
+        bool url = strncmp(p, "http://", 7) == 0 || strncmp(p, "https://", 8) == 0;
+        if (url && strncmp(p, ns, sizeof ns - 1) != 0)
+            return false;
+    }
+    return true;
+}
+
+static bool contains_ci(const char *hay, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (const char *p = hay; *p != '\0'; p++) {
+        size_t k = 0;
+        while (k < n && p[k] != '\0' && (p[k] | 0x20) == (needle[k] | 0x20))
+            k++;
+        if (k == n)
+            return true;
+    }
+    return false;
+}
+
+static void check_html(const char *html, size_t len)
+{
+    int nsvg = 0;
+    CHECK(clean_utf8((const unsigned char *)html, len));
+    CHECK(strstr(html, "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src "
+                       "'none'; style-src 'unsafe-inline'; img-src data:\">") != NULL);
+    CHECK(!contains_ci(html, "<script"));
+    CHECK(no_external_url(html));
+    CHECK(svgs_have_titles(html, &nsvg));
+    CHECK_INT(nsvg, 5); /* objectives, timeline, RTO trend, RPO trend... */
+    CHECK(strstr(html, "&lt;script&gt;alert(1)&lt;/script&gt;") != NULL);
+    CHECK(strstr(html, "FAILED") != NULL);
+    CHECK(strstr(html, "# &lt;b&gt;&amp;&lt;/b&gt;") != NULL); /* the drill source, escaped */
+    CHECK(strstr(html, "matches the text below") != NULL);
+    CHECK(strstr(html, "15.4 &lt;x&gt;") != NULL);
+    CHECK(strstr(html, "<polyline") != NULL);
+    CHECK(strstr(html, "fault_injected") != NULL);
+    CHECK(strstr(html, "@media print") != NULL);
+}
+
+TEST(html_from_store)
+{
+    char *db = tmp_path("h.db"), *a = tmp_path("a.html"), *b = tmp_path("b.html");
+    Store *st = NULL;
+    CHECK_INT(store_open(db, &st, NULL), 0);
+    int64_t id = record_run(st);
+    record_run(st);
+    RunSummary *hist = NULL;
+    size_t nhist = 0;
+    CHECK_INT(store_history(st, "failover", 10, &hist, &nhist, NULL), 0);
+    CHECK_INT(nhist, 2);
+    RunRecord *r = NULL;
+    CHECK_INT(store_run_load(st, id, &r, NULL), 0);
+    CHECK_INT(report_html_write(r, hist, nhist, a, NULL), 0);
+    CHECK_INT(report_html_write(r, hist, nhist, b, NULL), 0);
+    CHECK(same_file(a, b));
+    size_t len;
+    char *html = read_file(a, &len);
+    if (html != NULL)
+        check_html(html, len);
+    free(html);
+    run_record_free(r);
+    free(hist);
+    store_close(st);
+    free(db);
+    free(a);
+    free(b);
+}
+
+TEST(rtext_helpers)
+{
+    char out[64];
+    rtext_number(1234.0, out, sizeof out);
+    CHECK_STR(out, "1234");
+    rtext_number(-2.125, out, sizeof out);
+    CHECK_STR(out, "-2.125");
+    rtext_number(0.5, out, sizeof out);
+    CHECK_STR(out, "0.5");
+    rtext_seconds(1234567, out, sizeof out);
+    CHECK_STR(out, "1.235");
+    rtext_seconds(-5, out, sizeof out);
+    CHECK_STR(out, "0.000");
+    rtext_timestamp(1700000000999, out, sizeof out);
+    CHECK_STR(out, "2023-11-14T22:13:20");
+    char *c = rtext_clean("ab\x1b[1;31mc\x1b(Bd\x1b", 100);
+    CHECK_STR(c, "abcd");
+    free(c);
+    c = rtext_clean("\xc3\xa9\xc3\xa9\xc3\xa9", 3); /* cut on a character boundary */
+    CHECK(strncmp(c, "\xc3\xa9\n[... 4 bytes truncated]", 30) == 0);
+    free(c);
+    c = rtext_clean("\xef\xbf\xbe \xc2\x9b", 100); /* U+FFFE and a C1 control */
+    CHECK_STR(c, "\xef\xbf\xbd \xef\xbf\xbd");
+    free(c);
+}
+
+int main(void)
+{
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/drill-reports-XXXXXX");
+    if (mkdtemp(tmpdir) == NULL)
+        return 2;
+    RUN(rtext_helpers);
+    RUN(junit_from_store);
+    RUN(junit_aborted_run_not_green);
+    RUN(html_from_store);
+    const char *files[] = {"r.db", "r.db-wal", "r.db-shm", "h.db", "h.db-wal", "h.db-shm",
+                           "a.xml", "b.xml", "aborted.xml", "a.html", "b.html"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char *p = tmp_path(files[i]);
+        remove(p);
+        free(p);
+    }
+    rmdir(tmpdir);
+    return harness_done();
+}

@@ -1,0 +1,456 @@
+/*
+ * test_store.c — the sqlite store: round trip of every field, history order
+ * and filter, reopening, refusal of newer schemas and of non-databases, and
+ * a second connection reading while the first holds a write transaction.
+ */
+#include <math.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "store.h"
+#include "util.h"
+
+static char tmpdir[64];
+
+static char *tmp_path(const char *name)
+{
+    return xasprintf("%s/%s", tmpdir, name);
+}
+
+static RunInfo sample_info(const char *drill, int64_t started)
+{
+    RunInfo info = {
+        .drill_name = drill,
+        .drill_file = "/drills/failover.yaml",
+        .drill_sha256 = "ab12",
+        .drill_source = "name: failover\nsteps: []\n",
+        .topology_name = "sandbox",
+        .topology_file = "/topo/sandbox.yaml",
+        .hostname = "ci-host",
+        .drill_version = "0.1.0",
+        .started_utc_ms = started,
+        .rto_target_ms = 30000,
+        .rpo_target_ms = -1,
+        .rpo_tx_target = 0,
+    };
+    return info;
+}
+
+static StepRecord sample_step(int seq, const char *status)
+{
+    StepRecord s = {
+        .phase = "fault",
+        .seq = seq,
+        .name = "stop primary",
+        .kind = "pg.stop",
+        .node = seq == 0 ? NULL : "pg1",
+        .command = "pg_ctl stop -m immediate",
+        .status = status,
+        .exit_code = seq == 0 ? -1 : 3,
+        .term_signal = seq == 2 ? 9 : 0,
+        .started_utc_ms = 1700000000100 + seq,
+        .ended_utc_ms = 1700000000200 + seq,
+        .duration_us = 100000 + seq,
+        .out = "waiting for server to shut down.... done\n",
+        .err = "",
+        .message = "exit 3",
+    };
+    return s;
+}
+
+static void record_full_run(Store *st, int64_t *id)
+{
+    RunInfo info = sample_info("failover", 1700000000000);
+    CHECK_INT(store_run_begin(st, &info, id, NULL), 0);
+    StepRecord s1 = sample_step(1, "failed"), s0 = sample_step(0, "ok"), s2 = sample_step(2, "timeout");
+    /* inserted out of order: loading orders by seq */
+    CHECK_INT(store_step_add(st, *id, &s1, NULL), 0);
+    CHECK_INT(store_step_add(st, *id, &s0, NULL), 0);
+    CHECK_INT(store_step_add(st, *id, &s2, NULL), 0);
+    CHECK_INT(store_event_add(st, *id, "recovered", 1700000002000, 2000000, "pg2 writable", NULL), 0);
+    CHECK_INT(store_event_add(st, *id, "fault_injected", 1700000001000, 1000000, NULL, NULL), 0);
+    CHECK_INT(store_measure_add(st, *id, "rto_ms", 1234.5, "ms", "first write after kill", NULL), 0);
+    CHECK_INT(store_measure_add(st, *id, "rpo_transactions", 0, "tx", NULL, NULL), 0);
+    CHECK_INT(store_measure_add(st, *id, "odd", NAN, NULL, NULL, NULL), 0);
+    CHECK_INT(store_objective_add(st, *id, "rto", 30000, 1234.5, "ms", true, "heartbeat", NULL), 0);
+    CHECK_INT(store_objective_add(st, *id, "rpo_transactions", 0, 2, "tx", false, "seq gap", NULL), 0);
+    CHECK_INT(store_fact_add(st, *id, "system_identifier", "7300", NULL), 0);
+    CHECK_INT(store_fact_add(st, *id, "server_version:pg1", "15.1", NULL), 0);
+    CHECK_INT(store_fact_add(st, *id, "system_identifier", "7301", NULL), 0); /* last wins */
+    CHECK_INT(store_sample_add(st, *id, "slot_bytes", 1700000000500, 16.0, NULL), 0);
+    CHECK_INT(store_sample_add(st, *id, "lag", 1700000000600, 2.5, NULL), 0);
+    CHECK_INT(store_sample_add(st, *id, "lag", 1700000000550, 1.5, NULL), 0);
+    CHECK_INT(store_run_finish(st, *id, "failed", 1, 1700000003000, 3000123, "rpo missed", NULL), 0);
+}
+
+static void check_run_fields(const RunRecord *r, int64_t id)
+{
+    CHECK_INT(r->id, id);
+    CHECK_STR(r->drill_name, "failover");
+    CHECK_STR(r->drill_file, "/drills/failover.yaml");
+    CHECK_STR(r->drill_sha256, "ab12");
+    CHECK_STR(r->drill_source, "name: failover\nsteps: []\n");
+    CHECK_STR(r->topology_name, "sandbox");
+    CHECK_STR(r->topology_file, "/topo/sandbox.yaml");
+    CHECK_STR(r->hostname, "ci-host");
+    CHECK_STR(r->drill_version, "0.1.0");
+    CHECK_STR(r->status, "failed");
+    CHECK_STR(r->message, "rpo missed");
+    CHECK_INT(r->exit_code, 1);
+    CHECK_INT(r->started_utc_ms, 1700000000000);
+    CHECK_INT(r->ended_utc_ms, 1700000003000);
+    CHECK_INT(r->duration_us, 3000123);
+    CHECK_INT(r->rto_target_ms, 30000);
+    CHECK_INT(r->rpo_target_ms, -1);
+    CHECK_INT(r->rpo_tx_target, 0);
+}
+
+static void check_steps(const RunRecord *r)
+{
+    CHECK_INT(r->nsteps, 3);
+    if (r->nsteps != 3)
+        return;
+    for (int i = 0; i < 3; i++) {
+        const StoredStep *p = &r->steps[i];
+        StepRecord e = sample_step(i, i == 0 ? "ok" : i == 1 ? "failed" : "timeout");
+        CHECK_INT(p->seq, i);
+        CHECK_STR(p->phase, e.phase);
+        CHECK_STR(p->name, e.name);
+        CHECK_STR(p->kind, e.kind);
+        CHECK_STR(p->node, e.node);
+        CHECK_STR(p->command, e.command);
+        CHECK_STR(p->status, e.status);
+        CHECK_INT(p->exit_code, e.exit_code);
+        CHECK_INT(p->term_signal, e.term_signal);
+        CHECK_INT(p->started_utc_ms, e.started_utc_ms);
+        CHECK_INT(p->ended_utc_ms, e.ended_utc_ms);
+        CHECK_INT(p->duration_us, e.duration_us);
+        CHECK_STR(p->out, e.out);
+        CHECK_STR(p->err, e.err);
+        CHECK_STR(p->message, e.message);
+    }
+}
+
+static void check_children(const RunRecord *r)
+{
+    CHECK_INT(r->nevents, 2);
+    if (r->nevents == 2) {
+        CHECK_STR(r->events[0].name, "fault_injected");
+        CHECK(r->events[0].detail == NULL);
+        CHECK_INT(r->events[0].utc_ms, 1700000001000);
+        CHECK_INT(r->events[0].mono_us, 1000000);
+        CHECK_STR(r->events[1].detail, "pg2 writable");
+    }
+    CHECK_INT(r->nmeasures, 3);
+    if (r->nmeasures == 3) {
+        CHECK_STR(r->measures[0].key, "rto_ms");
+        CHECK(r->measures[0].value == 1234.5);
+        CHECK_STR(r->measures[0].unit, "ms");
+        CHECK_STR(r->measures[0].how, "first write after kill");
+        CHECK(r->measures[1].value == 0 && r->measures[1].how == NULL);
+        CHECK(isnan(r->measures[2].value));
+    }
+    CHECK_INT(r->nobjectives, 2);
+    if (r->nobjectives == 2) {
+        CHECK_STR(r->objectives[0].name, "rto");
+        CHECK(r->objectives[0].target == 30000 && r->objectives[0].measured == 1234.5);
+        CHECK(r->objectives[0].passed && !r->objectives[1].passed);
+        CHECK_STR(r->objectives[1].unit, "tx");
+        CHECK_STR(r->objectives[1].how, "seq gap");
+    }
+    CHECK_INT(r->nfacts, 2);
+    if (r->nfacts == 2) {
+        CHECK_STR(r->facts[0].key, "server_version:pg1");
+        CHECK_STR(r->facts[1].value, "7301");
+    }
+    CHECK_INT(r->nsamples, 3);
+    if (r->nsamples == 3) {
+        CHECK_STR(r->samples[0].series, "lag");
+        CHECK_INT(r->samples[0].t_ms, 1700000000550);
+        CHECK(r->samples[1].value == 2.5);
+        CHECK_STR(r->samples[2].series, "slot_bytes");
+    }
+}
+
+TEST(round_trip_every_field)
+{
+    char *path = tmp_path("sub/dir/rt.db"); /* parents are created */
+    Store *st = NULL;
+    DrillError err = {0};
+    CHECK_INT(store_open(path, &st, &err), 0);
+    struct stat sb;
+    CHECK(stat(tmp_path("sub/dir"), &sb) == 0 && (sb.st_mode & 0777) == 0700);
+    int64_t id = 0;
+    record_full_run(st, &id);
+    RunRecord *r = NULL;
+    CHECK_INT(store_run_load(st, id, &r, &err), 0);
+    if (r != NULL) {
+        check_run_fields(r, id);
+        check_steps(r);
+        check_children(r);
+    }
+    run_record_free(r);
+    CHECK_INT(store_run_load(st, id + 100, &r, &err), DRILL_E_NOTFOUND);
+    CHECK(r == NULL);
+    StepRecord s = sample_step(0, "ok");
+    CHECK_INT(store_step_add(st, id + 100, &s, &err), DRILL_E_NOTFOUND);
+    CHECK_INT(store_run_finish(st, id + 100, "passed", 0, 1, 1, NULL, &err), DRILL_E_NOTFOUND);
+    s.status = "bogus";
+    CHECK_INT(store_step_add(st, id, &s, &err), DRILL_E_STORE);
+    CHECK(strstr(err.message, "CHECK") != NULL);
+    store_close(st);
+    store_close(NULL);
+    free(path);
+}
+
+TEST(text_is_clamped)
+{
+    char *path = tmp_path("clamp.db");
+    Store *st = NULL;
+    CHECK_INT(store_open(path, &st, NULL), 0);
+    RunInfo info = sample_info("clamp", 1);
+    int64_t id;
+    CHECK_INT(store_run_begin(st, &info, &id, NULL), 0);
+    size_t n = 200 * 1024;
+    char *big = xmalloc(n + 1);
+    for (size_t i = 0; i < n; i += 2) { /* "é" repeated: cutting must not split it */
+        big[i] = (char)0xC3;
+        big[i + 1] = (char)0xA9;
+    }
+    big[n] = '\0';
+    StepRecord s = sample_step(0, "ok");
+    s.out = big;
+    CHECK_INT(store_step_add(st, id, &s, NULL), 0);
+    RunRecord *r = NULL;
+    CHECK_INT(store_run_load(st, id, &r, NULL), 0);
+    CHECK(r != NULL && r->nsteps == 1 && strlen(r->steps[0].out) == 64 * 1024);
+    run_record_free(r);
+    free(big);
+    store_close(st);
+    free(path);
+}
+
+TEST(history_order_and_filter)
+{
+    char *path = tmp_path("hist.db");
+    Store *st = NULL;
+    CHECK_INT(store_open(path, &st, NULL), 0);
+    int64_t ids[4];
+    const char *names[] = {"a", "b", "a", "a"};
+    const int64_t started[] = {1000, 2000, 3000, 2500};
+    for (int i = 0; i < 4; i++) {
+        RunInfo info = sample_info(names[i], started[i]);
+        CHECK_INT(store_run_begin(st, &info, &ids[i], NULL), 0);
+    }
+    CHECK_INT(store_measure_add(st, ids[2], "rto_ms", 10, "ms", NULL, NULL), 0);
+    CHECK_INT(store_measure_add(st, ids[2], "rto_ms", 12, "ms", NULL, NULL), 0); /* last wins */
+    CHECK_INT(store_measure_add(st, ids[2], "rpo_ms", 0, "ms", NULL, NULL), 0);
+    CHECK_INT(store_run_finish(st, ids[2], "passed", 0, 4000, 1000000, NULL, NULL), 0);
+    RunSummary *h = NULL;
+    size_t n = 0;
+    CHECK_INT(store_history(st, "a", 0, &h, &n, NULL), 0);
+    CHECK_INT(n, 3);
+    if (n == 3) {
+        CHECK_INT(h[0].id, ids[2]);
+        CHECK_INT(h[1].id, ids[3]);
+        CHECK_INT(h[2].id, ids[0]);
+        CHECK(h[0].rto_ms == 12 && h[0].rpo_ms == 0 && h[0].rpo_transactions == -1);
+        CHECK(h[1].rto_ms == -1);
+        CHECK_STR(h[0].status, "passed");
+        CHECK_STR(h[1].status, "running");
+        CHECK_INT(h[0].duration_us, 1000000);
+    }
+    free(h);
+    CHECK_INT(store_history(st, NULL, 2, &h, &n, NULL), 0);
+    CHECK_INT(n, 2);
+    if (n == 2) {
+        CHECK_INT(h[0].id, ids[2]);
+        CHECK_STR(h[1].drill_name, "a");
+    }
+    free(h);
+    CHECK_INT(store_history(st, "none", 10, &h, &n, NULL), 0);
+    CHECK_INT(n, 0);
+    free(h);
+    store_close(st);
+    free(path);
+}
+
+TEST(reopen_preserves)
+{
+    char *path = tmp_path("reopen.db");
+    Store *st = NULL;
+    int64_t id = 0;
+    CHECK_INT(store_open(path, &st, NULL), 0);
+    record_full_run(st, &id);
+    store_close(st);
+    st = NULL;
+    CHECK_INT(store_open(path, &st, NULL), 0);
+    RunRecord *r = NULL;
+    CHECK_INT(store_run_load(st, id, &r, NULL), 0);
+    if (r != NULL) {
+        check_run_fields(r, id);
+        check_steps(r);
+        check_children(r);
+    }
+    run_record_free(r);
+    store_close(st);
+    free(path);
+}
+
+static void sql_exec(const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+    CHECK(sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK);
+    sqlite3_close(db);
+}
+
+TEST(newer_schema_refused)
+{
+    char *path = tmp_path("newer.db");
+    Store *st = NULL;
+    CHECK_INT(store_open(path, &st, NULL), 0);
+    store_close(st);
+    sql_exec(path, "PRAGMA user_version = 99");
+    DrillError err = {0};
+    st = NULL;
+    CHECK_INT(store_open(path, &st, &err), DRILL_E_STORE);
+    CHECK(st == NULL);
+    CHECK(strstr(err.message, "created by a newer drill") != NULL);
+    CHECK(strstr(err.message, path) != NULL);
+    free(path);
+}
+
+TEST(foreign_database_refused)
+{
+    char *path = tmp_path("foreign.db");
+    sql_exec(path, "CREATE TABLE t (x INTEGER)");
+    DrillError err = {0};
+    Store *st = NULL;
+    CHECK_INT(store_open(path, &st, &err), DRILL_E_STORE);
+    CHECK(strstr(err.message, "another application") != NULL);
+    free(path);
+}
+
+TEST(text_file_refused)
+{
+    char *path = tmp_path("notes.txt");
+    const char text[] = "this is not a database, just some notes that are long enough\n"
+                        "to fill the first page header of an sqlite file and more......\n";
+    CHECK_INT(file_write_atomic(path, text, sizeof text - 1, NULL), 0);
+    DrillError err = {0};
+    Store *st = NULL;
+    CHECK_INT(store_open(path, &st, &err), DRILL_E_STORE);
+    CHECK(st == NULL);
+    CHECK(strstr(err.message, path) != NULL);
+    CHECK(strstr(err.message, "not a drill database") != NULL);
+    char *content = NULL;
+    size_t len = 0;
+    CHECK_INT(file_read_all(path, 4096, &content, &len, NULL), 0);
+    CHECK(len == sizeof text - 1 && content != NULL && memcmp(content, text, len) == 0);
+    free(content);
+    free(path);
+}
+
+/* WAL: while one connection holds an open write transaction, a second can
+ * still read the last committed state (and does not block for 5 s). */
+TEST(concurrent_reader_during_write)
+{
+    char *path = tmp_path("wal.db");
+    Store *writer = NULL, *reader = NULL;
+    int64_t id = 0;
+    CHECK_INT(store_open(path, &writer, NULL), 0);
+    record_full_run(writer, &id);
+    CHECK_INT(store_open(path, &reader, NULL), 0);
+    sqlite3 *raw = NULL;
+    CHECK(sqlite3_open(path, &raw) == SQLITE_OK);
+    CHECK(sqlite3_exec(raw, "BEGIN IMMEDIATE; INSERT INTO events (run_id, name, utc_ms, mono_us)"
+                            " VALUES (1, 'uncommitted', 0, 0)",
+                       NULL, NULL, NULL) == SQLITE_OK);
+    int64_t t0 = time_mono_us();
+    RunRecord *r = NULL;
+    CHECK_INT(store_run_load(reader, id, &r, NULL), 0);
+    CHECK(time_mono_us() - t0 < 1000000);
+    CHECK(r != NULL && r->nevents == 2); /* the uncommitted row is invisible */
+    run_record_free(r);
+    RunSummary *h = NULL;
+    size_t n = 0;
+    CHECK_INT(store_history(reader, NULL, 0, &h, &n, NULL), 0);
+    CHECK_INT(n, 1);
+    free(h);
+    sqlite3_exec(raw, "ROLLBACK", NULL, NULL, NULL);
+    sqlite3_close(raw);
+    sqlite3 *check = NULL;
+    sqlite3_stmt *s = NULL;
+    CHECK(sqlite3_open(path, &check) == SQLITE_OK);
+    CHECK(sqlite3_prepare_v2(check, "PRAGMA journal_mode", -1, &s, NULL) == SQLITE_OK);
+    CHECK(sqlite3_step(s) == SQLITE_ROW);
+    CHECK_STR((const char *)sqlite3_column_text(s, 0), "wal");
+    sqlite3_finalize(s);
+    sqlite3_close(check);
+    store_close(reader);
+    store_close(writer);
+    free(path);
+}
+
+TEST(default_path)
+{
+    setenv("DRILL_DB", "/x/y.db", 1);
+    char *p = store_default_path();
+    CHECK_STR(p, "/x/y.db");
+    free(p);
+    unsetenv("DRILL_DB");
+    setenv("XDG_DATA_HOME", "/data", 1);
+    p = store_default_path();
+    CHECK_STR(p, "/data/drill/drill.db");
+    free(p);
+    setenv("XDG_DATA_HOME", "relative", 1);
+    setenv("HOME", "/home/u", 1);
+    p = store_default_path();
+    CHECK_STR(p, "/home/u/.local/share/drill/drill.db");
+    free(p);
+}
+
+static void remove_tree(void)
+{
+    const char *nested[] = {"sub/dir/rt.db", "sub/dir/rt.db-wal", "sub/dir/rt.db-shm",
+                            "sub/dir", "sub", NULL};
+    for (const char **c = nested; *c != NULL; c++) {
+        char *p = tmp_path(*c);
+        remove(p);
+        free(p);
+    }
+    const char *files[] = {"clamp.db", "hist.db", "reopen.db", "newer.db", "foreign.db",
+                           "notes.txt", "wal.db"};
+    const char *suffix[] = {"", "-wal", "-shm"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
+        for (size_t k = 0; k < 3; k++) {
+            char *p = xasprintf("%s/%s%s", tmpdir, files[i], suffix[k]);
+            remove(p);
+            free(p);
+        }
+    rmdir(tmpdir);
+}
+
+int main(void)
+{
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/drill-store-XXXXXX");
+    if (mkdtemp(tmpdir) == NULL)
+        return 2;
+    RUN(round_trip_every_field);
+    RUN(text_is_clamped);
+    RUN(history_order_and_filter);
+    RUN(reopen_preserves);
+    RUN(newer_schema_refused);
+    RUN(foreign_database_refused);
+    RUN(text_file_refused);
+    RUN(concurrent_reader_during_write);
+    RUN(default_path);
+    remove_tree();
+    return harness_done();
+}
