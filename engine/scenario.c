@@ -36,6 +36,7 @@ const char *phase_name(Phase p)
 typedef struct Ctx {
     YamlDoc *doc;
     Scenario *s;
+    size_t total_steps;
 } Ctx;
 
 /* ---- small checks ---------------------------------------------------------- */
@@ -98,6 +99,11 @@ static char *vars_hint(const Scenario *s, const char *name)
 /* Reports a bad reference number k of scalar v; returns false. */
 static bool ref_error(Ctx *c, const yaml_node_t *v, size_t k, const char *name, size_t n)
 {
+    /* Finding the position scans the scalar: skip it once reports are dropped. */
+    if (diag_count(yamldoc_diags(c->doc)) >= DIAG_MAX) {
+        yamldoc_error(c->doc, v, NULL, "bad variable reference");
+        return false;
+    }
     int line, col;
     ref_pos(c, v, k, &line, &col);
     if (name == NULL) {
@@ -400,6 +406,11 @@ static void parse_phase(Ctx *c, Phase ph, const yaml_node_t *key, const yaml_nod
     if (!yamldoc_want_type(c->doc, name, seq, YAML_SEQUENCE_NODE))
         return;
     size_t n = (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
+    c->total_steps += n;
+    if (c->total_steps > SCENARIO_MAX_STEPS) {
+        yamldoc_error(c->doc, seq, "split the drill", "more than %d steps", SCENARIO_MAX_STEPS);
+        return;
+    }
     c->s->steps[ph] = xcalloc(n, sizeof(Step));
     for (size_t i = 0; i < n; i++) {
         Step *st = &c->s->steps[ph][c->s->nsteps[ph]];
@@ -479,7 +490,7 @@ int scenario_parse(const char *file, const char *text, size_t len, DiagList *dia
     Scenario *s = scenario_new(file, text, text ? len : 0);
     YamlDoc *doc = yamldoc_parse(s->file, s->source, s->source_len, dl);
     if (doc != NULL) {
-        Ctx c = {doc, s};
+        Ctx c = {doc, s, 0};
         const yaml_node_t *root = yamldoc_root(doc);
         if (root->type != YAML_MAPPING_NODE)
             yamldoc_error(doc, root, "a drill file is a mapping that starts with `name: ...`",

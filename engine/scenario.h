@@ -17,6 +17,10 @@
 #include "diag.h"
 #include "stepkind.h"
 
+/* More steps than this (all phases together) is refused: keeps the work per
+ * file (and the checks against the topology) bounded. */
+#define SCENARIO_MAX_STEPS 10000
+
 typedef enum Phase {
     PHASE_PREFLIGHT,
     PHASE_FAULT,

@@ -179,10 +179,11 @@ static void parse_node_pg(Ctx *c, const yaml_node_t *map, Node *n)
     n->start_command = opt_list(c, map, "start_command");
     n->stop_command = opt_list(c, map, "stop_command");
     n->slot_name = opt_string(c, map, "slot_name");
+    char clip[64];
     if (n->slot_name && !is_name(n->slot_name, "abcdefghijklmnopqrstuvwxyz0123456789_", 63))
         yamldoc_error(c->doc, yamldoc_get(c->doc, map, "slot_name"),
                       "PostgreSQL slot names use a-z, 0-9 and _ (at most 63)",
-                      "invalid slot name \"%s\"", n->slot_name);
+                      "invalid slot name \"%s\"", yamldoc_clip(n->slot_name, clip));
     n->upstream = opt_string(c, map, "upstream");
     if ((v = yamldoc_get(c->doc, map, "upstream")) != NULL && n->role != ROLE_STANDBY)
         yamldoc_error(c->doc, v, "only a standby streams from an upstream",
@@ -321,6 +322,10 @@ static void parse_nodes(Ctx *c, const yaml_node_t *key, const yaml_node_t *seq)
     if (!yamldoc_want_type(c->doc, "nodes", seq, YAML_SEQUENCE_NODE))
         return;
     size_t n = (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
+    if (n > TOPOLOGY_MAX_NODES) {
+        yamldoc_error(c->doc, seq, NULL, "more than %d nodes", TOPOLOGY_MAX_NODES);
+        return;
+    }
     c->t->nodes = xcalloc(n, sizeof(Node));
     c->pos = xcalloc(n, sizeof(NodePos));
     c->t->nnodes = n;

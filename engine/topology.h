@@ -13,6 +13,8 @@
 
 #include "diag.h"
 
+#define TOPOLOGY_MAX_NODES 1000   /* larger topologies are refused */
+
 typedef enum NodeRole { ROLE_PRIMARY, ROLE_STANDBY, ROLE_BACKUP } NodeRole;
 typedef enum AccessKind { ACCESS_LOCAL, ACCESS_SSH } AccessKind;
 

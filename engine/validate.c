@@ -79,7 +79,8 @@ static size_t check_ref(const Scenario *s, const Topology *t, DiagList *diags, c
 {
     const Node *n = topology_find(t, ref);
     if (n == NULL) {
-        char *hint = available_hint(t, ref);
+        /* The hint costs O(nodes^2): skip it once reports are being dropped. */
+        char *hint = diag_count(diags) < DIAG_MAX ? available_hint(t, ref) : NULL;
         char clip[64];
         diag_add(diags, s->file, line, col, hint, "%s \"%s\" is not in topology \"%s\"", what,
                  yamldoc_clip(ref, clip), t->name ? t->name : t->file);

@@ -22,9 +22,10 @@
 
 typedef struct YamlDoc YamlDoc;
 
-/* Parses text; returns NULL (with diagnostics) on syntax errors, multiple
- * documents, aliases, or limits exceeded. Duplicate keys are reported but do
- * not prevent loading. */
+/* Parses text; returns NULL (with diagnostics) on syntax errors, an empty
+ * file, multiple documents, anchors/aliases, explicit tags, non-scalar keys,
+ * NUL characters in values, or limits exceeded. Duplicate keys are reported
+ * but do not prevent loading. */
 YamlDoc *yamldoc_parse(const char *file, const char *text, size_t len, DiagList *diags);
 void yamldoc_free(YamlDoc *doc);
 

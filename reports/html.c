@@ -230,6 +230,18 @@ static void write_facts_table(Buf *b, const RunRecord *run)
 
 /* ---- objectives ---- */
 
+/* The runner records -1 for an objective it could not measure. */
+static void h_measured(Buf *b, const StoredObjective *o)
+{
+    if (!(o->measured >= 0)) {
+        buf_appends(b, "not measured");
+        return;
+    }
+    h_number(b, o->measured);
+    buf_appends(b, " ");
+    h_text(b, o->unit);
+}
+
 static void write_objectives_table(Buf *b, const RunRecord *run)
 {
     buf_appends(b, "<h2 id=\"objectives\">Objectives</h2>\n");
@@ -248,9 +260,7 @@ static void write_objectives_table(Buf *b, const RunRecord *run)
         buf_appends(b, " ");
         h_text(b, o->unit);
         buf_appends(b, "</td><td class=\"num\">");
-        h_number(b, o->measured);
-        buf_appends(b, " ");
-        h_text(b, o->unit);
+        h_measured(b, o);
         buf_appends(b, o->passed ? "</td><td class=\"ok\">\xE2\x9C\x94 met"
                                  : "</td><td class=\"bad\">\xE2\x9C\x98 missed");
         buf_appends(b, "</td><td>");
@@ -284,10 +294,10 @@ static void svg_objective_bars(Buf *b, const StoredObjective *o, int y, double s
     h_number(b, o->measured);
     buf_appendf(b, "</title></rect>\n<text x=\"%ld\" y=\"%d\">target ", x0 + tw + 4, y + 13);
     h_number(b, o->target);
-    buf_appendf(b, "</text>\n<text x=\"%ld\" y=\"%d\">measured ", x0 + mw + 4, y + 26);
-    h_number(b, o->measured);
-    buf_appends(b, " ");
-    h_text(b, o->unit);
+    buf_appendf(b, "</text>\n<text x=\"%ld\" y=\"%d\">", x0 + mw + 4, y + 26);
+    if (o->measured >= 0)
+        buf_appends(b, "measured ");
+    h_measured(b, o);
     buf_appends(b, o->passed ? " \xE2\x9C\x94 met</text>\n" : " \xE2\x9C\x98 missed</text>\n");
     free(label);
 }
@@ -342,7 +352,7 @@ static int64_t axis_x(const Axis *a, int64_t ms)
 
 static Axis timeline_axis(const RunRecord *run)
 {
-    Axis a = {nonneg(run->duration_us) / 1000, 300, 580};
+    Axis a = {nonneg(run->duration_us) / 1000, 300, 560};
     for (size_t i = 0; i < run->nsteps; i++)
         if (run->steps[i].ended_utc_ms - run->started_utc_ms > a.span_ms)
             a.span_ms = run->steps[i].ended_utc_ms - run->started_utc_ms;
@@ -528,7 +538,21 @@ typedef double (*SummaryField)(const RunSummary *s);
 static double field_rto(const RunSummary *s) { return s->rto_ms; }
 static double field_rpo(const RunSummary *s) { return s->rpo_ms; }
 
-/* Polyline of one field over the runs, oldest left (history is newest first). */
+static void svg_trend_frame(Buf *b, const char *what, size_t n, double max)
+{
+    buf_appendf(b, "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" width=\"900\" "
+                   "height=\"150\" viewBox=\"0 0 900 150\">\n<title>%s over the last %zu runs "
+                   "(oldest left), axis from 0 to ",
+                what, n);
+    h_number(b, max);
+    buf_appendf(b, "</title>\n<text x=\"40\" y=\"12\">%s, axis from 0 to ", what);
+    h_number(b, max);
+    buf_appends(b, "</text>\n<line x1=\"40\" y1=\"130\" x2=\"880\" y2=\"130\" stroke=\"#999\"/>"
+                   "\n<text x=\"34\" y=\"134\" text-anchor=\"end\">0</text>\n");
+}
+
+/* Polyline of one field over the runs, oldest left (history is newest
+ * first); runs where it was not measured (-1) are left out. */
 static void svg_trend(Buf *b, const RunSummary *h, size_t n, SummaryField get, const char *what)
 {
     double max = 0;
@@ -538,26 +562,25 @@ static void svg_trend(Buf *b, const RunSummary *h, size_t n, SummaryField get, c
         buf_appendf(b, "<p>%s was not measured in these runs.</p>\n", what);
         return;
     }
-    buf_appendf(b, "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" width=\"900\" "
-                   "height=\"150\" viewBox=\"0 0 900 150\">\n<title>%s over the last %zu runs "
-                   "(oldest left); axis maximum ",
-                what, n);
-    h_number(b, max);
-    buf_appends(b, " ms</title>\n<line x1=\"40\" y1=\"130\" x2=\"880\" y2=\"130\" stroke=\"#999\"/>"
-                   "\n<polyline fill=\"none\" stroke=\"#0072b2\" stroke-width=\"2\" points=\"");
+    svg_trend_frame(b, what, n, max);
     Buf dots;
     buf_init(&dots, HTML_MAX);
+    buf_appends(b, "<polyline fill=\"none\" stroke=\"#0072b2\" stroke-width=\"2\" points=\"");
     for (size_t k = 0; k < n; k++) {
         const RunSummary *s = &h[n - 1 - k];
         if (!(get(s) >= 0))
             continue;
-        long x = 40 + (long)(n > 1 ? k * 840 / (n - 1) : 0);
+        long x = 40 + (long)(k * 840 / (n - 1));
         long y = 130 - (long)(get(s) * 110 / max);
         buf_appendf(b, "%ld,%ld ", x, y);
-        buf_appendf(&dots, "<circle cx=\"%ld\" cy=\"%ld\" r=\"3\" fill=\"#0072b2\"><title>run #%lld: ",
+        buf_appendf(&dots, "<circle cx=\"%ld\" cy=\"%ld\" r=\"3\" fill=\"#0072b2\">"
+                           "<title>run #%lld: ",
                     x, y, (long long)s->id);
         h_number(&dots, get(s));
-        buf_appends(&dots, " ms</title></circle>\n");
+        buf_appends(&dots, "</title></circle>\n");
+        if (n <= 20)
+            buf_appendf(&dots, "<text x=\"%ld\" y=\"146\" text-anchor=\"middle\">#%lld</text>\n",
+                        x, (long long)s->id);
     }
     buf_appends(b, "\"/>\n");
     buf_append(b, dots.data ? dots.data : "", dots.len);

@@ -289,17 +289,26 @@ static void write_step(Jw *j, const RunRecord *run, size_t i)
     free(classname);
 }
 
-/* "measured 1234 ms, target 1000 ms (how)" — malloc'd. */
+/* "measured 1234 ms, target 1000 ms (how)" — malloc'd. The runner stores
+ * -1 as the measured value of an objective it could not measure. */
 static char *objective_text(const StoredObjective *o)
 {
-    char measured[48], target[48];
-    rtext_number(o->measured, measured, sizeof measured);
-    rtext_number(o->target, target, sizeof target);
+    char measured[64], target[48];
     const char *sp = o->unit ? " " : "", *unit = o->unit ? o->unit : "";
+    rtext_number(o->target, target, sizeof target);
+    if (o->measured >= 0) {
+        char num[48];
+        rtext_number(o->measured, num, sizeof num);
+        snprintf(measured, sizeof measured, "measured %s", num);
+    } else {
+        snprintf(measured, sizeof measured, "not measured");
+        sp = unit = ""; /* "not measured ms" would read oddly */
+    }
+    const char *tunit = o->unit ? o->unit : "", *tsp = o->unit ? " " : "";
     if (o->how != NULL && o->how[0] != '\0')
-        return xasprintf("measured %s%s%s, target %s%s%s (%s)", measured, sp, unit, target, sp,
-                         unit, o->how);
-    return xasprintf("measured %s%s%s, target %s%s%s", measured, sp, unit, target, sp, unit);
+        return xasprintf("%s%s%s, target %s%s%s (%s)", measured, sp, unit, target, tsp, tunit,
+                         o->how);
+    return xasprintf("%s%s%s, target %s%s%s", measured, sp, unit, target, tsp, tunit);
 }
 
 static void write_objective(Jw *j, const RunRecord *run, size_t i)

@@ -9,7 +9,8 @@
 #   DRILL_TEST_PGDATA    the data directory
 #   DRILL_TEST_PGBIN     the directory of pg_ctl, initdb, postgres
 #   DRILL_TEST_PGLOG     the server log file
-#   DRILL_TEST_TMPDIR    the temp dir (scratch space for the program)
+#   DRILL_TEST_TMPDIR    the temp dir (scratch space, owned by postgres when root;
+#                        servers a test starts in TMPDIR/NAME are stopped too)
 # runs PROG, then stops the server and removes the dir (also on failure or a
 # signal) and exits with PROG's status.
 #
@@ -23,6 +24,7 @@ set -euo pipefail
 
 PGW_BIN=${DRILL_PGBIN:-}
 PGW_DIRS=()
+PGW_CHILD=
 
 pgw_find_bin() {
     local d
@@ -66,7 +68,7 @@ pgw_init_cluster() {
         chown -R postgres: "$dir"
     fi
     pgw_as_pg "$PGW_BIN/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 \
-        --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 || {
+        --locale=C.UTF-8 --no-sync >"$dir/initdb.log" 2>&1 || {
         cat "$dir/initdb.log" >&2
         return 1
     }
@@ -89,15 +91,23 @@ EOF
     }
 }
 
+# Stops every server whose data directory lies directly inside dir: the main
+# one and any a test started there itself (a standby in $DRILL_TEST_TMPDIR/NAME).
 pgw_stop() {
-    local dir=$1
-    if [[ -f $dir/data/postmaster.pid ]]; then
-        pgw_as_pg "$PGW_BIN/pg_ctl" -D "$dir/data" -m immediate -w -t 30 stop >/dev/null 2>&1 || true
-    fi
+    local dir=$1 pid
+    for pid in "$dir"/*/postmaster.pid; do
+        [[ -f $pid ]] || continue
+        pgw_as_pg "$PGW_BIN/pg_ctl" -D "${pid%/postmaster.pid}" -m immediate -w -t 30 stop \
+            >/dev/null 2>&1 || true
+    done
 }
 
 pgw_cleanup() {
     local d
+    if [[ -n $PGW_CHILD ]]; then
+        kill -TERM "$PGW_CHILD" 2>/dev/null || true
+        wait "$PGW_CHILD" 2>/dev/null || true
+    fi
     for d in "${PGW_DIRS[@]}"; do
         pgw_stop "$d"
         rm -rf "$d"
@@ -137,7 +147,12 @@ pgw_main() {
     export DRILL_TEST_PGDATA="$dir/data" DRILL_TEST_PGBIN="$PGW_BIN"
     export DRILL_TEST_PGLOG="$dir/server.log" DRILL_TEST_TMPDIR="$dir"
     local status=0
-    "$@" || status=$?
+    # In the background so that a signal interrupts `wait` at once (bash runs
+    # traps only after a foreground child ends); the trap then ends the child.
+    "$@" &
+    PGW_CHILD=$!
+    wait "$PGW_CHILD" || status=$?
+    PGW_CHILD=
     if [[ $status -ne 0 ]]; then
         echo "with-postgres: $1 exited with $status; last server log lines:" >&2
         tail -n 20 "$dir/server.log" >&2 || true

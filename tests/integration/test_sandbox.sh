@@ -34,6 +34,7 @@ v = eval(sys.argv[2], {"doc": doc, "node": lambda n: [x for x in doc["nodes"] if
 print(json.dumps(v) if isinstance(v, (bool, type(None))) else v)' "$1" "$2"
 }
 
+# shellcheck disable=SC2317  # invoked through trap
 cleanup() {
     if [ -n "$D" ] && [ -d "$D" ]; then
         bash "$SB" down --dir "$D" >/dev/null 2>&1 || true
@@ -111,8 +112,8 @@ test_servers() {
         test "$(sql "$P1" "select active from pg_replication_slots where slot_name = 'barman'")" = t
     # A write on pg1 shows up on pg2.
     sql "$P1" "create table sandbox_probe(x int); insert into sandbox_probe values (42)" >/dev/null
-    local i v=
-    for i in $(seq 1 50); do
+    local v=
+    for _ in $(seq 1 50); do
         v=$(sql "$P2" "select x from sandbox_probe" 2>/dev/null)
         [ "$v" = 42 ] && break
         sleep 0.1
@@ -122,8 +123,7 @@ test_servers() {
 
 test_barman() {
     local out
-    out=$(barman_ check pg1 2>&1)
-    if [ $? -eq 0 ] && ! grep -q FAILED <<<"$out"; then ok "barman check pg1 OK"; else
+    if out=$(barman_ check pg1 2>&1) && ! grep -q FAILED <<<"$out"; then ok "barman check pg1 OK"; else
         bad "barman check pg1 OK" "$(grep FAILED <<<"$out")"; fi
     out=$(barman_ -f json list-backups pg1 2>&1)
     check "barman has exactly one DONE backup" \
@@ -142,12 +142,19 @@ test_idempotent_up() {
     check "receive-wal pid unchanged" test "$(head -n 1 "$D/barman/lock/.pg1-receive-wal.lock")" = "$RWPID"
 }
 
+# Alive and not a zombie (PID 1 of some containers reaps orphans lazily).
+running() {
+    [ -r "/proc/$1/stat" ] || return 1
+    [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]
+}
+
 test_down() {
     local pid alive=
     check "down exits 0" bash "$SB" down --dir "$D"
     sleep 0.3
-    for pid in $PID1 $PID2 $RWPID; do kill -0 "$pid" 2>/dev/null && alive="$alive $pid"; done
-    check "started processes are gone" test -z "$alive"
+    for pid in $PID1 $PID2 $RWPID; do running "$pid" && alive="$alive $pid"; done
+    if [ -z "$alive" ]; then ok "started processes are gone"; else
+        bad "started processes are gone" "$(ps -o pid,ppid,stat,args -p "${alive# }" 2>&1)"; fi
     check "no process mentions the sandbox dir" test -z "$(pgrep -f -- "$D" || true)"
     check "state directory removed" test ! -e "$D"
     bash "$SB" status --dir "$D" >/dev/null 2>&1

@@ -9,14 +9,45 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
 #include "pg.h"
 #include "util.h"
 
-static const char *conninfo;
+static const char *conninfo, *pgbin, *tmpdir;
+
+/* Runs $PGBIN/prog args... (as the postgres user when root); exit status. */
+static int run_pg_tool(const char *prog, const char *const *args)
+{
+    char *argv[24];   /* copies: execvp wants non-const strings */
+    size_t n = 0;
+    if (geteuid() == 0) {
+        argv[n++] = xstrdup("runuser");
+        argv[n++] = xstrdup("-u");
+        argv[n++] = xstrdup("postgres");
+        argv[n++] = xstrdup("--");
+    }
+    argv[n++] = xasprintf("%s/%s", pgbin, prog);
+    for (; *args != NULL && n < 23; args++)
+        argv[n++] = xstrdup(*args);
+    argv[n] = NULL;
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        execvp(argv[0], argv);
+        _exit(127);
+    }
+    int status = -1;
+    while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    for (size_t i = 0; i < n; i++)
+        free(argv[i]);
+    return pid > 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
 
 static PgConn *open_conn(void)
 {
@@ -388,10 +419,88 @@ TEST(test_heartbeat_table)
     pg_close(c);
 }
 
+static void check_standby(PgConn *sb, PgConn *pri)
+{
+    DrillError err = {0};
+    bool rec = false;
+    uint32_t tli = 0;
+    uint64_t replay = 0;
+    size_t n = 0;
+    CHECK_INT(pg_is_in_recovery(sb, &rec, &err), 0);
+    CHECK(rec);
+    CHECK_INT(pg_timeline(sb, &tli, &err), 0);
+    CHECK_INT(tli, 1);
+    CHECK_INT(pg_replay_lsn(sb, &replay, &err), 0);
+    CHECK(replay > 0);
+    PgReceiver rcv;
+    CHECK_INT(pg_wal_receiver(sb, &rcv, &err), 0);
+    CHECK(rcv.present);
+    CHECK_STR(rcv.status, "streaming");
+    CHECK_STR(rcv.slot_name, "drill_sb");
+    CHECK(rcv.flushed_lsn > 0);
+    PgReplica *reps = NULL;
+    CHECK_INT(pg_replicas(pri, &reps, &n, &err), 0);
+    CHECK_INT(n, 1);
+    if (n == 1) {
+        CHECK_STR(reps[0].client_addr, "127.0.0.1");
+        CHECK(reps[0].replay_lsn > 0 && reps[0].lag_bytes >= 0);
+    }
+    free(reps);
+    PgSlot *slots = NULL;
+    CHECK_INT(pg_slots(pri, &slots, &n, &err), 0);
+    CHECK(n == 1 && slots[0].active);
+    free(slots);
+    CHECK_INT(pg_current_lsn(sb, &replay, &err), DRILL_E_PG);   /* not on a standby */
+}
+
+/* A streaming standby cloned from the test server: the replication queries
+ * see it, and after pg_promote its timeline is 2 at once. */
+TEST(test_standby)
+{
+    DrillError err = {0};
+    PgConn *pri = open_conn(), *sb = NULL;
+    char *dir = xasprintf("%s/standby", tmpdir);
+    char *port = xasprintf("%d", loopback_port(false, NULL));
+    char *opts = xasprintf("-p %s -c listen_addresses=127.0.0.1 -c unix_socket_directories=%s",
+                           port, tmpdir);
+    char *log = xasprintf("%s/standby.log", tmpdir);
+    char *sbci = xasprintf("host=127.0.0.1 port=%s user=postgres dbname=postgres", port);
+    CHECK_INT(pg_slot_create(pri, "drill_sb", &err), 0);
+    const char *bb[] = {"-D", dir, "-R", "-S", "drill_sb", "-X", "stream", "-d", conninfo, NULL};
+    const char *start[] = {"-D", dir, "-l", log, "-o", opts, "-w", "-t", "60", "start", NULL};
+    const char *stop[] = {"-D", dir, "-m", "immediate", "-w", "stop", NULL};
+    CHECK_INT(run_pg_tool("pg_basebackup", bb), 0);
+    CHECK_INT(run_pg_tool("pg_ctl", start), 0);
+    CHECK_INT(pg_wait_ready(sbci, PG_READY_ACCEPTING, 10000, 10, &err), 0);
+    CHECK_INT(pg_wait_ready(sbci, PG_READY_WRITABLE, 200, 10, &err), DRILL_E_TIMEOUT);
+    CHECK(strstr(err.message, "recovery") != NULL);
+    CHECK_INT(pg_connect(sbci, 5000, &sb, &err), 0);
+    sleep_us(300000);   /* let the receiver reach "streaming" */
+    if (sb != NULL) {
+        check_standby(sb, pri);
+        uint32_t tli = 0;
+        CHECK_INT(pg_promote(sb, 30, &err), 0);
+        CHECK_INT(pg_timeline(sb, &tli, &err), 0);
+        CHECK_INT(tli, 2);
+        CHECK_INT(pg_wait_ready(sbci, PG_READY_WRITABLE, 5000, 10, &err), 0);
+    }
+    pg_close(sb);
+    CHECK_INT(run_pg_tool("pg_ctl", stop), 0);
+    CHECK_INT(pg_slot_drop(pri, "drill_sb", &err), 0);
+    pg_close(pri);
+    free(dir);
+    free(port);
+    free(opts);
+    free(log);
+    free(sbci);
+}
+
 int main(void)
 {
     conninfo = getenv("DRILL_TEST_CONNINFO");
-    if (conninfo == NULL) {
+    pgbin = getenv("DRILL_TEST_PGBIN");
+    tmpdir = getenv("DRILL_TEST_TMPDIR");
+    if (conninfo == NULL || pgbin == NULL || tmpdir == NULL) {
         fprintf(stderr, "DRILL_TEST_CONNINFO not set: run through tests/with-postgres.sh\n");
         return 1;
     }
@@ -405,5 +514,6 @@ int main(void)
     RUN(test_conninfo_builders);
     RUN(test_conninfo_live);
     RUN(test_heartbeat_table);
+    RUN(test_standby);
     return harness_done();
 }

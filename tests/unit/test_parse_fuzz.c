@@ -150,6 +150,35 @@ TEST(mutations)
     }
 }
 
+/* Worst cases near the size limit must stay fast (no quadratic blow-up). */
+static void check_fast(const char *what, const char *prefix, const char *unit,
+                       const char *suffix)
+{
+    Buf b;
+    buf_init(&b, 1024 * 1024);
+    buf_appends(&b, prefix);
+    while (b.len + strlen(unit) + strlen(suffix) < b.limit)
+        buf_appends(&b, unit);
+    buf_appends(&b, suffix);
+    int64_t t0 = time_mono_us();
+    parse_both(b.data, b.len);
+    int64_t ms = (time_mono_us() - t0) / 1000;
+    printf("%-28s %7zu bytes: %lld ms\n", what, b.len, (long long)ms);
+    CHECK(ms < 3000);
+    buf_free(&b);
+}
+
+TEST(pathological)
+{
+    check_fast("unknown variables", "name: x\nfault:\n- kind: event\n  event: \"", "${x}", "\"\n");
+    check_fast("many steps", "name: x\nfault:\n", "- {kind: sleep, duration: 1s}\n", "");
+    check_fast("duplicate keys", "name: x\nvariables: {", "a: b, ", "}\n");
+    check_fast("deep nesting", "name: ", "[", "");
+    check_fast("duplicate node names", "name: t\nnodes:\n",
+               "- {name: a, role: standby, conninfo: x, data_directory: /d, upstream: b}\n", "");
+    check_fast("unknown keys", "name: x\n", "aaa: 1\n", "");
+}
+
 int main(void)
 {
     const char *data = getenv("DRILL_TEST_DATA");
@@ -171,6 +200,7 @@ int main(void)
     }
     RUN(prefixes);
     RUN(mutations);
+    RUN(pathological);
     printf("%zu parses, %zu accepted, corpus of %zu files\n", parses, accepted, corpus.n);
     for (size_t i = 0; i < corpus.n; i++)
         free(corpus.text[i]);

@@ -9,6 +9,7 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 #include <libxml/xmlschemas.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +64,7 @@ static int64_t record_run(Store *st)
     CHECK_INT(store_event_add(st, id, "recovered", 1700000003200, 3200000, NULL, NULL), 0);
     CHECK_INT(store_measure_add(st, id, "rto_ms", 2200, "ms", "first write", NULL), 0);
     CHECK_INT(store_measure_add(st, id, "rpo_transactions", 2, "tx", "heartbeat gap", NULL), 0);
+    CHECK_INT(store_measure_add(st, id, "rpo_ms", 150, "ms", "heartbeat gap", NULL), 0);
     CHECK_INT(store_objective_add(st, id, "rto", 30000, 2200, "ms", true, "first write", NULL), 0);
     CHECK_INT(store_objective_add(st, id, "rpo", 0, 2, "tx", false, "heartbeat \x1b[1mgap", NULL), 0);
     CHECK_INT(store_fact_add(st, id, "server_version:pg1", "15.4 <x>", NULL), 0);
@@ -306,6 +308,15 @@ TEST(junit_aborted_run_not_green)
         xmlFreeDoc(doc);
     }
     check_schema(x);
+    /* Mostly-NULL run info renders in HTML too. */
+    char *h = tmp_path("aborted.html");
+    CHECK_INT(report_html_write(r, NULL, 0, h, NULL), 0);
+    size_t len = 0;
+    char *html = read_file(h, &len);
+    CHECK(html != NULL && strstr(html, "ABORTED") != NULL && strstr(html, "SIGINT") != NULL);
+    CHECK(html != NULL && strstr(html, "(not recorded)") != NULL);
+    free(html);
+    free(h);
     run_record_free(r);
     store_close(st);
     free(db);
@@ -360,7 +371,7 @@ static void check_html(const char *html, size_t len)
     CHECK(!contains_ci(html, "<script"));
     CHECK(no_external_url(html));
     CHECK(svgs_have_titles(html, &nsvg));
-    CHECK_INT(nsvg, 5); /* objectives, timeline, RTO trend, RPO trend... */
+    CHECK_INT(nsvg, 4); /* objectives, timeline, RTO trend, RPO trend */
     CHECK(strstr(html, "&lt;script&gt;alert(1)&lt;/script&gt;") != NULL);
     CHECK(strstr(html, "FAILED") != NULL);
     CHECK(strstr(html, "# &lt;b&gt;&amp;&lt;/b&gt;") != NULL); /* the drill source, escaped */
@@ -436,7 +447,7 @@ int main(void)
     RUN(junit_aborted_run_not_green);
     RUN(html_from_store);
     const char *files[] = {"r.db", "r.db-wal", "r.db-shm", "h.db", "h.db-wal", "h.db-shm",
-                           "a.xml", "b.xml", "aborted.xml", "a.html", "b.html"};
+                           "a.xml", "b.xml", "aborted.xml", "aborted.html", "a.html", "b.html"};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         char *p = tmp_path(files[i]);
         remove(p);

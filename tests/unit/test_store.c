@@ -184,7 +184,9 @@ TEST(round_trip_every_field)
     DrillError err = {0};
     CHECK_INT(store_open(path, &st, &err), 0);
     struct stat sb;
-    CHECK(stat(tmp_path("sub/dir"), &sb) == 0 && (sb.st_mode & 0777) == 0700);
+    char *dir = tmp_path("sub/dir");
+    CHECK(stat(dir, &sb) == 0 && (sb.st_mode & 0777) == 0700);
+    free(dir);
     int64_t id = 0;
     record_full_run(st, &id);
     RunRecord *r = NULL;
