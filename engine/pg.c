@@ -386,29 +386,91 @@ static int connect_poll(PGconn *conn, int64_t deadline_us, int64_t timeout_ms,
     return drill_error_set(err, DRILL_E_PG, "PostgreSQL %s: cannot connect: %s", endpoint, msg);
 }
 
-int pg_connect(const char *conninfo, int64_t timeout_ms, PgConn **out, DrillError *err)
+/* One libpq connection attempt, until deadline_us (0 = none). */
+static int connect_one(const char *conninfo, int64_t deadline_us, int64_t timeout_ms,
+                       PGconn **out, DrillError *err)
 {
-    *out = NULL;
     char endpoint[ENDPOINT_MAX];
-    PQconninfoOption *opts = NULL;
-    int rc = conninfo_parse(conninfo, &opts, err);
-    if (rc != 0)
-        return rc;
-    PQconninfoFree(opts);
     pg_conninfo_endpoint(conninfo, endpoint, sizeof endpoint);
     /* The conninfo is expanded from "dbname"; fallback_application_name names
      * the session "drill" unless the conninfo (or PGAPPNAME) says otherwise. */
     const char *const keys[] = {"fallback_application_name", "dbname", NULL};
     const char *const vals[] = {"drill", conninfo, NULL};
-    int64_t deadline = timeout_ms > 0 ? time_mono_us() + timeout_ms * 1000 : 0;
     PGconn *conn = PQconnectStartParams(keys, vals, 1);
     if (conn == NULL)
         return drill_error_set(err, DRILL_E_NOMEM, "PostgreSQL %s: out of memory", endpoint);
-    rc = connect_poll(conn, deadline, timeout_ms, endpoint, err);
+    int rc = connect_poll(conn, deadline_us, timeout_ms, endpoint, err);
     if (rc != 0) {
         PQfinish(conn);
         return rc;
     }
+    *out = conn;
+    return 0;
+}
+
+static int conninfo_rebuild(const PQconninfoOption *opts, const char *const *keys,
+                            const char *const *vals, char **out, DrillError *err);
+static void list_item(const char *list, size_t i, char *out, size_t outsz);
+
+static size_t count_hosts(const PQconninfoOption *opts)
+{
+    const char *hosts = opt_value(opts, "host");
+    if (hosts == NULL || *hosts == '\0')
+        hosts = opt_value(opts, "hostaddr");
+    size_t n = 1;
+    for (const char *p = hosts ? hosts : ""; *p != '\0'; p++)
+        n += *p == ',';
+    return n;
+}
+
+/* libpq's non-blocking connect ignores connect_timeout, so a black-holed
+ * first host of a multi-host conninfo would eat the whole deadline and the
+ * next one (the new primary after a failover) would never be tried. Drill
+ * tries the hosts itself, in order, each with a fair share of the deadline;
+ * target_session_attrs still applies to each single-host attempt. */
+static int connect_each_host(const PQconninfoOption *opts, size_t nhosts, int64_t deadline_us,
+                             PGconn **out, DrillError *err)
+{
+    const char *hosts = opt_value(opts, "host"), *addrs = opt_value(opts, "hostaddr");
+    const char *ports = opt_value(opts, "port");
+    int rc = DRILL_E_PG;
+    for (size_t i = 0; i < nhosts; i++) {
+        char h[256], a[256], p[32];
+        list_item(hosts ? hosts : "", i, h, sizeof h);
+        list_item(addrs ? addrs : "", i, a, sizeof a);
+        list_item(ports ? ports : "", i, p, sizeof p);
+        const char *const keys[] = {"host", "hostaddr", "port", NULL};
+        const char *const vals[] = {hosts ? h : NULL, addrs ? a : NULL, ports ? p : NULL};
+        char *one = NULL;
+        if (conninfo_rebuild(opts, keys, vals, &one, err) != 0)
+            return DRILL_E_INVALID;
+        int64_t share = deadline_us > 0 ? (deadline_us - time_mono_us()) / (int64_t)(nhosts - i) : 0;
+        int64_t until = deadline_us > 0 ? time_mono_us() + (share > 1000 ? share : 1000) : 0;
+        rc = connect_one(one, until, share / 1000, out, err);
+        free(one);
+        if (rc == 0)
+            return 0;
+    }
+    return rc;   /* err holds the last host's failure */
+}
+
+int pg_connect(const char *conninfo, int64_t timeout_ms, PgConn **out, DrillError *err)
+{
+    *out = NULL;
+    PQconninfoOption *opts = NULL;
+    int rc = conninfo_parse(conninfo, &opts, err);
+    if (rc != 0)
+        return rc;
+    int64_t deadline = timeout_ms > 0 ? time_mono_us() + timeout_ms * 1000 : 0;
+    size_t nhosts = count_hosts(opts);
+    PGconn *conn = NULL;
+    if (nhosts > 1)
+        rc = connect_each_host(opts, nhosts, deadline, &conn, err);
+    else
+        rc = connect_one(conninfo, deadline, timeout_ms, &conn, err);
+    PQconninfoFree(opts);
+    if (rc != 0)
+        return rc;
     PQsetNoticeProcessor(conn, notice_ignore, NULL);
     PgConn *c = xcalloc(1, sizeof *c);
     c->conn = conn;
@@ -760,11 +822,16 @@ int pg_wait_ready(const char *conninfo, PgReadiness want, int64_t timeout_ms, in
         int64_t tick = time_mono_us();
         int64_t budget = (deadline - tick + 999) / 1000;
         budget = budget < 1 ? 1 : budget > READY_ATTEMPT_MAX_MS ? READY_ATTEMPT_MAX_MS : budget;
-        int rc = ready_once(conninfo, want, budget, &last);
+        DrillError attempt = {0};
+        int rc = ready_once(conninfo, want, budget, &attempt);
         if (rc == 0)
             return 0;
         if (rc == DRILL_E_INVALID)
-            return drill_error_set(err, rc, "%s", last.message);
+            return drill_error_set(err, rc, "%s", attempt.message);
+        /* An attempt cut short by the overall deadline says less than the
+         * one before it ("still in recovery"): keep the informative one. */
+        if (rc != DRILL_E_TIMEOUT || budget == READY_ATTEMPT_MAX_MS || last.message[0] == '\0')
+            last = attempt;
         int64_t now = time_mono_us();
         if (now >= deadline)
             return drill_error_set(err, DRILL_E_TIMEOUT, "not %s within %" PRId64 " ms; last "
@@ -813,6 +880,23 @@ static bool key_in(const char *key, const char *const *keys)
     return false;
 }
 
+/* The options re-emitted in key=value syntax, keys[i] set to vals[i] (NULL drops it). */
+static int conninfo_rebuild(const PQconninfoOption *opts, const char *const *keys,
+                            const char *const *vals, char **out, DrillError *err)
+{
+    Buf b;
+    buf_init(&b, CONNINFO_MAX);
+    for (const PQconninfoOption *o = opts; o->keyword != NULL; o++) {
+        const char *v = o->val;
+        for (size_t i = 0; keys[i] != NULL; i++)
+            if (strcmp(o->keyword, keys[i]) == 0)
+                v = vals[i];
+        if (v != NULL)
+            conninfo_add(&b, o->keyword, v);
+    }
+    return conninfo_finish(&b, out, err);
+}
+
 int pg_conninfo_set(const char *conninfo, const char *key, const char *value, char **out,
                     DrillError *err)
 {
@@ -822,22 +906,16 @@ int pg_conninfo_set(const char *conninfo, const char *key, const char *value, ch
     if (rc != 0)
         return rc;
     const char *const keys[] = {key, NULL};
+    const char *const vals[] = {value, NULL};
     bool known = false;
-    Buf b;
-    buf_init(&b, CONNINFO_MAX);
-    for (const PQconninfoOption *o = opts; o->keyword != NULL; o++) {
-        bool match = key_in(o->keyword, keys);
-        const char *v = match ? value : o->val;
-        known = known || match;
-        if (v != NULL)
-            conninfo_add(&b, o->keyword, v);
-    }
+    for (const PQconninfoOption *o = opts; o->keyword != NULL; o++)
+        known = known || strcmp(o->keyword, key) == 0;
+    if (known)
+        rc = conninfo_rebuild(opts, keys, vals, out, err);
+    else
+        rc = drill_error_set(err, DRILL_E_INVALID, "unknown conninfo keyword \"%s\"", key);
     PQconninfoFree(opts);
-    if (!known) {
-        buf_free(&b);
-        return drill_error_set(err, DRILL_E_INVALID, "unknown conninfo keyword \"%s\"", key);
-    }
-    return conninfo_finish(&b, out, err);
+    return rc;
 }
 
 int pg_conninfo_with_db(const char *conninfo, const char *dbname, char **out, DrillError *err)

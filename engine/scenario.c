@@ -375,6 +375,12 @@ static bool parse_step(Ctx *c, const yaml_node_t *map, Step *st)
     free(keys);
     parse_step_common(c, map, st);
     parse_params(c, map, st);
+    /* An unnamed event reads better as "event fault" than as "event". */
+    const char *event = st->kind->id == SK_EVENT ? step_str(st, "event", NULL) : NULL;
+    if (event != NULL && strcmp(st->name, st->kind->name) == 0) {
+        free(st->name);
+        st->name = xasprintf("event %s", event);
+    }
     return true;
 }
 

@@ -242,6 +242,13 @@ static void h_measured(Buf *b, const StoredObjective *o)
     h_text(b, o->unit);
 }
 
+static void h_measured_label(Buf *b, const StoredObjective *o)
+{
+    if (o->measured >= 0)
+        buf_appends(b, "measured ");
+    h_measured(b, o);
+}
+
 static void write_objectives_table(Buf *b, const RunRecord *run)
 {
     buf_appends(b, "<h2 id=\"objectives\">Objectives</h2>\n");
@@ -289,15 +296,13 @@ static void svg_objective_bars(Buf *b, const StoredObjective *o, int y, double s
                 x0, y + 4, tw);
     h_number(b, o->target);
     buf_appendf(b, "</title></rect>\n<rect x=\"%d\" y=\"%d\" width=\"%ld\" height=\"12\" "
-                   "fill=\"%s\"><title>measured ",
+                   "fill=\"%s\"><title>",
                 x0, y + 16, mw, o->passed ? "#1e7e34" : "#b00020");
-    h_number(b, o->measured);
+    h_measured_label(b, o);
     buf_appendf(b, "</title></rect>\n<text x=\"%ld\" y=\"%d\">target ", x0 + tw + 4, y + 13);
     h_number(b, o->target);
     buf_appendf(b, "</text>\n<text x=\"%ld\" y=\"%d\">", x0 + mw + 4, y + 26);
-    if (o->measured >= 0)
-        buf_appends(b, "measured ");
-    h_measured(b, o);
+    h_measured_label(b, o);
     buf_appends(b, o->passed ? " \xE2\x9C\x94 met</text>\n" : " \xE2\x9C\x98 missed</text>\n");
     free(label);
 }

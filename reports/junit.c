@@ -240,11 +240,12 @@ static char *step_problem(const StoredStep *s)
 {
     if (s->message != NULL && s->message[0] != '\0')
         return xstrdup(s->message);
+    const char *status = s->status ? s->status : "has no status";
     if (s->term_signal != 0)
-        return xasprintf("step %s: killed by signal %d", s->status, s->term_signal);
+        return xasprintf("step %s: killed by signal %d", status, s->term_signal);
     if (s->exit_code >= 0)
-        return xasprintf("step %s: exit code %d", s->status, s->exit_code);
-    return xasprintf("step %s", s->status ? s->status : "has no status");
+        return xasprintf("step %s: exit code %d", status, s->exit_code);
+    return xasprintf("step %s", status);
 }
 
 static void write_step_outcome(Jw *j, const StoredStep *s)

@@ -359,6 +359,33 @@ TEST(test_conninfo_live)
         pg_close(c);
         c = NULL;
     }
+    free(w);
+    int fd = -1;   /* a silent first host must not eat the whole deadline */
+    char *silent = xasprintf("host=127.0.0.1 port=%d user=postgres", loopback_port(true, &fd));
+    const char *nodes2[] = {silent, conninfo};
+    CHECK_INT(pg_conninfo_writable(nodes2, 2, &w, &err), 0);
+    int64_t t0 = time_mono_us();
+    CHECK_INT(pg_connect(w, 1000, &c, &err), 0);
+    int64_t ms = (time_mono_us() - t0) / 1000;
+    printf("multi-host, silent first host, 1000 ms deadline: connected after %lld ms\n", (long long)ms);
+    CHECK(ms >= 450 && ms < 700);
+    pg_close(c);
+    c = NULL;
+    CHECK_INT(pg_connect(w, 300, &c, &err), 0);   /* 150 ms for each host */
+    ms = (time_mono_us() - t0) / 1000 - ms;
+    CHECK(ms >= 145 && ms < 300);
+    pg_close(c);
+    c = NULL;
+    free(w);
+    const char *nodes3[] = {silent, silent};
+    CHECK_INT(pg_conninfo_writable(nodes3, 2, &w, &err), 0);
+    t0 = time_mono_us();
+    CHECK_INT(pg_connect(w, 300, &c, &err), DRILL_E_TIMEOUT);
+    ms = (time_mono_us() - t0) / 1000;
+    CHECK(ms >= 295 && ms < 350);
+    CHECK(strstr(err.message, "127.0.0.1:") != NULL);
+    close(fd);
+    free(silent);
     CHECK_INT(pg_conninfo_with_db(conninfo, "template1", &db, &err), 0);
     CHECK_INT(pg_conninfo_set(db, "application_name", "it's a test", &app, &err), 0);
     CHECK_INT(pg_connect(app, 3000, &c, &err), 0);

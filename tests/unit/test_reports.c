@@ -67,6 +67,7 @@ static int64_t record_run(Store *st)
     CHECK_INT(store_measure_add(st, id, "rpo_ms", 150, "ms", "heartbeat gap", NULL), 0);
     CHECK_INT(store_objective_add(st, id, "rto", 30000, 2200, "ms", true, "first write", NULL), 0);
     CHECK_INT(store_objective_add(st, id, "rpo", 0, 2, "tx", false, "heartbeat \x1b[1mgap", NULL), 0);
+    CHECK_INT(store_objective_add(st, id, "rpo_ms", 1000, -1, "ms", false, "not measured", NULL), 0);
     CHECK_INT(store_fact_add(st, id, "server_version:pg1", "15.4 <x>", NULL), 0);
     CHECK_INT(store_sample_add(st, id, "lag_bytes", 1700000000100, 10, NULL), 0);
     CHECK_INT(store_sample_add(st, id, "lag_bytes", 1700000000200, 30, NULL), 0);
@@ -212,6 +213,8 @@ static void check_missed_objective(xmlNode *suite)
     xmlFree(text);
     CHECK(attr_is(tc, "classname", "drill.failover.objectives"));
     CHECK(child(find_case(suite, "rto"), "failure") == NULL);
+    xmlNode *nm = child(find_case(suite, "rpo_ms"), "failure");
+    CHECK(nm != NULL && attr_is(nm, "message", "not measured, target 1000 ms (not measured)"));
 }
 
 static void check_hostile_step(xmlNode *suite)
@@ -255,7 +258,7 @@ static void check_junit_file(const char *path)
         return;
     xmlNode *root = xmlDocGetRootElement(doc);
     CHECK(strcmp((const char *)root->name, "testsuites") == 0);
-    check_counts(root, 7, 2, 2, 1);
+    check_counts(root, 8, 3, 2, 1);
     xmlNode *suite = child(root, "testsuite");
     if (suite != NULL) {
         check_missed_objective(suite);
@@ -380,6 +383,8 @@ static void check_html(const char *html, size_t len)
     CHECK(strstr(html, "<polyline") != NULL);
     CHECK(strstr(html, "fault_injected") != NULL);
     CHECK(strstr(html, "@media print") != NULL);
+    CHECK(strstr(html, "not measured") != NULL && strstr(html, "-1 ms") == NULL);
+    CHECK(strstr(html, ">-1<") == NULL && strstr(html, "measured -1") == NULL);
 }
 
 TEST(html_from_store)
