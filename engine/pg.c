@@ -635,8 +635,9 @@ int pg_lsn_parse(const char *text, uint64_t *lsn)
 
 /* ---- slots, replication ----------------------------------------------- */
 
-static int fill_slot(PgConn *c, const PGresult *r, int i, PgSlot *s, DrillError *err)
+static int fill_slot(PgConn *c, const PGresult *r, int i, void *elem, DrillError *err)
 {
+    PgSlot *s = elem;
     const char *restart = field(r, i, 4), *retained = field(r, i, 5);
     snprintf(s->name, sizeof s->name, "%s", PQgetvalue(r, i, 0));
     snprintf(s->slot_type, sizeof s->slot_type, "%s", PQgetvalue(r, i, 1));
@@ -651,26 +652,40 @@ static int fill_slot(PgConn *c, const PGresult *r, int i, PgSlot *s, DrillError 
     return 0;
 }
 
-int pg_slots(PgConn *c, PgSlot **out, size_t *n, DrillError *err)
+/* Fills one element of a result array from row i. */
+typedef int (*RowFill)(PgConn *c, const PGresult *r, int i, void *elem, DrillError *err);
+
+/* Runs a parameterless named query and converts every row with fill into a
+ * malloc'd array of elem_size elements. */
+static int collect_rows(PgConn *c, const char *what, const char *sql, size_t elem_size,
+                        RowFill fill, void **out, size_t *n, DrillError *err)
 {
     *out = NULL;
     *n = 0;
     PGresult *r = NULL;
-    int rc = pg_exec(c, NAMED(Q_SLOTS), 0, NULL, &r, err);
+    int rc = pg_exec(c, what, sql, 0, NULL, &r, err);
     if (rc != 0)
         return rc;
     int rows = PQntuples(r);
-    PgSlot *slots = xcalloc((size_t)rows, sizeof *slots);
+    char *items = xcalloc((size_t)rows, elem_size);
     for (int i = 0; i < rows && rc == 0; i++)
-        rc = fill_slot(c, r, i, &slots[i], err);
+        rc = fill(c, r, i, items + (size_t)i * elem_size, err);
     PQclear(r);
     if (rc != 0) {
-        free(slots);
+        free(items);
         return rc;
     }
-    *out = slots;
+    *out = items;
     *n = (size_t)rows;
     return 0;
+}
+
+int pg_slots(PgConn *c, PgSlot **out, size_t *n, DrillError *err)
+{
+    void *items = NULL;
+    int rc = collect_rows(c, NAMED(Q_SLOTS), sizeof **out, fill_slot, &items, n, err);
+    *out = items;
+    return rc;
 }
 
 static int slot_call(PgConn *c, const char *what, const char *sql, const char *name,
@@ -695,8 +710,9 @@ int pg_slot_drop(PgConn *c, const char *name, DrillError *err)
     return slot_call(c, NAMED(Q_SLOT_DROP), name, err);
 }
 
-static int fill_replica(PgConn *c, const PGresult *r, int i, PgReplica *p, DrillError *err)
+static int fill_replica(PgConn *c, const PGresult *r, int i, void *elem, DrillError *err)
 {
+    PgReplica *p = elem;
     const char *replay = field(r, i, 3), *lag = field(r, i, 4);
     snprintf(p->application_name, sizeof p->application_name, "%s", PQgetvalue(r, i, 0));
     snprintf(p->client_addr, sizeof p->client_addr, "%s", PQgetvalue(r, i, 1));
@@ -712,24 +728,10 @@ static int fill_replica(PgConn *c, const PGresult *r, int i, PgReplica *p, Drill
 
 int pg_replicas(PgConn *c, PgReplica **out, size_t *n, DrillError *err)
 {
-    *out = NULL;
-    *n = 0;
-    PGresult *r = NULL;
-    int rc = pg_exec(c, NAMED(Q_REPLICAS), 0, NULL, &r, err);
-    if (rc != 0)
-        return rc;
-    int rows = PQntuples(r);
-    PgReplica *reps = xcalloc((size_t)rows, sizeof *reps);
-    for (int i = 0; i < rows && rc == 0; i++)
-        rc = fill_replica(c, r, i, &reps[i], err);
-    PQclear(r);
-    if (rc != 0) {
-        free(reps);
-        return rc;
-    }
-    *out = reps;
-    *n = (size_t)rows;
-    return 0;
+    void *items = NULL;
+    int rc = collect_rows(c, NAMED(Q_REPLICAS), sizeof **out, fill_replica, &items, n, err);
+    *out = items;
+    return rc;
 }
 
 int pg_wal_receiver(PgConn *c, PgReceiver *out, DrillError *err)

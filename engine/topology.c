@@ -404,20 +404,12 @@ int topology_parse(const char *file, const char *text, size_t len, DiagList *dia
 int topology_load(const char *path, DiagList *diags, Topology **out)
 {
     *out = NULL;
-    struct stat st;
-    if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > YAMLDOC_MAX_BYTES) {
-        diag_add(diags, path, 0, 0, "split the file, or remove what it does not need",
-                 "the file is larger than %d bytes", YAMLDOC_MAX_BYTES);
-        return DRILL_E_INVALID;
-    }
     char *text = NULL;
     size_t len = 0;
-    DrillError err = {0};
-    if (file_read_all(path, YAMLDOC_MAX_BYTES + 1, &text, &len, &err) != 0) {
-        diag_add(diags, path, 0, 0, NULL, "%s", err.message);
-        return DRILL_E_IO;
-    }
-    int rc = topology_parse(path, text, len, diags, out);
+    int rc = yamldoc_read_file(path, diags, &text, &len);
+    if (rc != 0)
+        return rc;
+    rc = topology_parse(path, text, len, diags, out);
     free(text);
     return rc;
 }

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "duration.h"
 #include "util.h"
@@ -759,4 +760,20 @@ char **yamldoc_want_list(YamlDoc *doc, const char *key, const yaml_node_t *v, si
         return NULL;
     }
     return list;
+}
+
+int yamldoc_read_file(const char *path, DiagList *diags, char **text, size_t *len)
+{
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > YAMLDOC_MAX_BYTES) {
+        diag_add(diags, path, 0, 0, "split the file, or remove what it does not need",
+                 "the file is larger than %d bytes", YAMLDOC_MAX_BYTES);
+        return DRILL_E_INVALID;
+    }
+    DrillError err = {0};
+    if (file_read_all(path, YAMLDOC_MAX_BYTES + 1, text, len, &err) != 0) {
+        diag_add(diags, path, 0, 0, NULL, "%s", err.message);
+        return DRILL_E_IO;
+    }
+    return 0;
 }

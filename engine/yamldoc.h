@@ -40,6 +40,10 @@ const char *yamldoc_scalar(const yaml_node_t *n);  /* NULL if not a scalar */
  * booleans or numbers. */
 bool yamldoc_is_plain(const yaml_node_t *n);
 
+/* Reads a language file for parsing: refuses files over YAMLDOC_MAX_BYTES
+ * (DRILL_E_INVALID) and unreadable ones (DRILL_E_IO), both reported in diags. */
+int yamldoc_read_file(const char *path, DiagList *diags, char **text, size_t *len);
+
 /* Closest candidate to `word` by edit distance (for "did you mean"), or NULL. */
 const char *yamldoc_suggest(const char *word, const char *const *candidates);
 

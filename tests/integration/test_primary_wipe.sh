@@ -83,7 +83,9 @@ check "previous runs kept" [ "$(sq "select count(*) from runs")" -gt "$drill_cou
 
 # --- down leaves nothing behind ----------------------------------------------
 "$DRILL_BIN" sandbox down --dir "$sandbox"
-check "no process of the sandbox remains" bash -c "! pgrep -f '$sandbox' >/dev/null"
+# (a function, not `bash -c`: pgrep -f would match that shell's own command line)
+no_sandbox_process() { ! pgrep -f -- "$sandbox/" > /dev/null; }
+check "no process of the sandbox remains" no_sandbox_process
 check "sandbox directory removed" [ ! -e "$sandbox" ]
 
 echo "$passed passed, $failed failed"
