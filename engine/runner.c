@@ -204,8 +204,13 @@ static int finish(RunCtx *ctx, const Verdict *v, RunResult *res, DrillError *err
         code = DRILL_EXIT_ABORTED;
     }
     char msg[256];
-    snprintf(msg, sizeof msg, "%s%s", v->first_failure ? "first failed step: " : "",
-             v->first_failure ? v->first_failure : (v->objective_missed ? "objective missed" : ""));
+    if (stop_signal != 0)
+        snprintf(msg, sizeof msg, "interrupted by signal %d; remaining steps skipped, cleanup ran",
+                 (int)stop_signal);
+    else
+        snprintf(msg, sizeof msg, "%s%s", v->first_failure ? "first failed step: " : "",
+                 v->first_failure ? v->first_failure
+                                  : (v->objective_missed ? "objective missed" : ""));
     res->exit_code = code;
     snprintf(res->verdict, sizeof res->verdict, "%s", verdict);
     return store_run_finish(ctx->store, ctx->run_id, verdict, code, time_utc_ms(),
