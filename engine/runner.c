@@ -17,15 +17,22 @@
 #include "steps_kinds.h"
 
 static volatile sig_atomic_t stop_signal;
+static volatile sig_atomic_t second_signal;
+/* Cleanup is interrupted only by a second signal: the first one asked for
+ * the drill to stop, not for the environment to be left half-restored. */
+static volatile sig_atomic_t in_cleanup;
 
 void runner_request_stop(int signo)
 {
-    stop_signal = signo;
+    if (stop_signal == 0)
+        stop_signal = signo;
+    else
+        second_signal = signo;
 }
 
 int runner_stop_signal(void)
 {
-    return (int)stop_signal;
+    return in_cleanup ? (int)second_signal : (int)stop_signal;
 }
 
 void runner_print_plan(const Plan *plan, FILE *out)
@@ -173,6 +180,7 @@ static int run_steps(RunCtx *ctx, Verdict *v, Progress *pg, DrillError *err)
     for (size_t i = 0; i < ctx->plan->nsteps; i++) {
         const PlanStep *ps = &ctx->plan->steps[i];
         bool cleanup = ps->step->phase == PHASE_CLEANUP;
+        in_cleanup = cleanup;
         bool skip = !cleanup && (failed || stop_signal != 0);
         int store_rc = 0;
         StepStatus st = run_step(ctx, ps, skip, pg, err, &store_rc);
