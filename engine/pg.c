@@ -655,15 +655,16 @@ static int fill_slot(PgConn *c, const PGresult *r, int i, void *elem, DrillError
 /* Fills one element of a result array from row i. */
 typedef int (*RowFill)(PgConn *c, const PGresult *r, int i, void *elem, DrillError *err);
 
-/* Runs a parameterless named query and converts every row with fill into a
- * malloc'd array of elem_size elements. */
-static int collect_rows(PgConn *c, const char *what, const char *sql, size_t elem_size,
-                        RowFill fill, void **out, size_t *n, DrillError *err)
+/* Runs a named query and converts every row with fill into a malloc'd array
+ * of elem_size elements. */
+static int collect_rows(PgConn *c, const char *what, const char *sql, int nparams,
+                        const char *const *params, size_t elem_size, RowFill fill, void **out,
+                        size_t *n, DrillError *err)
 {
     *out = NULL;
     *n = 0;
     PGresult *r = NULL;
-    int rc = pg_exec(c, what, sql, 0, NULL, &r, err);
+    int rc = pg_exec(c, what, sql, nparams, params, &r, err);
     if (rc != 0)
         return rc;
     int rows = PQntuples(r);
@@ -683,7 +684,7 @@ static int collect_rows(PgConn *c, const char *what, const char *sql, size_t ele
 int pg_slots(PgConn *c, PgSlot **out, size_t *n, DrillError *err)
 {
     void *items = NULL;
-    int rc = collect_rows(c, NAMED(Q_SLOTS), sizeof **out, fill_slot, &items, n, err);
+    int rc = collect_rows(c, NAMED(Q_SLOTS), 0, NULL, sizeof **out, fill_slot, &items, n, err);
     *out = items;
     return rc;
 }
@@ -729,7 +730,7 @@ static int fill_replica(PgConn *c, const PGresult *r, int i, void *elem, DrillEr
 int pg_replicas(PgConn *c, PgReplica **out, size_t *n, DrillError *err)
 {
     void *items = NULL;
-    int rc = collect_rows(c, NAMED(Q_REPLICAS), sizeof **out, fill_replica, &items, n, err);
+    int rc = collect_rows(c, NAMED(Q_REPLICAS), 0, NULL, sizeof **out, fill_replica, &items, n, err);
     *out = items;
     return rc;
 }
@@ -1091,8 +1092,9 @@ static int heartbeat_table_exists(PgConn *c, bool *exists, DrillError *err)
     return rc;
 }
 
-static int fill_hb_row(PgConn *c, const PGresult *r, int i, PgHeartbeatRow *row, DrillError *err)
+static int fill_hb_row(PgConn *c, const PGresult *r, int i, void *elem, DrillError *err)
 {
+    PgHeartbeatRow *row = elem;
     const char *seq = field(r, i, 0), *ts = field(r, i, 1), *lsn = field(r, i, 2);
     if (parse_i64(seq, &row->seq) != 0 || parse_i64(ts, &row->server_ts_us) != 0 ||
         pg_lsn_parse(lsn, &row->lsn) != 0)
@@ -1112,22 +1114,10 @@ int pg_heartbeat_rows(PgConn *c, int64_t run_id, PgHeartbeatRow **rows, size_t *
     char run[24];
     snprintf(run, sizeof run, "%" PRId64, run_id);
     const char *const params[] = {run};
-    PGresult *r = NULL;
-    rc = pg_exec(c, NAMED(Q_HB_ROWS), 1, params, &r, err);
-    if (rc != 0)
-        return rc;
-    int count = PQntuples(r);
-    PgHeartbeatRow *out = xcalloc((size_t)count, sizeof *out);
-    for (int i = 0; i < count && rc == 0; i++)
-        rc = fill_hb_row(c, r, i, &out[i], err);
-    PQclear(r);
-    if (rc != 0) {
-        free(out);
-        return rc;
-    }
-    *rows = out;
-    *n = (size_t)count;
-    return 0;
+    void *items = NULL;
+    rc = collect_rows(c, NAMED(Q_HB_ROWS), 1, params, sizeof **rows, fill_hb_row, &items, n, err);
+    *rows = items;
+    return rc;
 }
 
 int pg_heartbeat_digest(PgConn *c, int64_t run_id, PgHeartbeatDigest *out, DrillError *err)

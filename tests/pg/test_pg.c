@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "pgtool.h"
 #include "pg.h"
 #include "util.h"
 
@@ -23,30 +24,7 @@ static const char *conninfo, *pgbin, *tmpdir;
 /* Runs $PGBIN/prog args... (as the postgres user when root); exit status. */
 static int run_pg_tool(const char *prog, const char *const *args)
 {
-    char *argv[24];   /* copies: execvp wants non-const strings */
-    size_t n = 0;
-    if (geteuid() == 0) {
-        argv[n++] = xstrdup("runuser");
-        argv[n++] = xstrdup("-u");
-        argv[n++] = xstrdup("postgres");
-        argv[n++] = xstrdup("--");
-    }
-    argv[n++] = xasprintf("%s/%s", pgbin, prog);
-    for (; *args != NULL && n < 23; args++)
-        argv[n++] = xstrdup(*args);
-    argv[n] = NULL;
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid == 0) {
-        execvp(argv[0], argv);
-        _exit(127);
-    }
-    int status = -1;
-    while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
-    for (size_t i = 0; i < n; i++)
-        free(argv[i]);
-    return pid > 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return pgtool_run(pgbin, prog, args);
 }
 
 static PgConn *open_conn(void)
