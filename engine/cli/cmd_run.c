@@ -149,12 +149,17 @@ static void print_summary(const RunRecord *r, const RunResult *res)
     printf("%s: %s (run %lld)\n", r->drill_name, res->verdict, (long long)r->id);
     for (size_t i = 0; i < r->nobjectives; i++) {
         const StoredObjective *o = &r->objectives[i];
-        printf("  %-17s target %.0f %s, measured %s%.0f %s: %s\n", o->name, o->target, o->unit,
-               o->measured < 0 ? "(not measured) " : "", o->measured, o->unit,
-               o->passed ? "met" : "MISSED");
+        printf("  objective %-17s target %.0f %s, ", o->name, o->target, o->unit);
+        if (o->measured < 0)
+            printf("not measured (%s): MISSED\n", o->how);
+        else
+            printf("measured %.0f %s: %s\n", o->measured, o->unit, o->passed ? "met" : "MISSED");
     }
+    if (r->nmeasures > 0)
+        fputs("  measured:", stdout);
     for (size_t i = 0; i < r->nmeasures; i++)
-        printf("  %-17s %.0f %s\n", r->measures[i].key, r->measures[i].value, r->measures[i].unit);
+        printf(" %s=%.0f%s", r->measures[i].key, r->measures[i].value,
+               i + 1 < r->nmeasures ? "," : "\n");
     if (r->message != NULL && *r->message != '\0')
         printf("  %s\n", r->message);
 }

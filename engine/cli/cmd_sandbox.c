@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "paths.h"
@@ -32,8 +33,10 @@ static const char sandbox_help[] =
     "              as root, else ~/.local/state/drill/sandbox)\n"
     "  --json      status as JSON\n";
 
-/* Runs fixtures/sandbox.sh with args, output going straight to the user. */
-static int run_script(char *const *args, size_t nargs, DrillError *err)
+/* Runs fixtures/sandbox.sh with args, output going straight to the user
+ * (stdout to stderr when `quiet_stdout`, so `drill run` keeps stdout for its
+ * results). */
+static int run_script(char *const *args, size_t nargs, bool quiet_stdout, DrillError *err)
 {
     char *script = paths_sandbox_script();
     if (script == NULL)
@@ -46,8 +49,13 @@ static int run_script(char *const *args, size_t nargs, DrillError *err)
     argv[1] = script;
     for (size_t i = 0; i < nargs; i++)
         argv[i + 2] = args[i];
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    if (quiet_stdout)
+        posix_spawn_file_actions_adddup2(&fa, STDERR_FILENO, STDOUT_FILENO);
     pid_t pid;
-    int rc = posix_spawnp(&pid, "bash", NULL, NULL, argv, environ);
+    int rc = posix_spawnp(&pid, "bash", &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
     free(argv);
     free(script);
     if (rc != 0)
@@ -64,7 +72,7 @@ int cli_sandbox_topology(const char *dir, char **topology_path, DrillError *err)
     static char up[] = "up", dir_opt[] = "--dir";
     char *args[] = {up, dir_opt, d};
     fprintf(stderr, "drill: using the local sandbox in %s (bringing it up if needed)\n", d);
-    int rc = run_script(args, 3, err);
+    int rc = run_script(args, 3, true, err);
     if (rc == 0) {
         *topology_path = xasprintf("%s/topology.yaml", d);
         free(d);
@@ -106,7 +114,7 @@ int cmd_sandbox(int argc, char **argv)
         args[n++] = d;
     }
     DrillError err;
-    int rc = run_script(args, n, &err);
+    int rc = run_script(args, n, false, &err);
     free(args);
     free(d);
     return rc < 0 ? cli_fail("sandbox", &err) : rc;
