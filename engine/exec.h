@@ -28,12 +28,15 @@ typedef struct ExecRequest {
     size_t output_limit;        /* 0 = EXEC_OUTPUT_LIMIT_DEFAULT */
     bool detach;                /* start in its own session and do not wait (servers);
                                    output goes to /dev/null, result.pid set */
+    int (*cancelled)(void);     /* polled while waiting; non-zero kills the process
+                                   group like a timeout (drill interrupted). NULL = never */
 } ExecRequest;
 
 typedef struct ExecResult {
     int exit_code;        /* -1 when killed by a signal or not started */
     int term_signal;      /* 0 when it exited normally */
     bool timed_out;       /* the deadline passed; the process group was killed */
+    bool cancelled;       /* req->cancelled() asked to stop; the process group was killed */
     char *out;            /* captured stdout (NUL-terminated, never NULL after exec_run) */
     size_t out_len;
     bool out_truncated;

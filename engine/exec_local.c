@@ -109,6 +109,8 @@ typedef struct Run {
     bool status_known;     /* false if waitpid failed (SIGCHLD set to SIG_IGN) */
     int status;
     int64_t deadline_us;   /* 0 = none */
+    int (*cancelled)(void);
+    bool was_cancelled;
     int64_t exited_us;
     const char *in_data;
     size_t in_len, in_off;
@@ -702,7 +704,11 @@ static bool run_loop(Run *r)
             return false;
         if (r->deadline_us > 0 && now >= r->deadline_us && !r->reaped)
             return true;
-        if (open == 0 && r->deadline_us == 0) {
+        if (r->cancelled != NULL && !r->reaped && r->cancelled() != 0) {
+            r->was_cancelled = true;
+            return true;
+        }
+        if (open == 0 && r->deadline_us == 0 && r->cancelled == NULL) {
             run_reap_blocking(r);
             return false;
         }
@@ -781,11 +787,13 @@ static void run_attached(Run *r, const ExecRequest *req, ExecResult *res, int64_
     /* Clamp absurd timeouts (~1 year) so the microsecond deadline cannot overflow. */
     if (req->timeout_ms > 0)
         r->deadline_us = start + min64(req->timeout_ms, EXEC_TIMEOUT_MAX_MS) * 1000;
-    bool timed_out = run_loop_guarded(r);
+    r->cancelled = req->cancelled;
+    bool stopped = run_loop_guarded(r);
     run_close_all(r);
-    if (timed_out)
+    if (stopped)
         run_kill_group(r);
-    run_fill_result(r, res, timed_out);
+    run_fill_result(r, res, stopped && !r->was_cancelled);
+    res->cancelled = r->was_cancelled;
 }
 
 static int run_start(Run *r, const ExecRequest *req, const RunUser *u, Env *env,

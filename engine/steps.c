@@ -90,6 +90,7 @@ int step_run_argv(RunCtx *ctx, const Node *node, char *const *argv, int expect_e
         .env_extra = env,
         .timeout_ms = step_remaining_ms(deadline_mono_us),
         .output_limit = STEP_OUTPUT_LIMIT,
+        .cancelled = runner_stop_signal,
     };
     ExecResult r;
     memset(&r, 0, sizeof r);
@@ -103,7 +104,9 @@ int step_run_argv(RunCtx *ctx, const Node *node, char *const *argv, int expect_e
         step_set(o, STEP_ERROR, "%s", err.message);
     else {
         append_output(o, &r);
-        if (r.timed_out)
+        if (r.cancelled)
+            step_set(o, STEP_ERROR, "`%s` was stopped: drill was interrupted", cmd);
+        else if (r.timed_out)
             step_set(o, STEP_TIMEOUT, "`%s` did not finish before the step's timeout", cmd);
         else if (r.term_signal != 0)
             step_set(o, STEP_FAILED, "`%s` was killed by signal %d", cmd, r.term_signal);

@@ -45,7 +45,7 @@ check "unknown drill exits 2" [ $? -eq 2 ]
 "$DRILL_BIN" report --db "$work/h.db" --html "$work/x.html" 42 2> "$work/r.err"
 check "report of a missing run exits 2" [ $? -eq 2 ]
 
-# SIGTERM: the current step stops, the rest is skipped, cleanup runs, exit 143.
+# SIGTERM: the running command is stopped, the rest is skipped, cleanup runs, exit 143.
 "$DRILL_BIN" run -t "$topo" --db "$work/sig.db" --progress lines \
     "$DRILL_TEST_DATA/valid/drill-interruptible.yaml" > "$work/sig.out" 2>&1 &
 pid=$!
@@ -53,6 +53,7 @@ for _ in $(seq 100); do grep -q "long wait: started" "$work/sig.out" && break; s
 kill -TERM "$pid"; wait "$pid"; rc=$?
 check "SIGTERM ends the run with 143" [ "$rc" -eq 143 ]
 check "run recorded as aborted" [ "$(sqlite3 "$work/sig.db" "select status from runs")" = aborted ]
+check "the running command was stopped" [ "$(sqlite3 "$work/sig.db" "select status from steps where name = 'long wait'")" = error ]
 check "fault step skipped" [ "$(sqlite3 "$work/sig.db" "select status from steps where name = 'event fault'")" = skipped ]
 check "cleanup still ran" [ "$(sqlite3 "$work/sig.db" "select status from steps where name = 'cleanup runs'")" = ok ]
 
