@@ -44,18 +44,20 @@ static const char *const Q_TIMELINE =
     "(select timeline_id from pg_control_checkpoint()))::text end";
 static const char *const Q_CURRENT_LSN = "select pg_current_wal_lsn()::text";
 static const char *const Q_REPLAY_LSN = "select pg_last_wal_replay_lsn()::text";
+/* Where this server is in WAL: replayed position on a standby, written
+ * position on a primary (distances are measured from here). */
+#define SQL_WAL_POSITION \
+    "case when pg_is_in_recovery() then pg_last_wal_replay_lsn() else pg_current_wal_lsn() end"
 static const char *const Q_SLOTS =
     "select slot_name::text, slot_type, active, coalesce(wal_status, ''), restart_lsn::text, "
-    "pg_wal_lsn_diff(case when pg_is_in_recovery() then pg_last_wal_replay_lsn() "
-    "else pg_current_wal_lsn() end, restart_lsn)::bigint "
+    "pg_wal_lsn_diff(" SQL_WAL_POSITION ", restart_lsn)::bigint "
     "from pg_replication_slots order by slot_name";
 static const char *const Q_SLOT_CREATE = "select pg_create_physical_replication_slot($1, true)";
 static const char *const Q_SLOT_DROP = "select pg_drop_replication_slot($1)";
 static const char *const Q_REPLICAS =
     "select coalesce(application_name, ''), coalesce(host(client_addr), ''), "
     "coalesce(state, ''), replay_lsn::text, "
-    "pg_wal_lsn_diff(case when pg_is_in_recovery() then pg_last_wal_replay_lsn() "
-    "else pg_current_wal_lsn() end, replay_lsn)::bigint "
+    "pg_wal_lsn_diff(" SQL_WAL_POSITION ", replay_lsn)::bigint "
     "from pg_stat_replication order by application_name, pid";
 static const char *const Q_WAL_RECEIVER =
     "select coalesce(status, ''), coalesce(slot_name, ''), flushed_lsn::text "
