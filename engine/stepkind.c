@@ -39,7 +39,7 @@ static const ParamSpec p_barman[] = {
      "check|backup|switch-wal|cron|list-backups|replication-status|receive-wal-create-slot|"
      "receive-wal-drop-slot|receive-wal-reset|receive-wal-stop|verify-backup",
      NULL, "barman command to run against the node's barman server"},
-    {"args", PT_STRING_LIST, false, NULL, NULL, "extra arguments"},
+    {"args", PT_STRING_LIST, false, NULL, NULL, "extra arguments, after the server name (e.g. a backup id)"},
     END};
 static const ParamSpec p_barman_recover[] = {
     {"target", PT_NODE, true, NULL, NULL, "node whose data directory receives the backup"},

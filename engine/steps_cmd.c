@@ -162,9 +162,11 @@ void cmd_barman(const Node *backup, const char *command, char *const *args, Argv
             argv_add(a, "--archive");
         }
     }
-    argv_add_list(a, args);
+    /* After the server: barman's commands read `SERVER [BACKUP_ID]` there
+     * (verify-backup SERVER ID), and options are accepted in either place. */
     if (strcmp(command, "cron") != 0)
         argv_add(a, backup->barman_server);
+    argv_add_list(a, args);
 }
 
 char *step_describe_kind(const Plan *plan, const PlanStep *ps)

@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# Integration: the standby-failover drill end to end on a real sandbox
+# (PostgreSQL 15 primary + hot standby + Barman 3.4 on loopback): SIGKILL pg1,
+# promote pg2, rewind pg1 into pg2's standby, switch back in cleanup. The
+# outcome is checked independently of drill's own numbers (rows, timelines
+# and replication state queried directly, barman run directly, the store read
+# with sqlite3), and primary-wipe must then pass on the same sandbox: that is
+# the proof that cleanup returned it to its healthy shape.
+set -uo pipefail
+: "${DRILL_BIN:?}" "${DRILL_SOURCE_DIR:?}"
+export DRILL_FIXTURES_DIR="$DRILL_SOURCE_DIR/fixtures"
+passed=0 failed=0
+ok()   { passed=$((passed + 1)); echo "ok - $*"; }
+fail() { failed=$((failed + 1)); echo "FAIL - $*"; }
+check() { local what=$1; shift; if "$@"; then ok "$what"; else fail "$what"; fi; }
+
+if ! command -v barman >/dev/null || [ ! -x /usr/lib/postgresql/15/bin/postgres ]; then
+    echo "PostgreSQL 15 or Barman missing (run fixtures/setup.sh)"
+    [ "${CI:-}" = true ] && exit 1
+    exit 77
+fi
+
+work=$(mktemp -d /tmp/drill-itest.XXXXXX)
+sandbox=$work/sb
+db=$work/drill.db
+chmod 755 "$work"
+cleanup() {
+    "$DRILL_BIN" sandbox down --dir "$sandbox" >/dev/null 2>&1
+    rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+"$DRILL_BIN" sandbox up --dir "$sandbox" || { echo "sandbox up failed"; exit 1; }
+status=$("$DRILL_BIN" sandbox status --dir "$sandbox" --json)
+port() { /usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); print([n["port"] for n in d["nodes"] if n["name"]==sys.argv[1]][0])' "$1" <<<"$status"; }
+p1=$(port pg1); p2=$(port pg2)
+q() { psql -XAtq "host=127.0.0.1 port=$1 user=postgres dbname=postgres" -c "$2"; }
+sq() { sqlite3 "$db" "$1"; }
+measure() { sq "select cast(value as int) from measures where run_id = $run and key = '$1'"; }
+as_barman() {
+    if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- barman -c "$sandbox/barman/barman.conf" "$@"
+    else barman -c "$sandbox/barman/barman.conf" "$@"; fi
+}
+barman_check() { as_barman check pg1; }
+tli() { q "$1" "select substr(pg_walfile_name(pg_current_wal_lsn()),1,8)::int"; }
+tli0=$(tli "$p1")
+
+# --- standby-failover: must pass ---------------------------------------------
+t0=$(date +%s)
+"$DRILL_BIN" run standby-failover --sandbox-dir "$sandbox" --db "$db" --progress lines \
+    --junit "$work/sf.xml" > "$work/sf.out" 2> "$work/sf.err"
+rc=$?
+echo "standby-failover took $(( $(date +%s) - t0 )) s"
+cat "$work/sf.out"; [ "$rc" -eq 0 ] || tail -n 60 "$work/sf.err"
+check "standby-failover exits 0" [ "$rc" -eq 0 ]
+run=$(sq "select max(id) from runs where drill_name = 'standby-failover'")
+check "run stored as passed" [ "$(sq "select status from runs where id = $run")" = passed ]
+check "no step failed, cleanup included" \
+    [ "$(sq "select count(*) from steps where run_id = $run and status <> 'ok'")" -eq 0 ]
+rto=$(measure rto_ms); lost=$(measure rpo_transactions); lost_ms=$(measure rpo_ms)
+acked=$(measure heartbeat_acked)
+echo "measured: rto_ms=$rto rpo_transactions=$lost rpo_ms=$lost_ms heartbeat_acked=$acked"
+check "there was an outage and RTO is under 30 s ($rto ms)" [ "${rto:-0}" -gt 0 -a "${rto:-0}" -lt 30000 ]
+check "RPO measured and reported ($lost tx, $lost_ms ms)" [ -n "$lost" -a -n "$lost_ms" ]
+check "RPO under the 5 s objective" [ "${lost_ms:-99999}" -lt 5000 ]
+check "JUnit has the RTO property" grep -q 'name="rto_measured_ms"' "$work/sf.xml"
+
+# Independently: the data. Two promotions (pg2, then pg1 back) = two new timelines.
+check "pg1 is the writable primary again" [ "$(q "$p1" 'select pg_is_in_recovery()')" = f ]
+check "pg2 is a standby again" [ "$(q "$p2" 'select pg_is_in_recovery()')" = t ]
+tli1=$(tli "$p1")
+check "pg1 went through two promotions (timeline $tli0 -> $tli1)" [ "$tli1" -eq $((tli0 + 2)) ]
+# The switch point of pg2's promotion is the last line of the history file of
+# the timeline pg2 created; rows past it were written on pg2.
+switch=$(q "$p1" "select (regexp_match(pg_read_file('pg_wal/' || lpad(upper(to_hex($tli1 - 1)), 8, '0')
+    || '.history'), '([0-9A-F]+/[0-9A-F]+)\s+[^\n]*\n*$'))[1]")
+on_pg2=$(q "$p1" "select count(*) from drill_heartbeat where run_id = $run and lsn >= '$switch'")
+check "heartbeat writes followed pg2 ($on_pg2 rows written after its promotion at $switch)" \
+    [ "${on_pg2:-0}" -gt 0 ]
+present=$(q "$p1" "select count(*) from drill_heartbeat where run_id = $run")
+check "the current primary holds every acknowledged heartbeat but the $lost reported lost ($present >= $acked - $lost)" \
+    [ "${acked:-0}" -gt 0 -a "${present:-0}" -ge $(( ${acked:-1} - ${lost:-0} )) ]
+rows1=$(q "$p1" "select count(*) || ':' || max(seq) from drill_heartbeat where run_id = $run")
+rows2=$(q "$p2" "select count(*) || ':' || max(seq) from drill_heartbeat where run_id = $run")
+check "pg2 has pg1's heartbeat rows ($rows1 / $rows2)" [ "$rows1" = "$rows2" ]
+
+# Independently: the healthy shape cleanup promised.
+check "pg2 streams from pg1 through slot pg2" \
+    [ "$(q "$p1" "select count(*) from pg_stat_replication r join pg_replication_slots s on s.active_pid = r.pid where r.state = 'streaming' and r.application_name = 'pg2' and s.slot_name = 'pg2'")" -eq 1 ]
+check "Barman streams synchronously from pg1 through slot barman" \
+    [ "$(q "$p1" "select count(*) from pg_stat_replication r join pg_replication_slots s on s.active_pid = r.pid where r.application_name = 'barman_receive_wal' and r.sync_state = 'sync' and s.slot_name = 'barman'")" -eq 1 ]
+check "pg1 has exactly the slots barman and pg2" \
+    [ "$(q "$p1" "select string_agg(slot_name, ',' order by slot_name) from pg_replication_slots")" = barman,pg2 ]
+check "no slot left on pg2" [ "$(q "$p2" "select count(*) from pg_replication_slots")" -eq 0 ]
+check "pg1 has no standby settings left" \
+    [ "$(q "$p1" "select current_setting('primary_conninfo') || current_setting('primary_slot_name')")" = "" ]
+check "barman check OK after cleanup" barman_check
+backup_tli=$(as_barman show-backup pg1 latest | sed -n 's/^ *Timeline *: *//p')
+check "latest Barman backup is on pg1's timeline ($backup_tli = $tli1)" [ "$backup_tli" = "$tli1" ]
+
+# --- primary-wipe on the same sandbox: proves it was returned healthy --------
+"$DRILL_BIN" run primary-wipe --sandbox-dir "$sandbox" --db "$db" --progress lines \
+    > "$work/pw.out" 2> "$work/pw.err"
+rc=$?
+cat "$work/pw.out"; [ "$rc" -eq 0 ] || tail -n 40 "$work/pw.err"
+check "primary-wipe passes right after standby-failover" [ "$rc" -eq 0 ]
+
+# --- down leaves nothing behind ----------------------------------------------
+"$DRILL_BIN" sandbox down --dir "$sandbox"
+# (a function, not `bash -c`: pgrep -f would match that shell's own command line)
+no_sandbox_process() { ! pgrep -f -- "$sandbox/" > /dev/null; }
+check "no process of the sandbox remains" no_sandbox_process
+check "sandbox directory removed" [ ! -e "$sandbox" ]
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
