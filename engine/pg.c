@@ -1104,17 +1104,25 @@ static int fill_hb_row(PgConn *c, const PGresult *r, int i, void *elem, DrillErr
     return 0;
 }
 
+/* Shared by the heartbeat readers: a missing table means "no rows" (a
+ * naive restore may lose it), and the run id becomes the query parameter. */
+static int heartbeat_run_param(PgConn *c, int64_t run_id, char run[24], bool *exists,
+                               DrillError *err)
+{
+    snprintf(run, 24, "%" PRId64, run_id);
+    return heartbeat_table_exists(c, exists, err);
+}
+
 int pg_heartbeat_rows(PgConn *c, int64_t run_id, PgHeartbeatRow **rows, size_t *n,
                       DrillError *err)
 {
     *rows = NULL;
     *n = 0;
+    char run[24];
     bool exists = false;
-    int rc = heartbeat_table_exists(c, &exists, err);
+    int rc = heartbeat_run_param(c, run_id, run, &exists, err);
     if (rc != 0 || !exists)
         return rc;
-    char run[24];
-    snprintf(run, sizeof run, "%" PRId64, run_id);
     const char *const params[] = {run};
     void *items = NULL;
     rc = collect_rows(c, NAMED(Q_HB_ROWS), 1, params, sizeof **rows, fill_hb_row, &items, n, err);
@@ -1126,12 +1134,11 @@ int pg_heartbeat_digest(PgConn *c, int64_t run_id, PgHeartbeatDigest *out, Drill
 {
     memset(out, 0, sizeof *out);
     snprintf(out->md5, sizeof out->md5, "%s", MD5_EMPTY);
+    char run[24];
     bool exists = false;
-    int rc = heartbeat_table_exists(c, &exists, err);
+    int rc = heartbeat_run_param(c, run_id, run, &exists, err);
     if (rc != 0 || !exists)
         return rc;
-    char run[24];
-    snprintf(run, sizeof run, "%" PRId64, run_id);
     const char *const params[] = {run};
     PGresult *r = NULL;
     rc = pg_exec(c, NAMED(Q_HB_DIGEST), 1, params, &r, err);

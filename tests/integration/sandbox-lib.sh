@@ -25,3 +25,21 @@ cleanup() {
     rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
+
+q()  { psql -XAtq "host=127.0.0.1 port=$1 user=postgres dbname=postgres" -c "$2"; }
+sq() { sqlite3 "$db" "$1"; }
+as_barman() {  # barman against the sandbox's config, as its OS user
+    if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- barman -c "$sandbox/barman/barman.conf" "$@"
+    else barman -c "$sandbox/barman/barman.conf" "$@"; fi
+}
+# pgrep in a function, not `bash -c`: pgrep -f would match that shell itself.
+no_sandbox_process() { ! pgrep -f -- "$sandbox/" > /dev/null; }
+
+# sandbox_up: brings the private sandbox up and sets p1/p2 (pg1/pg2 ports).
+sandbox_up() {
+    "$DRILL_BIN" sandbox up --dir "$sandbox" >&2 || { echo "sandbox up failed"; exit 1; }
+    local status
+    status=$("$DRILL_BIN" sandbox status --dir "$sandbox" --json)
+    port() { /usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); print([n["port"] for n in d["nodes"] if n["name"]==sys.argv[1]][0])' "$1" <<<"$status"; }
+    p1=$(port pg1); p2=$(port pg2)
+}

@@ -15,8 +15,6 @@ field() {  # field NODE KEY — from `sandbox status --json`
 print([n for n in d["nodes"] if n["name"]==sys.argv[1]][0][sys.argv[2]])' "$1" "$2"
 }
 p1=$(field pg1 port)
-q() { psql -XAtq "host=127.0.0.1 port=$1 user=postgres dbname=postgres" -c "$2"; }
-sq() { sqlite3 "$db" "$1"; }
 as_owner() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 barman_c() { (cd / && as_owner barman -c "$sandbox/barman/barman.conf" "$@"); }
 barman_ok() { barman_c check pg1 > /dev/null 2>&1; }

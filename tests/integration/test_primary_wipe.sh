@@ -5,12 +5,7 @@
 # replication state from pg_stat_replication, the store read with sqlite3.
 . "$(dirname "${BASH_SOURCE[0]}")/sandbox-lib.sh"
 
-"$DRILL_BIN" sandbox up --dir "$sandbox" || { echo "sandbox up failed"; exit 1; }
-status=$("$DRILL_BIN" sandbox status --dir "$sandbox" --json)
-port() { /usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); print([n["port"] for n in d["nodes"] if n["name"]==sys.argv[1]][0])' "$1" <<<"$status"; }
-p1=$(port pg1); p2=$(port pg2)
-q() { psql -XAtq "host=127.0.0.1 port=$1 user=postgres dbname=postgres" -c "$2"; }
-sq() { sqlite3 "$db" "$1"; }
+sandbox_up
 
 # --- primary-wipe: must pass -------------------------------------------------
 "$DRILL_BIN" run primary-wipe --sandbox-dir "$sandbox" --db "$db" --progress lines \
@@ -33,11 +28,7 @@ present=$(q "$p1" "select count(*) from drill_heartbeat where run_id = $run")
 check "at least every acknowledged heartbeat is on pg1 ($present >= $acked)" [ "$present" -ge "$acked" ]
 check "RTO stored and under 30 s" [ "$(sq "select value < 30000 from measures where run_id = $run and key = 'rto_ms'")" = 1 ]
 check "JUnit has the RTO property" grep -q 'name="rto_measured_ms"' "$work/pw.xml"
-barman_check() {
-    local conf=$sandbox/barman/barman.conf
-    if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- barman -c "$conf" check pg1
-    else barman -c "$conf" check pg1; fi
-}
+barman_check() { as_barman check pg1; }
 check "barman check OK after recovery" barman_check
 drill_count=$(sq "select count(*) from runs")
 
@@ -61,8 +52,6 @@ check "previous runs kept" [ "$(sq "select count(*) from runs")" -gt "$drill_cou
 
 # --- down leaves nothing behind ----------------------------------------------
 "$DRILL_BIN" sandbox down --dir "$sandbox"
-# (a function, not `bash -c`: pgrep -f would match that shell's own command line)
-no_sandbox_process() { ! pgrep -f -- "$sandbox/" > /dev/null; }
 check "no process of the sandbox remains" no_sandbox_process
 check "sandbox directory removed" [ ! -e "$sandbox" ]
 

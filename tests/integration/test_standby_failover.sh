@@ -8,17 +8,8 @@
 # the proof that cleanup returned it to its healthy shape.
 . "$(dirname "${BASH_SOURCE[0]}")/sandbox-lib.sh"
 
-"$DRILL_BIN" sandbox up --dir "$sandbox" || { echo "sandbox up failed"; exit 1; }
-status=$("$DRILL_BIN" sandbox status --dir "$sandbox" --json)
-port() { /usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); print([n["port"] for n in d["nodes"] if n["name"]==sys.argv[1]][0])' "$1" <<<"$status"; }
-p1=$(port pg1); p2=$(port pg2)
-q() { psql -XAtq "host=127.0.0.1 port=$1 user=postgres dbname=postgres" -c "$2"; }
-sq() { sqlite3 "$db" "$1"; }
+sandbox_up
 measure() { sq "select cast(value as int) from measures where run_id = $run and key = '$1'"; }
-as_barman() {
-    if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- barman -c "$sandbox/barman/barman.conf" "$@"
-    else barman -c "$sandbox/barman/barman.conf" "$@"; fi
-}
 barman_check() { as_barman check pg1; }
 tli() { q "$1" "select substr(pg_walfile_name(pg_current_wal_lsn()),1,8)::int"; }
 tli0=$(tli "$p1")
@@ -85,8 +76,6 @@ check "primary-wipe passes right after standby-failover" [ "$rc" -eq 0 ]
 
 # --- down leaves nothing behind ----------------------------------------------
 "$DRILL_BIN" sandbox down --dir "$sandbox"
-# (a function, not `bash -c`: pgrep -f would match that shell's own command line)
-no_sandbox_process() { ! pgrep -f -- "$sandbox/" > /dev/null; }
 check "no process of the sandbox remains" no_sandbox_process
 check "sandbox directory removed" [ ! -e "$sandbox" ]
 
