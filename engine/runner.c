@@ -10,6 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "evidence.h"
+#include "identity.h"
 #include "measure.h"
 #include "pg.h"
 #include "progress.h"
@@ -221,8 +223,10 @@ static int finish(RunCtx *ctx, const Verdict *v, RunResult *res, DrillError *err
                                   : (v->objective_missed ? "objective missed" : ""));
     res->exit_code = code;
     snprintf(res->verdict, sizeof res->verdict, "%s", verdict);
-    return store_run_finish(ctx->store, ctx->run_id, verdict, code, time_utc_ms(),
-                            time_mono_us() - ctx->t0_mono_us, msg, err);
+    int rc = store_run_finish(ctx->store, ctx->run_id, verdict, code, time_utc_ms(),
+                              time_mono_us() - ctx->t0_mono_us, msg, err);
+    /* Sealed at once: from here on, any change to the stored record shows. */
+    return rc == 0 ? evidence_seal(ctx->store, ctx->run_id, err) : rc;
 }
 
 static int check_destructive(const Plan *plan, const RunOptions *opt, DrillError *err)
@@ -276,6 +280,7 @@ int runner_run(const Plan *plan, Store *st, const RunOptions *opt, RunResult *re
     progress_note(&pg, "drill: run %lld of %s on %s (%zu steps)", (long long)ctx.run_id,
                   plan->scenario->name, plan->topology->name, plan->nsteps);
     record_environment(&ctx);
+    identity_record(st, ctx.run_id, opt->operator_name, opt->change_ref);
     Verdict v = {0};
     rc = run_steps(&ctx, &v, &pg, err);
     if (ctx.heartbeat != NULL)

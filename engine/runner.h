@@ -29,6 +29,8 @@ typedef struct RunOptions {
     bool yes;                  /* destructive steps allowed (--yes) */
     ProgressMode progress;
     const char *topology_file; /* for the record */
+    const char *operator_name; /* --operator (who ran it, for the record); may be NULL */
+    const char *change_ref;    /* --change-ref (ticket / change id); may be NULL */
 } RunOptions;
 
 typedef struct RunResult {

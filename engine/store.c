@@ -36,6 +36,7 @@
 #define STORE_ROWS_MAX 1000000
 /* PRAGMA application_id marking a drill database ("DRIL"). */
 #define STORE_APP_ID 0x4452494c
+#define LINK_COLUMNS "seq, run_id, record_sha256, prev_sha256, chain_sha256, sealed_ms"
 
 struct Store {
     sqlite3 *db;
@@ -45,7 +46,8 @@ struct Store {
 
 typedef int (*MigrateFn)(Store *st, DrillError *err);
 static int migrate_v1(Store *st, DrillError *err);
-static const MigrateFn MIGRATIONS[] = {migrate_v1};
+static int migrate_v2(Store *st, DrillError *err);
+static const MigrateFn MIGRATIONS[] = {migrate_v1, migrate_v2};
 #define STORE_SCHEMA_VERSION ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))
 
 /* ---- errors ---- */
@@ -156,25 +158,6 @@ static int store_write(Store *st, sqlite3_stmt *stmt, const char *what, int64_t 
 
 /* ---- opening and migrating ---- */
 
-/* mkdir -p of the parent directories of path, new ones private (0700):
- * the store holds commands and outputs that may reveal the infrastructure. */
-static int mkdir_parents(const char *path, DrillError *err)
-{
-    char *p = xstrdup(path);
-    int rc = 0;
-    for (char *slash = strchr(p + 1, '/'); slash != NULL; slash = strchr(slash + 1, '/')) {
-        *slash = '\0';
-        if (mkdir(p, 0700) != 0 && errno != EEXIST) {
-            rc = drill_error_set(err, DRILL_E_IO, "cannot create directory %s for the store: %s",
-                                 p, strerror(errno));
-            break;
-        }
-        *slash = '/';
-    }
-    free(p);
-    return rc;
-}
-
 static int pragma_int(Store *st, const char *sql, int *out, DrillError *err)
 {
     sqlite3_stmt *s;
@@ -283,7 +266,9 @@ int store_open(const char *path, Store **out, DrillError *err)
     *out = NULL;
     if (path == NULL || path[0] == '\0')
         return drill_error_set(err, DRILL_E_INVALID, "no store path given");
-    int rc = mkdir_parents(path, err);
+    /* New directories private (0700): the store holds commands and outputs
+     * that may reveal the infrastructure. */
+    int rc = dir_make_parents(path, 0700, "the store", err);
     if (rc != 0)
         return rc;
     struct stat sb;
@@ -397,6 +382,25 @@ static int migrate_v1(Store *st, DrillError *err)
         "CREATE INDEX samples_run ON samples(run_id, series, t_ms);"
         "PRAGMA application_id = 1146243404;";  /* STORE_APP_ID */
     return exec_sql(st, sql, "creating schema v1", err);
+}
+
+/* v2: the evidence chain and the files runs emitted. No foreign key from
+ * evidence to runs on purpose: a deleted run must leave its link behind, so
+ * `drill verify` can say which sealed run disappeared. */
+static int migrate_v2(Store *st, DrillError *err)
+{
+    static const char sql[] =
+        "CREATE TABLE evidence ("
+        " seq INTEGER PRIMARY KEY, run_id INTEGER NOT NULL UNIQUE,"
+        " record_sha256 TEXT NOT NULL, prev_sha256 TEXT NOT NULL, chain_sha256 TEXT NOT NULL,"
+        " sealed_ms INTEGER NOT NULL) STRICT;"
+        "CREATE TABLE artifacts ("
+        " id INTEGER PRIMARY KEY,"
+        " run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+        " path TEXT NOT NULL, sha256 TEXT NOT NULL, bytes INTEGER NOT NULL,"
+        " written_ms INTEGER NOT NULL) STRICT;"
+        "CREATE INDEX artifacts_run ON artifacts(run_id);";
+    return exec_sql(st, sql, "creating schema v2", err);
 }
 
 /* ---- recording ---- */
@@ -773,6 +777,22 @@ static int load_run_row(Store *st, int64_t run_id, RunRecord **out, DrillError *
     return rc;
 }
 
+static int load_links(Store *st, const char *sql, int64_t arg, EvidenceLink **out, size_t *n,
+                      DrillError *err);
+
+static int load_seal(Store *st, RunRecord *r, DrillError *err)
+{
+    EvidenceLink *link = NULL;
+    size_t n = 0;
+    int rc = load_links(st, "SELECT " LINK_COLUMNS " FROM evidence WHERE run_id = ?1", r->id,
+                        &link, &n, err);
+    r->sealed = rc == 0 && n == 1;
+    if (r->sealed)
+        r->seal = *link;
+    free(link);
+    return rc;
+}
+
 int store_run_load(Store *st, int64_t run_id, RunRecord **out, DrillError *err)
 {
     *out = NULL;
@@ -785,6 +805,8 @@ int store_run_load(Store *st, int64_t run_id, RunRecord **out, DrillError *err)
         rc = load_run_row(st, run_id, &r, err);
     if (rc == 0)
         rc = load_children(st, r, err);
+    if (rc == 0)
+        rc = load_seal(st, r, err);
     sqlite3_exec(st->db, rc == 0 ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL);
     pthread_mutex_unlock(&st->lock);
     if (rc != 0) {
@@ -838,6 +860,14 @@ void run_record_free(RunRecord *r)
     free(r->facts);
     free(r->samples);
     free(r);
+}
+
+const char *run_record_fact(const RunRecord *r, const char *key)
+{
+    for (size_t i = 0; i < r->nfacts; i++)
+        if (r->facts[i].key != NULL && strcmp(r->facts[i].key, key) == 0)
+            return r->facts[i].value;
+    return NULL;
 }
 
 /* ---- history ---- */
@@ -903,4 +933,165 @@ int store_history(Store *st, const char *drill_name, size_t limit, RunSummary **
         *n = 0;
     }
     return rc;
+}
+
+/* ---- evidence chain ---- */
+
+static void row_link(sqlite3_stmt *s, void *elem)
+{
+    EvidenceLink *p = elem;
+    p->seq = sqlite3_column_int64(s, 0);
+    p->run_id = sqlite3_column_int64(s, 1);
+    copy_field(p->record_sha256, sizeof p->record_sha256, sqlite3_column_text(s, 2));
+    copy_field(p->prev_sha256, sizeof p->prev_sha256, sqlite3_column_text(s, 3));
+    copy_field(p->chain_sha256, sizeof p->chain_sha256, sqlite3_column_text(s, 4));
+    p->sealed_utc_ms = sqlite3_column_int64(s, 5);
+}
+
+
+/* Loads links with sql (?1 bound to arg); the caller holds the lock. */
+static int load_links(Store *st, const char *sql, int64_t arg, EvidenceLink **out, size_t *n,
+                      DrillError *err)
+{
+    void *rows = NULL;
+    *n = 0;
+    int rc = load_rows(st, sql, arg, sizeof **out, row_link, &rows, n, err);
+    *out = rows;
+    return rc;
+}
+
+void evidence_chain_next(const char *prev_sha256, const char *record_sha256, char out[65])
+{
+    char buf[2 * 64 + 2];
+    snprintf(buf, sizeof buf, "%s\n%s", prev_sha256, record_sha256);
+    sha256_hex(buf, strlen(buf), out);
+}
+
+static int insert_link(Store *st, const EvidenceLink *l, DrillError *err)
+{
+    sqlite3_stmt *s;
+    int rc = prep(st, "INSERT INTO evidence (" LINK_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                  &s, err);
+    if (rc != 0)
+        return rc;
+    sqlite3_bind_int64(s, 1, l->seq);
+    sqlite3_bind_int64(s, 2, l->run_id);
+    bind_text(s, 3, l->record_sha256);
+    bind_text(s, 4, l->prev_sha256);
+    bind_text(s, 5, l->chain_sha256);
+    sqlite3_bind_int64(s, 6, l->sealed_utc_ms);
+    if (sqlite3_step(s) != SQLITE_DONE)
+        rc = store_fail(st, "sealing a run", err);
+    sqlite3_finalize(s);
+    return rc;
+}
+
+/* Reading the newest link and writing the next happen in one write
+ * transaction, so two drills finishing together still form one chain. */
+int store_evidence_append(Store *st, int64_t run_id, const char *record_sha256,
+                          EvidenceLink *out, DrillError *err)
+{
+    EvidenceLink *last = NULL;
+    size_t n = 0;
+    pthread_mutex_lock(&st->lock);
+    int rc = exec_sql(st, "BEGIN IMMEDIATE", "sealing a run", err);
+    if (rc == 0)
+        rc = load_links(st, "SELECT " LINK_COLUMNS " FROM evidence WHERE ?1 = ?1"
+                            " ORDER BY seq DESC LIMIT 1", 0, &last, &n, err);
+    if (rc == 0) {
+        memset(out, 0, sizeof *out);
+        out->seq = n > 0 ? last->seq + 1 : 1;
+        out->run_id = run_id;
+        out->sealed_utc_ms = time_utc_ms();
+        snprintf(out->record_sha256, sizeof out->record_sha256, "%s", record_sha256);
+        snprintf(out->prev_sha256, sizeof out->prev_sha256, "%s",
+                 n > 0 ? last->chain_sha256 : EVIDENCE_GENESIS);
+        evidence_chain_next(out->prev_sha256, out->record_sha256, out->chain_sha256);
+        rc = insert_link(st, out, err);
+    }
+    if (rc == 0)
+        rc = exec_sql(st, "COMMIT", "sealing a run", err);
+    if (rc != 0)
+        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+    pthread_mutex_unlock(&st->lock);
+    free(last);
+    return rc;
+}
+
+int store_evidence_list(Store *st, EvidenceLink **out, size_t *n, DrillError *err)
+{
+    pthread_mutex_lock(&st->lock);
+    int rc = load_links(st, "SELECT " LINK_COLUMNS " FROM evidence WHERE ?1 = ?1 ORDER BY seq",
+                        0, out, n, err);
+    pthread_mutex_unlock(&st->lock);
+    return rc;
+}
+
+static void row_id(sqlite3_stmt *s, void *elem)
+{
+    *(int64_t *)elem = sqlite3_column_int64(s, 0);
+}
+
+int store_runs_unsealed(Store *st, int64_t **ids, size_t *n, DrillError *err)
+{
+    void *rows = NULL;
+    *n = 0;
+    pthread_mutex_lock(&st->lock);
+    int rc = load_rows(st,
+                       "SELECT id FROM runs WHERE status <> 'running' AND ?1 = ?1 AND id NOT IN"
+                       " (SELECT run_id FROM evidence) ORDER BY id",
+                       0, sizeof(int64_t), row_id, &rows, n, err);
+    pthread_mutex_unlock(&st->lock);
+    *ids = rows;
+    return rc;
+}
+
+int store_artifact_add(Store *st, int64_t run_id, const char *path, const char *sha256,
+                       int64_t bytes, DrillError *err)
+{
+    sqlite3_stmt *s;
+    int rc = prep(st,
+                  "INSERT INTO artifacts (run_id, path, sha256, bytes, written_ms)"
+                  " VALUES (?1, ?2, ?3, ?4, ?5)",
+                  &s, err);
+    if (rc != 0)
+        return rc;
+    sqlite3_bind_int64(s, 1, run_id);
+    bind_text(s, 2, path);
+    bind_text(s, 3, sha256);
+    sqlite3_bind_int64(s, 4, bytes);
+    sqlite3_bind_int64(s, 5, time_utc_ms());
+    return store_write(st, s, "recording a report file", NULL, NULL, err);
+}
+
+static void row_artifact(sqlite3_stmt *s, void *elem)
+{
+    StoredArtifact *p = elem;
+    p->run_id = sqlite3_column_int64(s, 0);
+    p->path = col_text(s, 1);
+    copy_field(p->sha256, sizeof p->sha256, sqlite3_column_text(s, 2));
+    p->bytes = sqlite3_column_int64(s, 3);
+    p->written_utc_ms = sqlite3_column_int64(s, 4);
+}
+
+int store_artifacts_latest(Store *st, StoredArtifact **out, size_t *n, DrillError *err)
+{
+    void *rows = NULL;
+    *n = 0;
+    pthread_mutex_lock(&st->lock);
+    int rc = load_rows(st,
+                       "SELECT run_id, path, sha256, bytes, written_ms FROM artifacts"
+                       " WHERE ?1 = ?1 AND id IN (SELECT max(id) FROM artifacts GROUP BY path)"
+                       " ORDER BY run_id, id",
+                       0, sizeof **out, row_artifact, &rows, n, err);
+    pthread_mutex_unlock(&st->lock);
+    *out = rows;
+    return rc;
+}
+
+void stored_artifacts_free(StoredArtifact *a, size_t n)
+{
+    for (size_t i = 0; a != NULL && i < n; i++)
+        free(a[i].path);
+    free(a);
 }

@@ -105,6 +105,18 @@ typedef struct StoredObjective {
 typedef struct StoredFact { char *key, *value; } StoredFact;
 typedef struct StoredSample { char *series; int64_t t_ms; double value; } StoredSample;
 
+/* A link of the evidence chain (see evidence.h): the run's record hash and
+ * chain = SHA-256(prev chain hex "\n" record hex). */
+#define EVIDENCE_GENESIS "0000000000000000000000000000000000000000000000000000000000000000"
+typedef struct EvidenceLink {
+    int64_t seq;              /* 1-based position in the chain */
+    int64_t run_id;
+    int64_t sealed_utc_ms;
+    char record_sha256[65];
+    char prev_sha256[65];
+    char chain_sha256[65];
+} EvidenceLink;
+
 typedef struct RunRecord {
     int64_t id;
     char *drill_name, *drill_file, *drill_sha256, *drill_source;
@@ -120,11 +132,15 @@ typedef struct RunRecord {
     StoredObjective *objectives; size_t nobjectives;
     StoredFact *facts; size_t nfacts;           /* ordered by key */
     StoredSample *samples; size_t nsamples;     /* ordered by series, t */
+    bool sealed;           /* has an evidence link (then `seal` is set) */
+    EvidenceLink seal;     /* not part of the sealed record itself */
 } RunRecord;
 
 /* DRILL_E_NOTFOUND when no such run. */
 int store_run_load(Store *st, int64_t run_id, RunRecord **out, DrillError *err);
 void run_record_free(RunRecord *r);
+/* Value of a stored fact of the run, or NULL. */
+const char *run_record_fact(const RunRecord *r, const char *key);
 
 typedef struct RunSummary {
     int64_t id;
@@ -139,5 +155,33 @@ typedef struct RunSummary {
 /* Most recent first; drill_name NULL = all drills. *out malloc'd. */
 int store_history(Store *st, const char *drill_name, size_t limit, RunSummary **out,
                   size_t *n, DrillError *err);
+
+/* ---- evidence ---- */
+
+/* The chain step: out = SHA-256 of "PREV\nRECORD" (hex). */
+void evidence_chain_next(const char *prev_sha256, const char *record_sha256, char out[65]);
+
+/* Appends a link for run_id after the newest one (one write transaction). */
+int store_evidence_append(Store *st, int64_t run_id, const char *record_sha256,
+                          EvidenceLink *out, DrillError *err);
+/* Every link, in chain order. *out malloc'd. */
+int store_evidence_list(Store *st, EvidenceLink **out, size_t *n, DrillError *err);
+/* Finished runs (status other than running) that have no link. *ids malloc'd. */
+int store_runs_unsealed(Store *st, int64_t **ids, size_t *n, DrillError *err);
+
+/* A file a run emitted (report, manifest), with its SHA-256 when written. */
+typedef struct StoredArtifact {
+    int64_t run_id;
+    char *path;
+    char sha256[65];
+    int64_t bytes;
+    int64_t written_utc_ms;
+} StoredArtifact;
+int store_artifact_add(Store *st, int64_t run_id, const char *path, const char *sha256,
+                       int64_t bytes, DrillError *err);
+/* For each path, the newest record of it (a later run usually overwrites an
+ * earlier run's report file), ordered by run. *out malloc'd. */
+int store_artifacts_latest(Store *st, StoredArtifact **out, size_t *n, DrillError *err);
+void stored_artifacts_free(StoredArtifact *a, size_t n);   /* NULL ok */
 
 #endif

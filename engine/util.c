@@ -188,17 +188,74 @@ void sleep_us(int64_t us)
         ;
 }
 
-void sha256_hex(const void *data, size_t len, char out[65])
+static void hex_encode(const unsigned char *md, unsigned int mdlen, char out[65])
 {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0;
-    EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
     static const char hex[] = "0123456789abcdef";
     for (unsigned int i = 0; i < mdlen && i < 32; i++) {
         out[2 * i] = hex[md[i] >> 4];
         out[2 * i + 1] = hex[md[i] & 15];
     }
     out[64] = '\0';
+}
+
+void sha256_hex(const void *data, size_t len, char out[65])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
+    hex_encode(md, mdlen, out);
+}
+
+struct Sha256 {
+    EVP_MD_CTX *ctx;
+};
+
+Sha256 *sha256_new(void)
+{
+    Sha256 *h = xcalloc(1, sizeof *h);
+    h->ctx = EVP_MD_CTX_new();
+    if (h->ctx == NULL || EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL) != 1) {
+        fputs("drill: cannot initialise SHA-256 (libcrypto)\n", stderr);
+        abort();
+    }
+    return h;
+}
+
+void sha256_update(Sha256 *h, const void *data, size_t len)
+{
+    EVP_DigestUpdate(h->ctx, data, len);
+}
+
+void sha256_final(Sha256 *h, char out[65])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    EVP_DigestFinal_ex(h->ctx, md, &mdlen);
+    hex_encode(md, mdlen, out);
+    EVP_MD_CTX_free(h->ctx);
+    free(h);
+}
+
+int sha256_file_hex(const char *path, char out[65], int64_t *bytes, DrillError *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return drill_error_set(err, errno == ENOENT ? DRILL_E_NOTFOUND : DRILL_E_IO,
+                               "cannot read %s: %s", path, strerror(errno));
+    Sha256 *h = sha256_new();
+    char buf[64 * 1024];
+    size_t n;
+    int64_t total = 0;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
+        sha256_update(h, buf, n);
+        total += (int64_t)n;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    sha256_final(h, out);
+    if (bytes != NULL)
+        *bytes = total;
+    return bad ? drill_error_set(err, DRILL_E_IO, "error reading %s", path) : 0;
 }
 
 int file_read_all(const char *path, size_t limit, char **out, size_t *len, DrillError *err)
@@ -283,4 +340,21 @@ void buf_append_json(Buf *b, const char *s)
         }
     }
     buf_append(b, "\"", 1);
+}
+
+int dir_make_parents(const char *path, mode_t mode, const char *what, DrillError *err)
+{
+    char *p = xstrdup(path);
+    int rc = 0;
+    for (char *slash = strchr(p + 1, '/'); slash != NULL; slash = strchr(slash + 1, '/')) {
+        *slash = '\0';
+        if (mkdir(p, mode) != 0 && errno != EEXIST) {
+            rc = drill_error_set(err, DRILL_E_IO, "cannot create directory %s for %s: %s", p,
+                                 what, strerror(errno));
+            break;
+        }
+        *slash = '/';
+    }
+    free(p);
+    return rc;
 }

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "error.h"
 
@@ -48,8 +49,19 @@ void sleep_us(int64_t us);
 
 /* SHA-256 (libcrypto) as 64 lowercase hex chars + NUL. */
 void sha256_hex(const void *data, size_t len, char out[65]);
+/* Streaming SHA-256: new, update..., final (which frees). */
+typedef struct Sha256 Sha256;
+Sha256 *sha256_new(void);
+void sha256_update(Sha256 *h, const void *data, size_t len);
+void sha256_final(Sha256 *h, char out[65]);
+/* SHA-256 of a file's contents; *bytes (may be NULL) gets its size.
+ * DRILL_E_NOTFOUND when it does not exist. */
+int sha256_file_hex(const char *path, char out[65], int64_t *bytes, DrillError *err);
 
 /* Reads a whole file (up to limit bytes; larger is an error). */
+/* mkdir -p of the parent directories of path (not path itself); new ones get
+ * `mode`. `what` names the file in errors ("the store"). */
+int dir_make_parents(const char *path, mode_t mode, const char *what, DrillError *err);
 int file_read_all(const char *path, size_t limit, char **out, size_t *len, DrillError *err);
 /* Writes data to path atomically: temp file in the same directory, fsync, rename. */
 int file_write_atomic(const char *path, const char *data, size_t len, DrillError *err);

@@ -225,6 +225,14 @@ static void write_facts_table(Buf *b, const RunRecord *run)
     buf_appends(b, "</td></tr>\n");
     h_row(b, "Verdict", run->status);
     h_row(b, "Message", run->message);
+    static const char *const who[][2] = {
+        {"who.os_user", "Run by (OS user)"}, {"who.sudo_user", "Through sudo, by"},
+        {"who.operator", "Operator"},        {"who.change_ref", "Change reference"},
+        {"who.ci", "CI system"},             {"who.ci_actor", "CI actor"},
+        {"who.ci_job_url", "CI job"},        {"who.ci_commit", "CI commit"}};
+    for (size_t i = 0; i < sizeof who / sizeof who[0]; i++)
+        if (run_record_fact(run, who[i][0]) != NULL)
+            h_row(b, who[i][1], run_record_fact(run, who[i][0]));
     buf_appends(b, "</table>\n");
 }
 
@@ -788,6 +796,29 @@ static void write_source(Buf *b, const RunRecord *run)
     buf_appends(b, "</pre>\n");
 }
 
+static void write_seal(Buf *b, const RunRecord *run)
+{
+    buf_appends(b, "<h2 id=\"seal\">Evidence seal</h2>\n");
+    if (!run->sealed) {
+        buf_appends(b, "<p>This run is <strong>not sealed</strong>: it had not finished when "
+                       "this report was rendered.</p>\n");
+        return;
+    }
+    char pos[32];
+    snprintf(pos, sizeof pos, "%lld", (long long)run->seal.seq);
+    buf_appends(b, "<p>SHA-256 over the canonical form of this run's stored record, chained "
+                   "to the previous sealed run. <code>drill verify</code> recomputes both; a "
+                   "store whose chain head differs from the one below no longer holds the "
+                   "evidence this page was rendered from.</p>\n<table>\n");
+    h_row(b, "Position in the chain", pos);
+    h_row(b, "Record SHA-256", run->seal.record_sha256);
+    h_row(b, "Previous chain SHA-256", run->seal.prev_sha256);
+    h_row(b, "Chain SHA-256 (head at sealing)", run->seal.chain_sha256);
+    buf_appends(b, "<tr><th scope=\"row\">Sealed (UTC)</th><td>");
+    h_utc(b, run->seal.sealed_utc_ms);
+    buf_appends(b, "</td></tr>\n</table>\n");
+}
+
 static void write_document(Buf *b, const RunRecord *run, const RunSummary *history,
                            size_t nhistory)
 {
@@ -804,6 +835,7 @@ static void write_document(Buf *b, const RunRecord *run, const RunSummary *histo
     write_facts(b, run);
     write_steps_detail(b, run);
     write_source(b, run);
+    write_seal(b, run);
     buf_appendf(b, "<footer><p>Rendered by drill from run #%lld as recorded in its store. This "
                    "page runs no script and loads nothing.</p></footer>\n</body>\n</html>\n",
                 (long long)run->id);

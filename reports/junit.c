@@ -195,6 +195,15 @@ static void write_main_properties(Jw *j, const RunRecord *run)
     jw_property_num(j, "rpo_measured_ms", measure_value(run, "rpo_ms"));
     jw_property_num(j, "rpo_transactions_target", (double)run->rpo_tx_target);
     jw_property_num(j, "rpo_transactions", measure_value(run, "rpo_transactions"));
+    static const char *const who[] = {"who.os_user", "who.sudo_user", "who.operator",
+                                      "who.change_ref", "who.ci_job_url"};
+    for (size_t i = 0; i < sizeof who / sizeof who[0]; i++)
+        if (run_record_fact(run, who[i]) != NULL)
+            jw_property(j, who[i] + 4, run_record_fact(run, who[i]));
+    if (run->sealed) {
+        jw_property(j, "record_sha256", run->seal.record_sha256);
+        jw_property(j, "chain_sha256", run->seal.chain_sha256);
+    }
 }
 
 static void write_properties(Jw *j, const RunRecord *run)

@@ -34,6 +34,12 @@ int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(print
 /* Opens the store at --db / DRILL_DB / default; prints errors. */
 int cli_open_store(const char *cmd, const char *db_path, Store **out);
 
+/* Renders a stored run's JUnit and/or HTML (NULL = not wanted), lists each
+ * file in its directory's SHA256SUMS and records it with the run. Prints
+ * errors; returns 0 or an exit status. */
+int cli_write_reports(const char *cmd, Store *st, const RunRecord *rec, const char *junit,
+                      const char *html);
+
 /* Exit statuses block shared by every --help. */
 extern const char cli_exit_help[];
 

@@ -47,26 +47,12 @@ int cmd_report(int argc, char **argv)
     if (rc != 0)
         return rc;
     RunRecord *rec = NULL;
-    RunSummary *hist = NULL;
-    size_t nhist = 0;
     DrillError err;
     if (store_run_load(st, id, &rec, &err) < 0) {
         store_close(st);
         return cli_fail("report", &err);
     }
-    rc = 0;
-    if (junit != NULL && report_junit_write(rec, junit, &err) < 0)
-        rc = cli_fail("report", &err);
-    if (html != NULL) {
-        /* The trend shows the runs up to this one, as `drill run` saw them. */
-        store_history(st, rec->drill_name, 20, &hist, &nhist, NULL);
-        size_t skip = 0;
-        while (skip < nhist && hist[skip].id > rec->id)
-            skip++;
-        if (report_html_write(rec, hist + skip, nhist - skip, html, &err) < 0)
-            rc = cli_fail("report", &err);
-    }
-    free(hist);
+    rc = cli_write_reports("report", st, rec, junit, html);
     run_record_free(rec);
     store_close(st);
     return rc;

@@ -34,17 +34,24 @@ static void help(FILE *out)
           "                        $XDG_DATA_HOME/drill/drill.db)\n"
           "      --junit FILE      write a JUnit XML report (CI quality gates)\n"
           "      --html FILE       write a self-contained HTML report (audit evidence)\n"
+          "      --operator NAME   who runs this rehearsal (recorded; default\n"
+          "                        $DRILL_OPERATOR); the OS user, $SUDO_USER and the CI\n"
+          "                        job are recorded too\n"
+          "      --change-ref REF  change or ticket this run belongs to (recorded;\n"
+          "                        default $DRILL_CHANGE_REF)\n"
           "  -y, --yes             allow destructive steps (wipe, recover, re-clone)\n"
           "                        when the topology does not set allow_destructive\n"
           "  -n, --dry-run         print every step, node and command; change nothing\n"
           "      --progress MODE   auto (default), tty, lines or quiet\n"
           "  -q, --quiet           same as --progress quiet\n\n"
-          "Progress goes to stderr; the summary to stdout.\n\n", out);
+          "Progress goes to stderr; the summary to stdout. Each report file is listed\n"
+          "with its SHA-256 in SHA256SUMS next to it; the finished run is sealed into\n"
+          "the store's evidence chain (see `drill verify --help`).\n\n", out);
     fputs(cli_exit_help, out);
 }
 
 typedef struct RunArgs {
-    const char *topology, *sandbox_dir, *db, *junit, *html, *drill;
+    const char *topology, *sandbox_dir, *db, *junit, *html, *drill, *operator_name, *change_ref;
     bool yes, dry_run;
     ProgressMode progress;
 } RunArgs;
@@ -68,6 +75,7 @@ static int parse_args(int argc, char **argv, RunArgs *a)
         {"html", required_argument, NULL, 'H'},     {"yes", no_argument, NULL, 'y'},
         {"dry-run", no_argument, NULL, 'n'},        {"progress", required_argument, NULL, 'p'},
         {"quiet", no_argument, NULL, 'q'},          {"help", no_argument, NULL, 'h'},
+        {"operator", required_argument, NULL, 'O'}, {"change-ref", required_argument, NULL, 'C'},
         {0}};
     int c;
     while ((c = getopt_long(argc, argv, "t:ynqh", opts, NULL)) != -1) {
@@ -78,6 +86,8 @@ static int parse_args(int argc, char **argv, RunArgs *a)
         case 'j': a->junit = optarg; break;
         case 'H': a->html = optarg; break;
         case 'y': a->yes = true; break;
+        case 'O': a->operator_name = optarg; break;
+        case 'C': a->change_ref = optarg; break;
         case 'n': a->dry_run = true; break;
         case 'q': a->progress = PROGRESS_QUIET; break;
         case 'p':
@@ -172,17 +182,7 @@ static int render_reports(Store *st, const RunArgs *a, const RunResult *res)
     if (store_run_load(st, res->run_id, &rec, &err) < 0)
         return cli_fail("run", &err);
     print_summary(rec, res);
-    int rc = 0;
-    if (a->junit != NULL && report_junit_write(rec, a->junit, &err) < 0)
-        rc = cli_fail("run", &err);
-    RunSummary *hist = NULL;
-    size_t nhist = 0;
-    if (a->html != NULL) {
-        store_history(st, rec->drill_name, 20, &hist, &nhist, NULL);
-        if (report_html_write(rec, hist, nhist, a->html, &err) < 0)
-            rc = cli_fail("run", &err);
-    }
-    free(hist);
+    int rc = cli_write_reports("run", st, rec, a->junit, a->html);
     run_record_free(rec);
     return rc;
 }
@@ -211,7 +211,8 @@ int cmd_run(int argc, char **argv)
     if ((rc = cli_open_store("run", a.db, &st)) != 0)
         goto out;
     install_signals();
-    RunOptions opt = {.yes = a.yes, .progress = a.progress, .topology_file = a.topology};
+    RunOptions opt = {.yes = a.yes, .progress = a.progress, .topology_file = a.topology,
+                      .operator_name = a.operator_name, .change_ref = a.change_ref};
     RunResult res;
     if ((rc = runner_run(plan, st, &opt, &res, &err)) < 0) {
         rc = cli_fail("run", &err);

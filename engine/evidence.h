@@ -1,0 +1,48 @@
+/*
+ * evidence.h — integrity of stored runs: a SHA-256 hash chain over finished
+ * runs, and SHA256SUMS manifests for the files a run emitted.
+ *
+ * When a run finishes, its whole stored record (run row, steps, events,
+ * measures, objectives, facts, samples) is serialised in a canonical form and
+ * hashed; the hash is chained to the previous sealed run's chain hash and
+ * stored (store.h: EvidenceLink). `drill verify` recomputes every record hash
+ * and every link, and names the first run whose stored record, link or
+ * presence does not match. The chain head printed by verify and shown in each
+ * report lets an auditor tie an archived report to the store.
+ *
+ * What it cannot catch (documented in the README): someone who rewrites the
+ * whole chain with this program's algorithm, or who deletes the newest runs
+ * and their links — compare the head with an archived report for that.
+ */
+#ifndef DRILL_EVIDENCE_H
+#define DRILL_EVIDENCE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "store.h"
+
+/* SHA-256 (hex) of the canonical form of a stored run. The seal fields of
+ * the record are not part of it. */
+void evidence_record_hash(const RunRecord *r, char out[65]);
+
+/* Loads the finished run, hashes it and appends it to the chain. */
+int evidence_seal(Store *st, int64_t run_id, DrillError *err);
+
+typedef struct EvidenceCheck {
+    size_t links_checked;
+    size_t unsealed;            /* finished runs without a link */
+    int64_t first_bad_run;      /* 0 when the chain is intact */
+    char problem[512];          /* what is wrong with first_bad_run */
+    char head_sha256[65];       /* chain hash of the newest link checked */
+    int64_t head_run;
+} EvidenceCheck;
+
+/* Recomputes the chain from its start up to and including run `upto`
+ * (0 = the whole chain). Returns 0 when it could be checked (see
+ * out->first_bad_run), negative on store errors. */
+int evidence_verify(Store *st, int64_t upto, EvidenceCheck *out, DrillError *err);
+
+#endif

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Integration: evidence integrity, end to end through the CLI.
+#  * every finished run is sealed into a hash chain; `drill verify` passes on
+#    an untouched store and prints the chain head the HTML report shows;
+#  * tampering with any part of a stored run (a step's output, a fact, a
+#    measurement, the run row), deleting a sealed run, editing a link or
+#    slipping in an unsealed run is caught: exit 1, naming the run;
+#  * report files are listed in SHA256SUMS (sha256sum -c accepts it) and
+#    recorded in the store; a modified file is caught by both checks;
+#  * `drill report RUN` re-renders byte-identical files;
+#  * who ran it (--operator, --change-ref, OS user, CI) is recorded.
+set -uo pipefail
+: "${DRILL_BIN:?}" "${DRILL_TEST_DATA:?}"
+passed=0 failed=0
+ok()   { passed=$((passed + 1)); echo "ok - $*"; }
+fail() { failed=$((failed + 1)); echo "FAIL - $*"; }
+check() { local what=$1; shift; if "$@"; then ok "$what"; else fail "$what"; fi; }
+work=$(mktemp -d /tmp/drill-evidence.XXXXXX)
+trap 'rm -rf "$work"' EXIT INT TERM
+db=$work/d.db
+sq() { sqlite3 "$1" "$2"; }
+
+run() {  # run OUTDIR
+    "$DRILL_BIN" run -t "$DRILL_TEST_DATA/valid/topology-sandbox.yaml" --db "$db" \
+        --progress quiet --operator "Ada O'Brien" --change-ref "CHG-42" \
+        --junit "$1/h.xml" --html "$1/h.html" "$DRILL_TEST_DATA/valid/drill-hostile.yaml" \
+        > /dev/null 2>&1
+}
+run "$work/a"; run "$work/b"; run "$work/b"
+
+"$DRILL_BIN" verify --db "$db" > "$work/v.out"
+check "verify passes on an untouched store" [ $? -eq 0 ]
+cat "$work/v.out"
+check "three runs sealed" grep -q '3 sealed runs, chain intact up to run 3' "$work/v.out"
+head=$(sed -n 's/^  chain head: //p' "$work/v.out")
+check "the HTML report of the newest run shows the chain head" grep -q "$head" "$work/b/h.html"
+check "JUnit carries the chain hash" grep -q "name=\"chain_sha256\" value=\"$head\"" "$work/b/h.xml"
+check "operator recorded" [ "$(sq "$db" "select value from facts where run_id = 3 and key = 'who.operator'")" = "Ada O'Brien" ]
+check "change reference recorded" [ "$(sq "$db" "select value from facts where run_id = 3 and key = 'who.change_ref'")" = CHG-42 ]
+check "OS user recorded" [ "$(sq "$db" "select value from facts where run_id = 3 and key = 'who.os_user'")" = "$(id -un)" ]
+
+tamper() {  # tamper WHAT EXPECTED_RUN SQL
+    cp "$db" "$work/t.db"
+    sq "$work/t.db" "$3"
+    "$DRILL_BIN" verify --db "$work/t.db" > "$work/t.out" 2>&1
+    local rc=$? named=1
+    grep -q "FAILED at run $2:" "$work/t.out" && named=0
+    check "tampering caught: $1 (exit $rc, run $2 named)" [ "$rc" -eq 1 -a "$named" -eq 0 ]
+}
+tamper "a step's output" 1 "update steps set out = 'all good' where run_id = 1 and seq = 0"
+tamper "a fact" 2 "update facts set value = 'mallory' where run_id = 2 and key = 'who.os_user'"
+tamper "the verdict" 2 "update runs set status = 'passed', exit_code = 0 where id = 2"
+tamper "an event time" 1 "update events set utc_ms = utc_ms - 1000 where run_id = 1"
+tamper "a measurement added" 3 "insert into measures (run_id, key, value, unit, how) values (3, 'rto_ms', 1, 'ms', 'x')"
+tamper "a sealed run deleted" 2 "delete from runs where id = 2"
+tamper "a link edited" 2 "update evidence set record_sha256 = chain_sha256 where run_id = 2"
+tamper "an unsealed finished run" 4 "insert into runs (drill_name, status, started_ms) values ('forged', 'passed', 1)"
+"$DRILL_BIN" verify --db "$db" 2 > /dev/null
+check "verify RUN checks the chain up to that run" [ $? -eq 0 ]
+"$DRILL_BIN" verify --db "$db" 99 > /dev/null
+check "verify of a run not in the chain exits 1" [ $? -eq 1 ]
+
+# Manifests and report files.
+check "SHA256SUMS lists both files" [ "$(wc -l < "$work/b/SHA256SUMS")" -eq 2 ]
+(cd "$work/b" && sha256sum --quiet -c SHA256SUMS)
+check "sha256sum -c accepts the manifest" [ $? -eq 0 ]
+"$DRILL_BIN" verify --manifest "$work/b/SHA256SUMS" > /dev/null
+check "drill verify --manifest passes" [ $? -eq 0 ]
+cp "$work/b/h.html" "$work/orig.html"
+printf '<!-- edited -->' >> "$work/b/h.html"
+# exited_saying RC WANT FILE PATTERN: RC is WANT and FILE contains PATTERN.
+exited_saying() { [ "$1" -eq "$2" ] && grep -q -- "$4" "$3"; }
+"$DRILL_BIN" verify --manifest "$work/b/SHA256SUMS" > "$work/m.out"; rc=$?
+check "a modified report fails the manifest check" exited_saying $rc 1 "$work/m.out" 'h.html: FAILED'
+"$DRILL_BIN" verify --db "$db" > "$work/f.out"; rc=$?
+check "a modified report file fails drill verify" exited_saying $rc 1 "$work/f.out" 'was modified'
+"$DRILL_BIN" report --db "$db" --junit "$work/r/h.xml" --html "$work/r/h.html" 3
+check "drill report re-renders" [ $? -eq 0 ]
+check "re-rendered HTML is byte-identical to what drill run wrote" cmp -s "$work/orig.html" "$work/r/h.html"
+check "re-rendered JUnit is byte-identical" cmp -s "$work/b/h.xml" "$work/r/h.xml"
+"$DRILL_BIN" verify --manifest "$work/nope/SHA256SUMS" 2> /dev/null
+check "a missing manifest exits 3" [ $? -eq 3 ]
+printf 'not a manifest\n' > "$work/bad.sums"
+"$DRILL_BIN" verify --manifest "$work/bad.sums" 2> "$work/bad.err"; rc=$?
+check "a malformed manifest exits 2 and names the line" exited_saying $rc 2 "$work/bad.err" 'bad.sums:1:'
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

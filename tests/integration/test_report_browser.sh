@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Integration: the reports of a run whose commands print hostile output
+# (markup, "]]>", NUL and control characters, ANSI escapes, invalid UTF-8,
+# 3 MB of text) are valid and inert:
+#  * the JUnit file validates against tests/data/junit-drill.xsd (xmllint);
+#  * the HTML report, rendered by a real headless Chromium, produces no
+#    console message (a CSP violation or a script would log one), has no
+#    <script> element in its DOM, shows the hostile text as text, and
+#    screenshots as a page with content.
+# A positive control (the same page with a script and a remote image
+# injected) must produce console messages, so this test can fail.
+set -uo pipefail
+: "${DRILL_BIN:?}" "${DRILL_TEST_DATA:?}"
+passed=0 failed=0
+ok()   { passed=$((passed + 1)); echo "ok - $*"; }
+fail() { failed=$((failed + 1)); echo "FAIL - $*"; }
+check() { local what=$1; shift; if "$@"; then ok "$what"; else fail "$what"; fi; }
+
+browser=$(command -v chromium || command -v chromium-browser || true)
+if [ -z "$browser" ] || ! command -v xmllint > /dev/null; then
+    echo "chromium or xmllint missing (run fixtures/setup.sh)"
+    [ "${CI:-}" = true ] && exit 1
+    exit 77
+fi
+work=$(mktemp -d /tmp/drill-browser.XXXXXX)
+trap 'rm -rf "$work"' EXIT INT TERM
+
+# The hostile drill's steps run on the "backup" node, locally; nothing else
+# of the sandbox topology is contacted (ports there are closed).
+"$DRILL_BIN" run -t "$DRILL_TEST_DATA/valid/topology-sandbox.yaml" --db "$work/d.db" \
+    --progress quiet --junit "$work/out/h.xml" --html "$work/out/h.html" \
+    "$DRILL_TEST_DATA/valid/drill-hostile.yaml" > "$work/run.out" 2>&1
+check "the hostile drill fails its verification (exit 1)" [ $? -eq 1 ]
+echo "report sizes: JUnit $(stat -c %s "$work/out/h.xml") bytes, HTML $(stat -c %s "$work/out/h.html") bytes"
+
+xmllint --noout --schema "$DRILL_TEST_DATA/junit-drill.xsd" "$work/out/h.xml" 2> "$work/xsd.err"
+check "JUnit validates against junit-drill.xsd" [ $? -eq 0 ]
+check "JUnit is well-formed XML 1.0 despite NUL and control characters" xmllint --noout "$work/out/h.xml"
+
+# chromium as root needs --no-sandbox; its own profile dir keeps runs apart.
+render() {  # render HTML_FILE ARGS... -> stdout of chromium, stderr to $work/render.err
+    local f=$1; shift
+    timeout 120 "$browser" --headless=new --no-sandbox --disable-gpu --no-first-run \
+        --disable-dev-shm-usage --user-data-dir="$work/profile" --enable-logging=stderr \
+        --v=0 "$@" "file://$f" 2> "$work/render.err"
+}
+t0=$(date +%s%N)
+render "$work/out/h.html" --dump-dom > "$work/dom.html"
+rc=$?
+t1=$(date +%s%N)
+echo "chromium --dump-dom took $(( (t1 - t0) / 1000000 )) ms"
+check "chromium renders the report" [ "$rc" -eq 0 -a -s "$work/dom.html" ]
+grep ':CONSOLE' "$work/render.err"
+check "no console message (no CSP violation, no script, no load)" \
+    [ "$(grep -c ':CONSOLE' "$work/render.err")" -eq 0 ]
+check "the DOM holds no <script> element" [ "$(grep -c '<script' "$work/dom.html")" -eq 0 ]
+check "hostile markup is shown as text" grep -q '&lt;script&gt;alert(1)&lt;/script&gt;' "$work/dom.html"
+check "the failing step's hostile message is text" grep -q '&lt;/td&gt;&lt;/tr&gt;&lt;/table&gt;' "$work/dom.html"
+check "sections after the hostile output still render (drill file, seal)" \
+    grep -q 'id="seal"' "$work/dom.html"
+
+render "$work/out/h.html" --window-size=1280,2400 --screenshot="$work/shot.png" > /dev/null
+check "screenshot written" [ -s "$work/shot.png" ]
+# Distinct pixel rows of the screenshot: a blank page has 1.
+rows=$(/usr/bin/python3 - "$work/shot.png" <<'PY'
+import struct, sys, zlib
+data = open(sys.argv[1], 'rb').read()
+pos, idat, w, h = 8, b'', 0, 0
+while pos < len(data):
+    n, kind = struct.unpack('>I4s', data[pos:pos + 8])
+    body = data[pos + 8:pos + 8 + n]
+    if kind == b'IHDR':
+        w, h = struct.unpack('>II', body[:8])
+    elif kind == b'IDAT':
+        idat += body
+    pos += 12 + n
+raw = zlib.decompress(idat)
+stride = len(raw) // h
+print(len({raw[i * stride + 1:(i + 1) * stride] for i in range(h)}))
+PY
+)
+echo "screenshot: ${rows:-?} distinct pixel rows"
+check "the screenshot shows content (${rows:-0} distinct rows > 100)" [ "${rows:-0}" -gt 100 ]
+
+# Positive control: the same page with a script and a remote image injected.
+sed 's|<h1>|<script>console.log("injected")</script><img src="http://127.0.0.1:9/x.png"><h1>|' \
+    "$work/out/h.html" > "$work/bad.html"
+render "$work/bad.html" --dump-dom > /dev/null
+check "control: an injected script and remote image are caught" \
+    [ "$(grep -c ':CONSOLE' "$work/render.err")" -ge 2 ]
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
