@@ -17,6 +17,8 @@
 #include "progress.h"
 #include "runctx.h"
 #include "steps_kinds.h"
+#include "util.h"
+#include "yamldoc.h"
 
 static volatile sig_atomic_t stop_signal;
 static volatile sig_atomic_t second_signal;
@@ -132,7 +134,10 @@ static void record_environment(RunCtx *ctx)
     char buf[128];
     char key[192];
     pg_library_version(buf, sizeof buf);
-    store_fact_add(ctx->store, ctx->run_id, "libpq_version", buf, NULL);
+    store_fact_add(ctx->store, ctx->run_id, "library:libpq", buf, NULL);
+    store_fact_add(ctx->store, ctx->run_id, "library:sqlite", store_library_version(), NULL);
+    store_fact_add(ctx->store, ctx->run_id, "library:libyaml", yamldoc_library_version(), NULL);
+    store_fact_add(ctx->store, ctx->run_id, "library:libcrypto", crypto_library_version(), NULL);
     const Topology *t = ctx->plan->topology;
     for (size_t i = 0; i < t->nnodes; i++) {
         const Node *n = &t->nodes[i];
@@ -281,6 +286,8 @@ int runner_run(const Plan *plan, Store *st, const RunOptions *opt, RunResult *re
                   plan->scenario->name, plan->topology->name, plan->nsteps);
     record_environment(&ctx);
     identity_record(st, ctx.run_id, opt->operator_name, opt->change_ref);
+    if (opt->renderer_version != NULL)
+        store_fact_add(st, ctx.run_id, "library:libxml2", opt->renderer_version, NULL);
     Verdict v = {0};
     rc = run_steps(&ctx, &v, &pg, err);
     if (ctx.heartbeat != NULL)

@@ -31,6 +31,7 @@ typedef struct RunOptions {
     const char *topology_file; /* for the record */
     const char *operator_name; /* --operator (who ran it, for the record); may be NULL */
     const char *change_ref;    /* --change-ref (ticket / change id); may be NULL */
+    const char *renderer_version; /* report library version, recorded; may be NULL */
 } RunOptions;
 
 typedef struct RunResult {

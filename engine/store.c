@@ -1095,3 +1095,8 @@ void stored_artifacts_free(StoredArtifact *a, size_t n)
         free(a[i].path);
     free(a);
 }
+
+const char *store_library_version(void)
+{
+    return sqlite3_libversion();
+}

@@ -24,6 +24,8 @@ typedef struct Store Store;
 /* Opens (creating directories and schema as needed) and migrates. */
 int store_open(const char *path, Store **out, DrillError *err);
 void store_close(Store *st);   /* NULL ok */
+/* Linked SQLite version, for the evidence. */
+const char *store_library_version(void);
 /* Default path as described above (malloc'd). */
 char *store_default_path(void);
 

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -357,4 +358,9 @@ int dir_make_parents(const char *path, mode_t mode, const char *what, DrillError
     }
     free(p);
     return rc;
+}
+
+const char *crypto_library_version(void)
+{
+    return OpenSSL_version(OPENSSL_VERSION);
 }

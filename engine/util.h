@@ -52,6 +52,8 @@ void sha256_hex(const void *data, size_t len, char out[65]);
 /* Streaming SHA-256: new, update..., final (which frees). */
 typedef struct Sha256 Sha256;
 Sha256 *sha256_new(void);
+/* Linked libcrypto version text, for the evidence. */
+const char *crypto_library_version(void);
 void sha256_update(Sha256 *h, const void *data, size_t len);
 void sha256_final(Sha256 *h, char out[65]);
 /* SHA-256 of a file's contents; *bytes (may be NULL) gets its size.

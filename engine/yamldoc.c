@@ -777,3 +777,8 @@ int yamldoc_read_file(const char *path, DiagList *diags, char **text, size_t *le
     }
     return 0;
 }
+
+const char *yamldoc_library_version(void)
+{
+    return yaml_get_version_string();
+}

@@ -30,6 +30,8 @@ YamlDoc *yamldoc_parse(const char *file, const char *text, size_t len, DiagList 
 void yamldoc_free(YamlDoc *doc);
 
 yaml_node_t *yamldoc_root(YamlDoc *doc);
+/* Linked libyaml version, for the evidence ("0.2.5"). */
+const char *yamldoc_library_version(void);
 yaml_node_t *yamldoc_node(YamlDoc *doc, int index);   /* libyaml node index -> node */
 const char *yamldoc_file(const YamlDoc *doc);
 

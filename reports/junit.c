@@ -17,6 +17,7 @@
  * pass control characters and invalid UTF-8 through), then written
  * atomically. No clock is read: the same RunRecord gives the same bytes.
  */
+#include <libxml/xmlversion.h>
 #include <libxml/xmlwriter.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -417,4 +418,9 @@ int report_junit_write(const RunRecord *run, const char *path, DrillError *err)
                                (size_t)xmlBufferLength(buf), err);
     xmlBufferFree(buf);
     return rc;
+}
+
+const char *report_library_version(void)
+{
+    return xmlParserVersion;
 }

@@ -9,6 +9,9 @@
 #include "error.h"
 #include "store.h"
 
+/* Linked libxml2 version, recorded with each run ("libxml2 20914"). */
+const char *report_library_version(void);
+
 /* JUnit XML (libxml2 xmlTextWriter): <testsuites><testsuite> for the run, a
  * <testcase> per step and per objective; failure / error / skipped. */
 int report_junit_write(const RunRecord *run, const char *path, DrillError *err);

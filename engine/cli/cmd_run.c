@@ -212,7 +212,8 @@ int cmd_run(int argc, char **argv)
         goto out;
     install_signals();
     RunOptions opt = {.yes = a.yes, .progress = a.progress, .topology_file = a.topology,
-                      .operator_name = a.operator_name, .change_ref = a.change_ref};
+                      .operator_name = a.operator_name, .change_ref = a.change_ref,
+                      .renderer_version = report_library_version()};
     RunResult res;
     if ((rc = runner_run(plan, st, &opt, &res, &err)) < 0) {
         rc = cli_fail("run", &err);

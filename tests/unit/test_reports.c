@@ -69,6 +69,8 @@ static int64_t record_run(Store *st)
     CHECK_INT(store_objective_add(st, id, "rpo", 0, 2, "tx", false, "heartbeat \x1b[1mgap", NULL), 0);
     CHECK_INT(store_objective_add(st, id, "rpo_ms", 1000, -1, "ms", false, "not measured", NULL), 0);
     CHECK_INT(store_fact_add(st, id, "server_version:pg1", "15.4 <x>", NULL), 0);
+    CHECK_INT(store_fact_add(st, id, "fork_lsn", "0/3000060", NULL), 0);
+    CHECK_INT(store_fact_add(st, id, "who.operator", "Ada", NULL), 0);
     CHECK_INT(store_sample_add(st, id, "lag_bytes", 1700000000100, 10, NULL), 0);
     CHECK_INT(store_sample_add(st, id, "lag_bytes", 1700000000200, 30, NULL), 0);
     CHECK_INT(store_run_finish(st, id, "failed", 1, 1700000005000, 5000000, "rpo missed", NULL), 0);
@@ -374,7 +376,11 @@ static void check_html(const char *html, size_t len)
     CHECK(!contains_ci(html, "<script"));
     CHECK(no_external_url(html));
     CHECK(svgs_have_titles(html, &nsvg));
-    CHECK_INT(nsvg, 4); /* objectives, timeline, RTO trend, RPO trend */
+    CHECK_INT(nsvg, 5); /* objectives, timeline, RTO trend, RPO trend, lag_bytes series */
+    CHECK(strstr(html, "<title>lag_bytes over time: 2 samples, maximum 30</title>") != NULL);
+    CHECK(strstr(html, "<summary>Data (2 samples)</summary>") != NULL);
+    CHECK(strstr(html, "<td>fork_lsn</td><td>0/3000060</td>") != NULL);   /* a finding */
+    CHECK(strstr(html, "Operator</th><td>Ada</td>") != NULL);            /* who ran it */
     CHECK(strstr(html, "&lt;script&gt;alert(1)&lt;/script&gt;") != NULL);
     CHECK(strstr(html, "FAILED") != NULL);
     CHECK(strstr(html, "# &lt;b&gt;&amp;&lt;/b&gt;") != NULL); /* the drill source, escaped */
