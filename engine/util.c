@@ -347,7 +347,9 @@ int dir_make_parents(const char *path, mode_t mode, const char *what, DrillError
 {
     char *p = xstrdup(path);
     int rc = 0;
-    for (char *slash = strchr(p + 1, '/'); slash != NULL; slash = strchr(slash + 1, '/')) {
+    /* Skip a leading '/' (the root exists); "" has no parent to make. */
+    char *from = p[0] == '/' ? p + 1 : p;
+    for (char *slash = strchr(from, '/'); slash != NULL; slash = strchr(slash + 1, '/')) {
         *slash = '\0';
         if (mkdir(p, mode) != 0 && errno != EEXIST) {
             rc = drill_error_set(err, DRILL_E_IO, "cannot create directory %s for %s: %s", p,

@@ -150,7 +150,10 @@ TEST(mutations)
     }
 }
 
-/* Worst cases near the size limit must stay fast (no quadratic blow-up). */
+/* Worst cases near the size limit parse without crashing and with sane
+ * diagnostics. How fast they parse is printed for information only: speed is
+ * measured by tests/bench/bench_parse.c, never asserted here (a loaded CI
+ * machine or valgrind must not turn timing into a failure). */
 static void check_fast(const char *what, const char *prefix, const char *unit,
                        const char *suffix)
 {
@@ -164,7 +167,6 @@ static void check_fast(const char *what, const char *prefix, const char *unit,
     parse_both(b.data, b.len);
     int64_t ms = (time_mono_us() - t0) / 1000;
     printf("%-28s %7zu bytes: %lld ms\n", what, b.len, (long long)ms);
-    CHECK(ms < 3000);
     buf_free(&b);
 }
 
