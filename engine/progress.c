@@ -2,6 +2,7 @@
 #include "progress.h"
 
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -51,8 +52,11 @@ void progress_step_end(Progress *p, size_t seq, const char *phase, const char *n
         fprintf(p->out, "[%zu/%zu] %-9s %s: %s (%s)", seq + 1, p->total, phase, name, status,
                 dur);
     }
-    if (!ok && message != NULL && *message != '\0')
-        fprintf(p->out, " — %s", message);
+    if (!ok && message != NULL && *message != '\0') {
+        char *clean = redact_text(p->redactor, message);
+        fprintf(p->out, " — %s", clean);
+        free(clean);
+    }
     fputc('\n', p->out);
     fflush(p->out);
 }

@@ -10,11 +10,14 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "redact.h"
+
 typedef struct Progress {
     FILE *out;
     bool tty;
     bool quiet;
     size_t total;
+    const Redactor *redactor;   /* masks secrets in step messages; may be NULL */
 } Progress;
 
 /* mode: 0 auto, 1 tty, 2 lines, 3 quiet (RunOptions.progress). */

@@ -267,6 +267,18 @@ static int begin_run(RunCtx *ctx, const RunOptions *opt, DrillError *err)
     return store_run_begin(ctx->store, &info, &ctx->run_id, err);
 }
 
+/* The secrets of this run: PGPASSWORD and .pgpass (a topology's conninfo
+ * cannot hold a password: topology.c refuses it). */
+static Redactor *secrets_collect(void)
+{
+    Redactor *r = redact_new();
+    redact_add_environment(r);
+    return r;
+}
+
+static int run_guarded(const Plan *plan, Store *st, const RunOptions *opt, RunResult *res,
+                       const Redactor *secrets, DrillError *err);
+
 int runner_run(const Plan *plan, Store *st, const RunOptions *opt, RunResult *res,
                DrillError *err)
 {
@@ -274,6 +286,18 @@ int runner_run(const Plan *plan, Store *st, const RunOptions *opt, RunResult *re
     int rc = check_destructive(plan, opt, err);
     if (rc < 0)
         return rc;
+    Redactor *secrets = secrets_collect();
+    store_set_redactor(st, secrets);
+    rc = run_guarded(plan, st, opt, res, secrets, err);
+    store_set_redactor(st, NULL);
+    redact_free(secrets);
+    return rc;
+}
+
+static int run_guarded(const Plan *plan, Store *st, const RunOptions *opt, RunResult *res,
+                       const Redactor *secrets, DrillError *err)
+{
+    int rc;
     RunCtx ctx = {.plan = plan, .store = st, .fault_mono_us = -1, .recovered_mono_us = -1};
     ctx.t0_mono_us = time_mono_us();
     if ((rc = begin_run(&ctx, opt, err)) < 0)
@@ -282,6 +306,7 @@ int runner_run(const Plan *plan, Store *st, const RunOptions *opt, RunResult *re
     ctx.local = exec_local_new();
     Progress pg;
     progress_init(&pg, stderr, (int)opt->progress, plan->nsteps);
+    pg.redactor = secrets;
     progress_note(&pg, "drill: run %lld of %s on %s (%zu steps)", (long long)ctx.run_id,
                   plan->scenario->name, plan->topology->name, plan->nsteps);
     record_environment(&ctx);

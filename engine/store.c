@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "redact.h"
 #include "util.h"
 
 /* Texts are clamped here whatever the caller did: one runaway command output
@@ -41,6 +42,7 @@
 struct Store {
     sqlite3 *db;
     char *path;
+    const Redactor *redactor;   /* borrowed; NULL = keyword/URI forms only */
     pthread_mutex_t lock;
 };
 
@@ -108,17 +110,27 @@ static size_t text_clamp_len(const char *s, size_t max)
     return n;
 }
 
-static void bind_text_max(sqlite3_stmt *s, int i, const char *v, size_t max)
+/* Every text goes through the redactor first: nothing secret reaches the
+ * store, so nothing secret reaches a report rendered from it. */
+static void bind_text_max(Store *st, sqlite3_stmt *s, int i, const char *v, size_t max)
 {
-    if (v == NULL)
+    if (v == NULL) {
         sqlite3_bind_null(s, i);
-    else
-        sqlite3_bind_text(s, i, v, (int)text_clamp_len(v, max), SQLITE_TRANSIENT);
+        return;
+    }
+    char *clean = redact_text(st->redactor, v);
+    sqlite3_bind_text(s, i, clean, (int)text_clamp_len(clean, max), SQLITE_TRANSIENT);
+    free(clean);
 }
 
-static void bind_text(sqlite3_stmt *s, int i, const char *v)
+static void bind_text(Store *st, sqlite3_stmt *s, int i, const char *v)
 {
-    bind_text_max(s, i, v, STORE_TEXT_MAX);
+    bind_text_max(st, s, i, v, STORE_TEXT_MAX);
+}
+
+void store_set_redactor(Store *st, const Redactor *r)
+{
+    st->redactor = r;
 }
 
 /* NaN is stored as NULL (sqlite would do so silently anyway) and read back as NaN. */
@@ -416,14 +428,14 @@ int store_run_begin(Store *st, const RunInfo *info, int64_t *run_id, DrillError 
                   &s, err);
     if (rc != 0)
         return rc;
-    bind_text(s, 1, info->drill_name);
-    bind_text(s, 2, info->drill_file);
-    bind_text(s, 3, info->drill_sha256);
-    bind_text_max(s, 4, info->drill_source, STORE_SOURCE_MAX);
-    bind_text(s, 5, info->topology_name);
-    bind_text(s, 6, info->topology_file);
-    bind_text(s, 7, info->hostname);
-    bind_text(s, 8, info->drill_version);
+    bind_text(st, s, 1, info->drill_name);
+    bind_text(st, s, 2, info->drill_file);
+    bind_text(st, s, 3, info->drill_sha256);
+    bind_text_max(st, s, 4, info->drill_source, STORE_SOURCE_MAX);
+    bind_text(st, s, 5, info->topology_name);
+    bind_text(st, s, 6, info->topology_file);
+    bind_text(st, s, 7, info->hostname);
+    bind_text(st, s, 8, info->drill_version);
     sqlite3_bind_int64(s, 9, info->started_utc_ms);
     sqlite3_bind_int64(s, 10, info->rto_target_ms);
     sqlite3_bind_int64(s, 11, info->rpo_target_ms);
@@ -444,11 +456,11 @@ int store_run_finish(Store *st, int64_t run_id, const char *verdict, int exit_co
     if (rc != 0)
         return rc;
     sqlite3_bind_int64(s, 1, run_id);
-    bind_text(s, 2, verdict);
+    bind_text(st, s, 2, verdict);
     sqlite3_bind_int(s, 3, exit_code);
     sqlite3_bind_int64(s, 4, ended_utc_ms);
     sqlite3_bind_int64(s, 5, duration_us);
-    bind_text(s, 6, message);
+    bind_text(st, s, 6, message);
     rc = store_write(st, s, "recording the end of a run", NULL, &changes, err);
     if (rc == 0 && changes == 0)
         rc = drill_error_set(err, DRILL_E_NOTFOUND, "store %s: no run %lld to finish", st->path,
@@ -468,20 +480,20 @@ int store_step_add(Store *st, int64_t run_id, const StepRecord *r, DrillError *e
         return rc;
     sqlite3_bind_int64(s, 1, run_id);
     sqlite3_bind_int(s, 2, r->seq);
-    bind_text(s, 3, r->phase);
-    bind_text(s, 4, r->name);
-    bind_text(s, 5, r->kind);
-    bind_text(s, 6, r->node);
-    bind_text(s, 7, r->command);
-    bind_text(s, 8, r->status);
+    bind_text(st, s, 3, r->phase);
+    bind_text(st, s, 4, r->name);
+    bind_text(st, s, 5, r->kind);
+    bind_text(st, s, 6, r->node);
+    bind_text(st, s, 7, r->command);
+    bind_text(st, s, 8, r->status);
     sqlite3_bind_int(s, 9, r->exit_code);
     sqlite3_bind_int(s, 10, r->term_signal);
     sqlite3_bind_int64(s, 11, r->started_utc_ms);
     sqlite3_bind_int64(s, 12, r->ended_utc_ms);
     sqlite3_bind_int64(s, 13, r->duration_us);
-    bind_text(s, 14, r->out);
-    bind_text(s, 15, r->err);
-    bind_text(s, 16, r->message);
+    bind_text(st, s, 14, r->out);
+    bind_text(st, s, 15, r->err);
+    bind_text(st, s, 16, r->message);
     return store_write(st, s, "recording a step", NULL, NULL, err);
 }
 
@@ -496,10 +508,10 @@ int store_event_add(Store *st, int64_t run_id, const char *name, int64_t utc_ms,
     if (rc != 0)
         return rc;
     sqlite3_bind_int64(s, 1, run_id);
-    bind_text(s, 2, name);
+    bind_text(st, s, 2, name);
     sqlite3_bind_int64(s, 3, utc_ms);
     sqlite3_bind_int64(s, 4, mono_us_since_start);
-    bind_text(s, 5, detail);
+    bind_text(st, s, 5, detail);
     return store_write(st, s, "recording an event", NULL, NULL, err);
 }
 
@@ -514,10 +526,10 @@ int store_measure_add(Store *st, int64_t run_id, const char *key, double value,
     if (rc != 0)
         return rc;
     sqlite3_bind_int64(s, 1, run_id);
-    bind_text(s, 2, key);
+    bind_text(st, s, 2, key);
     bind_real(s, 3, value);
-    bind_text(s, 4, unit);
-    bind_text(s, 5, how);
+    bind_text(st, s, 4, unit);
+    bind_text(st, s, 5, how);
     return store_write(st, s, "recording a measurement", NULL, NULL, err);
 }
 
@@ -533,12 +545,12 @@ int store_objective_add(Store *st, int64_t run_id, const char *name, double targ
     if (rc != 0)
         return rc;
     sqlite3_bind_int64(s, 1, run_id);
-    bind_text(s, 2, name);
+    bind_text(st, s, 2, name);
     bind_real(s, 3, target);
     bind_real(s, 4, measured);
-    bind_text(s, 5, unit);
+    bind_text(st, s, 5, unit);
     sqlite3_bind_int(s, 6, passed ? 1 : 0);
-    bind_text(s, 7, how);
+    bind_text(st, s, 7, how);
     return store_write(st, s, "recording an objective", NULL, NULL, err);
 }
 
@@ -555,8 +567,8 @@ int store_fact_add(Store *st, int64_t run_id, const char *key, const char *value
     if (rc != 0)
         return rc;
     sqlite3_bind_int64(s, 1, run_id);
-    bind_text(s, 2, key);
-    bind_text(s, 3, value);
+    bind_text(st, s, 2, key);
+    bind_text(st, s, 3, value);
     return store_write(st, s, "recording a fact", NULL, NULL, err);
 }
 
@@ -570,7 +582,7 @@ int store_sample_add(Store *st, int64_t run_id, const char *series, int64_t t_ms
     if (rc != 0)
         return rc;
     sqlite3_bind_int64(s, 1, run_id);
-    bind_text(s, 2, series);
+    bind_text(st, s, 2, series);
     sqlite3_bind_int64(s, 3, t_ms);
     bind_real(s, 4, value);
     return store_write(st, s, "recording a sample", NULL, NULL, err);
@@ -919,7 +931,7 @@ int store_history(Store *st, const char *drill_name, size_t limit, RunSummary **
                   &s, err);
     if (rc != 0)
         return rc;
-    bind_text(s, 1, drill_name);
+    bind_text(st, s, 1, drill_name);
     /* 0 = no limit (collect_rows still stops at STORE_ROWS_MAX). */
     sqlite3_bind_int64(s, 2, limit == 0 || limit > STORE_ROWS_MAX ? -1 : (sqlite3_int64)limit);
     void *rows = NULL;
@@ -976,9 +988,9 @@ static int insert_link(Store *st, const EvidenceLink *l, DrillError *err)
         return rc;
     sqlite3_bind_int64(s, 1, l->seq);
     sqlite3_bind_int64(s, 2, l->run_id);
-    bind_text(s, 3, l->record_sha256);
-    bind_text(s, 4, l->prev_sha256);
-    bind_text(s, 5, l->chain_sha256);
+    bind_text(st, s, 3, l->record_sha256);
+    bind_text(st, s, 4, l->prev_sha256);
+    bind_text(st, s, 5, l->chain_sha256);
     sqlite3_bind_int64(s, 6, l->sealed_utc_ms);
     if (sqlite3_step(s) != SQLITE_DONE)
         rc = store_fail(st, "sealing a run", err);
@@ -1057,8 +1069,8 @@ int store_artifact_add(Store *st, int64_t run_id, const char *path, const char *
     if (rc != 0)
         return rc;
     sqlite3_bind_int64(s, 1, run_id);
-    bind_text(s, 2, path);
-    bind_text(s, 3, sha256);
+    bind_text(st, s, 2, path);
+    bind_text(st, s, 3, sha256);
     sqlite3_bind_int64(s, 4, bytes);
     sqlite3_bind_int64(s, 5, time_utc_ms());
     return store_write(st, s, "recording a report file", NULL, NULL, err);

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "redact.h"
 
 typedef struct Store Store;
 
@@ -26,6 +27,9 @@ int store_open(const char *path, Store **out, DrillError *err);
 void store_close(Store *st);   /* NULL ok */
 /* Linked SQLite version, for the evidence. */
 const char *store_library_version(void);
+/* Texts written from now on are masked by r (borrowed: it must outlive the
+ * writes). Even without one, conninfo passwords are masked. */
+void store_set_redactor(Store *st, const Redactor *r);
 /* Default path as described above (malloc'd). */
 char *store_default_path(void);
 
