@@ -15,6 +15,7 @@
 #include "measure.h"
 #include "pg.h"
 #include "progress.h"
+#include "runlock.h"
 #include "runctx.h"
 #include "steps_kinds.h"
 #include "util.h"
@@ -251,7 +252,7 @@ static int check_destructive(const Plan *plan, const RunOptions *opt, DrillError
     return 0;
 }
 
-static int begin_run(RunCtx *ctx, const RunOptions *opt, DrillError *err)
+static int begin_run(RunCtx *ctx, const RunOptions *opt, const char *lock_path, DrillError *err)
 {
     const Scenario *s = ctx->plan->scenario;
     char host[256] = "";
@@ -262,7 +263,7 @@ static int begin_run(RunCtx *ctx, const RunOptions *opt, DrillError *err)
         .topology_file = opt->topology_file ? opt->topology_file : ctx->plan->topology->file,
         .hostname = host, .drill_version = DRILL_VERSION, .started_utc_ms = time_utc_ms(),
         .rto_target_ms = s->rto_ms, .rpo_target_ms = s->rpo_ms,
-        .rpo_tx_target = s->rpo_transactions,
+        .rpo_tx_target = s->rpo_transactions, .pid = (int64_t)getpid(), .lock_path = lock_path,
     };
     return store_run_begin(ctx->store, &info, &ctx->run_id, err);
 }
@@ -277,7 +278,54 @@ static Redactor *secrets_collect(void)
 }
 
 static int run_guarded(const Plan *plan, Store *st, const RunOptions *opt, RunResult *res,
-                       const Redactor *secrets, DrillError *err);
+                       const Redactor *secrets, const char *lock_path, DrillError *err);
+
+/* The primary's system_identifier, or "" when it cannot be read. */
+static void primary_sysid(const Topology *t, char *out, size_t outsz, char *why, size_t whysz)
+{
+    out[0] = '\0';
+    snprintf(why, whysz, "the topology has no primary node");
+    for (size_t i = 0; i < t->nnodes; i++) {
+        if (t->nodes[i].role != ROLE_PRIMARY)
+            continue;
+        PgConn *c = NULL;
+        DrillError e;
+        if (pg_connect(t->nodes[i].conninfo, 5000, &c, &e) < 0 ||
+            pg_system_identifier(c, out, outsz, &e) < 0)
+            snprintf(why, whysz, "%s", e.message);
+        pg_close(c);
+        return;
+    }
+}
+
+/* Target pin: before anything destructive, the primary must be the cluster
+ * the topology names (system_identifier). On a mismatch nothing runs, not
+ * even cleanup: nothing was done that would need cleaning up. */
+static int check_target(RunCtx *ctx, Verdict *v, Progress *pg)
+{
+    const Topology *t = ctx->plan->topology;
+    if (!ctx->plan->destructive || t->system_identifier == NULL)
+        return 0;
+    char sysid[64], why[512], detail[1024];
+    primary_sysid(t, sysid, sizeof sysid, why, sizeof why);
+    if (strcmp(sysid, t->system_identifier) == 0) {
+        store_fact_add(ctx->store, ctx->run_id, "target_pin", "system_identifier matches", NULL);
+        return 0;
+    }
+    if (sysid[0] != '\0')
+        snprintf(detail, sizeof detail, "the primary's system_identifier is %s but topology %s "
+                 "pins %s: this is not the cluster the topology describes; nothing was touched",
+                 sysid, t->file, t->system_identifier);
+    else
+        snprintf(detail, sizeof detail, "cannot read the primary's system_identifier to check "
+                 "the pin in %s (%s); nothing was touched", t->file, why);
+    store_event_add(ctx->store, ctx->run_id, "target_refused", time_utc_ms(),
+                    time_mono_us() - ctx->t0_mono_us, detail, NULL);
+    progress_note(pg, "drill: refusing to run: %s", detail);
+    v->early_failure = true;
+    v->first_failure = "target check (system_identifier pin)";
+    return -1;
+}
 
 int runner_run(const Plan *plan, Store *st, const RunOptions *opt, RunResult *res,
                DrillError *err)
@@ -286,21 +334,25 @@ int runner_run(const Plan *plan, Store *st, const RunOptions *opt, RunResult *re
     int rc = check_destructive(plan, opt, err);
     if (rc < 0)
         return rc;
+    RunLock *lock = NULL;
+    if ((rc = runlock_acquire(plan->topology, &lock, err)) < 0)
+        return rc;
     Redactor *secrets = secrets_collect();
     store_set_redactor(st, secrets);
-    rc = run_guarded(plan, st, opt, res, secrets, err);
+    rc = run_guarded(plan, st, opt, res, secrets, runlock_path(lock), err);
     store_set_redactor(st, NULL);
     redact_free(secrets);
+    runlock_release(lock);
     return rc;
 }
 
 static int run_guarded(const Plan *plan, Store *st, const RunOptions *opt, RunResult *res,
-                       const Redactor *secrets, DrillError *err)
+                       const Redactor *secrets, const char *lock_path, DrillError *err)
 {
     int rc;
     RunCtx ctx = {.plan = plan, .store = st, .fault_mono_us = -1, .recovered_mono_us = -1};
     ctx.t0_mono_us = time_mono_us();
-    if ((rc = begin_run(&ctx, opt, err)) < 0)
+    if ((rc = begin_run(&ctx, opt, lock_path, err)) < 0)
         return rc;
     res->run_id = ctx.run_id;
     ctx.local = exec_local_new();
@@ -314,7 +366,7 @@ static int run_guarded(const Plan *plan, Store *st, const RunOptions *opt, RunRe
     if (opt->renderer_version != NULL)
         store_fact_add(st, ctx.run_id, "library:libxml2", opt->renderer_version, NULL);
     Verdict v = {0};
-    rc = run_steps(&ctx, &v, &pg, err);
+    rc = check_target(&ctx, &v, &pg) == 0 ? run_steps(&ctx, &v, &pg, err) : 0;
     if (ctx.heartbeat != NULL)
         heartbeat_stop(ctx.heartbeat);
     if (rc == 0) {
@@ -392,4 +444,34 @@ static void measure_and_judge(RunCtx *ctx, Verdict *v, Progress *pg)
           rpo_how);
     judge(ctx, v, pg, "rpo_transactions", s->rpo_transactions, ctx->rpo_measured,
           (double)ctx->rpo_missing, "tx", ctx->rpo_missing <= s->rpo_transactions, rpo_how);
+}
+
+/* ---- runs whose drill process died ---- */
+
+int runner_reap_orphans(Store *st, FILE *out, DrillError *err)
+{
+    char host[256] = "";
+    gethostname(host, sizeof host - 1);
+    RunningRun *runs = NULL;
+    size_t n = 0;
+    int rc = store_runs_running(st, host, &runs, &n, err);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        /* Held: its drill is still running. No lock recorded: an older
+         * drill's run, left alone rather than guessed about. */
+        if (runs[i].lock_path[0] == '\0' || runlock_is_held(runs[i].lock_path))
+            continue;
+        char msg[256];
+        snprintf(msg, sizeof msg, "drill (pid %lld) died while running this drill; the steps "
+                 "recorded before that are kept; cleanup may not have run",
+                 (long long)runs[i].pid);
+        rc = store_run_finish(st, runs[i].id, "aborted", DRILL_EXIT_ABORTED, time_utc_ms(), 0,
+                              msg, err);
+        if (rc == 0)
+            rc = evidence_seal(st, runs[i].id, err);
+        if (rc == 0 && out != NULL)
+            fprintf(out, "drill: run %lld was left `running` by a drill that died (pid %lld): "
+                         "marked aborted\n", (long long)runs[i].id, (long long)runs[i].pid);
+    }
+    free(runs);
+    return rc;
 }

@@ -46,6 +46,11 @@ typedef struct RunResult {
 int runner_run(const Plan *plan, Store *st, const RunOptions *opt, RunResult *result,
                DrillError *err);
 
+/* Finds runs of this host still recorded as `running` whose drill process
+ * died (their run lock is free: runlock.h), marks them aborted (exit 3) with
+ * what they recorded, and seals them. Notes each on out (may be NULL). */
+int runner_reap_orphans(Store *st, FILE *out, DrillError *err);
+
 /* Prints the plan: every step, node and resolved command (drill run --dry-run). */
 void runner_print_plan(const Plan *plan, FILE *out);
 

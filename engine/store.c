@@ -411,7 +411,11 @@ static int migrate_v2(Store *st, DrillError *err)
         " run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
         " path TEXT NOT NULL, sha256 TEXT NOT NULL, bytes INTEGER NOT NULL,"
         " written_ms INTEGER NOT NULL) STRICT;"
-        "CREATE INDEX artifacts_run ON artifacts(run_id);";
+        "CREATE INDEX artifacts_run ON artifacts(run_id);"
+        /* Which process runs it, and the lock it holds (runlock.h): a
+         * `running` run whose lock is free was orphaned by a killed drill. */
+        "ALTER TABLE runs ADD COLUMN pid INTEGER NOT NULL DEFAULT 0;"
+        "ALTER TABLE runs ADD COLUMN lock_path TEXT;";
     return exec_sql(st, sql, "creating schema v2", err);
 }
 
@@ -423,8 +427,8 @@ int store_run_begin(Store *st, const RunInfo *info, int64_t *run_id, DrillError 
     int rc = prep(st,
                   "INSERT INTO runs (drill_name, drill_file, drill_sha256, drill_source,"
                   " topology_name, topology_file, hostname, drill_version, started_ms,"
-                  " rto_target_ms, rpo_target_ms, rpo_tx_target)"
-                  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                  " rto_target_ms, rpo_target_ms, rpo_tx_target, pid, lock_path)"
+                  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
                   &s, err);
     if (rc != 0)
         return rc;
@@ -440,6 +444,8 @@ int store_run_begin(Store *st, const RunInfo *info, int64_t *run_id, DrillError 
     sqlite3_bind_int64(s, 10, info->rto_target_ms);
     sqlite3_bind_int64(s, 11, info->rpo_target_ms);
     sqlite3_bind_int64(s, 12, info->rpo_tx_target);
+    sqlite3_bind_int64(s, 13, info->pid);
+    bind_text(st, s, 14, info->lock_path);
     return store_write(st, s, "recording the start of a run", run_id, NULL, err);
 }
 
@@ -1111,4 +1117,51 @@ void stored_artifacts_free(StoredArtifact *a, size_t n)
 const char *store_library_version(void)
 {
     return sqlite3_libversion();
+}
+
+/* ---- orphaned runs ---- */
+
+static void row_running(sqlite3_stmt *s, void *elem)
+{
+    RunningRun *p = elem;
+    p->id = sqlite3_column_int64(s, 0);
+    p->pid = sqlite3_column_int64(s, 1);
+    copy_field(p->lock_path, sizeof p->lock_path, sqlite3_column_text(s, 2));
+}
+
+int store_runs_running(Store *st, const char *hostname, RunningRun **out, size_t *n,
+                       DrillError *err)
+{
+    sqlite3_stmt *s;
+    void *rows = NULL;
+    *n = 0;
+    int rc = prep(st,
+                  "SELECT id, pid, lock_path FROM runs WHERE status = 'running'"
+                  " AND hostname = ?1 ORDER BY id",
+                  &s, err);
+    if (rc == 0) {
+        sqlite3_bind_text(s, 1, hostname, -1, SQLITE_TRANSIENT);
+        pthread_mutex_lock(&st->lock);
+        rc = collect_rows(st, s, sizeof **out, row_running, &rows, n, err);
+        pthread_mutex_unlock(&st->lock);
+    }
+    *out = rows;
+    return rc;
+}
+
+int store_check_integrity(Store *st, DrillError *err)
+{
+    sqlite3_stmt *s;
+    int rc = prep(st, "PRAGMA integrity_check", &s, err);
+    if (rc != 0)
+        return rc;
+    pthread_mutex_lock(&st->lock);
+    if (sqlite3_step(s) != SQLITE_ROW)
+        rc = store_fail(st, "checking integrity", err);
+    else if (strcmp((const char *)sqlite3_column_text(s, 0), "ok") != 0)
+        rc = drill_error_set(err, DRILL_E_STORE, "store %s is damaged: %s", st->path,
+                             (const char *)sqlite3_column_text(s, 0));
+    pthread_mutex_unlock(&st->lock);
+    sqlite3_finalize(s);
+    return rc;
 }

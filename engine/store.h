@@ -46,6 +46,8 @@ typedef struct RunInfo {
     int64_t rto_target_ms;        /* -1 = none */
     int64_t rpo_target_ms;        /* -1 = none */
     int64_t rpo_tx_target;        /* -1 = none */
+    int64_t pid;                  /* of the drill process */
+    const char *lock_path;        /* run lock it holds (runlock.h); NULL = none */
 } RunInfo;
 int store_run_begin(Store *st, const RunInfo *info, int64_t *run_id, DrillError *err);
 
@@ -161,6 +163,18 @@ typedef struct RunSummary {
 /* Most recent first; drill_name NULL = all drills. *out malloc'd. */
 int store_history(Store *st, const char *drill_name, size_t limit, RunSummary **out,
                   size_t *n, DrillError *err);
+
+/* A run still recorded as `running` on this host. */
+typedef struct RunningRun {
+    int64_t id;
+    int64_t pid;
+    char lock_path[4096];
+} RunningRun;
+/* Runs with status `running` recorded by this hostname. *out malloc'd. */
+int store_runs_running(Store *st, const char *hostname, RunningRun **out, size_t *n,
+                       DrillError *err);
+/* PRAGMA integrity_check; DRILL_E_STORE with sqlite's first complaint. */
+int store_check_integrity(Store *st, DrillError *err);
 
 /* ---- evidence ---- */
 

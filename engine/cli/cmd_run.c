@@ -210,6 +210,10 @@ int cmd_run(int argc, char **argv)
     }
     if ((rc = cli_open_store("run", a.db, &st)) != 0)
         goto out;
+    if (runner_reap_orphans(st, stderr, &err) < 0) {
+        rc = cli_fail("run", &err);
+        goto out;
+    }
     install_signals();
     RunOptions opt = {.yes = a.yes, .progress = a.progress, .topology_file = a.topology,
                       .operator_name = a.operator_name, .change_ref = a.change_ref,

@@ -142,6 +142,29 @@ test_idempotent_up() {
     check "receive-wal pid unchanged" test "$(head -n 1 "$D/barman/lock/.pg1-receive-wal.lock")" = "$RWPID"
 }
 
+# Safety before anything destructive: a topology whose system_identifier pin
+# does not match the running primary is refused (exit 3) and nothing is
+# touched; a topology without allow_destructive needs --yes.
+test_target_safety() {
+    local t=$D/wrong.yaml db=$D/safety.db rc
+    : "${DRILL_BIN:?}"
+    sed 's/^system_identifier: .*/system_identifier: "1234567890123456789"/' "$D/topology.yaml" > "$t"
+    "$DRILL_BIN" run -t "$t" --db "$db" --progress lines primary-wipe > "$D/pin.out" 2>&1
+    rc=$?
+    check "a wrong system_identifier pin refuses the drill (exit 3)" test "$rc" -eq 3
+    check "the refusal names both identifiers" grep -q 'system_identifier is [0-9]* but .* pins 1234567890123456789' "$D/pin.out"
+    check "no step ran" test "$(sqlite3 "$db" "select count(*) from steps")" -eq 0
+    check "the refusal is stored as an event" test "$(sqlite3 "$db" "select count(*) from events where name = 'target_refused'")" -eq 1
+    check "pg1 untouched: same postmaster, data directory intact" \
+        test "$(head -n 1 "$D/pg1/data/postmaster.pid")" = "$PID1" -a -f "$D/pg1/data/PG_VERSION"
+    sed 's/^allow_destructive: true/allow_destructive: false/' "$D/topology.yaml" > "$t"
+    "$DRILL_BIN" run -t "$t" --db "$db" primary-wipe > "$D/yes.out" 2>&1
+    rc=$?
+    check "without allow_destructive or --yes a destructive drill is refused (exit 3)" test "$rc" -eq 3
+    check "the refusal says how to allow it" grep -q -- '--yes' "$D/yes.out"
+    check "pg1 still untouched" test "$(head -n 1 "$D/pg1/data/postmaster.pid")" = "$PID1"
+}
+
 # Alive and not a zombie (PID 1 of some containers reaps orphans lazily).
 running() {
     [ -r "/proc/$1/stat" ] || return 1
@@ -172,6 +195,7 @@ main() {
     test_servers
     test_barman
     test_idempotent_up
+    test_target_safety
     test_down
     rm -f "$D.up.out" "$D.up.err"
     finish

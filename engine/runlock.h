@@ -1,0 +1,36 @@
+/*
+ * runlock.h — one drill per target at a time, and finding runs whose drill
+ * process died.
+ *
+ * A run holds an exclusive flock(2) on a lock file named after its target
+ * (the primary's conninfo and data directory, else the topology name) for its
+ * whole duration; a second drill on the same target is refused with who holds
+ * it. The kernel drops the lock when the process dies, however it dies
+ * (SIGKILL included), so "a run recorded as running whose lock file is not
+ * locked" is exactly "a run whose drill was killed": the next invocation
+ * marks it aborted (runner_reap_orphans).
+ *
+ * Lock files live in $XDG_RUNTIME_DIR/drill, else /tmp/drill-locks-UID
+ * (created 0700). They contain the holder's pid and start time, for the
+ * refusal message only.
+ */
+#ifndef DRILL_RUNLOCK_H
+#define DRILL_RUNLOCK_H
+
+#include <stdbool.h>
+
+#include "error.h"
+#include "topology.h"
+
+typedef struct RunLock RunLock;
+
+/* Takes the target's lock, or fails with DRILL_E_ABORTED naming the holder. */
+int runlock_acquire(const Topology *t, RunLock **out, DrillError *err);
+const char *runlock_path(const RunLock *l);
+void runlock_release(RunLock *l);   /* NULL ok */
+
+/* True when some process holds the lock file at path (false when it does not
+ * exist). */
+bool runlock_is_held(const char *path);
+
+#endif
