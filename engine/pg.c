@@ -50,10 +50,18 @@ static const char *const Q_REPLAY_LSN = "select pg_last_wal_replay_lsn()::text";
     "case when pg_is_in_recovery() then pg_last_wal_replay_lsn() else pg_current_wal_lsn() end"
 static const char *const Q_SLOTS =
     "select slot_name::text, slot_type, active, coalesce(wal_status, ''), restart_lsn::text, "
-    "pg_wal_lsn_diff(" SQL_WAL_POSITION ", restart_lsn)::bigint "
+    "pg_wal_lsn_diff(" SQL_WAL_POSITION ", restart_lsn)::bigint, safe_wal_size::bigint "
     "from pg_replication_slots order by slot_name";
 static const char *const Q_SLOT_CREATE = "select pg_create_physical_replication_slot($1, true)";
 static const char *const Q_SLOT_DROP = "select pg_drop_replication_slot($1)";
+/* WAL without table bloat: a non-transactional logical message is one WAL
+ * record of the given size at any wal_level, assigns no transaction id and
+ * so never waits for a synchronous standby (the sandbox's Barman receiver
+ * may be the stopped one). Returns the record's LSN. */
+static const char *const Q_WAL_EMIT =
+    "select pg_logical_emit_message(false, 'drill-wal-generate', repeat('x', $1::int))::text";
+static const char *const Q_WAL_DIR_BYTES = "select coalesce(sum(size), 0)::bigint from pg_ls_waldir()";
+static const char *const Q_CHECKPOINT = "CHECKPOINT";
 static const char *const Q_REPLICAS =
     "select coalesce(application_name, ''), coalesce(host(client_addr), ''), "
     "coalesce(state, ''), replay_lsn::text, "
@@ -651,6 +659,10 @@ static int fill_slot(PgConn *c, const PGresult *r, int i, void *elem, DrillError
         return bad_value(c, "Q_SLOTS", restart, err);
     if (restart != NULL && retained != NULL && parse_i64(retained, &s->retained_bytes) != 0)
         return bad_value(c, "Q_SLOTS", retained, err);
+    const char *safe = field(r, i, 6);
+    s->safe_wal_size = INT64_MIN;
+    if (safe != NULL && parse_i64(safe, &s->safe_wal_size) != 0)
+        return bad_value(c, "Q_SLOTS", safe, err);
     return 0;
 }
 
@@ -711,6 +723,44 @@ int pg_slot_create(PgConn *c, const char *name, DrillError *err)
 int pg_slot_drop(PgConn *c, const char *name, DrillError *err)
 {
     return slot_call(c, NAMED(Q_SLOT_DROP), name, err);
+}
+
+/* A query returning one bigint. */
+static int pg_scalar_i64(PgConn *c, const char *what, const char *sql, int nparams,
+                         const char *const *params, int64_t *out, DrillError *err)
+{
+    char text[64];
+    int rc = pg_scalar(c, what, sql, nparams, params, text, sizeof text, NULL, err);
+    if (rc == 0 && parse_i64(text, out) != 0)
+        return bad_value(c, what, text, err);
+    return rc;
+}
+
+int pg_wal_emit(PgConn *c, int64_t bytes, uint64_t *lsn, DrillError *err)
+{
+    if (bytes <= 0 || bytes > PG_WAL_EMIT_MAX)
+        return drill_error_set(err, DRILL_E_INVALID, "Q_WAL_EMIT: %lld bytes out of range",
+                               (long long)bytes);
+    char n[32], text[64];
+    snprintf(n, sizeof n, "%lld", (long long)bytes);
+    const char *const params[] = {n};
+    int rc = pg_scalar(c, NAMED(Q_WAL_EMIT), 1, params, text, sizeof text, NULL, err);
+    if (rc == 0 && pg_lsn_parse(text, lsn) != 0)
+        return bad_value(c, "Q_WAL_EMIT", text, err);
+    return rc;
+}
+
+int pg_wal_dir_bytes(PgConn *c, int64_t *bytes, DrillError *err)
+{
+    return pg_scalar_i64(c, NAMED(Q_WAL_DIR_BYTES), 0, NULL, bytes, err);
+}
+
+int pg_checkpoint(PgConn *c, DrillError *err)
+{
+    PGresult *r = NULL;
+    int rc = pg_exec(c, NAMED(Q_CHECKPOINT), 0, NULL, &r, err);
+    PQclear(r);
+    return rc;
 }
 
 static int fill_replica(PgConn *c, const PGresult *r, int i, void *elem, DrillError *err)

@@ -45,11 +45,22 @@ typedef struct PgSlot {
     char wal_status[16];
     uint64_t restart_lsn;        /* 0 when NULL */
     int64_t retained_bytes;      /* -1 when restart_lsn is NULL */
+    int64_t safe_wal_size;       /* INT64_MIN when NULL (no max_slot_wal_keep_size, or lost);
+                                  * may be negative (unreserved) */
 } PgSlot;
 /* *out is malloc'd (free()), *n entries. */
 int pg_slots(PgConn *c, PgSlot **out, size_t *n, DrillError *err);
 int pg_slot_create(PgConn *c, const char *name, DrillError *err);  /* physical, reserve WAL */
 int pg_slot_drop(PgConn *c, const char *name, DrillError *err);
+
+/* ---- WAL volume (wal_generate) ---- */
+#define PG_WAL_EMIT_MAX (64 * 1024 * 1024)
+/* Writes one WAL record of about `bytes` (1..PG_WAL_EMIT_MAX) with
+ * pg_logical_emit_message (non-transactional: no table, no sync-rep wait);
+ * *lsn is the record's position. */
+int pg_wal_emit(PgConn *c, int64_t bytes, uint64_t *lsn, DrillError *err);
+int pg_wal_dir_bytes(PgConn *c, int64_t *bytes, DrillError *err);  /* sum of pg_ls_waldir() */
+int pg_checkpoint(PgConn *c, DrillError *err);
 
 typedef struct PgReplica {
     char application_name[64];

@@ -16,6 +16,13 @@
 
 #define STEP_OUTPUT_LIMIT (64 * 1024)
 
+/* Events marked so far, for `event: X, since: Y` (bounded: a drill marks few). */
+#define RUN_EVENTS_MAX 64
+typedef struct RunEventMark {
+    char name[64];
+    int64_t mono_us;
+} RunEventMark;
+
 typedef struct RunCtx {
     const Plan *plan;
     Store *store;
@@ -27,7 +34,17 @@ typedef struct RunCtx {
     int64_t recovered_mono_us;  /* -1 until `recovered` */
     bool rpo_measured;
     int64_t rpo_missing, rpo_ms, rpo_wal_bytes;
+    RunEventMark events[RUN_EVENTS_MAX];
+    size_t nevents;
+    /* Slot bloat (wal_generate), times in ms since the fault (or run start). */
+    int64_t slot_alert_t_ms;    /* -1 until retained WAL crossed slot_retained_alert */
+    char slot_alert_slot[64];
+    int64_t slot_lost_t_ms;     /* -1 until a slot was seen lost */
+    int64_t slot_retained_max;  /* largest retained WAL sampled, -1 none */
 } RunCtx;
+
+/* ms since the fault event, or since the run began when none was marked. */
+int64_t run_t_ms(const RunCtx *ctx, int64_t mono_us);
 
 /* What a step did, recorded in the store by the runner. */
 typedef enum StepStatus { STEP_OK, STEP_FAILED, STEP_ERROR, STEP_TIMEOUT, STEP_SKIPPED } StepStatus;

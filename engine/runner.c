@@ -350,7 +350,8 @@ static int run_guarded(const Plan *plan, Store *st, const RunOptions *opt, RunRe
                        const Redactor *secrets, const char *lock_path, DrillError *err)
 {
     int rc;
-    RunCtx ctx = {.plan = plan, .store = st, .fault_mono_us = -1, .recovered_mono_us = -1};
+    RunCtx ctx = {.plan = plan, .store = st, .fault_mono_us = -1, .recovered_mono_us = -1,
+                  .slot_alert_t_ms = -1, .slot_lost_t_ms = -1, .slot_retained_max = -1};
     ctx.t0_mono_us = time_mono_us();
     if ((rc = begin_run(&ctx, opt, lock_path, err)) < 0)
         return rc;
@@ -415,6 +416,35 @@ static void measure_rto_from_heartbeat(RunCtx *ctx, RtoResult *r, const char **w
                        : "no heartbeat was committed after the outage (service not restored)";
 }
 
+/* slot_retained_alert: an alert at this much retained WAL would have fired
+ * (some slot crossed it) and, when a slot was lost, fired before the loss:
+ * the lead time is what an on-call engineer had to act. */
+static void judge_slot_alert(RunCtx *ctx, Verdict *v, Progress *pg)
+{
+    int64_t target = ctx->plan->scenario->slot_alert_bytes;
+    bool crossed = ctx->slot_alert_t_ms >= 0;
+    bool lost = ctx->slot_lost_t_ms >= 0;
+    char how[256];
+    if (lost && crossed)
+        store_measure_add(ctx->store, ctx->run_id, "slot_alert_lead_ms",
+                          (double)(ctx->slot_lost_t_ms - ctx->slot_alert_t_ms), "ms",
+                          "slot_retained_alert crossed -> first slot lost", NULL);
+    if (!crossed)
+        snprintf(how, sizeof how, "no slot's retained WAL reached the threshold%s",
+                 lost ? ", yet a slot was lost" : "");
+    else if (lost)
+        snprintf(how, sizeof how, "slot %s crossed it at t = %lld ms, %lld ms before a slot was lost",
+                 ctx->slot_alert_slot, (long long)ctx->slot_alert_t_ms,
+                 (long long)(ctx->slot_lost_t_ms - ctx->slot_alert_t_ms));
+    else
+        snprintf(how, sizeof how, "slot %s crossed it at t = %lld ms (no slot was lost)",
+                 ctx->slot_alert_slot, (long long)ctx->slot_alert_t_ms);
+    bool passed = crossed && (!lost || ctx->slot_alert_t_ms < ctx->slot_lost_t_ms);
+    judge(ctx, v, pg, "slot_retained_alert", target, ctx->slot_retained_max >= 0,
+          (double)ctx->slot_retained_max, "bytes", passed,
+          ctx->slot_retained_max >= 0 ? how : "no wal_generate step sampled a slot");
+}
+
 static void measure_and_judge(RunCtx *ctx, Verdict *v, Progress *pg)
 {
     const Scenario *s = ctx->plan->scenario;
@@ -444,6 +474,7 @@ static void measure_and_judge(RunCtx *ctx, Verdict *v, Progress *pg)
           rpo_how);
     judge(ctx, v, pg, "rpo_transactions", s->rpo_transactions, ctx->rpo_measured,
           (double)ctx->rpo_missing, "tx", ctx->rpo_missing <= s->rpo_transactions, rpo_how);
+    judge_slot_alert(ctx, v, pg);
 }
 
 /* ---- runs whose drill process died ---- */

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 
 #include "duration.h"
+#include "size.h"
 #include "util.h"
 #include "yamldoc.h"
 
@@ -26,7 +27,8 @@ static const char *const phase_names[PHASE_COUNT] = {"preflight", "fault", "reco
 static const char *const top_keys[] = {"name",    "description", "objectives", "variables",
                                        "preflight", "fault",     "recover",    "verify",
                                        "cleanup", NULL};
-static const char *const objective_keys[] = {"rto", "rpo", "rpo_transactions", NULL};
+static const char *const objective_keys[] = {"rto", "rpo", "rpo_transactions",
+                                             "slot_retained_alert", NULL};
 
 const char *phase_name(Phase p)
 {
@@ -195,6 +197,8 @@ static void parse_objectives(Ctx *c, const yaml_node_t *map)
         yamldoc_want_duration(c->doc, "rpo", v, &c->s->rpo_ms);
     if ((v = yamldoc_get(c->doc, map, "rpo_transactions")) != NULL)
         yamldoc_want_uint(c->doc, "rpo_transactions", v, INT64_MAX, &c->s->rpo_transactions);
+    if ((v = yamldoc_get(c->doc, map, "slot_retained_alert")) != NULL)
+        yamldoc_want_size(c->doc, "slot_retained_alert", v, &c->s->slot_alert_bytes);
 }
 
 static void parse_name(Ctx *c, const yaml_node_t *root)
@@ -230,6 +234,9 @@ static bool parse_param(Ctx *c, const ParamSpec *spec, const yaml_node_t *v, Ste
         return (s = yamldoc_want_string(d, k, v)) != NULL && (p->value = subst(c, v, s)) != NULL;
     case PT_DURATION:
         s = yamldoc_want_duration(d, k, v, &num) == 0 ? yamldoc_scalar(v) : NULL;
+        break;
+    case PT_SIZE:
+        s = yamldoc_want_size(d, k, v, &num) == 0 ? yamldoc_scalar(v) : NULL;
         break;
     case PT_INT:
         s = yamldoc_want_uint(d, k, v, INT_PARAM_MAX, &num) == 0 ? yamldoc_scalar(v) : NULL;
@@ -482,7 +489,7 @@ static Scenario *scenario_new(const char *file, const char *text, size_t len)
     s->source[len] = '\0';
     s->source_len = len;
     sha256_hex(s->source, len, s->sha256);
-    s->rto_ms = s->rpo_ms = s->rpo_transactions = -1;
+    s->rto_ms = s->rpo_ms = s->rpo_transactions = s->slot_alert_bytes = -1;
     return s;
 }
 
@@ -570,6 +577,13 @@ int64_t step_duration_ms(const Step *s, const char *key, int64_t dflt)
     const char *v = step_str(s, key, NULL);
     int64_t ms;
     return (v != NULL && duration_parse_ms(v, &ms) == 0) ? ms : dflt;
+}
+
+int64_t step_size_bytes(const Step *s, const char *key, int64_t dflt)
+{
+    const char *v = step_str(s, key, NULL);
+    int64_t b;
+    return (v != NULL && size_parse_bytes(v, &b) == 0) ? b : dflt;
 }
 
 int64_t step_int(const Step *s, const char *key, int64_t dflt)

@@ -68,6 +68,7 @@ typedef struct Scenario {
     int64_t rto_ms;              /* -1 when no objective */
     int64_t rpo_ms;              /* -1 when no objective */
     int64_t rpo_transactions;    /* -1 when no objective */
+    int64_t slot_alert_bytes;    /* slot_retained_alert; -1 when no objective */
     ScenarioVar *vars;
     size_t nvars;
     Step *steps[PHASE_COUNT];
@@ -89,6 +90,7 @@ const StepParam *step_param(const Step *s, const char *key);
 const char *step_str(const Step *s, const char *key, const char *dflt);
 int64_t step_duration_ms(const Step *s, const char *key, int64_t dflt);
 int64_t step_int(const Step *s, const char *key, int64_t dflt);
+int64_t step_size_bytes(const Step *s, const char *key, int64_t dflt);
 bool step_bool(const Step *s, const char *key, bool dflt);
 char *const *step_list(const Step *s, const char *key); /* NULL-terminated or NULL */
 

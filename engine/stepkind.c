@@ -89,6 +89,18 @@ static const ParamSpec p_hb_verify[] = {
     END};
 static const ParamSpec p_event[] = {
     {"event", PT_STRING, true, NULL, NULL, "fault, recovered, or a custom name"},
+    {"since", PT_STRING, false, NULL, NULL,
+     "an event marked earlier in the run: also record the measure EVENT_ms, the time since it"},
+    END};
+static const ParamSpec p_wal_generate[] = {
+    {"rate", PT_SIZE, true, NULL, NULL, "WAL written per second (16MB: 16 MB every second)"},
+    {"duration", PT_DURATION, true, NULL, NULL, "how long to write (at most: see `until`)"},
+    {"until", PT_ENUM, false, "extended|unreserved|lost", NULL,
+     "stop writing as soon as a slot's wal_status reaches this"},
+    {"sample_interval", PT_DURATION, false, NULL, "100ms",
+     "time between samples of every slot and of pg_wal"},
+    {"checkpoint_interval", PT_DURATION, false, NULL, "0 (never)",
+     "also run CHECKPOINT this often: checkpoints are what remove WAL and invalidate slots"},
     END};
 static const ParamSpec p_sleep[] = {
     {"duration", PT_DURATION, true, NULL, NULL, "how long to wait"},
@@ -125,6 +137,9 @@ static const StepKind kinds[SK_COUNT] = {
      p_hb_verify},
     {SK_EVENT, "event", "mark an event (fault, recovered, ...)", false, false, 1 * S, p_event},
     {SK_SLEEP, "sleep", "wait a fixed time", false, false, 3600 * S, p_sleep},
+    {SK_WAL_GENERATE, "wal_generate",
+     "write WAL on the node at a steady rate, sampling every slot (slot bloat)", false, true,
+     600 * S, p_wal_generate},
 };
 
 const StepKind *stepkind_find(const char *name)

@@ -34,12 +34,14 @@ typedef enum StepKindId {
     SK_HEARTBEAT_VERIFY,/* compare acknowledged heartbeats with the rows on a node; measures RPO */
     SK_EVENT,           /* mark an event: fault, recovered, or a custom name */
     SK_SLEEP,           /* wait a fixed duration */
+    SK_WAL_GENERATE,    /* write WAL at a steady rate, sampling slots (slot bloat) */
     SK_COUNT
 } StepKindId;
 
 typedef enum ParamType {
     PT_STRING,     /* any scalar */
     PT_DURATION,   /* see duration.h */
+    PT_SIZE,       /* bytes, see size.h: 64MB */
     PT_INT,        /* non-negative integer */
     PT_BOOL,       /* true|false only (YAML 1.1 yes/no/on/off are refused) */
     PT_ENUM,       /* one of ParamSpec.choices ("a|b|c") */

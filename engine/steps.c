@@ -38,7 +38,7 @@ int64_t step_remaining_ms(int64_t deadline_mono_us)
  * having to parse the topology. */
 static char **node_env(RunCtx *ctx, const Node *node)
 {
-    char **env = xcalloc(10, sizeof *env);
+    char **env = xcalloc(11, sizeof *env);
     size_t n = 0;
     env[n++] = xasprintf("DRILL_RUN_ID=%lld", (long long)ctx->run_id);
     if (node != NULL) {
@@ -48,6 +48,8 @@ static char **node_env(RunCtx *ctx, const Node *node)
             env[n++] = xasprintf("DRILL_DATA_DIRECTORY=%s", node->data_directory);
         if (node->conninfo != NULL)
             env[n++] = xasprintf("DRILL_CONNINFO=%s", node->conninfo);
+        if (node->log_file != NULL)
+            env[n++] = xasprintf("DRILL_LOG_FILE=%s", node->log_file);
         if (node->bin_directory != NULL)
             env[n++] = xasprintf("DRILL_BIN_DIRECTORY=%s", node->bin_directory);
         if (node->barman_config != NULL)
@@ -144,6 +146,7 @@ static const StepFn step_fns[SK_COUNT] = {
     [SK_HEARTBEAT_VERIFY] = step_heartbeat_verify,
     [SK_EVENT] = step_event,
     [SK_SLEEP] = step_sleep,
+    [SK_WAL_GENERATE] = step_wal_generate,
 };
 
 void steps_execute(RunCtx *ctx, const PlanStep *ps, int64_t deadline_mono_us, StepOutcome *o)

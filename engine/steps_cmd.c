@@ -208,6 +208,7 @@ char *step_describe_kind(const Plan *plan, const PlanStep *ps)
                          (long long)step_duration_ms(s, "interval", 10));
     case SK_HEARTBEAT_STOP: return xstrdup("stop the heartbeat writer");
     case SK_HEARTBEAT_VERIFY: return xstrdup("compare acknowledged heartbeats with the node's rows");
+    case SK_WAL_GENERATE: return wal_generate_describe(s);
     default: return xstrdup("");
     }
     char *text = exec_argv_format(a.v);

@@ -35,6 +35,7 @@ void cmd_barman_recover(const Plan *p, const PlanStep *ps, Argv *a);
 char *node_program(const Node *n, const char *program);
 
 char *step_describe_kind(const Plan *plan, const PlanStep *ps);
+char *wal_generate_describe(const Step *s);   /* steps_wal.c */
 
 #define STEP_FN(name) \
     StepStatus name(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutcome *o)
@@ -58,6 +59,7 @@ STEP_FN(step_heartbeat_stop);
 STEP_FN(step_heartbeat_verify);
 STEP_FN(step_event);
 STEP_FN(step_sleep);
+STEP_FN(step_wal_generate);
 
 /* Used by runner.c for stop requests inside long steps (sleep, wait_for). */
 int runner_stop_signal(void);

@@ -1,7 +1,8 @@
 /*
- * steps_misc.c — generic step kinds: shell and exec commands, events and
- * sleeps.
+ * steps_misc.c — generic step kinds: shell and exec commands, events (and
+ * the time between two of them) and sleeps.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,9 +26,43 @@ STEP_FN(step_exec)
     return o->status;
 }
 
+int64_t run_t_ms(const RunCtx *ctx, int64_t mono_us)
+{
+    return (mono_us - (ctx->fault_mono_us >= 0 ? ctx->fault_mono_us : ctx->t0_mono_us)) / 1000;
+}
+
+/* The latest mark of an event, -1 if it was never marked. */
+static int64_t event_mono(const RunCtx *ctx, const char *name)
+{
+    for (size_t i = ctx->nevents; i > 0; i--)
+        if (strcmp(ctx->events[i - 1].name, name) == 0)
+            return ctx->events[i - 1].mono_us;
+    return -1;
+}
+
+/* `since: EARLIER`: the measure NAME_ms = time between the two events. */
+static StepStatus measure_since(RunCtx *ctx, const char *name, const char *since, int64_t now,
+                                StepOutcome *o)
+{
+    int64_t then = event_mono(ctx, since);
+    if (then < 0)
+        return step_set(o, STEP_FAILED, "event `%s` was not marked before `%s`", since, name);
+    char key[96], how[192];
+    snprintf(key, sizeof key, "%s_ms", name);
+    snprintf(how, sizeof how, "event %s -> event %s", since, name);
+    DrillError err;
+    if (store_measure_add(ctx->store, ctx->run_id, key, (double)((now - then) / 1000), "ms", how,
+                          &err) < 0)
+        return step_set(o, STEP_ERROR, "cannot record measure: %s", err.message);
+    return step_set(o, STEP_OK, "event %s at +%lldms, %s = %lld ms", name,
+                    (long long)((now - ctx->t0_mono_us) / 1000), key,
+                    (long long)((now - then) / 1000));
+}
+
 STEP_FN(step_event)
 {
     const char *name = step_str(ps->step, "event", "");
+    const char *since = step_str(ps->step, "since", NULL);
     int64_t now = time_mono_us();
     if (strcmp(name, "fault") == 0)
         ctx->fault_mono_us = now;
@@ -38,6 +73,13 @@ STEP_FN(step_event)
     if (store_event_add(ctx->store, ctx->run_id, name, time_utc_ms(), now - ctx->t0_mono_us,
                         ps->step->name, &err) < 0)
         return step_set(o, STEP_ERROR, "cannot record event: %s", err.message);
+    if (ctx->nevents < RUN_EVENTS_MAX) {
+        RunEventMark *m = &ctx->events[ctx->nevents++];
+        snprintf(m->name, sizeof m->name, "%s", name);
+        m->mono_us = now;
+    }
+    if (since != NULL)
+        return measure_since(ctx, name, since, now, o);
     return step_set(o, STEP_OK, "event %s at +%lldms", name,
                     (long long)((now - ctx->t0_mono_us) / 1000));
 }

@@ -38,6 +38,7 @@ static Need need_of_step(const Step *st)
     case SK_SLOT_CREATE:
     case SK_SLOT_DROP:
     case SK_HEARTBEAT_VERIFY:
+    case SK_WAL_GENERATE:
         return NEED_PG;
     default:
         return NEED_ANY;

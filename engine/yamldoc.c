@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 
 #include "duration.h"
+#include "size.h"
 #include "util.h"
 
 struct YamlDoc {
@@ -669,6 +670,19 @@ int yamldoc_want_duration(YamlDoc *doc, const char *key, const yaml_node_t *v, i
                   "write a number with a unit, largest unit first: 500ms, 30s, 2m, 1h, 1m30s "
                   "(at most 30 days)",
                   "invalid duration \"%s\" for \"%s\"", yamldoc_clip(s, clip), key);
+    return -1;
+}
+
+int yamldoc_want_size(YamlDoc *doc, const char *key, const yaml_node_t *v, int64_t *out)
+{
+    const char *s = yamldoc_want_string(doc, key, v);
+    if (s == NULL)
+        return -1;
+    if (size_parse_bytes(s, out) == 0)
+        return 0;
+    char clip[64];
+    yamldoc_error(doc, v, "write a whole number with a unit: 100B, 512kB, 64MB, 1GB (1kB = 1024B)",
+                  "invalid size \"%s\" for \"%s\"", yamldoc_clip(s, clip), key);
     return -1;
 }
 

@@ -87,6 +87,7 @@ bool yamldoc_want_type(YamlDoc *doc, const char *key, const yaml_node_t *v, yaml
 const char *yamldoc_want_string(YamlDoc *doc, const char *key, const yaml_node_t *v);
 int yamldoc_want_bool(YamlDoc *doc, const char *key, const yaml_node_t *v, bool *out);
 int yamldoc_want_duration(YamlDoc *doc, const char *key, const yaml_node_t *v, int64_t *out);
+int yamldoc_want_size(YamlDoc *doc, const char *key, const yaml_node_t *v, int64_t *out);
 /* Non-negative decimal integer no larger than max. */
 int yamldoc_want_uint(YamlDoc *doc, const char *key, const yaml_node_t *v, int64_t max,
                       int64_t *out);

@@ -17,8 +17,9 @@
 
 static void print_kinds(FILE *out)
 {
-    static const char *const type_names[] = {"string", "duration", "integer", "true|false",
-                                             "one of", "node", "list of strings"};
+    /* Indexed by ParamType (stepkind.h), in its order. */
+    static const char *const type_names[] = {"string",     "duration", "size", "integer",
+                                             "true|false", "one of",   "node", "list of strings"};
     fputs("Step kinds (every step also takes kind, name, node, timeout):\n", out);
     for (size_t i = 0; i < stepkind_count(); i++) {
         const StepKind *k = stepkind_get((StepKindId)i);
@@ -43,11 +44,12 @@ static void help(FILE *out)
           "The drill language (see the README for a complete example):\n"
           "  name: primary-wipe              # [a-z0-9-]+\n"
           "  description: ...\n"
-          "  objectives: {rto: 30s, rpo: 0s, rpo_transactions: 0}\n"
+          "  objectives: {rto: 30s, rpo: 0s, rpo_transactions: 0, slot_retained_alert: 64MB}\n"
           "  variables: {db: postgres}       # used as ${db} in string parameters\n"
           "  preflight: [steps]  fault: [steps]  recover: [steps]  verify: [steps]\n"
           "  cleanup: [steps]                # always runs\n"
-          "Durations: 500ms, 30s, 2m, 1h, 1m30s. Booleans: true/false only (yes/on refused).\n\n"
+          "Durations: 500ms, 30s, 2m, 1h, 1m30s. Sizes: 100B, 512kB, 64MB, 1GB (x1024).\n"
+          "Booleans: true/false only (yes/on refused).\n\n"
           "The topology language:\n"
           "  name: prod-dr\n"
           "  allow_destructive: false        # destructive drills then need --yes\n"

@@ -148,7 +148,22 @@ TEST(test_slots_and_replication)
         CHECK_STR(s->wal_status, "reserved");
         CHECK(s->restart_lsn > 0);
         CHECK(s->retained_bytes >= 0);
+        CHECK(s->safe_wal_size == INT64_MIN);   /* NULL: no max_slot_wal_keep_size */
     }
+    free(slots);
+    /* wal_generate's queries: the slot retains what pg_wal_emit wrote. */
+    uint64_t lsn0 = 0, lsn1 = 0;
+    int64_t wal_dir = 0;
+    CHECK_INT(pg_current_lsn(c, &lsn0, &err), 0);
+    CHECK_INT(pg_wal_emit(c, 1024 * 1024, &lsn1, &err), 0);
+    CHECK(lsn1 >= lsn0);
+    CHECK_INT(pg_wal_emit(c, 0, &lsn1, &err), DRILL_E_INVALID);
+    CHECK_INT(pg_checkpoint(c, &err), 0);
+    CHECK_INT(pg_wal_dir_bytes(c, &wal_dir, &err), 0);
+    CHECK(wal_dir >= 16 * 1024 * 1024);
+    CHECK_INT(pg_slots(c, &slots, &n, &err), 0);
+    s = find_slot(slots, n, "drill_t1");
+    CHECK(s != NULL && s->retained_bytes >= 1024 * 1024);
     free(slots);
     CHECK_INT(pg_slot_create(c, "drill_t1", &err), DRILL_E_PG);   /* already exists */
     CHECK_INT(pg_slot_create(c, "bad'name; drop table x", &err), DRILL_E_PG);
