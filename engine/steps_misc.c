@@ -25,6 +25,24 @@ STEP_FN(step_exec)
     return o->status;
 }
 
+/* `measure: KEY` on an event: the time since the fault event, e.g. how long
+ * the cluster ran without a working standby (redundancy_ms). */
+static StepStatus event_measure(RunCtx *ctx, const char *name, const char *key, int64_t now,
+                                StepOutcome *o)
+{
+    if (ctx->fault_mono_us < 0)
+        return step_set(o, STEP_FAILED, "cannot measure %s: no `fault` event was marked", key);
+    int64_t ms = (now - ctx->fault_mono_us) / 1000;
+    char *how = xasprintf("fault event -> event %s", name);
+    DrillError err;
+    int rc = store_measure_add(ctx->store, ctx->run_id, key, (double)ms, "ms", how, &err);
+    free(how);
+    if (rc < 0)
+        return step_set(o, STEP_ERROR, "cannot record measure: %s", err.message);
+    return step_set(o, STEP_OK, "event %s at +%lldms; %s = %lld ms", name,
+                    (long long)((now - ctx->t0_mono_us) / 1000), key, (long long)ms);
+}
+
 STEP_FN(step_event)
 {
     const char *name = step_str(ps->step, "event", "");
@@ -38,6 +56,9 @@ STEP_FN(step_event)
     if (store_event_add(ctx->store, ctx->run_id, name, time_utc_ms(), now - ctx->t0_mono_us,
                         ps->step->name, &err) < 0)
         return step_set(o, STEP_ERROR, "cannot record event: %s", err.message);
+    const char *key = step_str(ps->step, "measure", NULL);
+    if (key != NULL)
+        return event_measure(ctx, name, key, now, o);
     return step_set(o, STEP_OK, "event %s at +%lldms", name,
                     (long long)((now - ctx->t0_mono_us) / 1000));
 }
