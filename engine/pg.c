@@ -33,15 +33,24 @@ static const char *const Q_SYSTEM_IDENTIFIER =
     "select system_identifier::text from pg_control_system()";
 /* A primary's timeline is in the name of its current WAL file: right after a
  * promotion pg_control_checkpoint() still shows the old one until the next
- * checkpoint. pg_walfile_name() fails during recovery, so a standby reports
- * the timeline its WAL receiver streams (received_tli), or, with no receiver
- * running, the timeline of its last restartpoint (pg_control_checkpoint()). */
+ * checkpoint. pg_walfile_name() fails during recovery, and PostgreSQL 15 does
+ * not show the timeline being replayed, so a standby reports the timeline its
+ * WAL receiver streams (received_tli: the startup process accepted that
+ * history before asking for it), or, with no receiver running, the later of
+ * its last restartpoint's timeline and its minimum recovery point's timeline
+ * (pg_rewind sets the latter to the source's timeline; both describe WAL
+ * already replayed, so neither is ahead of the replay position). */
 static const char *const Q_TIMELINE =
     "select case when not pg_is_in_recovery() "
     "then substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8) end, "
     "case when pg_is_in_recovery() then coalesce("
-    "(select received_tli from pg_stat_wal_receiver limit 1), "
-    "(select timeline_id from pg_control_checkpoint()))::text end";
+    "(select received_tli from pg_stat_wal_receiver where received_tli > 0 limit 1), "
+    "greatest((select timeline_id from pg_control_checkpoint()), "
+    "(select min_recovery_end_timeline from pg_control_recovery())))::text end";
+/* The history of a timeline, as the server keeps it in pg_wal (file names
+ * use upper-case hex). Needs superuser or pg_read_server_files. */
+static const char *const Q_TIMELINE_HISTORY =
+    "select pg_read_file('pg_wal/' || lpad(upper(to_hex($1::int)), 8, '0') || '.history')";
 static const char *const Q_CURRENT_LSN = "select pg_current_wal_lsn()::text";
 static const char *const Q_REPLAY_LSN = "select pg_last_wal_replay_lsn()::text";
 /* Where this server is in WAL: replayed position on a standby, written
@@ -590,6 +599,30 @@ int pg_timeline(PgConn *c, uint32_t *tli, DrillError *err)
         *tli = (uint32_t)v;
     else
         rc = bad_value(c, "Q_TIMELINE", hex ? hex : dec, err);
+    PQclear(r);
+    return rc;
+}
+
+/* Timeline 1 has no history file: its history is empty. */
+int pg_timeline_history(PgConn *c, uint32_t tli, char **text, DrillError *err)
+{
+    *text = NULL;
+    if (tli <= 1) {
+        *text = xstrdup("");
+        return 0;
+    }
+    char num[16];
+    snprintf(num, sizeof num, "%" PRIu32, tli);
+    const char *const params[] = {num};
+    PGresult *r = NULL;
+    int rc = pg_exec(c, NAMED(Q_TIMELINE_HISTORY), 1, params, &r, err);
+    if (rc != 0)
+        return rc;
+    const char *value = PQntuples(r) == 1 ? field(r, 0, 0) : NULL;
+    if (value == NULL || strlen(value) > PG_HISTORY_MAX)
+        rc = bad_value(c, "Q_TIMELINE_HISTORY", value ? "(too long)" : NULL, err);
+    else
+        *text = xstrdup(value);
     PQclear(r);
     return rc;
 }

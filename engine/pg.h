@@ -33,6 +33,10 @@ int pg_server_version(PgConn *c, char *out, size_t outsz, DrillError *err); /* "
 int pg_is_in_recovery(PgConn *c, bool *out, DrillError *err);
 int pg_system_identifier(PgConn *c, char *out, size_t outsz, DrillError *err);
 int pg_timeline(PgConn *c, uint32_t *tli, DrillError *err);  /* from the current WAL file name */
+/* Text of pg_wal/0000000N.history (malloc'd; "" for timeline 1), at most
+ * PG_HISTORY_MAX bytes. Needs superuser or pg_read_server_files. */
+#define PG_HISTORY_MAX (64 * 1024)
+int pg_timeline_history(PgConn *c, uint32_t tli, char **text, DrillError *err);
 int pg_current_lsn(PgConn *c, uint64_t *lsn, DrillError *err);  /* primary: pg_current_wal_lsn */
 int pg_replay_lsn(PgConn *c, uint64_t *lsn, DrillError *err);   /* standby: pg_last_wal_replay_lsn */
 void pg_lsn_format(uint64_t lsn, char *out, size_t outsz);      /* "0/3000148" */

@@ -49,6 +49,8 @@ static const ParamSpec p_barman_recover[] = {
     {"target_lsn", PT_STRING, false, NULL, NULL, "point-in-time recovery target LSN"},
     {"target_time", PT_STRING, false, NULL, NULL, "point-in-time recovery target time"},
     {"target_xid", PT_STRING, false, NULL, NULL, "point-in-time recovery target xid"},
+    {"target_immediate", PT_BOOL, false, NULL, "false",
+     "end recovery as soon as the backup is consistent (a new timeline forks at its end)"},
     {"target_action", PT_ENUM, false, "promote|pause|shutdown", "promote",
      "what the server does when the target is reached"},
     END};
@@ -60,6 +62,19 @@ static const ParamSpec p_base_backup[] = {
 static const ParamSpec p_rewind[] = {
     {"source", PT_NODE, true, NULL, NULL, "node to rewind from"},
     {"start", PT_BOOL, false, NULL, "true", "start the server after rewinding"},
+    {"slot", PT_STRING, false, NULL, "none",
+     "replication slot the node then streams through (pg_rewind -R writes no primary_slot_name)"},
+    {"fallback", PT_ENUM, false, "none|reclone", "none",
+     "reclone: when pg_rewind fails, re-clone the node from `source` with pg_basebackup; "
+     "fact repair.method says which ran (rewind|reclone)"},
+    END};
+static const ParamSpec p_divergence[] = {
+    {"source", PT_NODE, true, NULL, NULL, "the primary the node (a standby) should follow"},
+    {"expect", PT_ENUM, false, "diverged|in_sync", NULL,
+     "fail unless this is the finding (without it the step only reports)"},
+    {"facts", PT_STRING, false, NULL, "divergence",
+     "prefix of the facts recorded (PREFIX.fork_lsn, PREFIX.diverged, ...) and of the measure "
+     "PREFIX_bytes_past_fork; letters, digits, _"},
     END};
 static const ParamSpec p_promote[] = {
     {"wait", PT_BOOL, false, NULL, "true", "wait until the promotion is complete"},
@@ -89,8 +104,10 @@ static const ParamSpec p_hb_verify[] = {
     END};
 static const ParamSpec p_event[] = {
     {"event", PT_STRING, true, NULL, NULL, "fault, recovered, or a custom name"},
-    {"since", PT_STRING, false, NULL, NULL,
-     "an event marked earlier in the run: also record the measure EVENT_ms, the time since it"},
+    {"since", PT_STRING, false, NULL, "fault, when `measure` is set",
+     "an event marked earlier in the run: also record the time since it as a measure"},
+    {"measure", PT_STRING, false, NULL, "EVENT_ms",
+     "key of that measure (e.g. redundancy_ms); setting it alone measures since `fault`"},
     END};
 static const ParamSpec p_wal_generate[] = {
     {"rate", PT_SIZE, true, NULL, NULL, "WAL written per second (16MB: 16 MB every second)"},
@@ -123,6 +140,9 @@ static const StepKind kinds[SK_COUNT] = {
     {SK_BASE_BACKUP, "base_backup", "re-clone the node as a standby with pg_basebackup", true,
      true, 600 * S, p_base_backup},
     {SK_REWIND, "rewind", "resynchronise the node with pg_rewind", true, true, 600 * S, p_rewind},
+    {SK_DIVERGENCE_CHECK, "divergence_check",
+     "detect a standby that replayed past the fork of its primary's timeline", false, true,
+     30 * S, p_divergence},
     {SK_PROMOTE, "promote", "promote the standby on the node", false, true, 60 * S, p_promote},
     {SK_SLOT_CREATE, "slot_create", "create a physical replication slot", false, true, 30 * S,
      p_slot},

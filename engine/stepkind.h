@@ -25,6 +25,7 @@ typedef enum StepKindId {
     SK_BARMAN_RECOVER,  /* barman recover a backup into a node's data directory (destructive) */
     SK_BASE_BACKUP,     /* re-clone a standby from a source with pg_basebackup -R (destructive) */
     SK_REWIND,          /* pg_rewind the node from a source (destructive) */
+    SK_DIVERGENCE_CHECK,/* has the standby replayed past its primary's fork point? */
     SK_PROMOTE,         /* promote a standby */
     SK_SLOT_CREATE,     /* create a physical replication slot */
     SK_SLOT_DROP,       /* drop a replication slot */

@@ -137,6 +137,7 @@ static const StepFn step_fns[SK_COUNT] = {
     [SK_BARMAN_RECOVER] = step_barman_recover,
     [SK_BASE_BACKUP] = step_base_backup,
     [SK_REWIND] = step_rewind,
+    [SK_DIVERGENCE_CHECK] = step_divergence_check,
     [SK_PROMOTE] = step_promote,
     [SK_SLOT_CREATE] = step_slot_create,
     [SK_SLOT_DROP] = step_slot_drop,

@@ -34,7 +34,7 @@ static void add_target(Argv *a, const Step *s, const char *key, const char *flag
 static bool has_pitr_target(const Step *s)
 {
     return step_str(s, "target_lsn", NULL) != NULL || step_str(s, "target_time", NULL) != NULL ||
-           step_str(s, "target_xid", NULL) != NULL;
+           step_str(s, "target_xid", NULL) != NULL || step_bool(s, "target_immediate", false);
 }
 
 void cmd_barman_recover(const Plan *p, const PlanStep *ps, Argv *a)
@@ -52,6 +52,8 @@ void cmd_barman_recover(const Plan *p, const PlanStep *ps, Argv *a)
     add_target(a, s, "target_lsn", "--target-lsn");
     add_target(a, s, "target_time", "--target-time");
     add_target(a, s, "target_xid", "--target-xid");
+    if (step_bool(s, "target_immediate", false))
+        argv_add(a, "--target-immediate");
     /* Barman accepts --target-action only together with a recovery target;
      * without one, PostgreSQL replays everything and promotes by itself. */
     if (has_pitr_target(s))

@@ -143,6 +143,19 @@ void cmd_rewind(const Node *n, const Node *source, Argv *a)
     argv_add(a, "--progress");
 }
 
+/* pg_rewind -R writes primary_conninfo but no primary_slot_name: it is
+ * appended to postgresql.auto.conf (read last, so it wins). A fixed script;
+ * slot (checked by the caller: [a-z0-9_]) and directory are arguments. */
+void cmd_append_slot(const Node *n, const char *slot, Argv *a)
+{
+    argv_add(a, "/bin/sh");
+    argv_add(a, "-c");
+    argv_add(a, "printf \"primary_slot_name = '%s'\\n\" \"$1\" >> \"$2/postgresql.auto.conf\"");
+    argv_add(a, "drill-append-slot");
+    argv_add(a, slot);
+    argv_add(a, n->data_directory);
+}
+
 /* drill's barman commands map to barman's CLI; "receive-wal-reset" etc.
  * become `receive-wal --reset`. */
 void cmd_barman(const Node *backup, const char *command, char *const *args, Argv *a)
@@ -169,6 +182,20 @@ void cmd_barman(const Node *backup, const char *command, char *const *args, Argv
     argv_add_list(a, args);
 }
 
+static char *describe_rewind(const Plan *plan, const PlanStep *ps)
+{
+    Argv a = {.n = 0};
+    cmd_rewind(ps->node, plan_param_node(plan, ps, "source"), &a);
+    char *cmd = exec_argv_format(a.v);
+    argv_free(&a);
+    const char *slot = step_str(ps->step, "slot", NULL);
+    bool reclone = strcmp(step_str(ps->step, "fallback", "none"), "reclone") == 0;
+    char *text = xasprintf("%s%s%s%s", cmd, slot ? "; then primary_slot_name = " : "",
+                           slot ? slot : "", reclone ? "; if it fails: re-clone with pg_basebackup" : "");
+    free(cmd);
+    return text;
+}
+
 char *step_describe_kind(const Plan *plan, const PlanStep *ps)
 {
     const Step *s = ps->step;
@@ -186,7 +213,11 @@ char *step_describe_kind(const Plan *plan, const PlanStep *ps)
         cmd_basebackup(n, plan_param_node(plan, ps, "source"),
                        step_str(s, "slot", n->slot_name), &a);
         break;
-    case SK_REWIND: cmd_rewind(n, plan_param_node(plan, ps, "source"), &a); break;
+    case SK_REWIND: return describe_rewind(plan, ps);
+    case SK_DIVERGENCE_CHECK:
+        return xasprintf("compare %s's timeline and replay LSN with the history of %s's "
+                         "timeline; expect %s", n->name, plan_param_node(plan, ps, "source")->name,
+                         step_str(s, "expect", "either"));
     case SK_SHELL:
         argv_add(&a, "/bin/sh");
         argv_add(&a, "-c");
@@ -197,7 +228,10 @@ char *step_describe_kind(const Plan *plan, const PlanStep *ps)
     case SK_WAIT_FOR:
         return xasprintf("poll `%s` every %lldms", step_str(s, "probe", ""),
                          (long long)step_duration_ms(s, "interval", 10));
-    case SK_EVENT: return xasprintf("mark event `%s`", step_str(s, "event", ""));
+    case SK_EVENT:
+        return xasprintf("mark event `%s`%s%s", step_str(s, "event", ""),
+                         step_str(s, "measure", NULL) ? "; measure since fault: " : "",
+                         step_str(s, "measure", ""));
     case SK_SLEEP:
         return xasprintf("sleep %lldms", (long long)step_duration_ms(s, "duration", 0));
     case SK_SLOT_CREATE: return xasprintf("create physical slot %s", step_str(s, "slot", ""));

@@ -28,8 +28,14 @@ void cmd_pg_kill(const Node *n, const char *signal_name, Argv *a);
 void cmd_wipe(const Node *n, Argv *a);
 void cmd_basebackup(const Node *n, const Node *source, const char *slot, Argv *a);
 void cmd_rewind(const Node *n, const Node *source, Argv *a);
+void cmd_append_slot(const Node *n, const char *slot, Argv *a);
 void cmd_barman(const Node *backup, const char *command, char *const *args, Argv *a);
 void cmd_barman_recover(const Plan *p, const PlanStep *ps, Argv *a);
+
+/* Connects to a node for a step (conninfo NULL = the node's), within the
+ * step's deadline; on failure the outcome says why and NULL is returned. */
+typedef struct PgConn PgConn;
+PgConn *step_connect(const Node *n, const char *conninfo, int64_t deadline, StepOutcome *o);
 
 /* Absolute path of a PostgreSQL program for a node (malloc'd). */
 char *node_program(const Node *n, const char *program);
@@ -50,6 +56,7 @@ STEP_FN(step_barman);
 STEP_FN(step_barman_recover);
 STEP_FN(step_base_backup);
 STEP_FN(step_rewind);
+STEP_FN(step_divergence_check);
 STEP_FN(step_promote);
 STEP_FN(step_slot_create);
 STEP_FN(step_slot_drop);

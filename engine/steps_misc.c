@@ -40,15 +40,18 @@ static int64_t event_mono(const RunCtx *ctx, const char *name)
     return -1;
 }
 
-/* `since: EARLIER`: the measure NAME_ms = time between the two events. */
-static StepStatus measure_since(RunCtx *ctx, const char *name, const char *since, int64_t now,
-                                StepOutcome *o)
+/* `since: EARLIER` and/or `measure: KEY`: the measure KEY (default NAME_ms)
+ * = time between the two events (EARLIER defaults to `fault`), e.g. how long
+ * the cluster ran without a working standby (redundancy_ms). */
+static StepStatus measure_since(RunCtx *ctx, const char *name, const char *since,
+                                const char *key, int64_t now, StepOutcome *o)
 {
     int64_t then = event_mono(ctx, since);
     if (then < 0)
         return step_set(o, STEP_FAILED, "event `%s` was not marked before `%s`", since, name);
-    char key[96], how[192];
-    snprintf(key, sizeof key, "%s_ms", name);
+    char defkey[96], how[192];
+    snprintf(defkey, sizeof defkey, "%s_ms", name);
+    key = key != NULL ? key : defkey;
     snprintf(how, sizeof how, "event %s -> event %s", since, name);
     DrillError err;
     if (store_measure_add(ctx->store, ctx->run_id, key, (double)((now - then) / 1000), "ms", how,
@@ -78,8 +81,9 @@ STEP_FN(step_event)
         snprintf(m->name, sizeof m->name, "%s", name);
         m->mono_us = now;
     }
-    if (since != NULL)
-        return measure_since(ctx, name, since, now, o);
+    const char *key = step_str(ps->step, "measure", NULL);
+    if (since != NULL || key != NULL)
+        return measure_since(ctx, name, since != NULL ? since : "fault", key, now, o);
     return step_set(o, STEP_OK, "event %s at +%lldms", name,
                     (long long)((now - ctx->t0_mono_us) / 1000));
 }

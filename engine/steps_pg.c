@@ -25,9 +25,7 @@ static int64_t connect_budget(int64_t deadline)
     return left < CONNECT_TIMEOUT_MS ? left : CONNECT_TIMEOUT_MS;
 }
 
-/* Connects to a node for a step; on failure the outcome says why. */
-static PgConn *step_connect(const Node *n, const char *conninfo, int64_t deadline,
-                            StepOutcome *o)
+PgConn *step_connect(const Node *n, const char *conninfo, int64_t deadline, StepOutcome *o)
 {
     PgConn *c = NULL;
     DrillError err;
@@ -142,10 +140,11 @@ static void stop_if_running(RunCtx *ctx, const Node *n, const char *mode, int64_
     argv_free(&a);
 }
 
-STEP_FN(step_base_backup)
+/* Wipes n and clones it from source as a standby streaming through slot;
+ * shared by base_backup and rewind's reclone fallback. */
+static StepStatus reclone(RunCtx *ctx, const Node *n, const Node *source, const char *slot,
+                          bool start, int64_t deadline, StepOutcome *o)
 {
-    const Node *n = ps->node;
-    const Node *source = plan_param_node(ctx->plan, ps, "source");
     if (!datadir_is_sane(n->data_directory))
         return step_set(o, STEP_ERROR, "refusing to re-clone into \"%s\"", n->data_directory);
     stop_if_running(ctx, n, "immediate", deadline, o);
@@ -155,29 +154,87 @@ STEP_FN(step_base_backup)
     cmd_wipe(n, &a);
     if (run_built(ctx, n, &a, deadline, o) != STEP_OK)
         return o->status;
-    cmd_basebackup(n, source, step_str(ps->step, "slot", n->slot_name), &a);
+    cmd_basebackup(n, source, slot, &a);
     if (run_built(ctx, n, &a, deadline, o) != STEP_OK)
         return o->status;
-    if (!step_bool(ps->step, "start", true))
+    if (!start)
         return step_set(o, STEP_OK, "%s re-cloned from %s", n->name, source->name);
     return start_node(ctx, n, true, deadline, o);
+}
+
+STEP_FN(step_base_backup)
+{
+    const Node *n = ps->node;
+    return reclone(ctx, n, plan_param_node(ctx->plan, ps, "source"),
+                   step_str(ps->step, "slot", n->slot_name), step_bool(ps->step, "start", true),
+                   deadline, o);
+}
+
+/* pg_rewind on a stopped node, then the slot it should stream through. */
+static int rewind_once(RunCtx *ctx, const Node *n, const Node *source, const char *slot,
+                       int64_t deadline, StepOutcome *o)
+{
+    Argv a = {.n = 0};
+    cmd_rewind(n, source, &a);
+    if (run_built(ctx, n, &a, deadline, o) != STEP_OK)
+        return -1;
+    if (slot != NULL) {
+        cmd_append_slot(n, slot, &a);
+        if (run_built(ctx, n, &a, deadline, o) != STEP_OK)
+            return -1;
+    }
+    return 0;
+}
+
+/* Which repair ran, for reports (a later rewind step overwrites it). */
+static void record_method(RunCtx *ctx, const Node *n, const char *method, StepOutcome *o)
+{
+    store_fact_add(ctx->store, ctx->run_id, "repair.method", method, NULL);
+    buf_appendf(&o->out, "repair.method=%s (%s)\n", method, n->name);
+}
+
+/* pg_rewind failed: with `fallback: reclone` the node is re-cloned instead
+ * (a timeout or an interruption is not a failure of pg_rewind: no fallback). */
+static StepStatus rewind_fallback(RunCtx *ctx, const PlanStep *ps, const Node *source,
+                                  const char *slot, int64_t deadline, StepOutcome *o)
+{
+    const Node *n = ps->node;
+    if (strcmp(step_str(ps->step, "fallback", "none"), "reclone") != 0 ||
+        o->status == STEP_TIMEOUT || runner_stop_signal() != 0)
+        return o->status;
+    char why[sizeof o->message];
+    snprintf(why, sizeof why, "%s", o->message);
+    buf_appendf(&o->err, "\ndrill: pg_rewind failed (%s): re-cloning %s from %s\n", why,
+                n->name, source->name);
+    o->status = STEP_OK;
+    record_method(ctx, n, "reclone", o);
+    if (reclone(ctx, n, source, slot != NULL ? slot : n->slot_name,
+                step_bool(ps->step, "start", true), deadline, o) == STEP_OK)
+        step_set(o, STEP_OK, "pg_rewind failed (%s); %s re-cloned from %s instead", why, n->name,
+                 source->name);
+    return o->status;
 }
 
 STEP_FN(step_rewind)
 {
     const Node *n = ps->node;
     const Node *source = plan_param_node(ctx->plan, ps, "source");
+    const char *slot = step_str(ps->step, "slot", NULL);
+    /* Checked before it is written into a configuration file. */
+    if (slot != NULL && !str_is_pg_name(slot))
+        return step_set(o, STEP_ERROR, "invalid slot name \"%s\" (lower-case letters, digits, _)",
+                        slot);
     /* pg_rewind needs a cleanly shut down target. */
     stop_if_running(ctx, n, "fast", deadline, o);
     if (o->status != STEP_OK)
         return o->status;
-    Argv a = {.n = 0};
-    cmd_rewind(n, source, &a);
-    if (run_built(ctx, n, &a, deadline, o) != STEP_OK)
+    if (rewind_once(ctx, n, source, slot, deadline, o) < 0)
+        return rewind_fallback(ctx, ps, source, slot, deadline, o);
+    record_method(ctx, n, "rewind", o);
+    if (step_bool(ps->step, "start", true) && start_node(ctx, n, true, deadline, o) != STEP_OK)
         return o->status;
-    if (!step_bool(ps->step, "start", true))
-        return step_set(o, STEP_OK, "%s rewound from %s", n->name, source->name);
-    return start_node(ctx, n, true, deadline, o);
+    return step_set(o, STEP_OK, "%s rewound from %s%s", n->name, source->name,
+                    step_bool(ps->step, "start", true) ? " and started" : "");
 }
 
 STEP_FN(step_promote)

@@ -322,6 +322,12 @@ bool str_eq(const char *a, const char *b)
     return strcmp(a, b) == 0;
 }
 
+bool str_is_pg_name(const char *s)
+{
+    size_t len = s != NULL ? strlen(s) : 0;
+    return len > 0 && len < 64 && strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_") == len;
+}
+
 bool str_has_prefix(const char *s, const char *prefix)
 {
     return s != NULL && strncmp(s, prefix, strlen(prefix)) == 0;

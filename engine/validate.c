@@ -34,6 +34,7 @@ static Need need_of_step(const Step *st)
     case SK_WIPE_DATADIR:
     case SK_BASE_BACKUP:
     case SK_REWIND:
+    case SK_DIVERGENCE_CHECK:
     case SK_PROMOTE:
     case SK_SLOT_CREATE:
     case SK_SLOT_DROP:

@@ -8,6 +8,9 @@ passed=0 failed=0
 check() { local what=$1; shift; if "$@"; then passed=$((passed + 1)); echo "ok - $what";
           else failed=$((failed + 1)); echo "FAIL - $what"; fi; }
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+# Drills on the shared test topology lock its target: a private lock
+# directory keeps this test independent of the others running in parallel.
+export XDG_RUNTIME_DIR=$work/run; mkdir -m 700 "$XDG_RUNTIME_DIR"
 topo=$DRILL_TEST_DATA/valid/topology-sandbox.yaml
 
 "$DRILL_BIN" --help > "$work/help"; check "drill --help exits 0" [ $? -eq 0 ]

@@ -24,6 +24,9 @@ if [ -z "$browser" ] || ! command -v xmllint > /dev/null; then
 fi
 work=$(mktemp -d /tmp/drill-browser.XXXXXX)
 trap 'rm -rf "$work"' EXIT INT TERM
+# Drills on the shared test topology lock its target: a private lock
+# directory keeps this test independent of the others running in parallel.
+export XDG_RUNTIME_DIR=$work/run; mkdir -m 700 "$XDG_RUNTIME_DIR"
 
 # The hostile drill's steps run on the "backup" node, locally; nothing else
 # of the sandbox topology is contacted (ports there are closed).

@@ -12,6 +12,9 @@ fail() { failed=$((failed + 1)); echo "FAIL - $*"; }
 check() { local what=$1; shift; if "$@"; then ok "$what"; else fail "$what"; fi; }
 work=$(mktemp -d /tmp/drill-secrets.XXXXXX)
 trap 'rm -rf "$work"' EXIT INT TERM
+# Drills on the shared test topology lock its target: a private lock
+# directory keeps this test independent of the others running in parallel.
+export XDG_RUNTIME_DIR=$work/run; mkdir -m 700 "$XDG_RUNTIME_DIR"
 
 env_secret="EnvS3cret-$$-marker"
 pgpass_secret="PgpassS3cret-$$-marker"
