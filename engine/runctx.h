@@ -16,6 +16,14 @@
 
 #define STEP_OUTPUT_LIMIT (64 * 1024)
 
+/* A value captured by a step (`capture: NAME`), for `${capture.NAME}`. */
+typedef struct RunCapture {
+    char *name;
+    char *value;
+} RunCapture;
+
+#define CAPTURE_VALUE_MAX 8192   /* longer first values are refused, not cut */
+
 typedef struct RunCtx {
     const Plan *plan;
     Store *store;
@@ -27,6 +35,8 @@ typedef struct RunCtx {
     int64_t recovered_mono_us;  /* -1 until `recovered` */
     bool rpo_measured;
     int64_t rpo_missing, rpo_ms, rpo_wal_bytes;
+    RunCapture *captures;       /* at most one per name: a new capture replaces the value */
+    size_t ncaptures;
 } RunCtx;
 
 /* What a step did, recorded in the store by the runner. */
@@ -60,6 +70,10 @@ int step_run_argv(RunCtx *ctx, const Node *node, char *const *argv, int expect_e
 
 /* Remaining time until the deadline in ms (at least 1). */
 int64_t step_remaining_ms(int64_t deadline_mono_us);
+
+/* Records a captured value (also as fact `capture.NAME`); frees them all. */
+int runctx_capture_set(RunCtx *ctx, const char *name, const char *value, DrillError *err);
+void runctx_captures_free(RunCtx *ctx);
 
 /* Command preview of a step for dry runs and evidence (malloc'd). */
 char *steps_describe(const Plan *plan, const PlanStep *ps);

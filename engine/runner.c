@@ -285,6 +285,7 @@ int runner_run(const Plan *plan, Store *st, const RunOptions *opt, RunResult *re
         rc = finish(&ctx, &v, res, err);
     }
     heartbeat_free(ctx.heartbeat);
+    runctx_captures_free(&ctx);
     exec_free(ctx.local);
     return rc;
 }
