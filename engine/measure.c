@@ -59,3 +59,34 @@ void measure_rpo(const HeartbeatAck *acks, size_t nacks, const PgHeartbeatRow *r
         out->lost_wal_bytes = (int64_t)(newest_missing->lsn - acks[0].lsn);
     }
 }
+
+/* Is heartbeat seq among rows (ordered by seq)? */
+static bool row_present(const PgHeartbeatRow *rows, size_t nrows, int64_t seq)
+{
+    size_t lo = 0, hi = nrows;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (rows[mid].seq == seq)
+            return true;
+        if (rows[mid].seq < seq)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return false;
+}
+
+void measure_pitr_split(const HeartbeatAck *acks, size_t nacks, const PgHeartbeatRow *rows,
+                        size_t nrows, uint64_t target_lsn, size_t *first, size_t *end)
+{
+    size_t below = 0;   /* acks stamped below the target: [0, below) */
+    while (below < nacks && acks[below].lsn < target_lsn)
+        below++;
+    size_t i = below;
+    if (below > 0 && !row_present(rows, nrows, acks[below - 1].seq))
+        i = below - 1;  /* the one in flight at the target was not replayed */
+    *first = i;
+    while (i < nacks && !row_present(rows, nrows, acks[i].seq))
+        i++;
+    *end = i;
+}

@@ -42,6 +42,21 @@ typedef struct RpoResult {
     int64_t newest_surviving_seq; /* before the newest missing; -1 if none */
 } RpoResult;
 
+/* Point-in-time recovery to an LSN discards, by design, what was committed
+ * at or after the target until the restore. The heartbeat writer is
+ * sequential and stamps each row with pg_current_wal_insert_lsn() before its
+ * commit record, so with acks ordered by seq:
+ *   - every ack before the last one stamped below the target committed
+ *     before the target (its commit precedes the next row's stamp): it must
+ *     survive;
+ *   - the last one stamped below the target may have committed on either
+ *     side of it: missing, it is discarded, present, it survived;
+ *   - from there on, the acks missing up to the first one present (written
+ *     after the restore) are discarded; everything after must survive.
+ * Sets [*first, *end) to the discarded acks (first == end: none). */
+void measure_pitr_split(const HeartbeatAck *acks, size_t nacks, const PgHeartbeatRow *rows,
+                        size_t nrows, uint64_t target_lsn, size_t *first, size_t *end);
+
 /* acks and rows both ordered by seq. */
 void measure_rpo(const HeartbeatAck *acks, size_t nacks, const PgHeartbeatRow *rows,
                  size_t nrows, RpoResult *out);

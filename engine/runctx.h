@@ -23,6 +23,14 @@ typedef struct RunEventMark {
     int64_t mono_us;
 } RunEventMark;
 
+/* A value captured by a step (`capture: NAME`), for `${capture.NAME}`. */
+typedef struct RunCapture {
+    char *name;
+    char *value;
+} RunCapture;
+
+#define CAPTURE_VALUE_MAX 8192   /* longer first values are refused, not cut */
+
 typedef struct RunCtx {
     const Plan *plan;
     Store *store;
@@ -41,6 +49,8 @@ typedef struct RunCtx {
     char slot_alert_slot[64];
     int64_t slot_lost_t_ms;     /* -1 until a slot was seen lost */
     int64_t slot_retained_max;  /* largest retained WAL sampled, -1 none */
+    RunCapture *captures;       /* at most one per name: a new capture replaces the value */
+    size_t ncaptures;
 } RunCtx;
 
 /* ms since the fault event, or since the run began when none was marked. */
@@ -77,6 +87,10 @@ int step_run_argv(RunCtx *ctx, const Node *node, char *const *argv, int expect_e
 
 /* Remaining time until the deadline in ms (at least 1). */
 int64_t step_remaining_ms(int64_t deadline_mono_us);
+
+/* Records a captured value (also as fact `capture.NAME`); frees them all. */
+int runctx_capture_set(RunCtx *ctx, const char *name, const char *value, DrillError *err);
+void runctx_captures_free(RunCtx *ctx);
 
 /* Command preview of a step for dry runs and evidence (malloc'd). */
 char *steps_describe(const Plan *plan, const PlanStep *ps);

@@ -375,6 +375,7 @@ static int run_guarded(const Plan *plan, Store *st, const RunOptions *opt, RunRe
         rc = finish(&ctx, &v, res, err);
     }
     heartbeat_free(ctx.heartbeat);
+    runctx_captures_free(&ctx);
     exec_free(ctx.local);
     return rc;
 }

@@ -3,7 +3,10 @@
  *
  * Every key is checked (unknown keys get a "did you mean"), every value typed
  * against the step-kind catalogue (stepkind.c), and `${var}` references are
- * substituted from `variables:`. Parsing never stops at the first problem:
+ * substituted from `variables:`. `${capture.NAME}` references name a value an
+ * earlier step captures at run time: they are checked here and left in the
+ * value (StepParam.deferred) for scenario_expand. Parsing never stops at the
+ * first problem:
  * a field that is wrong is reported and skipped, and the scenario is only
  * returned when no diagnostic was added.
  */
@@ -35,11 +38,25 @@ const char *phase_name(Phase p)
     return (p >= 0 && p < PHASE_COUNT) ? phase_names[p] : "?";
 }
 
+/* A `${capture.NAME}` reference, checked once every step is parsed. */
+typedef struct CaptureRef {
+    char *name;
+    Phase phase;
+    size_t index;
+    int line, col;
+} CaptureRef;
+
 typedef struct Ctx {
     YamlDoc *doc;
     Scenario *s;
     size_t total_steps;
+    const Step *cur;     /* step whose parameters are being parsed */
+    CaptureRef *refs;
+    size_t nrefs, cap_refs;
 } Ctx;
+
+#define CAPTURE_PREFIX "capture."
+#define CAPTURE_PREFIX_LEN 8
 
 /* ---- small checks ---------------------------------------------------------- */
 
@@ -122,28 +139,82 @@ static bool ref_error(Ctx *c, const yaml_node_t *v, size_t k, const char *name, 
     return false;
 }
 
-/* Substitutes ${name} in s (the value of scalar v); NULL after reporting. */
-static char *subst(Ctx *c, const yaml_node_t *v, const char *s)
+/* Does s hold a `${capture.NAME}` reference (not escaped as `$${`)? */
+static bool has_capture_ref(const char *s)
+{
+    for (size_t i = 0; s[i] != '\0'; i++) {
+        if (strncmp(s + i, "$${", 3) == 0)
+            i += 2;
+        else if (strncmp(s + i, "${" CAPTURE_PREFIX, 2 + CAPTURE_PREFIX_LEN) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Appends literal text. In a deferred value every literal `${` is written
+ * `$${`, so that scenario_expand only expands the capture references. */
+static void append_literal(Buf *b, const char *s, size_t n, bool deferred)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (deferred && s[i] == '$' && i + 1 < n && s[i + 1] == '{')
+            buf_appends(b, "$");
+        buf_append(b, s + i, 1);
+    }
+}
+
+static void capture_ref_add(Ctx *c, const yaml_node_t *v, size_t k, const char *name, size_t n)
+{
+    if (c->nrefs == c->cap_refs) {
+        c->cap_refs = c->cap_refs ? 2 * c->cap_refs : 8;
+        c->refs = xrealloc(c->refs, c->cap_refs * sizeof *c->refs);
+    }
+    CaptureRef *r = &c->refs[c->nrefs++];
+    r->name = xstrndup(name, n);
+    r->phase = c->cur->phase;
+    r->index = c->cur->index;
+    ref_pos(c, v, k, &r->line, &r->col);
+}
+
+/* One reference at p (just after `${`), number k of scalar v: appends its
+ * value (a capture reference is kept as written) and returns the length
+ * consumed after `${`; *ok turns false after reporting a bad one. */
+static size_t subst_ref(Ctx *c, const yaml_node_t *v, const char *p, size_t k, bool deferred,
+                        Buf *b, bool *ok)
+{
+    bool capture = strncmp(p, CAPTURE_PREFIX, CAPTURE_PREFIX_LEN) == 0;
+    const char *name = capture ? p + CAPTURE_PREFIX_LEN : p;
+    size_t n = strspn(name, IDENT_REST);
+    size_t used = (size_t)(name - p) + n + (name[n] == '}');
+    const char *val = NULL;
+    if (name[n] != '}' || n == 0 || strchr(IDENT_FIRST, name[0]) == NULL) {
+        *ok = ref_error(c, v, k, NULL, 0);
+    } else if (capture) {
+        capture_ref_add(c, v, k, name, n);
+        buf_appends(b, "${");
+        buf_append(b, p, used);
+    } else if ((val = var_lookup(c->s, name, n)) == NULL) {
+        *ok = ref_error(c, v, k, name, n);
+    } else {
+        append_literal(b, val, strlen(val), deferred);
+    }
+    return used;
+}
+
+/* Substitutes ${name} in s (the value of scalar v); NULL after reporting.
+ * *deferred tells whether ${capture.NAME} references remain for run time. */
+static char *subst(Ctx *c, const yaml_node_t *v, const char *s, bool *deferred)
 {
     Buf b;
     buf_init(&b, YAMLDOC_MAX_BYTES);
     size_t k = 0;
     bool ok = true;
+    *deferred = has_capture_ref(s);
     for (size_t i = 0; s[i] != '\0';) {
         if (strncmp(s + i, "$${", 3) == 0) {
-            buf_appends(&b, "${");
+            append_literal(&b, "${", 2, *deferred);
             i += 3;
         } else if (strncmp(s + i, "${", 2) == 0) {
-            const char *name = s + i + 2;
-            size_t n = strspn(name, IDENT_REST);
-            const char *val = NULL;
-            if (name[n] != '}' || n == 0 || strchr(IDENT_FIRST, name[0]) == NULL)
-                ok = ref_error(c, v, k, NULL, 0);
-            else if ((val = var_lookup(c->s, name, n)) == NULL)
-                ok = ref_error(c, v, k, name, n);
-            buf_appends(&b, val ? val : "");
-            k++;
-            i += 2 + n + (name[n] == '}');
+            i += 2 + subst_ref(c, v, s + i + 2, k++, *deferred, &b, &ok);
         } else {
             buf_append(&b, s + i, 1);
             i++;
@@ -231,7 +302,8 @@ static bool parse_param(Ctx *c, const ParamSpec *spec, const yaml_node_t *v, Ste
     bool b;
     switch (spec->type) {
     case PT_STRING:
-        return (s = yamldoc_want_string(d, k, v)) != NULL && (p->value = subst(c, v, s)) != NULL;
+        return (s = yamldoc_want_string(d, k, v)) != NULL &&
+               (p->value = subst(c, v, s, &p->deferred)) != NULL;
     case PT_DURATION:
         s = yamldoc_want_duration(d, k, v, &num) == 0 ? yamldoc_scalar(v) : NULL;
         break;
@@ -257,14 +329,27 @@ static bool parse_param(Ctx *c, const ParamSpec *spec, const yaml_node_t *v, Ste
     return s != NULL;
 }
 
+/* A list is deferred as a whole when any item holds a capture reference:
+ * every item is then in the escaped form scenario_expand reads. */
 static bool subst_list(Ctx *c, const yaml_node_t *seq, StepParam *p)
 {
+    for (size_t i = 0; i < p->nlist; i++)
+        p->deferred = p->deferred || has_capture_ref(p->list[i]);
     bool ok = true;
     for (size_t i = 0; i < p->nlist; i++) {
-        char *v = subst(c, yamldoc_node(c->doc, seq->data.sequence.items.start[i]), p->list[i]);
+        bool deferred;
+        char *v = subst(c, yamldoc_node(c->doc, seq->data.sequence.items.start[i]), p->list[i],
+                        &deferred);
         if (v == NULL) {
             ok = false;
             continue;
+        }
+        if (p->deferred && !deferred) {   /* re-escape an item without references */
+            Buf b;
+            buf_init(&b, 2 * strlen(v) + 1);
+            append_literal(&b, v, strlen(v), true);
+            free(v);
+            v = buf_steal(&b);
         }
         free(p->list[i]);
         p->list[i] = v;
@@ -289,7 +374,7 @@ static void parse_params(Ctx *c, const yaml_node_t *map, Step *st)
             }
             continue;
         }
-        StepParam p = {xstrdup(spec->key), NULL, NULL, 0, yamldoc_line(v), yamldoc_col(v)};
+        StepParam p = {xstrdup(spec->key), NULL, NULL, 0, false, yamldoc_line(v), yamldoc_col(v)};
         bool ok = parse_param(c, spec, v, &p);
         if (ok && p.list != NULL)
             subst_list(c, v, &p);
@@ -381,6 +466,7 @@ static bool parse_step(Ctx *c, const yaml_node_t *map, Step *st)
     yamldoc_check_keys(c->doc, map, keys, "step");
     free(keys);
     parse_step_common(c, map, st);
+    c->cur = st;
     parse_params(c, map, st);
     /* An unnamed event reads better as "event fault" than as "event". */
     const char *event = st->kind->id == SK_EVENT ? step_str(st, "event", NULL) : NULL;
@@ -477,6 +563,82 @@ static void parse_top(Ctx *c, const yaml_node_t *root)
                       "the drill has no steps");
 }
 
+/* ---- capture references ---------------------------------------------------- */
+
+/* Is step (ph, i) executed before (rph, ri)? Phases run in order. */
+static bool runs_before(Phase ph, size_t i, Phase rph, size_t ri)
+{
+    return ph < rph || (ph == rph && i < ri);
+}
+
+/* Checks `capture:` names; returns them in execution order (NULL-terminated). */
+static const Step **capture_steps(Ctx *c)
+{
+    const Step **list = xcalloc(c->total_steps + 1, sizeof *list);
+    size_t n = 0;
+    for (int ph = 0; ph < PHASE_COUNT; ph++)
+        for (size_t i = 0; i < c->s->nsteps[ph]; i++) {
+            const StepParam *p = step_param(&c->s->steps[ph][i], "capture");
+            char clip[64];
+            if (p == NULL || p->value == NULL)
+                continue;
+            if (is_ident(p->value))
+                list[n++] = &c->s->steps[ph][i];
+            else
+                yamldoc_error_at(c->doc, p->line, p->col,
+                                 "start with a letter or _, then letters, digits or _",
+                                 "invalid capture name \"%s\"", yamldoc_clip(p->value, clip));
+        }
+    return list;
+}
+
+static void capture_ref_check(Ctx *c, const CaptureRef *r, const Step **caps)
+{
+    const Step *later = NULL;
+    size_t n = 0;
+    while (caps[n] != NULL)
+        n++;
+    const char **names = xcalloc(n + 1, sizeof *names);
+    n = 0;
+    for (const Step **st = caps; *st != NULL; st++) {
+        const char *name = step_str(*st, "capture", "");
+        bool before = runs_before((*st)->phase, (*st)->index, r->phase, r->index);
+        if (strcmp(name, r->name) == 0 && before) {
+            free(names);
+            return;
+        }
+        if (strcmp(name, r->name) == 0)
+            later = *st;
+        else if (before)
+            names[n++] = name;
+    }
+    names[n] = NULL;
+    char clip[64], *hint;
+    if (later != NULL)
+        hint = xasprintf("steps run in phase order (preflight, fault, recover, verify, cleanup): "
+                         "%s step %zu captures it too late", phase_name(later->phase),
+                         later->index + 1);
+    else if (n == 0)
+        hint = xasprintf("add `capture: %s` to an earlier sql step", r->name);
+    else
+        hint = yamldoc_hint_for(r->name, names, "values captured earlier");
+    yamldoc_error_at(c->doc, r->line, r->col, hint, "\"%s\" is not captured by an earlier step",
+                     yamldoc_clip(r->name, clip));
+    free(hint);
+    free(names);
+}
+
+static void check_captures(Ctx *c)
+{
+    const Step **caps = capture_steps(c);
+    for (size_t i = 0; i < c->nrefs; i++) {
+        capture_ref_check(c, &c->refs[i], caps);
+        free(c->refs[i].name);
+    }
+    free(caps);
+    free(c->refs);
+}
+
 /* ---- entry points ----------------------------------------------------------- */
 
 static Scenario *scenario_new(const char *file, const char *text, size_t len)
@@ -503,13 +665,14 @@ int scenario_parse(const char *file, const char *text, size_t len, DiagList *dia
     Scenario *s = scenario_new(file, text, text ? len : 0);
     YamlDoc *doc = yamldoc_parse(s->file, s->source, s->source_len, dl);
     if (doc != NULL) {
-        Ctx c = {doc, s, 0};
+        Ctx c = {doc, s, 0, NULL, NULL, 0, 0};
         const yaml_node_t *root = yamldoc_root(doc);
         if (root->type != YAML_MAPPING_NODE)
             yamldoc_error(doc, root, "a drill file is a mapping that starts with `name: ...`",
                           "the top level must be a mapping, not a %s", yamldoc_type_name(root));
         else
             parse_top(&c, root);
+        check_captures(&c);
         yamldoc_free(doc);
     }
     bool ok = doc != NULL && diag_count(dl) == before;
@@ -616,4 +779,118 @@ bool scenario_is_destructive(const Scenario *s)
             if (s->steps[ph][i].kind->destructive)
                 return true;
     return false;
+}
+
+/* ---- run-time expansion of captures -------------------------------------- */
+
+/* A captured value may be long (a query's first value), but not unbounded. */
+#define EXPANDED_MAX (YAMLDOC_MAX_BYTES + 64 * 1024)
+
+/* Expands the reference at p (`${capture.`...); *used = its length. The
+ * parser only leaves well-formed references in a deferred value. */
+static int expand_ref(const char *p, CaptureLookup lookup, void *ud, Buf *b, size_t *used,
+                      DrillError *err)
+{
+    const char *name = p + 2 + CAPTURE_PREFIX_LEN;
+    size_t n = strspn(name, IDENT_REST);
+    *used = 2 + CAPTURE_PREFIX_LEN + n + (name[n] == '}');
+    char *key = xstrndup(name, n);
+    const char *v = lookup != NULL ? lookup(ud, key) : NULL;
+    int rc = 0;
+    if (lookup == NULL)
+        buf_append(b, p, *used);
+    else if (v == NULL)
+        rc = drill_error_set(err, DRILL_E_NOTFOUND, "no value was captured as \"%s\" (the step "
+                             "that captures it did not run or failed)", key);
+    else
+        buf_appends(b, v);
+    free(key);
+    return rc;
+}
+
+int scenario_expand(const char *value, CaptureLookup lookup, void *ud, char **out,
+                    DrillError *err)
+{
+    *out = NULL;
+    Buf b;
+    buf_init(&b, EXPANDED_MAX);
+    for (size_t i = 0; value[i] != '\0';) {
+        if (strncmp(value + i, "$${", 3) == 0) {
+            buf_appends(&b, "${");
+            i += 3;
+        } else if (strncmp(value + i, "${" CAPTURE_PREFIX, 2 + CAPTURE_PREFIX_LEN) == 0) {
+            size_t used = 0;
+            int rc = expand_ref(value + i, lookup, ud, &b, &used, err);
+            if (rc < 0) {
+                buf_free(&b);
+                return rc;
+            }
+            i += used;
+        } else {
+            buf_append(&b, value + i++, 1);
+        }
+    }
+    if (b.truncated) {
+        buf_free(&b);
+        return drill_error_set(err, DRILL_E_INVALID, "value too long after expanding captures");
+    }
+    *out = buf_steal(&b);
+    return 0;
+}
+
+bool step_has_deferred(const Step *s)
+{
+    for (size_t i = 0; i < s->nparams; i++)
+        if (s->params[i].deferred)
+            return true;
+    return false;
+}
+
+/* Copies one parameter, expanding it when deferred. */
+static int param_resolve(const StepParam *p, CaptureLookup lookup, void *ud, StepParam *q,
+                         DrillError *err)
+{
+    *q = *p;
+    q->key = xstrdup(p->key);
+    q->value = NULL;
+    q->list = NULL;
+    q->deferred = false;
+    int rc = 0;
+    if (p->value != NULL)
+        rc = p->deferred ? scenario_expand(p->value, lookup, ud, &q->value, err)
+                         : ((q->value = xstrdup(p->value)), 0);
+    if (p->list == NULL)
+        return rc;
+    q->list = xcalloc(p->nlist + 1, sizeof(char *));
+    for (size_t i = 0; rc == 0 && i < p->nlist; i++)
+        rc = p->deferred ? scenario_expand(p->list[i], lookup, ud, &q->list[i], err)
+                         : ((q->list[i] = xstrdup(p->list[i])), 0);
+    return rc;
+}
+
+int step_resolve(const Step *s, CaptureLookup lookup, void *ud, Step **out, DrillError *err)
+{
+    Step *r = xcalloc(1, sizeof *r);
+    *r = *s;
+    r->name = xstrdup(s->name);
+    r->node = s->node != NULL ? xstrdup(s->node) : NULL;
+    r->params = xcalloc(s->nparams ? s->nparams : 1, sizeof(StepParam));
+    r->nparams = 0;
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < s->nparams; i++)
+        rc = param_resolve(&s->params[i], lookup, ud, &r->params[r->nparams++], err);
+    if (rc < 0) {
+        step_resolved_free(r);
+        r = NULL;
+    }
+    *out = r;
+    return rc;
+}
+
+void step_resolved_free(Step *s)
+{
+    if (s == NULL)
+        return;
+    step_clear(s);
+    free(s);
 }

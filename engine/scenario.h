@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "diag.h"
+#include "error.h"
 #include "stepkind.h"
 
 /* More steps than this (all phases together) is refused: keeps the work per
@@ -37,6 +38,9 @@ typedef struct StepParam {
     char *value;     /* scalar value after ${var} substitution; NULL for lists */
     char **list;     /* PT_STRING_LIST: NULL-terminated; NULL for scalars */
     size_t nlist;
+    /* Holds `${capture.NAME}` references, expanded when the step runs
+     * (scenario_expand); a literal `${` is then kept as `$${`. */
+    bool deferred;
     int line, col;
 } StepParam;
 
@@ -93,6 +97,24 @@ int64_t step_int(const Step *s, const char *key, int64_t dflt);
 int64_t step_size_bytes(const Step *s, const char *key, int64_t dflt);
 bool step_bool(const Step *s, const char *key, bool dflt);
 char *const *step_list(const Step *s, const char *key); /* NULL-terminated or NULL */
+
+/* ---- run-time captures ----
+ * A step may capture a value (`capture: NAME` on sql); later steps reference
+ * it as `${capture.NAME}`. The parser checks that an earlier step (in
+ * execution order) captures NAME and leaves the reference in the value. */
+
+/* Value captured as `name`, or NULL when nothing was captured under it. */
+typedef const char *(*CaptureLookup)(void *ud, const char *name);
+
+/* Expands a deferred value: `${capture.NAME}` -> lookup(NAME), `$${` -> `${`.
+ * With lookup NULL (dry runs) references are kept as written. Fails with
+ * DRILL_E_NOTFOUND when a value is missing, DRILL_E_INVALID when too long. */
+int scenario_expand(const char *value, CaptureLookup lookup, void *ud, char **out,
+                    DrillError *err);
+bool step_has_deferred(const Step *s);
+/* A copy of s with every deferred parameter expanded; free with step_resolved_free. */
+int step_resolve(const Step *s, CaptureLookup lookup, void *ud, Step **out, DrillError *err);
+void step_resolved_free(Step *s);
 
 /* Does any step of the scenario have a destructive kind? */
 bool scenario_is_destructive(const Scenario *s);

@@ -15,6 +15,8 @@ static const ParamSpec p_sql[] = {
     {"expect", PT_STRING, false, NULL, NULL, "expected text of the first column of the first row"},
     {"expect_rows", PT_INT, false, NULL, NULL, "expected number of rows"},
     {"database", PT_STRING, false, NULL, "the conninfo's", "database to connect to"},
+    {"capture", PT_STRING, false, NULL, NULL,
+     "store the first value of the first row as NAME: later steps use it as ${capture.NAME}"},
     END};
 static const ParamSpec p_shell[] = {
     {"command", PT_STRING, true, NULL, NULL, "shell command line, run with /bin/sh -c"},
@@ -53,6 +55,8 @@ static const ParamSpec p_barman_recover[] = {
      "end recovery as soon as the backup is consistent (a new timeline forks at its end)"},
     {"target_action", PT_ENUM, false, "promote|pause|shutdown", "promote",
      "what the server does when the target is reached"},
+    {"exclusive", PT_BOOL, false, NULL, "true",
+     "with a target: stop just before it (the target transaction or LSN is not replayed)"},
     END};
 static const ParamSpec p_base_backup[] = {
     {"source", PT_NODE, true, NULL, NULL, "node to clone from"},
@@ -101,6 +105,9 @@ static const ParamSpec p_hb_verify[] = {
      "record RPO from the acknowledged heartbeats missing on this node"},
     {"compare_with", PT_NODE, false, NULL, NULL,
      "also require the same heartbeat rows (count, max, hash) as this node"},
+    {"target_lsn", PT_STRING, false, NULL, NULL,
+     "point-in-time recovery target: heartbeats committed before it must all be present, those "
+     "after it and before the restore are counted as discarded by design"},
     END};
 static const ParamSpec p_event[] = {
     {"event", PT_STRING, true, NULL, NULL, "fault, recovered, or a custom name"},

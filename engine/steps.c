@@ -150,19 +150,87 @@ static const StepFn step_fns[SK_COUNT] = {
     [SK_WAL_GENERATE] = step_wal_generate,
 };
 
+/* ---- run-time captures ---------------------------------------------------- */
+
+static const char *capture_lookup(void *ud, const char *name)
+{
+    const RunCtx *ctx = ud;
+    for (size_t i = 0; i < ctx->ncaptures; i++)
+        if (strcmp(ctx->captures[i].name, name) == 0)
+            return ctx->captures[i].value;
+    return NULL;
+}
+
+int runctx_capture_set(RunCtx *ctx, const char *name, const char *value, DrillError *err)
+{
+    if (strlen(value) > CAPTURE_VALUE_MAX)
+        return drill_error_set(err, DRILL_E_INVALID, "value to capture as \"%s\" is longer than "
+                               "%d bytes", name, CAPTURE_VALUE_MAX);
+    size_t i = 0;
+    while (i < ctx->ncaptures && strcmp(ctx->captures[i].name, name) != 0)
+        i++;
+    if (i == ctx->ncaptures) {
+        /* Names come from the drill's steps: their number is bounded by the file. */
+        ctx->captures = xrealloc(ctx->captures, (i + 1) * sizeof *ctx->captures);
+        ctx->captures[i].name = xstrdup(name);
+        ctx->captures[i].value = NULL;
+        ctx->ncaptures++;
+    }
+    free(ctx->captures[i].value);
+    ctx->captures[i].value = xstrdup(value);
+    char *key = xasprintf("capture.%s", name);
+    int rc = store_fact_add(ctx->store, ctx->run_id, key, value, err);
+    free(key);
+    return rc;
+}
+
+void runctx_captures_free(RunCtx *ctx)
+{
+    for (size_t i = 0; i < ctx->ncaptures; i++) {
+        free(ctx->captures[i].name);
+        free(ctx->captures[i].value);
+    }
+    free(ctx->captures);
+    ctx->captures = NULL;
+    ctx->ncaptures = 0;
+}
+
+/* ---- dispatch ---------------------------------------------------------------- */
+
 void steps_execute(RunCtx *ctx, const PlanStep *ps, int64_t deadline_mono_us, StepOutcome *o)
 {
     o->status = STEP_OK;
     o->exit_code = -1;
     o->term_signal = 0;
     o->message[0] = '\0';
+    /* The one place `${capture.NAME}` is expanded: every kind sees plain
+     * values through a resolved copy of its step. */
+    PlanStep resolved = *ps;
+    Step *copy = NULL;
+    DrillError err;
+    if (step_has_deferred(ps->step) &&
+        step_resolve(ps->step, capture_lookup, ctx, &copy, &err) < 0) {
+        step_set(o, STEP_ERROR, "%s", err.message);
+        return;
+    }
+    if (copy != NULL)
+        resolved.step = copy;
     StepFn fn = step_fns[ps->step->kind->id];
-    fn(ctx, ps, deadline_mono_us, o);
+    fn(ctx, &resolved, deadline_mono_us, o);
+    step_resolved_free(copy);
     if (o->status == STEP_OK && time_mono_us() > deadline_mono_us)
         step_set(o, STEP_TIMEOUT, "step took longer than its timeout");
 }
 
+/* Dry runs and skipped steps show `${capture.NAME}` as written: the value
+ * exists only once the capturing step has run. */
 char *steps_describe(const Plan *plan, const PlanStep *ps)
 {
-    return step_describe_kind(plan, ps);
+    PlanStep shown = *ps;
+    Step *copy = NULL;
+    if (step_has_deferred(ps->step) && step_resolve(ps->step, NULL, NULL, &copy, NULL) == 0)
+        shown.step = copy;
+    char *text = step_describe_kind(plan, &shown);
+    step_resolved_free(copy);
+    return text;
 }

@@ -62,6 +62,10 @@ void cmd_barman_recover(const Plan *p, const PlanStep *ps, Argv *a)
         argv_add(a, "--target-action");
         argv_add(a, "promote");
     }
+    /* Barman's default is inclusive; a drill recovering from a destructive
+     * transaction wants to stop just before it. */
+    if (has_pitr_target(s) && step_bool(s, "exclusive", true))
+        argv_add(a, "--exclusive");
     argv_add(a, ps->node->barman_server);
     argv_add(a, step_str(s, "backup_id", "latest"));
     argv_add(a, target != NULL ? target->data_directory : "");

@@ -112,6 +112,54 @@ static StepStatus compare_digest(RunCtx *ctx, PgConn *c, const Node *other, int6
     return STEP_OK;
 }
 
+#define PITR_SAMPLES_MAX 10000   /* discarded heartbeats drawn one by one, up to this many */
+
+/* Records what a point-in-time recovery discarded by design: a count, the
+ * time span and every discarded heartbeat as a sample (seq at its ack time),
+ * so reports can draw them. */
+static void record_discarded(RunCtx *ctx, const HeartbeatAck *acks, size_t first, size_t end,
+                             StepOutcome *o)
+{
+    int64_t span_ms = 0;
+    if (end > first) {
+        int64_t from = first > 0 ? acks[first - 1].server_ts_us : acks[first].client_utc_us;
+        span_ms = (acks[end - 1].client_utc_us - from) / 1000;
+    }
+    store_measure_add(ctx->store, ctx->run_id, "pitr_discarded_transactions",
+                      (double)(end - first), "tx",
+                      "acknowledged heartbeats committed at or after the recovery target and "
+                      "before the restore: gone by design", NULL);
+    store_measure_add(ctx->store, ctx->run_id, "pitr_discarded_ms", (double)span_ms, "ms",
+                      "ack time of the newest discarded heartbeat - server time of the newest "
+                      "one kept before the target", NULL);
+    for (size_t i = first; i < end && i - first < PITR_SAMPLES_MAX; i++)
+        store_sample_add(ctx->store, ctx->run_id, "pitr_discarded_seq",
+                         acks[i].client_utc_us / 1000, (double)acks[i].seq, NULL);
+    buf_appendf(&o->out, "discarded by the point-in-time recovery: %zu heartbeat(s)", end - first);
+    if (end > first)
+        buf_appendf(&o->out, ", seq %lld..%lld, %lldms", (long long)acks[first].seq,
+                    (long long)acks[end - 1].seq, (long long)span_ms);
+    buf_appends(&o->out, "\n");
+}
+
+/* Splits the acks at a PITR target: removes the discarded ones from acks,
+ * keeping those that must survive, and records the discarded ones when the
+ * step measures. Returns -1 on a malformed LSN. */
+static int pitr_split(RunCtx *ctx, const char *target, bool record, HeartbeatAck *acks,
+                      size_t *nacks, const PgHeartbeatRow *rows, size_t nrows, StepOutcome *o)
+{
+    uint64_t lsn;
+    if (pg_lsn_parse(target, &lsn) < 0)
+        return -1;
+    size_t first, end;
+    measure_pitr_split(acks, *nacks, rows, nrows, lsn, &first, &end);
+    if (record)
+        record_discarded(ctx, acks, first, end, o);
+    memmove(acks + first, acks + end, (*nacks - end) * sizeof *acks);
+    *nacks -= end - first;
+    return 0;
+}
+
 STEP_FN(step_heartbeat_verify)
 {
     const Node *n = ps->node;
@@ -132,11 +180,21 @@ STEP_FN(step_heartbeat_verify)
         free(acks);
         return step_set(o, STEP_ERROR, "cannot read heartbeats on %s: %s", n->name, err.message);
     }
+    bool measure = step_bool(ps->step, "measure_rpo", n->role == ROLE_PRIMARY);
+    const char *target = step_str(ps->step, "target_lsn", NULL);
+    size_t total = nacks;
+    if (target != NULL && pitr_split(ctx, target, measure, acks, &nacks, rows, nrows, o) < 0) {
+        pg_close(c);
+        free(acks);
+        free(rows);
+        return step_set(o, STEP_ERROR, "target_lsn \"%s\" is not an LSN (X/Y, hexadecimal)",
+                        target);
+    }
     RpoResult r;
     measure_rpo(acks, nacks, rows, nrows, &r);
+    r.acked = (int64_t)total;
     free(acks);
     free(rows);
-    bool measure = step_bool(ps->step, "measure_rpo", n->role == ROLE_PRIMARY);
     if (measure)
         record_rpo(ctx, &r, o);
     const Node *other = plan_param_node(ctx->plan, ps, "compare_with");
@@ -147,8 +205,9 @@ STEP_FN(step_heartbeat_verify)
     pg_close(c);
     if (!measure && r.missing > 0)
         return step_set(o, STEP_FAILED, "%lld of %lld acknowledged heartbeats are missing on %s",
-                        (long long)r.missing, (long long)r.acked, n->name);
-    return step_set(o, STEP_OK, "%lld of %lld acknowledged heartbeats present on %s%s",
-                    (long long)(r.acked - r.missing), (long long)r.acked, n->name,
+                        (long long)r.missing, (long long)nacks, n->name);
+    return step_set(o, STEP_OK, "%lld of %lld acknowledged heartbeats present on %s%s%s",
+                    (long long)((int64_t)nacks - r.missing), (long long)nacks, n->name,
+                    target != NULL ? " (not counting those discarded by design)" : "",
                     r.missing > 0 ? " (loss judged by the RPO objective)" : "");
 }

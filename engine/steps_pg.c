@@ -37,6 +37,27 @@ PgConn *step_connect(const Node *n, const char *conninfo, int64_t deadline, Step
     return c;
 }
 
+/* Checks a sql step's expectations, then captures its first value. */
+static void sql_judge(RunCtx *ctx, const Step *s, const char *value, long nrows, StepOutcome *o)
+{
+    const char *expect = step_str(s, "expect", NULL);
+    int64_t expect_rows = step_int(s, "expect_rows", -1);
+    const char *capture = step_str(s, "capture", NULL);
+    DrillError err;
+    if (expect != NULL && !str_eq(value, expect))
+        step_set(o, STEP_FAILED, "expected \"%s\", got \"%s\"", expect, value ? value : "(no row)");
+    else if (expect_rows >= 0 && nrows != expect_rows)
+        step_set(o, STEP_FAILED, "expected %lld row(s), got %ld", (long long)expect_rows, nrows);
+    else if (capture != NULL && value == NULL)
+        step_set(o, STEP_FAILED, "nothing to capture as \"%s\": no row, or NULL", capture);
+    else if (capture != NULL && runctx_capture_set(ctx, capture, value, &err) < 0)
+        step_set(o, STEP_ERROR, "%s", err.message);
+    else if (capture != NULL)
+        step_set(o, STEP_OK, "captured %s = %s", capture, value);
+    else
+        step_set(o, STEP_OK, "%s", value ? value : "no rows");
+}
+
 STEP_FN(step_sql)
 {
     const Step *s = ps->step;
@@ -59,14 +80,7 @@ STEP_FN(step_sql)
     }
     pg_close(c);
     buf_appendf(&o->out, "%ld row(s); first value: %s\n", nrows, value ? value : "(none)");
-    const char *expect = step_str(s, "expect", NULL);
-    int64_t expect_rows = step_int(s, "expect_rows", -1);
-    if (expect != NULL && !str_eq(value, expect))
-        step_set(o, STEP_FAILED, "expected \"%s\", got \"%s\"", expect, value ? value : "(no row)");
-    else if (expect_rows >= 0 && nrows != expect_rows)
-        step_set(o, STEP_FAILED, "expected %lld row(s), got %ld", (long long)expect_rows, nrows);
-    else
-        step_set(o, STEP_OK, "%s", value ? value : "no rows");
+    sql_judge(ctx, s, value, nrows, o);
     free(value);
     return o->status;
 }

@@ -63,6 +63,41 @@ TEST(rpo_no_acks)
     CHECK_INT(r.missing, 0);
 }
 
+/* acks 1..8 stamped at LSN 1100..1800; target 1450: 1..4 stamped below it.
+ * After the restore (new timeline) the writer goes on with 9, 10 (stamped
+ * above the target too, but present). */
+TEST(pitr_split_straddler_kept)
+{
+    HeartbeatAck acks[] = {ack(1, 10), ack(2, 20), ack(3, 30), ack(4, 40), ack(5, 50),
+                           ack(6, 60), ack(9, 90), ack(10, 100)};
+    PgHeartbeatRow rows[] = {row(1), row(2), row(3), row(4), row(9), row(10)};
+    size_t first, end;
+    measure_pitr_split(acks, 8, rows, 6, 1450, &first, &end);
+    CHECK_INT(first, 4);   /* 4 committed before the target: kept */
+    CHECK_INT(end, 6);     /* 5, 6 discarded; 9, 10 written after the restore */
+}
+
+TEST(pitr_split_straddler_discarded)
+{
+    HeartbeatAck acks[] = {ack(1, 10), ack(2, 20), ack(3, 30), ack(4, 40), ack(5, 50),
+                           ack(9, 90)};
+    PgHeartbeatRow rows[] = {row(1), row(2), row(3), row(9)};
+    size_t first, end;
+    measure_pitr_split(acks, 6, rows, 4, 1450, &first, &end);
+    CHECK_INT(first, 3);   /* 4 was in flight at the target and not replayed */
+    CHECK_INT(end, 5);
+}
+
+TEST(pitr_split_loss_before_target_is_not_discarded)
+{
+    HeartbeatAck acks[] = {ack(1, 10), ack(2, 20), ack(3, 30), ack(4, 40), ack(5, 50)};
+    PgHeartbeatRow rows[] = {row(1), row(3), row(4)};
+    size_t first, end;
+    measure_pitr_split(acks, 5, rows, 3, 1450, &first, &end);
+    CHECK_INT(first, 4);   /* 2 is missing before the target: loss, left to RPO */
+    CHECK_INT(end, 5);
+}
+
 TEST(rto_with_outage)
 {
     HeartbeatAck first = ack(50, 3000);
@@ -98,6 +133,9 @@ int main(void)
     RUN(rpo_tail_lost);
     RUN(rpo_everything_lost);
     RUN(rpo_no_acks);
+    RUN(pitr_split_straddler_kept);
+    RUN(pitr_split_straddler_discarded);
+    RUN(pitr_split_loss_before_target_is_not_discarded);
     RUN(rto_with_outage);
     RUN(rto_never_restored);
     RUN(rto_no_outage);
