@@ -42,7 +42,7 @@ check "pg1 went through two promotions (timeline $tli0 -> $tli1)" [ "$tli1" -eq 
 # The switch point of pg2's promotion is the last line of the history file of
 # the timeline pg2 created; rows past it were written on pg2.
 switch=$(q "$p1" "select (regexp_match(pg_read_file('pg_wal/' || lpad(upper(to_hex($tli1 - 1)), 8, '0')
-    || '.history'), '([0-9A-F]+/[0-9A-F]+)\s+[^\n]*\n*$'))[1]")
+    || '.history'), '([0-9A-F]+/[0-9A-F]+)\t[^\n]*\n*$'))[1]")
 on_pg2=$(q "$p1" "select count(*) from drill_heartbeat where run_id = $run and lsn >= '$switch'")
 check "heartbeat writes followed pg2 ($on_pg2 rows written after its promotion at $switch)" \
     [ "${on_pg2:-0}" -gt 0 ]
