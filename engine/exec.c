@@ -1,7 +1,8 @@
 /*
  * exec.c — the executor-independent half of exec.h: dispatch through the
  * executor's ops table, result cleanup, and shell-quoting an argv for evidence
- * and dry runs. The local (fork/exec) executor lives in exec_local.c.
+ * and dry runs (and remote command lines). The local (fork/exec) executor lives
+ * in exec_local.c, the SSH one in exec_ssh.c.
  */
 #include "exec.h"
 
@@ -61,7 +62,7 @@ static bool exec_char_is_safe(char c)
            strchr("_@%+=:,./-", c) != NULL;
 }
 
-static void exec_quote_arg(Buf *b, const char *arg)
+void exec_shell_quote(Buf *b, const char *arg)
 {
     bool safe = arg[0] != '\0';
     for (const char *p = arg; *p != '\0' && safe; p++)
@@ -87,7 +88,7 @@ char *exec_argv_format(char *const *argv)
     for (size_t i = 0; argv != NULL && argv[i] != NULL && !b.truncated; i++) {
         if (i > 0)
             buf_append(&b, " ", 1);
-        exec_quote_arg(&b, argv[i]);
+        exec_shell_quote(&b, argv[i]);
     }
     if (b.truncated) {
         /* Cut back and mark the elision so nobody pastes a half command. */

@@ -2,7 +2,7 @@
  * exec.h — running commands on a node.
  *
  * One interface, several executors: local (fork/exec of an argv, as another OS
- * user when drill runs as root) and, later, SSH. Every run has a deadline
+ * user when drill runs as root) and SSH (libssh, exec_ssh.c). Every run has a deadline
  * enforced by drill, captures stdout and stderr concurrently (reading one
  * cannot stall the other) into bounded buffers, and reports exit status and
  * terminating signal separately.
@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "util.h"
 
 #define EXEC_OUTPUT_LIMIT_DEFAULT (64 * 1024)  /* bytes kept per stream */
 
@@ -60,6 +61,38 @@ void exec_result_clear(ExecResult *r);
 
 /* "argv[0] arg1 'arg with space'" — shell-quoted, for evidence and dry runs. */
 char *exec_argv_format(char *const *argv);
+/* Appends arg to b as one POSIX shell word (single quotes, ' as '\''). Used to
+ * build remote command lines: every element is quoted, never spliced. */
+void exec_shell_quote(Buf *b, const char *arg);
+
+/* SSH executor (exec_ssh.c, the only module that calls libssh). One executor
+ * is one node: one session, opened on first use, reused across runs and
+ * re-established once when the link dropped. */
+typedef struct ExecSshTarget {
+    const char *host;
+    int port;                  /* 0 = 22 */
+    const char *user;          /* NULL = current user */
+    const char *identity_file; /* NULL = ssh-agent and ~/.ssh/id_* */
+    const char *known_hosts;   /* NULL = ~/.ssh/known_hosts */
+    bool accept_new_hostkey;   /* trust on first use: unknown key written to known_hosts */
+    const char *become;        /* "sudo" | "runuser" | "none" (NULL = "sudo"): how
+                                  ExecRequest.run_as is honoured remotely */
+    int64_t connect_timeout_ms;/* <= 0: 10 s */
+} ExecSshTarget;
+
+/* Copies the target; does not connect. */
+Executor *exec_ssh_new(const ExecSshTarget *target);
+/* Connects and authenticates now unless already connected (DRILL_E_SSH on a
+ * refused host key, failed authentication or an unreachable host). */
+int exec_ssh_connect(Executor *ex, DrillError *err);
+/* After a successful connect: the server's host key as OpenSSH prints it
+ * ("SHA256:base64"), its type ("ssh-ed25519"), and whether it was unknown and
+ * has just been trusted and written to known_hosts. */
+const char *exec_ssh_hostkey_fingerprint(const Executor *ex);
+const char *exec_ssh_hostkey_type(const Executor *ex);
+bool exec_ssh_hostkey_added(const Executor *ex);
+/* libssh's version, for the evidence. */
+const char *exec_ssh_library_version(void);
 
 /* Implementation hook for other executors (ssh). */
 typedef struct ExecOps {

@@ -295,9 +295,9 @@ static void user_fill_groups(RunUser *u)
     }
 }
 
-/* Hook for non-root user switching. Today it only explains; when the topology
- * gains a privilege-escalation setting (sudo -n -u USER --), this is where the
- * argv gets wrapped instead. */
+/* Non-root user switching on a local node only explains: privilege escalation
+ * (`become: sudo|runuser`) is a setting of SSH access, where the login user
+ * and the server owner commonly differ. */
 static int user_switch_unprivileged(const char *run_as, DrillError *err)
 {
     struct passwd pw;
@@ -307,7 +307,8 @@ static int user_switch_unprivileged(const char *run_as, DrillError *err)
     free(buf);
     drill_error_set(err, DRILL_E_EXEC,
                     "cannot run as user '%s': drill runs as '%s' and switching users needs "
-                    "root (hint: run drill as root, or as '%s' itself; sudo is not supported yet)",
+                    "root (hint: run drill as root, or as '%s' itself; `become: sudo` exists for "
+                    "nodes reached over SSH only)",
                     run_as, me, run_as);
     free(me);
     return DRILL_E_EXEC;

@@ -36,6 +36,9 @@ typedef struct RunCtx {
     Store *store;
     int64_t run_id;
     Executor *local;            /* executor for local nodes */
+    Executor **remote;          /* per node (topology order): SSH executors, created on
+                                   first use and freed by steps_release; NULL entries */
+    bool accept_new_hostkey;    /* --accept-new-hostkey: trust unknown SSH host keys */
     Heartbeat *heartbeat;       /* NULL when not running / never started */
     int64_t t0_mono_us;         /* run start */
     int64_t fault_mono_us;      /* -1 until the `fault` event */
@@ -84,6 +87,9 @@ StepStatus step_set(StepOutcome *o, StepStatus status, const char *fmt, ...)
  * `expect_exit`; otherwise sets o (failed/timeout/error) and returns -1. */
 int step_run_argv(RunCtx *ctx, const Node *node, char *const *argv, int expect_exit,
                   int64_t deadline_mono_us, StepOutcome *o);
+
+/* Frees the per-node executors (end of run). */
+void steps_release(RunCtx *ctx);
 
 /* Remaining time until the deadline in ms (at least 1). */
 int64_t step_remaining_ms(int64_t deadline_mono_us);

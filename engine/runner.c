@@ -40,11 +40,30 @@ int runner_stop_signal(void)
     return in_cleanup ? (int)second_signal : (int)stop_signal;
 }
 
+/* How each node is reached: a dry run shows where commands would run. */
+static void print_access(const Topology *t, FILE *out)
+{
+    for (size_t i = 0; i < t->nnodes; i++) {
+        const Node *n = &t->nodes[i];
+        const char *as = n->os_user != NULL ? n->os_user : "the current user";
+        if (n->access != ACCESS_SSH) {
+            fprintf(out, "  node %-8s local, as %s\n", n->name, as);
+            continue;
+        }
+        const SshAccess *a = &n->ssh;
+        fprintf(out, "  node %-8s ssh %s%s%s:%d (known_hosts %s%s), as %s (become %s)\n",
+                n->name, a->user ? a->user : "", a->user ? "@" : "", a->host, a->port,
+                a->known_hosts ? a->known_hosts : "~/.ssh/known_hosts",
+                a->accept_new_hostkey ? ", trust on first use" : "", as, a->become);
+    }
+}
+
 void runner_print_plan(const Plan *plan, FILE *out)
 {
     const Scenario *s = plan->scenario;
     fprintf(out, "drill %s (%s, sha256 %s) on topology %s\n", s->name, s->file, s->sha256,
             plan->topology->name);
+    print_access(plan->topology, out);
     int last_phase = -1;
     for (size_t i = 0; i < plan->nsteps; i++) {
         const PlanStep *ps = &plan->steps[i];
@@ -139,6 +158,7 @@ static void record_environment(RunCtx *ctx)
     store_fact_add(ctx->store, ctx->run_id, "library:sqlite", store_library_version(), NULL);
     store_fact_add(ctx->store, ctx->run_id, "library:libyaml", yamldoc_library_version(), NULL);
     store_fact_add(ctx->store, ctx->run_id, "library:libcrypto", crypto_library_version(), NULL);
+    store_fact_add(ctx->store, ctx->run_id, "library:libssh", exec_ssh_library_version(), NULL);
     const Topology *t = ctx->plan->topology;
     for (size_t i = 0; i < t->nnodes; i++) {
         const Node *n = &t->nodes[i];
@@ -357,6 +377,8 @@ static int run_guarded(const Plan *plan, Store *st, const RunOptions *opt, RunRe
         return rc;
     res->run_id = ctx.run_id;
     ctx.local = exec_local_new();
+    ctx.remote = xcalloc(plan->topology->nnodes + 1, sizeof *ctx.remote);
+    ctx.accept_new_hostkey = opt->accept_new_hostkey;
     Progress pg;
     progress_init(&pg, stderr, (int)opt->progress, plan->nsteps);
     pg.redactor = secrets;
@@ -376,6 +398,7 @@ static int run_guarded(const Plan *plan, Store *st, const RunOptions *opt, RunRe
     }
     heartbeat_free(ctx.heartbeat);
     runctx_captures_free(&ctx);
+    steps_release(&ctx);
     exec_free(ctx.local);
     return rc;
 }

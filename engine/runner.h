@@ -32,6 +32,7 @@ typedef struct RunOptions {
     const char *operator_name; /* --operator (who ran it, for the record); may be NULL */
     const char *change_ref;    /* --change-ref (ticket / change id); may be NULL */
     const char *renderer_version; /* report library version, recorded; may be NULL */
+    bool accept_new_hostkey;   /* --accept-new-hostkey: trust unknown SSH host keys (recorded) */
 } RunOptions;
 
 typedef struct RunResult {

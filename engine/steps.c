@@ -68,6 +68,63 @@ static void env_free(char **env)
     free(env);
 }
 
+/* Evidence of the host key a node presented: its fingerprint, and whether
+ * it was trusted on first use in this run (then written to known_hosts). */
+static void record_hostkey(RunCtx *ctx, const Node *node, Executor *ex)
+{
+    char *key = xasprintf("ssh_hostkey:%s", node->name);
+    char *value = xasprintf("%s %s", exec_ssh_hostkey_type(ex), exec_ssh_hostkey_fingerprint(ex));
+    store_fact_add(ctx->store, ctx->run_id, key, value, NULL);
+    free(key);
+    free(value);
+    if (!exec_ssh_hostkey_added(ex))
+        return;
+    key = xasprintf("ssh_hostkey_added:%s", node->name);
+    value = xasprintf("unknown host key of %s:%d trusted on first use and written to %s",
+                      node->ssh.host, node->ssh.port,
+                      node->ssh.known_hosts ? node->ssh.known_hosts : "~/.ssh/known_hosts");
+    store_fact_add(ctx->store, ctx->run_id, key, value, NULL);
+    free(key);
+    free(value);
+}
+
+/* The executor of a node: the local one, or the node's SSH executor, created
+ * and connected on first use (host key verified and recorded then). A failed
+ * connect leaves no executor, so the next step tries again. */
+static int node_executor(RunCtx *ctx, const Node *node, Executor **out, DrillError *err)
+{
+    *out = ctx->local;
+    if (node == NULL || node->access != ACCESS_SSH || ctx->remote == NULL)
+        return 0;
+    size_t i = (size_t)(node - ctx->plan->topology->nodes);
+    if (ctx->remote[i] != NULL) {
+        *out = ctx->remote[i];
+        return 0;
+    }
+    const SshAccess *a = &node->ssh;
+    ExecSshTarget t = {.host = a->host, .port = a->port, .user = a->user,
+                       .identity_file = a->identity_file, .known_hosts = a->known_hosts,
+                       .accept_new_hostkey = a->accept_new_hostkey || ctx->accept_new_hostkey,
+                       .become = a->become};
+    Executor *ex = exec_ssh_new(&t);
+    int rc = exec_ssh_connect(ex, err);
+    if (rc < 0) {
+        exec_free(ex);
+        return rc;
+    }
+    record_hostkey(ctx, node, ex);
+    ctx->remote[i] = *out = ex;
+    return 0;
+}
+
+void steps_release(RunCtx *ctx)
+{
+    for (size_t i = 0; ctx->remote != NULL && i < ctx->plan->topology->nnodes; i++)
+        exec_free(ctx->remote[i]);
+    free(ctx->remote);
+    ctx->remote = NULL;
+}
+
 static void append_output(StepOutcome *o, const ExecResult *r)
 {
     buf_append(&o->out, r->out, r->out_len);
@@ -84,6 +141,8 @@ int step_run_argv(RunCtx *ctx, const Node *node, char *const *argv, int expect_e
     char *cmd = exec_argv_format(argv);
     if (o->command.len > 0)
         buf_appends(&o->command, "\n");
+    if (node != NULL && node->access == ACCESS_SSH)
+        buf_appendf(&o->command, "[ssh %s:%d] ", node->ssh.host, node->ssh.port);
     buf_appends(&o->command, cmd);
     char **env = node_env(ctx, node);
     ExecRequest req = {
@@ -97,7 +156,10 @@ int step_run_argv(RunCtx *ctx, const Node *node, char *const *argv, int expect_e
     ExecResult r;
     memset(&r, 0, sizeof r);
     DrillError err;
-    int rc = exec_run(ctx->local, &req, &r, &err);
+    Executor *ex;
+    int rc = node_executor(ctx, node, &ex, &err);
+    if (rc == 0)
+        rc = exec_run(ex, &req, &r, &err);
     env_free(env);
     int result = -1;
     o->exit_code = r.exit_code;

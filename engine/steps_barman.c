@@ -8,6 +8,8 @@
  * streamed .partial segment is fetched too (`get-wal -P`) and nothing
  * acknowledged before the fault is lost.
  */
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,6 +37,41 @@ static bool has_pitr_target(const Step *s)
 {
     return step_str(s, "target_lsn", NULL) != NULL || step_str(s, "target_time", NULL) != NULL ||
            step_str(s, "target_xid", NULL) != NULL || step_bool(s, "target_immediate", false);
+}
+
+/* Barman restores across machines when it does not run on the target: the
+ * barman node and the target are different SSH hosts (or the target is
+ * remote and barman local). */
+static bool recover_is_remote(const Node *backup, const Node *target)
+{
+    if (target == NULL || target->access != ACCESS_SSH)
+        return false;
+    return backup->access != ACCESS_SSH || !str_eq(backup->ssh.host, target->ssh.host) ||
+           backup->ssh.port != target->ssh.port;
+}
+
+/* `ssh [-p PORT] -o BatchMode=yes USER@HOST` for barman's --remote-ssh-command,
+ * every word quoted for the shell barman hands it to. Barman runs it ON THE
+ * BARMAN NODE: that node's own keys and known_hosts must reach the target as
+ * its OS user (the owner of the data directory). */
+static char *remote_ssh_command(const Node *target)
+{
+    const char *user = target->os_user ? target->os_user
+                                       : (target->ssh.user ? target->ssh.user : "postgres");
+    char port[16];
+    snprintf(port, sizeof port, "%d", target->ssh.port);
+    char *dest = xasprintf("%s@%s", user, target->ssh.host);
+    char *words[] = {(char *)(uintptr_t)"ssh", (char *)(uintptr_t)"-p", port,
+                     (char *)(uintptr_t)"-o", (char *)(uintptr_t)"BatchMode=yes", dest, NULL};
+    Buf b;
+    buf_init(&b, 4096);
+    for (size_t i = 0; words[i] != NULL; i++) {
+        if (i > 0)
+            buf_append(&b, " ", 1);
+        exec_shell_quote(&b, words[i]);
+    }
+    free(dest);
+    return buf_steal(&b);
 }
 
 void cmd_barman_recover(const Plan *p, const PlanStep *ps, Argv *a)
@@ -66,6 +103,12 @@ void cmd_barman_recover(const Plan *p, const PlanStep *ps, Argv *a)
      * transaction wants to stop just before it. */
     if (has_pitr_target(s) && step_bool(s, "exclusive", true))
         argv_add(a, "--exclusive");
+    if (recover_is_remote(ps->node, target)) {
+        char *ssh = remote_ssh_command(target);
+        argv_add(a, "--remote-ssh-command");
+        argv_add(a, ssh);
+        free(ssh);
+    }
     argv_add(a, ps->node->barman_server);
     argv_add(a, step_str(s, "backup_id", "latest"));
     argv_add(a, target != NULL ? target->data_directory : "");

@@ -26,7 +26,7 @@ static const char *const node_keys[] = {
     "stop_command",  "slot_name",     "upstream",      "barman_config", "barman_server",
     "barman_slot",   NULL};
 static const char *const ssh_keys[] = {"host",        "port",        "user", "identity_file",
-                                       "known_hosts", "accept_new_hostkey", NULL};
+                                       "known_hosts", "accept_new_hostkey", "become", NULL};
 static const char *const role_names[] = {"primary", "standby", "backup", NULL};
 
 const char *node_role_name(NodeRole r)
@@ -115,6 +115,10 @@ static void parse_ssh(Ctx *c, const yaml_node_t *map, SshAccess *ssh)
     }
     if ((v = yamldoc_get(c->doc, map, "accept_new_hostkey")) != NULL)
         yamldoc_want_bool(c->doc, "accept_new_hostkey", v, &ssh->accept_new_hostkey);
+    const char *become = "sudo";
+    if ((v = yamldoc_get(c->doc, map, "become")) != NULL)
+        become = yamldoc_want_enum(c->doc, "become", v, "sudo|runuser|none");
+    ssh->become = xstrdup(become != NULL ? become : "sudo");
 }
 
 /* ---- one node -------------------------------------------------------------------- */
@@ -417,8 +421,8 @@ int topology_load(const char *path, DiagList *diags, Topology **out)
 static void node_clear(Node *n)
 {
     char **strs[] = {&n->name, &n->ssh.host, &n->ssh.user, &n->ssh.identity_file,
-                     &n->ssh.known_hosts, &n->os_user, &n->conninfo, &n->data_directory,
-                     &n->bin_directory, &n->log_file, &n->slot_name, &n->upstream,
+                     &n->ssh.known_hosts, &n->ssh.become, &n->os_user, &n->conninfo,
+                     &n->data_directory, &n->bin_directory, &n->log_file, &n->slot_name, &n->upstream,
                      &n->barman_config, &n->barman_server, &n->barman_slot};
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
         free(*strs[i]);

@@ -27,6 +27,9 @@ typedef struct SshAccess {
     char *identity_file;     /* NULL: ssh-agent / default keys */
     char *known_hosts;       /* default ~/.ssh/known_hosts */
     bool accept_new_hostkey; /* trust on first use, recorded; default false */
+    char *become;            /* how to run as os_user when it differs from user:
+                                "sudo" (default: sudo -n -u OS_USER --), "runuser"
+                                (runuser -u OS_USER --, the ssh user is root) or "none" */
 } SshAccess;
 
 typedef struct Node {

@@ -41,6 +41,9 @@ static void help(FILE *out)
           "                        default $DRILL_CHANGE_REF)\n"
           "  -y, --yes             allow destructive steps (wipe, recover, re-clone)\n"
           "                        when the topology does not set allow_destructive\n"
+          "      --accept-new-hostkey  trust an unknown SSH host key on first use: it is\n"
+          "                        written to the node's known_hosts and recorded as a\n"
+          "                        fact (a changed key is always refused)\n"
           "  -n, --dry-run         print every step, node and command; change nothing\n"
           "      --progress MODE   auto (default), tty, lines or quiet\n"
           "  -q, --quiet           same as --progress quiet\n\n"
@@ -52,7 +55,7 @@ static void help(FILE *out)
 
 typedef struct RunArgs {
     const char *topology, *sandbox_dir, *db, *junit, *html, *drill, *operator_name, *change_ref;
-    bool yes, dry_run;
+    bool yes, dry_run, accept_new_hostkey;
     ProgressMode progress;
 } RunArgs;
 
@@ -76,6 +79,7 @@ static int parse_args(int argc, char **argv, RunArgs *a)
         {"dry-run", no_argument, NULL, 'n'},        {"progress", required_argument, NULL, 'p'},
         {"quiet", no_argument, NULL, 'q'},          {"help", no_argument, NULL, 'h'},
         {"operator", required_argument, NULL, 'O'}, {"change-ref", required_argument, NULL, 'C'},
+        {"accept-new-hostkey", no_argument, NULL, 'A'},
         {0}};
     int c;
     while ((c = getopt_long(argc, argv, "t:ynqh", opts, NULL)) != -1) {
@@ -86,6 +90,7 @@ static int parse_args(int argc, char **argv, RunArgs *a)
         case 'j': a->junit = optarg; break;
         case 'H': a->html = optarg; break;
         case 'y': a->yes = true; break;
+        case 'A': a->accept_new_hostkey = true; break;
         case 'O': a->operator_name = optarg; break;
         case 'C': a->change_ref = optarg; break;
         case 'n': a->dry_run = true; break;
@@ -217,7 +222,8 @@ int cmd_run(int argc, char **argv)
     install_signals();
     RunOptions opt = {.yes = a.yes, .progress = a.progress, .topology_file = a.topology,
                       .operator_name = a.operator_name, .change_ref = a.change_ref,
-                      .renderer_version = report_library_version()};
+                      .renderer_version = report_library_version(),
+                      .accept_new_hostkey = a.accept_new_hostkey};
     RunResult res;
     if ((rc = runner_run(plan, st, &opt, &res, &err)) < 0) {
         rc = cli_fail("run", &err);

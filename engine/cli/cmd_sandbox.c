@@ -18,7 +18,7 @@
 extern char **environ;
 
 static const char sandbox_help[] =
-    "usage: drill sandbox up|down|status [--dir DIR] [--json]\n\n"
+    "usage: drill sandbox up|down|status [--dir DIR] [--json] [--ssh]\n\n"
     "A real local topology on loopback, everything under one state directory:\n"
     "  pg1     PostgreSQL 15 primary\n"
     "  pg2     hot standby (pg_basebackup -R), streaming through physical slot pg2\n"
@@ -31,7 +31,11 @@ static const char sandbox_help[] =
     "Options:\n"
     "  --dir DIR   state directory (default: $DRILL_SANDBOX_DIR, else /var/tmp/drill-sandbox\n"
     "              as root, else ~/.local/state/drill/sandbox)\n"
-    "  --json      status as JSON\n";
+    "  --json      status as JSON\n"
+    "  --ssh       (up) reach every node over SSH: a private sshd on 127.0.0.1 with\n"
+    "              its own host key and a generated client key (DIR/ssh); the\n"
+    "              topology's nodes get `access: ssh` and a pre-filled known_hosts.\n"
+    "              Sticks until `down`; `drill run --sandbox-dir DIR` then uses SSH\n";
 
 /* Runs fixtures/sandbox.sh with args, output going straight to the user
  * (stdout to stderr when `quiet_stdout`, so `drill run` keeps stdout for its
@@ -100,7 +104,8 @@ int cmd_sandbox(int argc, char **argv)
     for (int i = 2; i < argc; i++) {
         if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc)
             has_dir = true, i++;
-        else if (strcmp(argv[i], "--json") != 0)
+        else if (strcmp(argv[i], "--json") != 0 &&
+                 !(strcmp(argv[i], "--ssh") == 0 && strcmp(sub, "up") == 0))
             return cli_usage("sandbox", "unknown option \"%s\"", argv[i]);
     }
     char *d = has_dir ? NULL : paths_sandbox_dir();

@@ -35,11 +35,32 @@ as_barman() {  # barman against the sandbox's config, as its OS user
 # pgrep in a function, not `bash -c`: pgrep -f would match that shell itself.
 no_sandbox_process() { ! pgrep -f -- "$sandbox/" > /dev/null; }
 
-# sandbox_up: brings the private sandbox up and sets p1/p2 (pg1/pg2 ports).
+# sandbox_up [--ssh]: brings the private sandbox up and sets p1/p2 (pg1/pg2 ports).
 sandbox_up() {
-    "$DRILL_BIN" sandbox up --dir "$sandbox" >&2 || { echo "sandbox up failed"; exit 1; }
+    "$DRILL_BIN" sandbox up --dir "$sandbox" "$@" >&2 || { echo "sandbox up failed"; exit 1; }
     local status
     status=$("$DRILL_BIN" sandbox status --dir "$sandbox" --json)
     port() { /usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); print([n["port"] for n in d["nodes"] if n["name"]==sys.argv[1]][0])' "$1" <<<"$status"; }
     p1=$(port pg1); p2=$(port pg2)
+}
+
+# check_primary_wipe_outcome RUN PREFIX: a passed primary-wipe run, checked
+# independently of drill's own verdict: the servers' state, the heartbeat rows
+# on both nodes against the acknowledged count, Barman's own check.
+check_primary_wipe_outcome() {
+    local run=$1 pre=$2 rows1 rows2 acked present
+    check "$pre run stored as passed" [ "$(sq "select status from runs where id = $run")" = passed ]
+    check "$pre no step failed" [ "$(sq "select count(*) from steps where run_id = $run and status not in ('ok')")" -eq 0 ]
+    check "$pre pg1 is a writable primary" [ "$(q "$p1" 'select pg_is_in_recovery()')" = f ]
+    check "$pre pg1 is on a new timeline" [ "$(q "$p1" "select substr(pg_walfile_name(pg_current_wal_lsn()),1,8)::int > 1")" = t ]
+    check "$pre pg2 streams from pg1 through slot pg2" \
+        [ "$(q "$p1" "select count(*) from pg_stat_replication r join pg_replication_slots s on s.active_pid = r.pid where r.state = 'streaming' and s.slot_name = 'pg2'")" -eq 1 ]
+    rows1=$(q "$p1" "select count(*) || ':' || max(seq) from drill_heartbeat where run_id = $run")
+    rows2=$(q "$p2" "select count(*) || ':' || max(seq) from drill_heartbeat where run_id = $run")
+    check "$pre standby has the primary's heartbeat rows ($rows1 / $rows2)" [ "$rows1" = "$rows2" ]
+    acked=$(sq "select cast(value as int) from measures where run_id = $run and key = 'heartbeat_acked'")
+    present=$(q "$p1" "select count(*) from drill_heartbeat where run_id = $run")
+    check "$pre at least every acknowledged heartbeat is on pg1 ($present >= $acked)" [ "$present" -ge "$acked" ]
+    check "$pre RTO stored and under 30 s" [ "$(sq "select value < 30000 from measures where run_id = $run and key = 'rto_ms'")" = 1 ]
+    check "$pre barman check OK after recovery" as_barman check pg1
 }

@@ -14,22 +14,8 @@ rc=$?
 cat "$work/pw.out"; tail -n 40 "$work/pw.err"
 check "primary-wipe exits 0" [ "$rc" -eq 0 ]
 run=$(sq "select max(id) from runs where drill_name = 'primary-wipe'")
-check "run stored as passed" [ "$(sq "select status from runs where id = $run")" = passed ]
-check "no step failed" [ "$(sq "select count(*) from steps where run_id = $run and status not in ('ok')")" -eq 0 ]
-check "pg1 is a writable primary" [ "$(q "$p1" 'select pg_is_in_recovery()')" = f ]
-check "pg1 is on a new timeline" [ "$(q "$p1" "select substr(pg_walfile_name(pg_current_wal_lsn()),1,8)::int > 1")" = t ]
-check "pg2 streams from pg1 through slot pg2" \
-    [ "$(q "$p1" "select count(*) from pg_stat_replication r join pg_replication_slots s on s.active_pid = r.pid where r.state = 'streaming' and s.slot_name = 'pg2'")" -eq 1 ]
-rows1=$(q "$p1" "select count(*) || ':' || max(seq) from drill_heartbeat where run_id = $run")
-rows2=$(q "$p2" "select count(*) || ':' || max(seq) from drill_heartbeat where run_id = $run")
-check "standby has the primary's heartbeat rows ($rows1 / $rows2)" [ "$rows1" = "$rows2" ]
-acked=$(sq "select cast(value as int) from measures where run_id = $run and key = 'heartbeat_acked'")
-present=$(q "$p1" "select count(*) from drill_heartbeat where run_id = $run")
-check "at least every acknowledged heartbeat is on pg1 ($present >= $acked)" [ "$present" -ge "$acked" ]
-check "RTO stored and under 30 s" [ "$(sq "select value < 30000 from measures where run_id = $run and key = 'rto_ms'")" = 1 ]
+check_primary_wipe_outcome "$run" primary-wipe:
 check "JUnit has the RTO property" grep -q 'name="rto_measured_ms"' "$work/pw.xml"
-barman_check() { as_barman check pg1; }
-check "barman check OK after recovery" barman_check
 drill_count=$(sq "select count(*) from runs")
 
 # --- primary-wipe-naive: must fail its RPO objective with exit 1 --------------

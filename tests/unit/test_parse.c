@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "runctx.h"
 #include "diag.h"
 #include "duration.h"
 #include "scenario.h"
@@ -331,6 +332,7 @@ TEST(topology_full)
         CHECK_INT(pg1->ssh.port, 2222);
         CHECK_STR(pg1->ssh.user, "drill");
         CHECK(pg1->ssh.accept_new_hostkey);
+        CHECK_STR(pg1->ssh.become, "sudo");
         CHECK_STR(pg1->bin_directory, "/usr/lib/postgresql/15/bin");
         CHECK_STR(pg1->log_file, "/srv/pg/pg1/pg1.log");
         CHECK(pg1->start_command != NULL && pg1->start_command[2] == NULL);
@@ -346,6 +348,8 @@ TEST(topology_full)
         CHECK_INT(bk->access, ACCESS_LOCAL);
         CHECK_INT(bk->ssh.port, 22);
     }
+    const Node *pg3 = topology_find(t, "pg3");
+    CHECK(pg3 != NULL && str_eq(pg3->ssh.become, "sudo"));   /* the default */
     CHECK(topology_find(t, "nope") == NULL);
     CHECK(topology_find(t, NULL) == NULL);
     topology_free(t);
@@ -390,6 +394,32 @@ TEST(drill_full_validates)
 }
 
 /* ---- things fixtures cannot express ------------------------------------- */
+
+/* Barman on a local node restoring into an SSH node: barman recover gets
+ * --remote-ssh-command, each word quoted for the shell. */
+TEST(barman_recover_remote)
+{
+    static const char drill[] = "name: r\nrecover:\n  - kind: barman_recover\n    node: backup\n"
+                                "    target: pg1\n";
+    DiagList *dl = diag_list_new();
+    Scenario *s = NULL;
+    CHECK_INT(scenario_parse("r.yaml", drill, sizeof drill - 1, dl, &s), 0);
+    Topology *t = load_topology("valid/topology-full.yaml");
+    Plan *p = NULL;
+    DrillError err;
+    CHECK(s != NULL && t != NULL && plan_build(s, t, &p, &err) == 0);
+    char *cmd = p != NULL ? steps_describe(p, &p->steps[0]) : NULL;
+    CHECK(cmd != NULL && strstr(cmd, " recover --get-wal --remote-ssh-command 'ssh -p 2222 -o "
+                                     "BatchMode=yes postgres@db1.example.internal' pg1 latest "
+                                     "/srv/pg/pg1/data") != NULL);
+    if (cmd != NULL)
+        fprintf(stderr, "barman recover over ssh: %s\n", cmd);
+    free(cmd);
+    plan_free(p);
+    topology_free(t);
+    scenario_free(s);
+    diag_list_free(dl);
+}
 
 static const Diag *parse_one(const char *text, size_t len, DiagList *dl)
 {
@@ -605,5 +635,6 @@ int main(void)
     RUN(suggest);
     RUN(load_missing_file);
     RUN(phase_names);
+    RUN(barman_recover_remote);
     return harness_done();
 }
