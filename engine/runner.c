@@ -61,7 +61,9 @@ static void print_access(const Topology *t, FILE *out)
 void runner_print_plan(const Plan *plan, FILE *out)
 {
     const Scenario *s = plan->scenario;
-    fprintf(out, "drill %s (%s, sha256 %s) on topology %s\n", s->name, s->file, s->sha256,
+    char sha[65];
+    scenario_sha256(s, sha);
+    fprintf(out, "drill %s (%s, sha256 %s) on topology %s\n", s->name, s->file, sha,
             plan->topology->name);
     print_access(plan->topology, out);
     int last_phase = -1;
@@ -277,8 +279,10 @@ static int begin_run(RunCtx *ctx, const RunOptions *opt, const char *lock_path, 
     const Scenario *s = ctx->plan->scenario;
     char host[256] = "";
     gethostname(host, sizeof host - 1);
+    char sha[65];
+    scenario_sha256(s, sha);
     RunInfo info = {
-        .drill_name = s->name, .drill_file = s->file, .drill_sha256 = s->sha256,
+        .drill_name = s->name, .drill_file = s->file, .drill_sha256 = sha,
         .drill_source = s->source, .topology_name = ctx->plan->topology->name,
         .topology_file = opt->topology_file ? opt->topology_file : ctx->plan->topology->file,
         .hostname = host, .drill_version = DRILL_VERSION, .started_utc_ms = time_utc_ms(),

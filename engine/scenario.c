@@ -641,6 +641,11 @@ static void check_captures(Ctx *c)
 
 /* ---- entry points ----------------------------------------------------------- */
 
+void scenario_sha256(const Scenario *s, char out[65])
+{
+    sha256_hex(s->source, s->source_len, out);
+}
+
 static Scenario *scenario_new(const char *file, const char *text, size_t len)
 {
     Scenario *s = xcalloc(1, sizeof(Scenario));
@@ -650,7 +655,6 @@ static Scenario *scenario_new(const char *file, const char *text, size_t len)
         memcpy(s->source, text, len);
     s->source[len] = '\0';
     s->source_len = len;
-    sha256_hex(s->source, len, s->sha256);
     s->rto_ms = s->rpo_ms = s->rpo_transactions = s->slot_alert_bytes = -1;
     return s;
 }

@@ -66,7 +66,6 @@ typedef struct Scenario {
     char *file;            /* path as given */
     char *source;          /* file contents as read (stored with the run as evidence) */
     size_t source_len;
-    char sha256[65];       /* SHA-256 hex of source */
     char *name;
     char *description;
     int64_t rto_ms;              /* -1 when no objective */
@@ -87,6 +86,10 @@ int scenario_load(const char *path, DiagList *diags, Scenario **out);
 int scenario_parse(const char *file, const char *text, size_t len, DiagList *diags,
                    Scenario **out);
 void scenario_free(Scenario *s);
+/* SHA-256 hex of the source, computed on demand: `drill validate` and
+ * `drill list` never need it, and the first digest costs OpenSSL's
+ * initialisation (~1.3 ms, a seventh of validate's start-up). */
+void scenario_sha256(const Scenario *s, char out[65]);
 
 /* Typed access to a step's parameters. The parser has already checked types,
  * so these cannot fail; they return `dflt` when the key is absent. */

@@ -66,6 +66,32 @@ STEP_FN(step_heartbeat_stop)
                     (long long)hs.acked, (long long)hs.failed, (long long)hs.reconnects);
 }
 
+/* The acknowledged sequence numbers as ranges ("1-189,195-642"), kept as the
+ * fact heartbeat_acked_seqs so the RPO can be re-counted from the store and
+ * the recovered server alone (tests/bench does). Failed attempts consume a
+ * seq, so an outage is one gap: a run has a handful of ranges. Bounded: a
+ * truncated list ends in "..." and is useless for re-counting, not wrong. */
+#define ACKED_SEQS_LIMIT (64 * 1024)
+static void record_acked_seqs(RunCtx *ctx, const HeartbeatAck *acks, size_t nacks)
+{
+    Buf b;
+    buf_init(&b, ACKED_SEQS_LIMIT + 64);   /* room for the last range and "..." */
+    size_t i = 0;
+    while (i < nacks && b.len < ACKED_SEQS_LIMIT) {
+        size_t j = i;
+        while (j + 1 < nacks && acks[j + 1].seq == acks[j].seq + 1)
+            j++;
+        buf_appendf(&b, "%s%lld-%lld", i > 0 ? "," : "", (long long)acks[i].seq,
+                    (long long)acks[j].seq);
+        i = j + 1;
+    }
+    if (i < nacks)
+        buf_appends(&b, "...");
+    /* A second measuring verify step of the run keeps the first list. */
+    store_fact_add(ctx->store, ctx->run_id, "heartbeat_acked_seqs", b.data, NULL);
+    buf_free(&b);
+}
+
 static void record_rpo(RunCtx *ctx, const RpoResult *r, StepOutcome *o)
 {
     ctx->rpo_measured = true;
@@ -193,10 +219,12 @@ STEP_FN(step_heartbeat_verify)
     RpoResult r;
     measure_rpo(acks, nacks, rows, nrows, &r);
     r.acked = (int64_t)total;
-    free(acks);
     free(rows);
-    if (measure)
+    if (measure) {
         record_rpo(ctx, &r, o);
+        record_acked_seqs(ctx, acks, nacks);
+    }
+    free(acks);
     const Node *other = plan_param_node(ctx->plan, ps, "compare_with");
     if (other != NULL && compare_digest(ctx, c, other, deadline, o) != STEP_OK) {
         pg_close(c);

@@ -3,7 +3,8 @@
  * next to a bare fork + execv + waitpid baseline, so the cost of drill's own
  * machinery (pipes, fd scan, report pipe, poll loop) is visible. Not a ctest.
  *
- * Build and run (from the repo root, after a normal CMake build in BUILD):
+ * Built with -DDRILL_BENCH=ON (tests/bench/run.sh does); by hand, from the
+ * repo root after a normal CMake build in BUILD:
  *   cc -std=c11 -D_POSIX_C_SOURCE=200809L -O2 -Iengine tests/bench/bench_exec.c \
  *      BUILD/libdrill_engine.a -lcrypto -o /tmp/bench_exec && /tmp/bench_exec [N]
  */

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# plain-primary-wipe.sh — drills/primary-wipe.yaml as a plain shell script: the
+# same commands in the same order (checked against `drill run --dry-run
+# primary-wipe`), the same 10 ms polls for wait_for steps, no heartbeat, no
+# store, no report. tests/bench/run.sh times it next to `drill run primary-wipe`
+# to put a number on drill's overhead over what an operator would script.
+#
+# Usage: plain-primary-wipe.sh SANDBOX_DIR   (a sandbox from `drill sandbox up`; run as root)
+set -euo pipefail
+
+D=${1:?usage: plain-primary-wipe.sh SANDBOX_DIR}
+BIN=/usr/lib/postgresql/15/bin
+CONF=$D/barman/barman.conf
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+P1=$(port_of "$D" pg1)
+P2=$(port_of "$D" pg2)
+CI1="host=127.0.0.1 port=$P1 user=postgres dbname=postgres"
+as_pg() { runuser -u postgres -- "$@"; }
+# wait_for: poll every 10 ms until the query prints $3, at most $4 seconds.
+wait_for() {
+    local end=$((SECONDS + $4))
+    until [ "$(q "$1" "$2")" = "$3" ]; do
+        [ $SECONDS -lt $end ] || { echo "timeout: $2" >&2; exit 1; }
+        sleep 0.01
+    done
+}
+wait_barman_check() {
+    local end=$((SECONDS + $1))
+    until as_pg barman -c "$CONF" check pg1 >/dev/null 2>&1; do
+        [ $SECONDS -lt $end ] || { echo "timeout: barman check" >&2; exit 1; }
+        sleep 1
+    done
+}
+STREAMING="select count(*) > 0 from pg_stat_wal_receiver where status = 'streaming' and slot_name = 'pg2'"
+
+# preflight
+wait_for "$P1" "select not pg_is_in_recovery()" t 10
+wait_for "$P2" "$STREAMING" t 30
+wait_barman_check 60
+as_pg sh -c "barman -c '$CONF' list-backups pg1 | grep -v FAILED | grep -Eq '[0-9]{8}T[0-9]{6}'"
+sleep 2
+# fault
+as_pg "$BIN/pg_ctl" -D "$D/pg1/data" -m immediate -w -t 60 stop >/dev/null
+as_pg find "$D/pg1/data" -mindepth 1 -delete
+# recover
+as_pg barman -c "$CONF" recover --get-wal pg1 latest "$D/pg1/data" >/dev/null
+# barman writes `sudo -u postgres barman get-wal`; drill's barman_recover step
+# rewrites it (a command the dry-run listing does not show).
+AUTO=$D/pg1/data/postgresql.auto.conf
+as_pg sh -c "grep -v '^restore_command' '$AUTO' > '$AUTO.tmp' && mv '$AUTO.tmp' '$AUTO' &&
+  printf \"restore_command = 'barman -c $CONF get-wal -P pg1 %%f > %%p'\\n\" >> '$AUTO'"
+as_pg "$BIN/pg_ctl" -D "$D/pg1/data" -l "$D/pg1/postgresql.log" -W start >/dev/null
+wait_for "$P1" "select not pg_is_in_recovery()" t 60
+as_pg barman -c "$CONF" receive-wal --create-slot pg1 >/dev/null
+as_pg barman -c "$CONF" cron >/dev/null
+wait_for "$P1" "select count(*) > 0 from pg_stat_replication where application_name = 'barman_receive_wal' and state = 'streaming'" t 60
+q "$P1" "ALTER SYSTEM RESET restore_command" >/dev/null
+q "$P1" "SELECT pg_reload_conf()" >/dev/null
+q "$P1" "select pg_create_physical_replication_slot('pg2') where not exists (select 1 from pg_replication_slots where slot_name = 'pg2')" >/dev/null
+# base_backup: stop the standby (immediate), wipe, clone, start — as drill's step does.
+as_pg "$BIN/pg_ctl" -D "$D/pg2/data" -m immediate -w stop >/dev/null 2>&1 || true
+as_pg find "$D/pg2/data" -mindepth 1 -delete
+as_pg "$BIN/pg_basebackup" -D "$D/pg2/data" -d "$CI1" -R -X stream -c fast -S pg2
+as_pg "$BIN/pg_ctl" -D "$D/pg2/data" -l "$D/pg2/postgresql.log" -W start >/dev/null
+wait_for "$P2" "$STREAMING" t 60
+wait_barman_check 90
+as_pg barman -c "$CONF" backup --wait pg1 >/dev/null
+# verify
+wait_for "$P2" "select pg_last_wal_replay_lsn() >= '$(q "$P1" "select pg_current_wal_lsn()")'" t 60
+as_pg barman -c "$CONF" check pg1 >/dev/null
