@@ -1,14 +1,10 @@
 # sandbox-lib.sh — sourced by the integration tests that run drills on a real
-# sandbox: the check counters, the "servers present" rule (a failure under
+# sandbox: check-lib.sh, the "servers present" rule (a failure under
 # CI=true, a skip otherwise), and a private sandbox directory that is torn
 # down on exit, whatever happened.
-set -uo pipefail
-: "${DRILL_BIN:?}" "${DRILL_SOURCE_DIR:?}"
+. "$(dirname "${BASH_SOURCE[0]}")/check-lib.sh"
+: "${DRILL_SOURCE_DIR:?}"
 export DRILL_FIXTURES_DIR="$DRILL_SOURCE_DIR/fixtures"
-passed=0 failed=0
-ok()   { passed=$((passed + 1)); echo "ok - $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL - $*"; }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else fail "$what"; fi; }
 
 if ! command -v barman >/dev/null || [ ! -x /usr/lib/postgresql/15/bin/postgres ]; then
     echo "PostgreSQL 15 or Barman missing (run fixtures/setup.sh)"
@@ -16,10 +12,8 @@ if ! command -v barman >/dev/null || [ ! -x /usr/lib/postgresql/15/bin/postgres 
     exit 77
 fi
 
-work=$(mktemp -d /tmp/drill-itest.XXXXXX)
 sandbox=$work/sb
 db=$work/drill.db
-chmod 755 "$work"
 cleanup() {
     "$DRILL_BIN" sandbox down --dir "$sandbox" >/dev/null 2>&1
     rm -rf "$work"
@@ -47,6 +41,30 @@ sandbox_up() {
 # check_primary_wipe_outcome RUN PREFIX: a passed primary-wipe run, checked
 # independently of drill's own verdict: the servers' state, the heartbeat rows
 # on both nodes against the acknowledged count, Barman's own check.
+# The sandbox's healthy shape, read from pg1 directly (predicates for check).
+PG2_ON_SLOT_SQL="select count(*) from pg_stat_replication r join pg_replication_slots s on s.active_pid = r.pid where r.state = 'streaming' and r.application_name = 'pg2' and s.slot_name = 'pg2'"
+BARMAN_SYNC_SQL="select count(*) from pg_stat_replication r join pg_replication_slots s on s.active_pid = r.pid where r.application_name = 'barman_receive_wal' and r.sync_state = 'sync' and s.slot_name = 'barman'"
+pg2_streams_through_slot() { [ "$(q "$p1" "$PG2_ON_SLOT_SQL")" -eq 1 ]; }
+barman_streams_sync() { [ "$(q "$p1" "$BARMAN_SYNC_SQL")" -eq 1 ]; }
+
+# primary_wipe_after WHAT: runs primary-wipe on the same sandbox, the proof
+# that the drill before it returned the sandbox healthy.
+primary_wipe_after() {
+    local rc
+    "$DRILL_BIN" run primary-wipe --sandbox-dir "$sandbox" --db "$db" --progress lines \
+        > "$work/pw.out" 2> "$work/pw.err"
+    rc=$?
+    cat "$work/pw.out"; [ "$rc" -eq 0 ] || tail -n 40 "$work/pw.err"
+    check "primary-wipe passes right after $1" [ "$rc" -eq 0 ]
+}
+
+# Takes the sandbox down and checks nothing of it is left.
+sandbox_down_checked() {
+    "$DRILL_BIN" sandbox down --dir "$sandbox"
+    check "no process of the sandbox remains" no_sandbox_process
+    check "sandbox directory removed" [ ! -e "$sandbox" ]
+}
+
 check_primary_wipe_outcome() {
     local run=$1 pre=$2 rows1 rows2 acked present
     check "$pre run stored as passed" [ "$(sq "select status from runs where id = $run")" = passed ]

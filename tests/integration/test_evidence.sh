@@ -9,17 +9,8 @@
 #    recorded in the store; a modified file is caught by both checks;
 #  * `drill report RUN` re-renders byte-identical files;
 #  * who ran it (--operator, --change-ref, OS user, CI) is recorded.
-set -uo pipefail
-: "${DRILL_BIN:?}" "${DRILL_TEST_DATA:?}"
-passed=0 failed=0
-ok()   { passed=$((passed + 1)); echo "ok - $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL - $*"; }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else fail "$what"; fi; }
-work=$(mktemp -d /tmp/drill-evidence.XXXXXX)
-trap 'rm -rf "$work"' EXIT INT TERM
-# Drills on the shared test topology lock its target: a private lock
-# directory keeps this test independent of the others running in parallel.
-export XDG_RUNTIME_DIR=$work/run; mkdir -m 700 "$XDG_RUNTIME_DIR"
+CHECK_LIB_NAME=evidence . "$(dirname "${BASH_SOURCE[0]}")/check-lib.sh"
+: "${DRILL_TEST_DATA:?}"
 db=$work/d.db
 sq() { sqlite3 "$1" "$2"; }
 
@@ -87,5 +78,4 @@ printf 'not a manifest\n' > "$work/bad.sums"
 "$DRILL_BIN" verify --manifest "$work/bad.sums" 2> "$work/bad.err"; rc=$?
 check "a malformed manifest exits 2 and names the line" exited_saying $rc 2 "$work/bad.err" 'bad.sums:1:'
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

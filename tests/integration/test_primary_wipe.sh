@@ -36,10 +36,6 @@ check "pg1 holds fewer rows than were acknowledged ($present < $acked)" [ "${pre
 check "JUnit reports the RPO failure" grep -q '<failure' "$work/naive.xml"
 check "previous runs kept" [ "$(sq "select count(*) from runs")" -gt "$drill_count" ]
 
-# --- down leaves nothing behind ----------------------------------------------
-"$DRILL_BIN" sandbox down --dir "$sandbox"
-check "no process of the sandbox remains" no_sandbox_process
-check "sandbox directory removed" [ ! -e "$sandbox" ]
+sandbox_down_checked
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -9,12 +9,8 @@
 #    screenshots as a page with content.
 # A positive control (the same page with a script and a remote image
 # injected) must produce console messages, so this test can fail.
-set -uo pipefail
-: "${DRILL_BIN:?}" "${DRILL_TEST_DATA:?}"
-passed=0 failed=0
-ok()   { passed=$((passed + 1)); echo "ok - $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL - $*"; }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else fail "$what"; fi; }
+CHECK_LIB_NAME=browser . "$(dirname "${BASH_SOURCE[0]}")/check-lib.sh"
+: "${DRILL_TEST_DATA:?}"
 
 browser=$(command -v chromium || command -v chromium-browser || true)
 if [ -z "$browser" ] || ! command -v xmllint > /dev/null; then
@@ -22,11 +18,6 @@ if [ -z "$browser" ] || ! command -v xmllint > /dev/null; then
     [ "${CI:-}" = true ] && exit 1
     exit 77
 fi
-work=$(mktemp -d /tmp/drill-browser.XXXXXX)
-trap 'rm -rf "$work"' EXIT INT TERM
-# Drills on the shared test topology lock its target: a private lock
-# directory keeps this test independent of the others running in parallel.
-export XDG_RUNTIME_DIR=$work/run; mkdir -m 700 "$XDG_RUNTIME_DIR"
 
 # The hostile drill's steps run on the "backup" node, locally; nothing else
 # of the sandbox topology is contacted (ports there are closed).
@@ -92,5 +83,4 @@ render "$work/bad.html" --dump-dom > /dev/null
 check "control: an injected script and remote image are caught" \
     [ "$(grep -c ':CONSOLE' "$work/render.err")" -ge 2 ]
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -7,19 +7,11 @@
 #    with what it recorded and seals it; the store passes integrity_check and
 #    `drill verify`.
 # No server is involved: the drills' steps run locally on the "backup" node.
-set -uo pipefail
-: "${DRILL_BIN:?}" "${DRILL_TEST_DATA:?}"
-passed=0 failed=0
-ok()   { passed=$((passed + 1)); echo "ok - $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL - $*"; }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else fail "$what"; fi; }
-work=$(mktemp -d /tmp/drill-safety.XXXXXX)
+CHECK_LIB_NAME=safety . "$(dirname "${BASH_SOURCE[0]}")/check-lib.sh"
+: "${DRILL_TEST_DATA:?}"
 marker="sleep 41.$$"
 cleanup() { pkill -f -- "$marker" 2> /dev/null; rm -rf "$work"; }
 trap cleanup EXIT INT TERM
-# A private lock directory: parallel tests and real drills are not disturbed.
-export XDG_RUNTIME_DIR=$work/run
-mkdir -m 700 "$XDG_RUNTIME_DIR"
 topo=$DRILL_TEST_DATA/valid/topology-sandbox.yaml
 db=$work/d.db
 cat > "$work/long.yaml" <<YAML
@@ -62,5 +54,4 @@ check "the store passes integrity_check" [ "$(sqlite3 "$db" "pragma integrity_ch
 check "the orphaned run was sealed: drill verify passes" [ $? -eq 0 ]
 check "two runs sealed" grep -q '2 sealed runs' "$work/v.out"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

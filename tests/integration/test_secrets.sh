@@ -4,17 +4,8 @@
 # when commands print them. Marker secrets come from PGPASSWORD and a .pgpass
 # file (PGPASSFILE); a topology whose conninfo holds a password is refused
 # without echoing it.
-set -uo pipefail
-: "${DRILL_BIN:?}" "${DRILL_TEST_DATA:?}"
-passed=0 failed=0
-ok()   { passed=$((passed + 1)); echo "ok - $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL - $*"; }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else fail "$what"; fi; }
-work=$(mktemp -d /tmp/drill-secrets.XXXXXX)
-trap 'rm -rf "$work"' EXIT INT TERM
-# Drills on the shared test topology lock its target: a private lock
-# directory keeps this test independent of the others running in parallel.
-export XDG_RUNTIME_DIR=$work/run; mkdir -m 700 "$XDG_RUNTIME_DIR"
+CHECK_LIB_NAME=secrets . "$(dirname "${BASH_SOURCE[0]}")/check-lib.sh"
+: "${DRILL_TEST_DATA:?}"
 
 env_secret="EnvS3cret-$$-marker"
 pgpass_secret="PgpassS3cret-$$-marker"
@@ -48,5 +39,4 @@ check "the URI form is masked" \
     [ "$(sqlite3 "$work/d.db" "select count(*) from steps where out like '%postgresql://app:********@%'")" -eq 1 ]
 check "the progress output shows the masked message" grep -q 'password=\*\*\*\*\*\*\*\*' "$work/stderr"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -94,20 +94,13 @@ cu=$(measure catchup_ms)
 echo "measured: alert=$(measure slot_retained_alert_ms) extended=$(measure slot.barman.extended_ms) catchup=$cu"
 check "catch-up measured ($cu ms)" [ "${cu:--1}" -gt 0 ]
 check "slot barman active and reserved ($(slot_state barman))" [ "$(slot_state barman)" = "t:reserved" ]
-check "Barman streams synchronously from pg1 through slot barman" \
-    [ "$(q "$p1" "select count(*) from pg_stat_replication r join pg_replication_slots s on s.active_pid = r.pid where r.application_name = 'barman_receive_wal' and r.sync_state = 'sync' and s.slot_name = 'barman'")" -eq 1 ]
+check "Barman streams synchronously from pg1 through slot barman" barman_streams_sync
 check "max_wal_size reset" [ "$(q "$p1" "show max_wal_size")" = 1GB ]
 check "barman check OK" as_barman check pg1
 
-# --- primary-wipe on the same sandbox: proves it was returned healthy --------
-"$DRILL_BIN" run primary-wipe --sandbox-dir "$sandbox" --db "$db" --progress lines \
-    > "$work/pw.out" 2> "$work/pw.err"
-rc=$?
-cat "$work/pw.out"; [ "$rc" -eq 0 ] || tail -n 40 "$work/pw.err"
-check "primary-wipe passes right after the slot-bloat drills" [ "$rc" -eq 0 ]
+primary_wipe_after "the slot-bloat drills"
 
 "$DRILL_BIN" sandbox down --dir "$sandbox"
 check "no process of the sandbox remains" no_sandbox_process
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

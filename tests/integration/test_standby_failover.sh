@@ -54,10 +54,8 @@ rows2=$(q "$p2" "select count(*) || ':' || max(seq) from drill_heartbeat where r
 check "pg2 has pg1's heartbeat rows ($rows1 / $rows2)" [ "$rows1" = "$rows2" ]
 
 # Independently: the healthy shape cleanup promised.
-check "pg2 streams from pg1 through slot pg2" \
-    [ "$(q "$p1" "select count(*) from pg_stat_replication r join pg_replication_slots s on s.active_pid = r.pid where r.state = 'streaming' and r.application_name = 'pg2' and s.slot_name = 'pg2'")" -eq 1 ]
-check "Barman streams synchronously from pg1 through slot barman" \
-    [ "$(q "$p1" "select count(*) from pg_stat_replication r join pg_replication_slots s on s.active_pid = r.pid where r.application_name = 'barman_receive_wal' and r.sync_state = 'sync' and s.slot_name = 'barman'")" -eq 1 ]
+check "pg2 streams from pg1 through slot pg2" pg2_streams_through_slot
+check "Barman streams synchronously from pg1 through slot barman" barman_streams_sync
 check "pg1 has exactly the slots barman and pg2" \
     [ "$(q "$p1" "select string_agg(slot_name, ',' order by slot_name) from pg_replication_slots")" = barman,pg2 ]
 check "no slot left on pg2" [ "$(q "$p2" "select count(*) from pg_replication_slots")" -eq 0 ]
@@ -67,17 +65,8 @@ check "barman check OK after cleanup" barman_check
 backup_tli=$(as_barman show-backup pg1 latest | sed -n 's/^ *Timeline *: *//p')
 check "latest Barman backup is on pg1's timeline ($backup_tli = $tli1)" [ "$backup_tli" = "$tli1" ]
 
-# --- primary-wipe on the same sandbox: proves it was returned healthy --------
-"$DRILL_BIN" run primary-wipe --sandbox-dir "$sandbox" --db "$db" --progress lines \
-    > "$work/pw.out" 2> "$work/pw.err"
-rc=$?
-cat "$work/pw.out"; [ "$rc" -eq 0 ] || tail -n 40 "$work/pw.err"
-check "primary-wipe passes right after standby-failover" [ "$rc" -eq 0 ]
+primary_wipe_after "standby-failover"
 
-# --- down leaves nothing behind ----------------------------------------------
-"$DRILL_BIN" sandbox down --dir "$sandbox"
-check "no process of the sandbox remains" no_sandbox_process
-check "sandbox directory removed" [ ! -e "$sandbox" ]
+sandbox_down_checked
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -1,0 +1,18 @@
+# check-lib.sh — sourced by every integration test: strict mode, the check
+# counters and a private work directory ($work, removed on exit; a test that
+# needs more cleanup sets its own trap and removes $work there). Drills on
+# the shared test topology lock its target, so the work directory also holds
+# a private lock directory: tests running in parallel stay independent.
+set -uo pipefail
+: "${DRILL_BIN:?}"
+passed=0 failed=0
+ok()   { passed=$((passed + 1)); echo "ok - $*"; }
+fail() { failed=$((failed + 1)); echo "FAIL - $*"; }
+check() { local what=$1; shift; if "$@"; then ok "$what"; else fail "$what"; fi; }
+work=$(mktemp -d "/tmp/drill-${CHECK_LIB_NAME:-itest}.XXXXXX")
+chmod 755 "$work"
+trap 'rm -rf "$work"' EXIT INT TERM
+export XDG_RUNTIME_DIR=$work/run
+mkdir -m 700 "$XDG_RUNTIME_DIR"
+# finish: the closing line and the exit status.
+finish() { echo "$passed passed, $failed failed"; [ "$failed" -eq 0 ]; }
