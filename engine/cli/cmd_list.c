@@ -1,72 +1,112 @@
 /*
- * cmd_list.c — `drill list`: the drills drill can find by name, where they
- * come from, and what they do.
+ * cmd_list.c — `drill list`: the drills drill can find by name, where each
+ * comes from (local, path, user, source, installed), which copies are
+ * shadowed by an earlier directory, and what each drill does. The entries
+ * come from paths_list_drills() so every output format shows the same list.
  */
-#include <dirent.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "paths.h"
-#include "scenario.h"
 #include "util.h"
 
-static void list_dir(const char *dir, size_t *count)
+static void help(void)
 {
-    DIR *d = opendir(dir);
-    if (d == NULL)
+    puts("usage: drill list [--names]\n\n"
+         "Lists the drills `drill run NAME` and `drill validate NAME` find, sorted by\n"
+         "name: NAME, ORIGIN and the first line of the drill's description. Directories\n"
+         "are searched in this order; the first NAME.yaml found wins and the copies\n"
+         "after it are shown \"(shadowed by ORIGIN)\":\n"
+         "  local      ./drills\n"
+         "  path       each directory of $DRILL_PATH (colon-separated)\n"
+         "  user       ${XDG_CONFIG_HOME:-~/.config}/drill/drills\n"
+         "  source     the source tree's drills/ (only for a binary in its build tree)\n"
+         "  installed  share/drill/drills next to the installed binary (../share/drill)\n"
+         "A DRILL argument containing '/' or ending in .yaml is a path, never searched.\n\n"
+         "Options:\n"
+         "      --names  print only the names `drill run` would use, one per line\n"
+         "               (what shell completion reads)");
+}
+
+/* By name, then search order (entries sit in one array in search order, so
+ * their addresses compare like it): the copy that wins comes first. */
+static int cmp_entry(const void *a, const void *b)
+{
+    const DrillEntry *x = *(const DrillEntry *const *)a, *y = *(const DrillEntry *const *)b;
+    int c = strcmp(x->name, y->name);
+    return c != 0 ? c : (x > y) - (x < y);
+}
+
+/* Descriptions are often one long line: the table shows their start, cut
+ * at a word boundary, so each drill stays on one terminal line. */
+#define DESC_WIDTH 60
+
+static void print_description(const char *desc)
+{
+    size_t len = strlen(desc);
+    if (len <= DESC_WIDTH) {
+        puts(desc);
         return;
-    struct dirent *e;
-    char **names = NULL;
-    size_t n = 0;
-    while ((e = readdir(d)) != NULL) {
-        size_t len = strlen(e->d_name);
-        if (len > 5 && strcmp(e->d_name + len - 5, ".yaml") == 0) {
-            names = xrealloc(names, (n + 1) * sizeof *names);
-            names[n++] = xstrdup(e->d_name);
-        }
     }
-    closedir(d);
-    qsort(names, n, sizeof *names, (int (*)(const void *, const void *))strcmp);
-    for (size_t i = 0; i < n; i++) {
-        char *path = xasprintf("%s/%s", dir, names[i]);
-        DiagList *diags = diag_list_new();
-        Scenario *s = NULL;
-        if (scenario_load(path, diags, &s) == 0) {
-            const char *desc = s->description ? s->description : "";
-            int len = (int)strcspn(desc, "\n");
-            printf("  %-22s %.*s\n", s->name, len, desc);
-        } else {
-            printf("  %-22s (invalid: run `drill validate %s`)\n", names[i], path);
-        }
-        (*count)++;
-        scenario_free(s);
-        diag_list_free(diags);
-        free(path);
-        free(names[i]);
+    size_t cut = DESC_WIDTH - 3;
+    while (cut > DESC_WIDTH / 2 && desc[cut] != ' ')
+        cut--;
+    printf("%.*s...\n", (int)cut, desc);
+}
+
+static void print_entry(const DrillEntryList *l, const DrillEntry *e)
+{
+    printf("%-22s %-10s ", e->name, paths_origin_name(e->origin));
+    if (e->shadowed_by >= 0)
+        printf("(shadowed by %s) ", paths_origin_name(l->items[e->shadowed_by].origin));
+    if (e->description != NULL)
+        print_description(e->description);
+    else
+        printf("(invalid: run `drill validate %s`)\n", e->path);
+}
+
+static void print_list(const DrillEntryList *l, bool names_only)
+{
+    const DrillEntry **order = xcalloc(l->count + 1, sizeof *order);
+    for (size_t i = 0; i < l->count; i++)
+        order[i] = &l->items[i];
+    qsort(order, l->count, sizeof *order, cmp_entry);
+    if (!names_only)
+        printf("%-22s %-10s %s\n", "NAME", "ORIGIN", "DESCRIPTION");
+    for (size_t i = 0; i < l->count; i++) {
+        const DrillEntry *e = order[i];
+        if (!names_only)
+            print_entry(l, e);
+        else if (e->shadowed_by < 0)
+            puts(e->name);
     }
-    free(names);
+    free(order);
 }
 
 int cmd_list(int argc, char **argv)
 {
-    if (argc > 1) {
-        if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-            puts("usage: drill list\n\nLists the drills found by name, per directory, in search\n"
-                 "order: $DRILL_PATH, ./drills, the source tree, the installed share/drill/drills.");
+    static const struct option opts[] = {
+        {"names", no_argument, NULL, 'N'}, {"help", no_argument, NULL, 'h'}, {0}};
+    bool names_only = false;
+    int c;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (c == 'h') {
+            help();
             return DRILL_EXIT_OK;
         }
-        return cli_usage("list", "unexpected argument \"%s\"", argv[1]);
+        if (c != 'N')
+            return cli_usage("list", "invalid option");
+        names_only = true;
     }
-    char **dirs = paths_drill_dirs();
-    size_t count = 0;
-    for (char **d = dirs; *d != NULL; d++) {
-        printf("%s:\n", *d);
-        list_dir(*d, &count);
-    }
-    paths_list_free(dirs);
-    if (count == 0)
+    if (optind < argc)
+        return cli_usage("list", "unexpected argument \"%s\"", argv[optind]);
+    DrillEntryList *l = paths_list_drills();
+    print_list(l, names_only);
+    if (l->count == 0)
         fputs("no drills found\n  hint: set DRILL_PATH to a directory of drill files\n", stderr);
+    paths_entries_free(l);
     return DRILL_EXIT_OK;
 }
