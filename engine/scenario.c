@@ -5,7 +5,10 @@
  * against the step-kind catalogue (stepkind.c), and `${var}` references are
  * substituted from `variables:`. `${capture.NAME}` references name a value an
  * earlier step captures at run time: they are checked here and left in the
- * value (StepParam.deferred) for scenario_expand. Parsing never stops at the
+ * value (StepParam.deferred) for scenario_expand. In a `shell` command
+ * (PT_SHELL) no value is ever pasted: both kinds of reference become
+ * references to environment variables the step passes (shell_ref), so a
+ * value with quotes, `;` or `$(...)` stays data. Parsing never stops at the
  * first problem:
  * a field that is wrong is reported and skipped, and the scenario is only
  * returned when no diagnostic was added.
@@ -18,6 +21,7 @@
 #include <sys/stat.h>
 
 #include "duration.h"
+#include "shellscan.h"
 #include "size.h"
 #include "util.h"
 #include "yamldoc.h"
@@ -175,11 +179,47 @@ static void capture_ref_add(Ctx *c, const yaml_node_t *v, size_t k, const char *
     ref_pos(c, v, k, &r->line, &r->col);
 }
 
+/* In a `shell` command a reference becomes a reference to the environment
+ * variable that carries the value (DRILL_VAR_name, DRILL_CAPTURE_name): the
+ * value itself never enters the shell text, whatever it contains. Quoted so
+ * that it stays one word; inside "..." the quotes are already there. */
+static bool shell_ref(Ctx *c, const yaml_node_t *v, size_t k, ShellCtx where, bool capture,
+                      Buf *b)
+{
+    static const char *const why[] = {
+        [SHELL_LITERAL] = "is inside single quotes, a quoted here-document or after a "
+                          "backslash, where the shell expands nothing",
+        [SHELL_ARITH] = "is inside $(( )), where the shell would evaluate the value as code",
+        [SHELL_PARAM] = "is inside a shell $${...} expansion",
+        [SHELL_TOO_DEEP] = "is nested too deeply in quotes and $( )",
+    };
+    static const char *const fix[] = {
+        [SHELL_LITERAL] = "close the single quotes before it: 'text '${name}' more' (drill "
+                          "keeps it one word), or use double quotes",
+        [SHELL_ARITH] = "check the value and assign it first: n=${name}; then $((n + 1))",
+        [SHELL_PARAM] = "assign it to a shell variable first: v=${name}; then $${v:-...}",
+        [SHELL_TOO_DEEP] = "assign it to a shell variable at the top level first",
+    };
+    const char *env = capture ? "DRILL_CAPTURE_" : "DRILL_VAR_";
+    if (where == SHELL_CODE || where == SHELL_COMMENT)
+        buf_appendf(b, "\"${%s", env);
+    else if (where == SHELL_QUOTED)
+        buf_appendf(b, "${%s", env);
+    else {
+        int line, col;
+        ref_pos(c, v, k, &line, &col);
+        yamldoc_error_at(c->doc, line, col, fix[where], "this reference %s", why[where]);
+        return false;
+    }
+    return true;
+}
+
 /* One reference at p (just after `${`), number k of scalar v: appends its
- * value (a capture reference is kept as written) and returns the length
- * consumed after `${`; *ok turns false after reporting a bad one. */
+ * value (a capture reference is kept as written; in a shell command, sh is
+ * its quoting context and both become environment references) and returns
+ * the length consumed after `${`; *ok turns false after reporting a bad one. */
 static size_t subst_ref(Ctx *c, const yaml_node_t *v, const char *p, size_t k, bool deferred,
-                        Buf *b, bool *ok)
+                        ShellScan *sh, Buf *b, bool *ok)
 {
     bool capture = strncmp(p, CAPTURE_PREFIX, CAPTURE_PREFIX_LEN) == 0;
     const char *name = capture ? p + CAPTURE_PREFIX_LEN : p;
@@ -188,12 +228,20 @@ static size_t subst_ref(Ctx *c, const yaml_node_t *v, const char *p, size_t k, b
     const char *val = NULL;
     if (name[n] != '}' || n == 0 || strchr(IDENT_FIRST, name[0]) == NULL) {
         *ok = ref_error(c, v, k, NULL, 0);
+    } else if (!capture && (val = var_lookup(c->s, name, n)) == NULL) {
+        *ok = ref_error(c, v, k, name, n);
+    } else if (sh != NULL) {
+        if (capture)
+            capture_ref_add(c, v, k, name, n);
+        if (!shell_ref(c, v, k, shellscan_context(sh), capture, b))
+            *ok = false;
+        buf_append(b, name, n);
+        buf_appends(b, shellscan_context(sh) == SHELL_QUOTED ? "}" : "}\"");
+        shellscan_feed(sh, "x", 1);   /* the reference is one ordinary word character */
     } else if (capture) {
         capture_ref_add(c, v, k, name, n);
         buf_appends(b, "${");
         buf_append(b, p, used);
-    } else if ((val = var_lookup(c->s, name, n)) == NULL) {
-        *ok = ref_error(c, v, k, name, n);
     } else {
         append_literal(b, val, strlen(val), deferred);
     }
@@ -201,24 +249,31 @@ static size_t subst_ref(Ctx *c, const yaml_node_t *v, const char *p, size_t k, b
 }
 
 /* Substitutes ${name} in s (the value of scalar v); NULL after reporting.
- * *deferred tells whether ${capture.NAME} references remain for run time. */
-static char *subst(Ctx *c, const yaml_node_t *v, const char *s, bool *deferred)
+ * *deferred tells whether ${capture.NAME} references remain for run time.
+ * shell: s is a shell command (PT_SHELL), see shell_ref. */
+static char *subst(Ctx *c, const yaml_node_t *v, const char *s, bool shell, bool *deferred)
 {
     Buf b;
     buf_init(&b, YAMLDOC_MAX_BYTES);
     size_t k = 0;
     bool ok = true;
-    *deferred = has_capture_ref(s);
+    ShellScan scan, *sh = shell ? &scan : NULL;
+    shellscan_init(&scan);
+    *deferred = !shell && has_capture_ref(s);
     for (size_t i = 0; s[i] != '\0';) {
+        size_t from = i;
         if (strncmp(s + i, "$${", 3) == 0) {
             append_literal(&b, "${", 2, *deferred);
             i += 3;
         } else if (strncmp(s + i, "${", 2) == 0) {
-            i += 2 + subst_ref(c, v, s + i + 2, k++, *deferred, &b, &ok);
+            i += 2 + subst_ref(c, v, s + i + 2, k++, *deferred, sh, &b, &ok);
+            continue;
         } else {
             buf_append(&b, s + i, 1);
             i++;
         }
+        if (sh != NULL)
+            shellscan_feed(sh, i - from == 3 ? "${" : s + from, i - from == 3 ? 2 : 1);
     }
     if (!ok || b.truncated) {
         if (ok)
@@ -302,8 +357,9 @@ static bool parse_param(Ctx *c, const ParamSpec *spec, const yaml_node_t *v, Ste
     bool b;
     switch (spec->type) {
     case PT_STRING:
+    case PT_SHELL:
         return (s = yamldoc_want_string(d, k, v)) != NULL &&
-               (p->value = subst(c, v, s, &p->deferred)) != NULL;
+               (p->value = subst(c, v, s, spec->type == PT_SHELL, &p->deferred)) != NULL;
     case PT_DURATION:
         s = yamldoc_want_duration(d, k, v, &num) == 0 ? yamldoc_scalar(v) : NULL;
         break;
@@ -339,7 +395,7 @@ static bool subst_list(Ctx *c, const yaml_node_t *seq, StepParam *p)
     for (size_t i = 0; i < p->nlist; i++) {
         bool deferred;
         char *v = subst(c, yamldoc_node(c->doc, seq->data.sequence.items.start[i]), p->list[i],
-                        &deferred);
+                        false, &deferred);
         if (v == NULL) {
             ok = false;
             continue;
@@ -619,7 +675,7 @@ static void capture_ref_check(Ctx *c, const CaptureRef *r, const Step **caps)
                          "%s step %zu captures it too late", phase_name(later->phase),
                          later->index + 1);
     else if (n == 0)
-        hint = xasprintf("add `capture: %s` to an earlier sql step", r->name);
+        hint = xasprintf("add `capture: %s` to an earlier sql or shell step", r->name);
     else
         hint = yamldoc_hint_for(r->name, names, "values captured earlier");
     yamldoc_error_at(c->doc, r->line, r->col, hint, "\"%s\" is not captured by an earlier step",

@@ -3,7 +3,8 @@
  *
  * A drill file (drills/NAME.yaml) is loaded with the libyaml document API
  * (yamldoc.h), checked against the step-kind catalogue (stepkind.h), and
- * `${var}` references in string parameters are substituted from `variables`.
+ * `${var}` references in string parameters are substituted from `variables`
+ * (in a shell command they become environment references: shellscan.h).
  * Every problem goes to a DiagList as FILE:LINE:COL; loading never stops at
  * the first problem.
  */
@@ -102,7 +103,7 @@ bool step_bool(const Step *s, const char *key, bool dflt);
 char *const *step_list(const Step *s, const char *key); /* NULL-terminated or NULL */
 
 /* ---- run-time captures ----
- * A step may capture a value (`capture: NAME` on sql); later steps reference
+ * A step may capture a value (`capture: NAME` on sql, shell); later steps reference
  * it as `${capture.NAME}`. The parser checks that an earlier step (in
  * execution order) captures NAME and leaves the reference in the value. */
 

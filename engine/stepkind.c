@@ -19,11 +19,21 @@ static const ParamSpec p_sql[] = {
      "store the first value of the first row as NAME: later steps use it as ${capture.NAME}"},
     END};
 static const ParamSpec p_shell[] = {
-    {"command", PT_STRING, true, NULL, NULL, "shell command line, run with /bin/sh -c"},
+    {"command", PT_SHELL, true, NULL, NULL,
+     "shell command line, run with /bin/sh -c. No value is ever pasted into it: ${name} "
+     "becomes \"${DRILL_VAR_name}\" and ${capture.NAME} \"${DRILL_CAPTURE_NAME}\" (without "
+     "the quotes inside \"...\"), and drill passes those environment variables to the command "
+     "(`env DRILL_VAR_name=VALUE /bin/sh -c ...`), so a value is one word of data, even with "
+     "quotes, ;, $( ) or spaces in it. Refused inside '...', $(( )) and a shell $${...}"},
     {"expect_exit", PT_INT, false, NULL, "0", "expected exit status"},
+    {"capture", PT_STRING, false, NULL, NULL,
+     "store the command's stdout, without trailing newlines, as NAME (at most 8192 bytes; "
+     "empty output fails): later steps use it as ${capture.NAME}"},
     END};
 static const ParamSpec p_exec[] = {
-    {"argv", PT_STRING_LIST, true, NULL, NULL, "program and arguments, no shell"},
+    {"argv", PT_STRING_LIST, true, NULL, NULL,
+     "program and arguments, no shell; ${name} and ${capture.NAME} are substituted inside one "
+     "item, which is never split"},
     {"expect_exit", PT_INT, false, NULL, "0", "expected exit status"},
     END};
 static const ParamSpec p_pg_start[] = {

@@ -47,7 +47,8 @@ typedef enum ParamType {
     PT_BOOL,       /* true|false only (YAML 1.1 yes/no/on/off are refused) */
     PT_ENUM,       /* one of ParamSpec.choices ("a|b|c") */
     PT_NODE,       /* a node name or role present in the topology */
-    PT_STRING_LIST /* a sequence of scalars */
+    PT_STRING_LIST,/* a sequence of scalars */
+    PT_SHELL       /* shell command text: ${...} become quoted environment references */
 } ParamType;
 
 typedef struct ParamSpec {

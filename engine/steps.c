@@ -214,7 +214,7 @@ static const StepFn step_fns[SK_COUNT] = {
 
 /* ---- run-time captures ---------------------------------------------------- */
 
-static const char *capture_lookup(void *ud, const char *name)
+const char *runctx_capture_lookup(void *ud, const char *name)
 {
     const RunCtx *ctx = ud;
     for (size_t i = 0; i < ctx->ncaptures; i++)
@@ -271,7 +271,7 @@ void steps_execute(RunCtx *ctx, const PlanStep *ps, int64_t deadline_mono_us, St
     Step *copy = NULL;
     DrillError err;
     if (step_has_deferred(ps->step) &&
-        step_resolve(ps->step, capture_lookup, ctx, &copy, &err) < 0) {
+        step_resolve(ps->step, runctx_capture_lookup, ctx, &copy, &err) < 0) {
         step_set(o, STEP_ERROR, "%s", err.message);
         return;
     }

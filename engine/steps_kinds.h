@@ -31,6 +31,13 @@ void cmd_rewind(const Node *n, const Node *source, Argv *a);
 void cmd_append_slot(const Node *n, const char *slot, Argv *a);
 void cmd_barman(const Node *backup, const char *command, char *const *args, Argv *a);
 void cmd_barman_recover(const Plan *p, const PlanStep *ps, Argv *a);
+/* `env DRILL_VAR_x=VALUE ... /bin/sh -c COMMAND`: every DRILL_VAR_name (a
+ * variable of sc) and DRILL_CAPTURE_NAME (lookup) the command mentions is
+ * passed as one argv element, so values never become shell text. With
+ * lookup NULL (dry runs) a capture shows as ${capture.NAME}. Fails when a
+ * capture is missing or there are too many values. */
+int cmd_shell(const Scenario *sc, const char *command, CaptureLookup lookup, void *ud, Argv *a,
+              DrillError *err);
 
 /* Connects to a node for a step (conninfo NULL = the node's), within the
  * step's deadline; on failure the outcome says why and NULL is returned. */
@@ -67,6 +74,9 @@ STEP_FN(step_heartbeat_verify);
 STEP_FN(step_event);
 STEP_FN(step_sleep);
 STEP_FN(step_wal_generate);
+
+/* CaptureLookup over ctx's captures (a RunCtx *). */
+const char *runctx_capture_lookup(void *ctx, const char *name);
 
 /* Used by runner.c for stop requests inside long steps (sleep, wait_for). */
 int runner_stop_signal(void);

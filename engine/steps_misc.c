@@ -8,13 +8,40 @@
 
 #include "steps_kinds.h"
 
+/* `capture: NAME` on shell: the command's stdout without trailing newlines
+ * (as $( ) would give it). A NUL byte cannot be passed on, so it is refused. */
+static void shell_capture(RunCtx *ctx, const char *name, StepOutcome *o)
+{
+    size_t n = o->out.len;
+    DrillError err;
+    if (o->out.data != NULL && memchr(o->out.data, '\0', n) != NULL) {
+        step_set(o, STEP_FAILED, "cannot capture \"%s\": the output has a NUL byte", name);
+        return;
+    }
+    while (n > 0 && (o->out.data[n - 1] == '\n' || o->out.data[n - 1] == '\r'))
+        n--;
+    char *value = xstrndup(n > 0 ? o->out.data : "", n);
+    if (n == 0)
+        step_set(o, STEP_FAILED, "nothing to capture as \"%s\": the command printed nothing",
+                 name);
+    else if (runctx_capture_set(ctx, name, value, &err) < 0)
+        step_set(o, STEP_ERROR, "%s", err.message);
+    else
+        step_set(o, STEP_OK, "captured %s = %s", name, value);
+    free(value);
+}
+
 STEP_FN(step_shell)
 {
     Argv a = {.n = 0};
-    argv_add(&a, "/bin/sh");
-    argv_add(&a, "-c");
-    argv_add(&a, step_str(ps->step, "command", ""));
-    step_run_argv(ctx, ps->node, a.v, (int)step_int(ps->step, "expect_exit", 0), deadline, o);
+    DrillError err;
+    if (cmd_shell(ctx->plan->scenario, step_str(ps->step, "command", ""), runctx_capture_lookup,
+                  ctx, &a, &err) < 0)
+        step_set(o, STEP_ERROR, "%s", err.message);
+    else if (step_run_argv(ctx, ps->node, a.v, (int)step_int(ps->step, "expect_exit", 0),
+                           deadline, o) == 0 &&
+             step_str(ps->step, "capture", NULL) != NULL)
+        shell_capture(ctx, step_str(ps->step, "capture", NULL), o);
     argv_free(&a);
     return o->status;
 }

@@ -19,7 +19,8 @@ static void print_kinds(FILE *out)
 {
     /* Indexed by ParamType (stepkind.h), in its order. */
     static const char *const type_names[] = {"string",     "duration", "size", "integer",
-                                             "true|false", "one of",   "node", "list of strings"};
+                                             "true|false", "one of",   "node", "list of strings",
+                                             "shell command"};
     fputs("Step kinds (every step also takes kind, name, node, timeout):\n", out);
     for (size_t i = 0; i < stepkind_count(); i++) {
         const StepKind *k = stepkind_get((StepKindId)i);
@@ -45,7 +46,9 @@ static void help(FILE *out)
           "  name: primary-wipe              # [a-z0-9-]+\n"
           "  description: ...\n"
           "  objectives: {rto: 30s, rpo: 0s, rpo_transactions: 0, slot_retained_alert: 64MB}\n"
-          "  variables: {db: postgres}       # used as ${db} in string parameters\n"
+          "  variables: {db: postgres}       # used as ${db} in string parameters; in a\n"
+          "                                  # shell command ${db} is \"$DRILL_VAR_db\", never\n"
+          "                                  # the pasted value (see the shell kind below)\n"
           "  preflight: [steps]  fault: [steps]  recover: [steps]  verify: [steps]\n"
           "  cleanup: [steps]                # always runs\n"
           "Durations: 500ms, 30s, 2m, 1h, 1m30s. Sizes: 100B, 512kB, 64MB, 1GB (x1024).\n"

@@ -291,7 +291,9 @@ TEST(drill_full)
     const Step *sh = find_step(s, PHASE_CLEANUP, "shell");
     CHECK(sh != NULL);
     if (sh)
-        CHECK_STR(step_str(sh, "command", NULL), "echo '${not_a_var}' done on pg2");
+        /* a shell command gets an environment reference, never the value */
+        CHECK_STR(step_str(sh, "command", NULL),
+                  "echo '${not_a_var}' done on \"${DRILL_VAR_standby}\"");
     const Step *hb = find_step(s, PHASE_PREFLIGHT, "heartbeat_start");
     CHECK(hb != NULL);
     if (hb) {
@@ -581,13 +583,14 @@ static const char *lookup_x(void *ud, const char *name)
 }
 
 /* ${capture.NAME} stays in the value until run time; literal ${ (escaped or
- * from a variable) survives the round trip; argv items are deferred as a list. */
+ * from a variable) survives the round trip; argv items are deferred as a list.
+ * (A shell command is never deferred: see test_shell_values.c.) */
 TEST(capture_deferred_expansion)
 {
     const char *text = "name: c\nvariables:\n  v: \"a${b\"\npreflight:\n"
                        "  - kind: sql\n    node: primary\n    query: select 1\n    capture: x\n"
-                       "  - kind: shell\n    node: primary\n"
-                       "    command: \"echo $${HOME} ${v} ${capture.x}\"\n"
+                       "  - kind: sql\n    node: primary\n"
+                       "    query: \"echo $${HOME} ${v} ${capture.x}\"\n"
                        "  - kind: exec\n    node: primary\n    argv: [\"$${y}\", \"${capture.x}\"]\n";
     Scenario *s = NULL;
     DiagList *dl = diag_list_new();
@@ -601,10 +604,10 @@ TEST(capture_deferred_expansion)
     CHECK(step_has_deferred(sh));
     char *out = NULL;
     DrillError err;
-    CHECK_INT(scenario_expand(step_str(sh, "command", ""), lookup_x, NULL, &out, &err), 0);
+    CHECK_INT(scenario_expand(step_str(sh, "query", ""), lookup_x, NULL, &out, &err), 0);
     CHECK_STR(out, "echo ${HOME} a${b 0/3000060");
     free(out);
-    CHECK_INT(scenario_expand(step_str(sh, "command", ""), NULL, NULL, &out, &err), 0);
+    CHECK_INT(scenario_expand(step_str(sh, "query", ""), NULL, NULL, &out, &err), 0);
     CHECK_STR(out, "echo ${HOME} a${b ${capture.x}");   /* dry run: as written */
     free(out);
     Step *r = NULL;
