@@ -122,9 +122,33 @@ static int record_step(RunCtx *ctx, const PlanStep *ps, const StepOutcome *o, in
     return store_step_add(ctx->store, ctx->run_id, &r, err);
 }
 
+typedef struct Verdict {
+    bool early_failure;    /* preflight / fault failed: nothing measured */
+    bool recovery_failure; /* recover / verify failed */
+    bool cleanup_failure;
+    bool objective_missed;
+    const char *first_failure;
+    char first_message[sizeof ((StepOutcome *)0)->message]; /* why it failed */
+} Verdict;
+
+static void note_failure(Verdict *v, const PlanStep *ps, const char *message)
+{
+    Phase ph = ps->step->phase;
+    if (ph == PHASE_CLEANUP)
+        v->cleanup_failure = true;
+    else if (ph == PHASE_PREFLIGHT || ph == PHASE_FAULT)
+        v->early_failure = true;
+    else
+        v->recovery_failure = true;
+    if (v->first_failure == NULL) {
+        v->first_failure = ps->step->name;
+        snprintf(v->first_message, sizeof v->first_message, "%s", message);
+    }
+}
+
 /* Runs (or skips) one step and records it. Returns the step's status. */
 static StepStatus run_step(RunCtx *ctx, const PlanStep *ps, bool skip, Progress *pg,
-                           DrillError *err, int *store_rc)
+                           Verdict *v, DrillError *err, int *store_rc)
 {
     StepOutcome o;
     outcome_init(&o);
@@ -145,6 +169,8 @@ static StepStatus run_step(RunCtx *ctx, const PlanStep *ps, bool skip, Progress 
         progress_step_end(pg, ps->seq, phase, ps->step->name, step_status_name(o.status), dur,
                           o.message);
     *store_rc = record_step(ctx, ps, &o, start_utc, dur, err);
+    if (o.status != STEP_OK && o.status != STEP_SKIPPED)
+        note_failure(v, ps, o.message);
     StepStatus st = o.status;
     outcome_free(&o);
     return st;
@@ -181,47 +207,55 @@ static void record_environment(RunCtx *ctx)
     }
 }
 
-typedef struct Verdict {
-    bool early_failure;    /* preflight / fault failed: nothing measured */
-    bool recovery_failure; /* recover / verify failed */
-    bool cleanup_failure;
-    bool objective_missed;
-    const char *first_failure;
-} Verdict;
-
-static void note_failure(Verdict *v, const PlanStep *ps)
-{
-    Phase ph = ps->step->phase;
-    if (ph == PHASE_CLEANUP)
-        v->cleanup_failure = true;
-    else if (ph == PHASE_PREFLIGHT || ph == PHASE_FAULT)
-        v->early_failure = true;
-    else
-        v->recovery_failure = true;
-    if (v->first_failure == NULL)
-        v->first_failure = ps->step->name;
-}
-
 static void measure_and_judge(RunCtx *ctx, Verdict *v, Progress *pg);
 
+/* When a step cannot be recorded (disk full, store locked or read-only) the
+ * drill stops: what it does next would leave no evidence. Cleanup still
+ * runs, because leaving the environment broken does not help the store, and
+ * its steps are still offered to the store (it may work again, e.g. once
+ * cleanup freed space); skipped steps are not, each would wait for the lock
+ * again. Returns the first store error. */
 static int run_steps(RunCtx *ctx, Verdict *v, Progress *pg, DrillError *err)
 {
     bool failed = false;
+    int store_failed = 0;
     for (size_t i = 0; i < ctx->plan->nsteps; i++) {
         const PlanStep *ps = &ctx->plan->steps[i];
         bool cleanup = ps->step->phase == PHASE_CLEANUP;
         in_cleanup = cleanup;
         bool skip = !cleanup && (failed || stop_signal != 0);
+        if (skip && store_failed < 0)
+            continue;
         int store_rc = 0;
-        StepStatus st = run_step(ctx, ps, skip, pg, err, &store_rc);
-        if (store_rc < 0)
-            return store_rc;   /* evidence can no longer be recorded: stop */
-        if (st != STEP_OK && st != STEP_SKIPPED) {
-            note_failure(v, ps);
+        DrillError serr;
+        StepStatus st = run_step(ctx, ps, skip, pg, v, &serr, &store_rc);
+        if (store_rc < 0 && store_failed == 0) {
+            store_failed = store_rc;
+            *err = serr;
+            progress_note(pg, "drill: cannot record step \"%s\" in the store (error below): "
+                          "stopping the drill; cleanup still runs", ps->step->name);
             failed = true;
         }
+        if (st != STEP_OK && st != STEP_SKIPPED)
+            failed = true;
     }
-    return 0;
+    return store_failed;
+}
+
+/* The store failed mid-run: finish the record if the store works again, so
+ * the run does not stay `running`; if it still fails, the next `drill run`
+ * on this host reaps it as aborted (runner_reap_orphans). */
+static void finish_store_failure(RunCtx *ctx, RunResult *res, const DrillError *cause)
+{
+    char msg[DRILL_ERROR_MSG_MAX + 96];
+    snprintf(msg, sizeof msg, "the store failed during the run; its record is incomplete "
+             "(cleanup ran): %s", cause->message);
+    DrillError e;
+    res->exit_code = DRILL_EXIT_ABORTED;
+    snprintf(res->verdict, sizeof res->verdict, "aborted");
+    if (store_run_finish(ctx->store, ctx->run_id, "aborted", DRILL_EXIT_ABORTED, time_utc_ms(),
+                         time_mono_us() - ctx->t0_mono_us, msg, &e) == 0)
+        evidence_seal(ctx->store, ctx->run_id, &e);
 }
 
 static int finish(RunCtx *ctx, const Verdict *v, RunResult *res, DrillError *err)
@@ -241,14 +275,15 @@ static int finish(RunCtx *ctx, const Verdict *v, RunResult *res, DrillError *err
         verdict = "error";
         code = DRILL_EXIT_ABORTED;
     }
-    char msg[256];
+    char msg[1024];
     if (stop_signal != 0)
         snprintf(msg, sizeof msg, "interrupted by signal %d; remaining steps skipped, cleanup ran",
                  (int)stop_signal);
+    else if (v->first_failure != NULL)
+        snprintf(msg, sizeof msg, "first failed step: %s%s%s", v->first_failure,
+                 v->first_message[0] != '\0' ? ": " : "", v->first_message);
     else
-        snprintf(msg, sizeof msg, "%s%s", v->first_failure ? "first failed step: " : "",
-                 v->first_failure ? v->first_failure
-                                  : (v->objective_missed ? "objective missed" : ""));
+        snprintf(msg, sizeof msg, "%s", v->objective_missed ? "objective missed" : "");
     res->exit_code = code;
     snprintf(res->verdict, sizeof res->verdict, "%s", verdict);
     int rc = store_run_finish(ctx->store, ctx->run_id, verdict, code, time_utc_ms(),
@@ -348,6 +383,7 @@ static int check_target(RunCtx *ctx, Verdict *v, Progress *pg)
     progress_note(pg, "drill: refusing to run: %s", detail);
     v->early_failure = true;
     v->first_failure = "target check (system_identifier pin)";
+    snprintf(v->first_message, sizeof v->first_message, "%s", detail);
     return -1;
 }
 
@@ -399,6 +435,8 @@ static int run_guarded(const Plan *plan, Store *st, const RunOptions *opt, RunRe
     if (rc == 0) {
         measure_and_judge(&ctx, &v, &pg);
         rc = finish(&ctx, &v, res, err);
+    } else {
+        finish_store_failure(&ctx, res, err);
     }
     heartbeat_free(ctx.heartbeat);
     runctx_captures_free(&ctx);

@@ -135,6 +135,81 @@ static void append_output(StepOutcome *o, const ExecResult *r)
         buf_appends(&o->err, "\n[output truncated]\n");
 }
 
+/* Whether a line of output says why a command failed (barman's "ERROR:",
+ * PostgreSQL's "FATAL:", `barman check`'s "FAILED", "error:" of most tools). */
+static bool line_says_why(const char *line, size_t len)
+{
+    static const char *const marks[] = {"ERROR", "FATAL", "FAILED", "error:", "Error:"};
+    for (size_t m = 0; m < sizeof marks / sizeof marks[0]; m++) {
+        size_t ml = strlen(marks[m]);
+        for (size_t i = 0; i + ml <= len; i++)
+            if (memcmp(line + i, marks[m], ml) == 0)
+                return true;
+    }
+    return false;
+}
+
+/* Start of the line that says why in text[0..len): the last one marked as
+ * an error, else the last non-empty one; *end is where that line ends. */
+static size_t why_line(const char *text, size_t len, size_t *end)
+{
+    size_t best = len, best_end = len, pos = len;
+    while (pos > 0) {
+        size_t e = pos;
+        while (e > 0 && (text[e - 1] == '\n' || text[e - 1] == '\r' || text[e - 1] == ' '))
+            e--;
+        size_t b = e;
+        while (b > 0 && text[b - 1] != '\n')
+            b--;
+        if (e > b && best == len) {
+            best = b;
+            best_end = e;
+        }
+        if (e > b && line_says_why(text + b, e - b)) {
+            *end = e;
+            return b;
+        }
+        pos = b;
+    }
+    *end = best_end;
+    return best;
+}
+
+/* The line of a failed command's output (stderr first) that says why,
+ * control characters blanked: what a failed barman, pg_ctl or pg_basebackup
+ * says belongs in the one-line step message, not only in the output. */
+static void output_tail(const ExecResult *r, char *out, size_t outsz)
+{
+    bool use_err = r->err_len > 0;
+    const char *text = use_err ? r->err : r->out;
+    size_t end = 0, start = why_line(text, use_err ? r->err_len : r->out_len, &end);
+    if (use_err && !line_says_why(text + start, end - start) && r->out_len > 0) {
+        size_t oend = 0, ostart = why_line(r->out, r->out_len, &oend);
+        if (line_says_why(r->out + ostart, oend - ostart)) {
+            text = r->out;
+            start = ostart;
+            end = oend;
+        }
+    }
+    while (start < end && (text[start] == ' ' || text[start] == '\t'))
+        start++;
+    size_t n = 0;
+    for (size_t i = start; i < end && n + 1 < outsz; i++)
+        out[n++] = (unsigned char)text[i] < 0x20 ? ' ' : text[i];
+    out[n] = '\0';
+}
+
+/* A command that exited with the wrong status: its command (cut so that
+ * the output's last line still fits the message) and that line. */
+static void step_set_exit(StepOutcome *o, const char *cmd, const ExecResult *r, int expect_exit)
+{
+    char tail[240];
+    output_tail(r, tail, sizeof tail);
+    int room = (int)(sizeof o->message) - (int)strlen(tail) - 64;
+    step_set(o, STEP_FAILED, "`%.*s` exited with status %d (expected %d)%s%s", room, cmd,
+             r->exit_code, expect_exit, tail[0] != '\0' ? ": " : "", tail);
+}
+
 int step_run_argv(RunCtx *ctx, const Node *node, char *const *argv, int expect_exit,
                   int64_t deadline_mono_us, StepOutcome *o)
 {
@@ -175,8 +250,7 @@ int step_run_argv(RunCtx *ctx, const Node *node, char *const *argv, int expect_e
         else if (r.term_signal != 0)
             step_set(o, STEP_FAILED, "`%s` was killed by signal %d", cmd, r.term_signal);
         else if (r.exit_code != expect_exit)
-            step_set(o, STEP_FAILED, "`%s` exited with status %d (expected %d)", cmd,
-                     r.exit_code, expect_exit);
+            step_set_exit(o, cmd, &r, expect_exit);
         else
             result = 0;
     }

@@ -31,7 +31,8 @@ PgConn *step_connect(const Node *n, const char *conninfo, int64_t deadline, Step
     DrillError err;
     if (pg_connect(conninfo != NULL ? conninfo : n->conninfo, connect_budget(deadline), &c,
                    &err) < 0) {
-        step_set(o, STEP_ERROR, "cannot connect to %s: %s", n->name, err.message);
+        step_set(o, STEP_ERROR, "cannot connect to %s (node at line %d of the topology): %s",
+                 n->name, n->line, err.message);
         return NULL;
     }
     return c;

@@ -37,6 +37,10 @@
 #define STORE_ROWS_MAX 1000000
 /* PRAGMA application_id marking a drill database ("DRIL"). */
 #define STORE_APP_ID 0x4452494c
+/* How long a write waits for another process's lock before failing. */
+#define STORE_BUSY_MS 5000
+#define STORE_STR_(x) #x
+#define STORE_STR(x) STORE_STR_(x)
 #define LINK_COLUMNS "seq, run_id, record_sha256, prev_sha256, chain_sha256, sealed_ms"
 
 struct Store {
@@ -60,6 +64,38 @@ static bool sqlite_is_notadb(int rc)
     return rc == SQLITE_NOTADB || rc == SQLITE_CORRUPT;
 }
 
+/* What the operator can do about the usual ways a store write fails on a
+ * host: the file system is full, another process holds the lock, the file
+ * or its directory (where sqlite writes PATH-wal and PATH-shm) is not
+ * writable for this user. Committed rows survive all of them. */
+static const char *store_fail_hint(Store *st, int rc)
+{
+    int sys = sqlite3_system_errno(st->db);
+    switch (rc & 0xff) {
+    case SQLITE_FULL:
+        return " (disk full, ENOSPC)\n  hint: free space on the file system holding the store "
+               "(rows committed before are intact) or choose another --db / DRILL_DB";
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return " (locked by another process; waited " STORE_STR(STORE_BUSY_MS) " ms)\n  hint: let the other drill or "
+               "sqlite3 session holding the store finish, or choose another --db / DRILL_DB";
+    case SQLITE_READONLY:
+    case SQLITE_CANTOPEN:
+    case SQLITE_PERM:
+        return " (the file or its directory is not writable for this user)\n  hint: make the "
+               "store and its directory writable (sqlite writes PATH-wal and PATH-shm next to "
+               "it) or choose another --db / DRILL_DB";
+    case SQLITE_IOERR:
+        return sys == ENOSPC ? " (disk full, ENOSPC)\n  hint: free space on the file system "
+                               "holding the store (rows committed before are intact)"
+                             : "\n  hint: check the file system holding the store";
+    case SQLITE_CONSTRAINT:
+        return rc == SQLITE_CONSTRAINT_FOREIGNKEY ? " (no such run)" : "";
+    default:
+        return "";
+    }
+}
+
 /* Fills err from the connection's last error, naming the file and the action. */
 static int store_fail(Store *st, const char *what, DrillError *err)
 {
@@ -71,8 +107,7 @@ static int store_fail(Store *st, const char *what, DrillError *err)
                                st->path, sqlite3_errmsg(st->db));
     int code = rc == SQLITE_CONSTRAINT_FOREIGNKEY ? DRILL_E_NOTFOUND : DRILL_E_STORE;
     return drill_error_set(err, code, "store %s: %s: %s%s", st->path, what,
-                           sqlite3_errmsg(st->db),
-                           code == DRILL_E_NOTFOUND ? " (no such run)" : "");
+                           sqlite3_errmsg(st->db), store_fail_hint(st, rc));
 }
 
 static int exec_sql(Store *st, const char *sql, const char *what, DrillError *err)
@@ -257,12 +292,12 @@ static int store_configure(Store *st, DrillError *err)
 {
     int version = 0;
     sqlite3_extended_result_codes(st->db, 1);
-    sqlite3_busy_timeout(st->db, 5000);
+    sqlite3_busy_timeout(st->db, STORE_BUSY_MS);
     int rc = pragma_int(st, "PRAGMA user_version", &version, err);
     if (rc == 0)
         rc = check_version(st, version, err);
     if (rc == 0)
-        rc = exec_sql(st, "PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON",
+        rc = exec_sql(st, "PRAGMA busy_timeout = " STORE_STR(STORE_BUSY_MS) "; PRAGMA foreign_keys = ON",
                       "configuring the connection", err);
     /* WAL lets readers proceed during a write. NORMAL sync is safe with WAL
      * (the database stays consistent; only the last commits may be lost on a
@@ -285,6 +320,10 @@ int store_open(const char *path, Store **out, DrillError *err)
         return rc;
     struct stat sb;
     bool existed = stat(path, &sb) == 0;
+    if (existed && S_ISDIR(sb.st_mode))
+        return drill_error_set(err, DRILL_E_STORE, "store %s is a directory\n  hint: give the "
+                               "path of a file with --db / DRILL_DB (e.g. %s/drill.db)",
+                               path, path);
     Store *st = xcalloc(1, sizeof *st);
     st->path = xstrdup(path);
     pthread_mutexattr_t attr;

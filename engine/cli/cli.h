@@ -33,6 +33,9 @@ int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(print
 
 /* Opens the store at --db / DRILL_DB / default; prints errors. */
 int cli_open_store(const char *cmd, const char *db_path, Store **out);
+/* Same, but a store that does not exist is an error (exit 3), not created:
+ * verifying a mistyped path must not report an intact, empty chain. */
+int cli_open_existing_store(const char *cmd, const char *db_path, Store **out);
 
 /* Renders a stored run's JUnit and/or HTML (NULL = not wanted), lists each
  * file in its directory's SHA256SUMS and records it with the run. Prints

@@ -31,7 +31,8 @@ static void help(void)
          "  --manifest FILE  check a SHA256SUMS manifest written next to the reports\n"
          "                   (same check as `sha256sum -c`)\n\n"
          "Exit status: 0 all intact, 1 something was altered or missing from the\n"
-         "chain, 2 usage error, 3 the store or manifest cannot be read.");
+         "chain, 2 usage error, 3 the store or manifest cannot be read (a store\n"
+         "that does not exist is an error: verify never creates one).");
 }
 
 static void print_run_line(Store *st, int64_t id)
@@ -81,7 +82,7 @@ static int check_files(Store *st, int64_t upto, size_t *nbad)
 static int verify_store(const char *db, int64_t upto)
 {
     Store *st = NULL;
-    int rc = cli_open_store("verify", db, &st);
+    int rc = cli_open_existing_store("verify", db, &st);
     if (rc != 0)
         return rc;
     EvidenceCheck c;

@@ -2,11 +2,16 @@
  * common.c — helpers shared by the commands: error printing, opening the
  * store, the exit-status text.
  */
+#include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
+#include "util.h"
 
 const char cli_exit_help[] =
     "Exit status:\n"
@@ -33,13 +38,30 @@ int cli_usage(const char *cmd, const char *fmt, ...)
     return DRILL_EXIT_INVALID;
 }
 
-int cli_open_store(const char *cmd, const char *db_path, Store **out)
+static int open_store(const char *cmd, const char *db_path, bool must_exist, Store **out)
 {
-    char *path = db_path != NULL ? NULL : store_default_path();
+    char *path = db_path != NULL ? xstrdup(db_path) : store_default_path();
     DrillError err;
-    int rc = store_open(db_path != NULL ? db_path : path, out, &err);
+    struct stat sb;
+    int rc;
+    if (must_exist && stat(path, &sb) != 0)
+        rc = drill_error_set(&err, DRILL_E_STORE, "no store at %s: %s\n  hint: check --db / "
+                             "DRILL_DB; `drill %s` reads an existing store, it never creates one",
+                             path, strerror(errno), cmd);
+    else
+        rc = store_open(path, out, &err);
     free(path);
     if (rc < 0)
         return cli_fail(cmd, &err);
     return 0;
+}
+
+int cli_open_store(const char *cmd, const char *db_path, Store **out)
+{
+    return open_store(cmd, db_path, false, out);
+}
+
+int cli_open_existing_store(const char *cmd, const char *db_path, Store **out)
+{
+    return open_store(cmd, db_path, true, out);
 }
