@@ -179,6 +179,16 @@ static const StepKind kinds[SK_COUNT] = {
      600 * S, p_wal_generate},
 };
 
+const char *stepkind_param_type_name(const ParamSpec *p)
+{
+    /* Indexed by ParamType (stepkind.h), in its order. */
+    static const char *const names[] = {"string",     "duration", "size", "integer",
+                                        "true|false", "one of",   "node", "list of strings",
+                                        "shell command"};
+    _Static_assert(sizeof names / sizeof names[0] == PT_SHELL + 1, "a name per ParamType");
+    return p->type == PT_ENUM ? p->choices : names[p->type];
+}
+
 const StepKind *stepkind_find(const char *name)
 {
     for (size_t i = 0; i < SK_COUNT; i++)

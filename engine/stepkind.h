@@ -71,6 +71,9 @@ typedef struct StepKind {
 } StepKind;
 
 const StepKind *stepkind_find(const char *name);
+/* How a parameter's type is written in documentation: "duration", or the
+ * choices "a|b|c" of an enum. Shared by `drill validate --help` and drill(5). */
+const char *stepkind_param_type_name(const ParamSpec *p);
 const StepKind *stepkind_get(StepKindId id);
 size_t stepkind_count(void);
 const ParamSpec *stepkind_param(const StepKind *kind, const char *key);

@@ -17,17 +17,13 @@
 
 static void print_kinds(FILE *out)
 {
-    /* Indexed by ParamType (stepkind.h), in its order. */
-    static const char *const type_names[] = {"string",     "duration", "size", "integer",
-                                             "true|false", "one of",   "node", "list of strings",
-                                             "shell command"};
     fputs("Step kinds (every step also takes kind, name, node, timeout):\n", out);
     for (size_t i = 0; i < stepkind_count(); i++) {
         const StepKind *k = stepkind_get((StepKindId)i);
         fprintf(out, "  %-17s %s%s\n", k->name, k->summary, k->destructive ? " [destructive]" : "");
         for (const ParamSpec *p = k->params; p->key != NULL; p++)
             fprintf(out, "      %-14s %s%s%s%s%s%s\n", p->key,
-                    p->type == PT_ENUM ? p->choices : type_names[p->type],
+                    stepkind_param_type_name(p),
                     p->required ? ", required" : "", p->default_text ? ", default " : "",
                     p->default_text ? p->default_text : "", " — ", p->help);
     }

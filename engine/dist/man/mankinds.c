@@ -32,20 +32,12 @@ static void roff_text(FILE *out, const char *text)
     }
 }
 
-static const char *type_name(const ParamSpec *p)
-{
-    /* Indexed by ParamType (stepkind.h), in its order. */
-    static const char *const names[] = {"string", "duration", "size", "int",
-                                        "bool",   "enum",     "node", "list"};
-    return p->type == PT_ENUM ? p->choices : names[p->type];
-}
-
 static void write_param(FILE *out, const ParamSpec *p)
 {
     fputs(".TP\n.B ", out);
     roff_text(out, p->key);
     fputs("\n(", out);
-    roff_text(out, type_name(p));
+    roff_text(out, stepkind_param_type_name(p));
     if (p->required)
         fputs(", required", out);
     if (p->default_text != NULL) {
