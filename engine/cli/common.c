@@ -5,8 +5,10 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
+#include "color.h"
 
 const char cli_exit_help[] =
     "Exit status:\n"
@@ -41,5 +43,22 @@ int cli_open_store(const char *cmd, const char *db_path, Store **out)
     free(path);
     if (rc < 0)
         return cli_fail(cmd, &err);
+    return 0;
+}
+
+int cli_parse_format(const char *cmd, const char *value, bool *json)
+{
+    if (strcmp(value, "text") != 0 && strcmp(value, "json") != 0)
+        return cli_usage(cmd, "--format must be text or json");
+    *json = strcmp(value, "json") == 0;
+    return 0;
+}
+
+int cli_parse_color(const char *cmd, const char *value)
+{
+    ColorMode mode;
+    if (color_parse(value, &mode) < 0)
+        return cli_usage(cmd, "--color must be auto, always or never");
+    color_set_mode(mode);
     return 0;
 }
