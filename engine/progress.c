@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "color.h"
 #include "util.h"
 
 void progress_init(Progress *p, FILE *out, int mode, size_t total)
@@ -45,13 +46,11 @@ void progress_step_end(Progress *p, size_t seq, const char *phase, const char *n
     time_format_duration_ms(duration_us / 1000, dur, sizeof dur);
     bool ok = strcmp(status, "ok") == 0;
     if (p->tty)
-        fprintf(p->out, "\r\033[K[%zu/%zu] %-9s %s: %s (%s)", seq + 1, p->total, phase, name,
-                status, dur);
-    else {
+        fputs("\r\033[K", p->out);
+    else
         stamp(p);
-        fprintf(p->out, "[%zu/%zu] %-9s %s: %s (%s)", seq + 1, p->total, phase, name, status,
-                dur);
-    }
+    fprintf(p->out, "[%zu/%zu] %-9s %s: %s%s%s (%s)", seq + 1, p->total, phase, name,
+            color_on(p->out, status), status, color_off(p->out), dur);
     if (!ok && message != NULL && *message != '\0') {
         char *clean = redact_text(p->redactor, message);
         fprintf(p->out, " — %s", clean);

@@ -434,6 +434,9 @@ static int run_guarded(const Plan *plan, Store *st, const RunOptions *opt, RunRe
         heartbeat_stop(ctx.heartbeat);
     if (rc == 0) {
         measure_and_judge(&ctx, &v, &pg);
+        /* Before finish(): the gate's objectives are part of the sealed record. */
+        if (opt->gate != NULL && gate_apply(st, ctx.run_id, opt->gate, &pg, NULL) > 0)
+            v.objective_missed = true;
         rc = finish(&ctx, &v, res, err);
     } else {
         finish_store_failure(&ctx, res, err);

@@ -15,6 +15,7 @@
 #include <stdio.h>
 
 #include "error.h"
+#include "gate.h"
 #include "plan.h"
 #include "store.h"
 
@@ -33,6 +34,7 @@ typedef struct RunOptions {
     const char *change_ref;    /* --change-ref (ticket / change id); may be NULL */
     const char *renderer_version; /* report library version, recorded; may be NULL */
     bool accept_new_hostkey;   /* --accept-new-hostkey: trust unknown SSH host keys (recorded) */
+    const GateOptions *gate;   /* --max-regression: regression gate (gate.h); NULL = off */
 } RunOptions;
 
 typedef struct RunResult {

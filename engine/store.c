@@ -53,7 +53,8 @@ struct Store {
 typedef int (*MigrateFn)(Store *st, DrillError *err);
 static int migrate_v1(Store *st, DrillError *err);
 static int migrate_v2(Store *st, DrillError *err);
-static const MigrateFn MIGRATIONS[] = {migrate_v1, migrate_v2};
+static int migrate_v3(Store *st, DrillError *err);
+static const MigrateFn MIGRATIONS[] = {migrate_v1, migrate_v2, migrate_v3};
 #define STORE_SCHEMA_VERSION ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))
 
 /* ---- errors ---- */
@@ -458,6 +459,19 @@ static int migrate_v2(Store *st, DrillError *err)
     return exec_sql(st, sql, "creating schema v2", err);
 }
 
+/* v3: the invocation a run belongs to (`drill run A B C` runs three drills
+ * as one batch, identified by its first run's id). Existing runs stay
+ * ungrouped (0): each is its own report. Not part of the sealed record: it
+ * groups runs for reports, it is not evidence about any of them. */
+static int migrate_v3(Store *st, DrillError *err)
+{
+    static const char sql[] =
+        "ALTER TABLE runs ADD COLUMN batch_id INTEGER NOT NULL DEFAULT 0;"
+        "CREATE INDEX runs_batch ON runs(batch_id);"
+        "CREATE INDEX measures_key ON measures(key, run_id);";
+    return exec_sql(st, sql, "creating schema v3", err);
+}
+
 /* ---- recording ---- */
 
 int store_run_begin(Store *st, const RunInfo *info, int64_t *run_id, DrillError *err)
@@ -770,6 +784,7 @@ static void row_run(sqlite3_stmt *s, void *elem)
     r->rto_target_ms = sqlite3_column_int64(s, 15);
     r->rpo_target_ms = sqlite3_column_int64(s, 16);
     r->rpo_tx_target = sqlite3_column_int64(s, 17);
+    r->batch_id = sqlite3_column_int64(s, 18);
 }
 
 /* Children of a run, each in the order store.h promises. `id` breaks ties so
@@ -823,7 +838,7 @@ static int load_run_row(Store *st, int64_t run_id, RunRecord **out, DrillError *
                        "SELECT id, drill_name, drill_file, drill_sha256, drill_source,"
                        " topology_name, topology_file, hostname, drill_version, status, message,"
                        " exit_code, started_ms, ended_ms, duration_us, rto_target_ms,"
-                       " rpo_target_ms, rpo_tx_target FROM runs WHERE id = ?1",
+                       " rpo_target_ms, rpo_tx_target, batch_id FROM runs WHERE id = ?1",
                        run_id, sizeof(RunRecord), row_run, &rows, &n, err);
     if (rc == 0 && n == 0) {
         free(rows);
@@ -954,6 +969,7 @@ static void row_summary(sqlite3_stmt *s, void *elem)
     p->rto_ms = col_measure(s, 5);
     p->rpo_ms = col_measure(s, 6);
     p->rpo_transactions = col_measure(s, 7);
+    p->batch_id = sqlite3_column_int64(s, 8);
 }
 
 int store_history(Store *st, const char *drill_name, size_t limit, RunSummary **out,
@@ -970,7 +986,7 @@ int store_history(Store *st, const char *drill_name, size_t limit, RunSummary **
                   " (SELECT value FROM measures m WHERE m.run_id = r.id AND m.key = 'rpo_ms'"
                   "  ORDER BY m.id DESC LIMIT 1),"
                   " (SELECT value FROM measures m WHERE m.run_id = r.id"
-                  "  AND m.key = 'rpo_transactions' ORDER BY m.id DESC LIMIT 1)"
+                  "  AND m.key = 'rpo_transactions' ORDER BY m.id DESC LIMIT 1), r.batch_id"
                   " FROM runs r WHERE (?1 IS NULL OR r.drill_name = ?1)"
                   " ORDER BY r.started_ms DESC, r.id DESC LIMIT ?2",
                   &s, err);
@@ -1100,6 +1116,74 @@ int store_runs_unsealed(Store *st, int64_t **ids, size_t *n, DrillError *err)
                        0, sizeof(int64_t), row_id, &rows, n, err);
     pthread_mutex_unlock(&st->lock);
     *ids = rows;
+    return rc;
+}
+
+int store_run_set_batch(Store *st, int64_t run_id, int64_t batch_id, DrillError *err)
+{
+    sqlite3_stmt *s;
+    int rc = prep(st, "UPDATE runs SET batch_id = ?2 WHERE id = ?1", &s, err);
+    if (rc != 0)
+        return rc;
+    sqlite3_bind_int64(s, 1, run_id);
+    sqlite3_bind_int64(s, 2, batch_id);
+    int changes = 0;
+    rc = store_write(st, s, "recording the run's batch", NULL, &changes, err);
+    if (rc == 0 && changes == 0)
+        rc = drill_error_set(err, DRILL_E_NOTFOUND, "no run %lld in the store", (long long)run_id);
+    return rc;
+}
+
+int store_batch_runs(Store *st, int64_t batch_id, int64_t **ids, size_t *n, DrillError *err)
+{
+    void *rows = NULL;
+    *n = 0;
+    pthread_mutex_lock(&st->lock);
+    int rc = load_rows(st, "SELECT id FROM runs WHERE batch_id = ?1 ORDER BY id", batch_id,
+                       sizeof(int64_t), row_id, &rows, n, err);
+    pthread_mutex_unlock(&st->lock);
+    *ids = rows;
+    if (rc == 0 && *n == 0)
+        rc = drill_error_set(err, DRILL_E_NOTFOUND, "no batch %lld in the store "
+                             "(hint: `drill history` shows each run's batch)", (long long)batch_id);
+    return rc;
+}
+
+static void row_value(sqlite3_stmt *s, void *elem)
+{
+    *(double *)elem = sqlite3_column_double(s, 0);
+}
+
+/* Same target = same topology name and, when the run recorded one, a node
+ * with the same system_identifier (standbys share the primary's). */
+int store_baseline(Store *st, const BaselineQuery *q, double **values, size_t *n,
+                   DrillError *err)
+{
+    sqlite3_stmt *s;
+    *values = NULL;
+    *n = 0;
+    int rc = prep(st,
+                  "SELECT (SELECT m.value FROM measures m WHERE m.run_id = r.id AND m.key = ?4"
+                  "  ORDER BY m.id DESC LIMIT 1) AS v"
+                  " FROM runs r WHERE r.drill_name = ?1 AND r.topology_name IS ?2"
+                  " AND r.status = 'passed' AND r.id < ?3 AND v IS NOT NULL"
+                  " AND (?5 IS NULL OR EXISTS (SELECT 1 FROM facts f WHERE f.run_id = r.id"
+                  "  AND f.key LIKE 'system_identifier:%' AND f.value = ?5))"
+                  " ORDER BY r.id DESC LIMIT ?6",
+                  &s, err);
+    if (rc != 0)
+        return rc;
+    bind_text(st, s, 1, q->drill_name);
+    bind_text(st, s, 2, q->topology_name);
+    sqlite3_bind_int64(s, 3, q->before_run_id);
+    bind_text(st, s, 4, q->measure_key);
+    bind_text(st, s, 5, q->system_identifier);
+    sqlite3_bind_int64(s, 6, (sqlite3_int64)q->limit);
+    void *rows = NULL;
+    pthread_mutex_lock(&st->lock);
+    rc = collect_rows(st, s, sizeof(double), row_value, &rows, n, err);
+    pthread_mutex_unlock(&st->lock);
+    *values = rows;
     return rc;
 }
 

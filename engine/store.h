@@ -134,6 +134,7 @@ typedef struct RunRecord {
     int exit_code;
     int64_t started_utc_ms, ended_utc_ms, duration_us;
     int64_t rto_target_ms, rpo_target_ms, rpo_tx_target;
+    int64_t batch_id;      /* 0 = not part of a batch (not sealed: grouping only) */
     StoredStep *steps; size_t nsteps;           /* ordered by seq */
     StoredEvent *events; size_t nevents;        /* ordered by time */
     StoredMeasure *measures; size_t nmeasures;  /* insertion order */
@@ -159,6 +160,7 @@ typedef struct RunSummary {
     double rto_ms;            /* -1 when not measured */
     double rpo_ms;            /* -1 when not measured */
     double rpo_transactions;  /* -1 when not measured */
+    int64_t batch_id;         /* 0 = not part of a batch */
 } RunSummary;
 /* Most recent first; drill_name NULL = all drills. *out malloc'd. */
 int store_history(Store *st, const char *drill_name, size_t limit, RunSummary **out,
@@ -188,6 +190,26 @@ int store_evidence_append(Store *st, int64_t run_id, const char *record_sha256,
 int store_evidence_list(Store *st, EvidenceLink **out, size_t *n, DrillError *err);
 /* Finished runs (status other than running) that have no link. *ids malloc'd. */
 int store_runs_unsealed(Store *st, int64_t **ids, size_t *n, DrillError *err);
+
+/* ---- batches (one `drill run A B C` invocation) and baselines ---- */
+
+/* Groups a finished run into batch_id (the batch's first run id). */
+int store_run_set_batch(Store *st, int64_t run_id, int64_t batch_id, DrillError *err);
+/* Runs of a batch in run order. DRILL_E_NOTFOUND when none. *ids malloc'd. */
+int store_batch_runs(Store *st, int64_t batch_id, int64_t **ids, size_t *n, DrillError *err);
+
+/* Measured values of the last `limit` PASSED runs of a drill on the same
+ * target before a run, newest first (see gate.h). */
+typedef struct BaselineQuery {
+    const char *drill_name;
+    const char *topology_name;
+    const char *system_identifier;  /* NULL = not known: topology name only */
+    const char *measure_key;        /* "rto_ms", "rpo_ms" */
+    int64_t before_run_id;
+    size_t limit;
+} BaselineQuery;
+int store_baseline(Store *st, const BaselineQuery *q, double **values, size_t *n,
+                   DrillError *err);
 
 /* A file a run emitted (report, manifest), with its SHA-256 when written. */
 typedef struct StoredArtifact {

@@ -333,22 +333,6 @@ bool str_has_prefix(const char *s, const char *prefix)
     return s != NULL && strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
-void buf_append_json(Buf *b, const char *s)
-{
-    buf_append(b, "\"", 1);
-    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p != '\0'; p++) {
-        if (*p == '"' || *p == '\\') {
-            char esc[2] = {'\\', (char)*p};
-            buf_append(b, esc, 2);
-        } else if (*p < 0x20) {
-            buf_appendf(b, "\\u%04x", *p);
-        } else {
-            buf_append(b, (const char *)p, 1);
-        }
-    }
-    buf_append(b, "\"", 1);
-}
-
 int dir_make_parents(const char *path, mode_t mode, const char *what, DrillError *err)
 {
     char *p = xstrdup(path);

@@ -76,7 +76,5 @@ bool str_is_pg_name(const char *s);
 
 
 
-/* Appends s as a JSON string literal (with quotes) to b. */
-void buf_append_json(Buf *b, const char *s);
 
 #endif

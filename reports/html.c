@@ -271,9 +271,13 @@ static void write_objectives_table(Buf *b, const RunRecord *run)
         buf_appends(b, "<tr><td>");
         h_text(b, o->name);
         buf_appends(b, "</td><td class=\"num\">");
-        h_number(b, o->target);
-        buf_appends(b, " ");
-        h_text(b, o->unit);
+        if (o->target < 0) { /* a regression gate that was not applied */
+            buf_appends(b, "none");
+        } else {
+            h_number(b, o->target);
+            buf_appends(b, " ");
+            h_text(b, o->unit);
+        }
         buf_appends(b, "</td><td class=\"num\">");
         h_measured(b, o);
         buf_appends(b, o->passed ? "</td><td class=\"ok\">\xE2\x9C\x94 met"

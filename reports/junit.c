@@ -3,7 +3,8 @@
  *
  * Shape (accepted by the Jenkins xunit-plugin junit-10.xsd, GitLab, GitHub
  * reporters and Azure):
- *   <testsuites name="drill" tests failures errors time>
+ *   <testsuites name="drill" tests failures errors time>   (sums of its suites)
+ *     <testsuite name=DRILL ...> one per run: `drill run A B` writes two
  *     <testsuite name=DRILL tests failures errors skipped time timestamp hostname>
  *       <properties> run facts and measurements </properties>
  *       <testcase classname="drill.DRILL.PHASE" name="SEQ STEP" time> per step
@@ -316,6 +317,8 @@ static char *objective_text(const StoredObjective *o)
         sp = unit = ""; /* "not measured ms" would read oddly */
     }
     const char *tunit = o->unit ? o->unit : "", *tsp = o->unit ? " " : "";
+    if (o->target < 0) /* no target (a regression gate that was not applied) */
+        return xasprintf("%s%s%s, no target (%s)", measured, sp, unit, o->how ? o->how : "");
     if (o->how != NULL && o->how[0] != '\0')
         return xasprintf("%s%s%s, target %s%s%s (%s)", measured, sp, unit, target, tsp, tunit,
                          o->how);
@@ -367,16 +370,11 @@ static void write_counts(Jw *j, const Counts *c, bool with_skipped, int64_t dura
     jw_attr(j, "time", secs);
 }
 
-static void write_document(Jw *j, const RunRecord *run)
+static void write_suite(Jw *j, const RunRecord *run)
 {
     Counts c = count_cases(run);
     char stamp[32];
     rtext_timestamp(run->started_utc_ms, stamp, sizeof stamp);
-    if (xmlTextWriterStartDocument(j->w, NULL, "UTF-8", NULL) < 0)
-        j->bad = true;
-    jw_start(j, "testsuites");
-    jw_attr(j, "name", "drill");
-    write_counts(j, &c, false, run->duration_us);
     jw_start(j, "testsuite");
     jw_attr(j, "name", run->drill_name);
     write_counts(j, &c, true, run->duration_us);
@@ -391,12 +389,34 @@ static void write_document(Jw *j, const RunRecord *run)
     if (c.verdict_case)
         write_verdict_case(j, run);
     jw_end(j);
+}
+
+/* <testsuites> totals: the sum over its suites. */
+static void write_document(Jw *j, const RunRecord *const *runs, size_t n)
+{
+    Counts total = {0, 0, 0, 0, false};
+    int64_t duration_us = 0;
+    for (size_t i = 0; i < n; i++) {
+        Counts c = count_cases(runs[i]);
+        total.tests += c.tests;
+        total.failures += c.failures;
+        total.errors += c.errors;
+        duration_us += runs[i]->duration_us;
+    }
+    if (xmlTextWriterStartDocument(j->w, NULL, "UTF-8", NULL) < 0)
+        j->bad = true;
+    jw_start(j, "testsuites");
+    jw_attr(j, "name", "drill");
+    write_counts(j, &total, false, duration_us);
+    for (size_t i = 0; i < n; i++)
+        write_suite(j, runs[i]);
     jw_end(j);
     if (xmlTextWriterEndDocument(j->w) < 0)
         j->bad = true;
 }
 
-int report_junit_write(const RunRecord *run, const char *path, DrillError *err)
+int report_junit_write_batch(const RunRecord *const *runs, size_t n, const char *path,
+                             DrillError *err)
 {
     xmlBufferPtr buf = xmlBufferCreate();
     if (buf == NULL)
@@ -408,7 +428,7 @@ int report_junit_write(const RunRecord *run, const char *path, DrillError *err)
     }
     xmlTextWriterSetIndent(j.w, 1);
     xmlTextWriterSetIndentString(j.w, (const xmlChar *)"  ");
-    write_document(&j, run);
+    write_document(&j, runs, n);
     xmlFreeTextWriter(j.w); /* flushes into buf */
     int rc;
     if (j.bad)
@@ -418,6 +438,11 @@ int report_junit_write(const RunRecord *run, const char *path, DrillError *err)
                                (size_t)xmlBufferLength(buf), err);
     xmlBufferFree(buf);
     return rc;
+}
+
+int report_junit_write(const RunRecord *run, const char *path, DrillError *err)
+{
+    return report_junit_write_batch(&run, 1, path, err);
 }
 
 const char *report_library_version(void)

@@ -15,6 +15,10 @@ const char *report_library_version(void);
 /* JUnit XML (libxml2 xmlTextWriter): <testsuites><testsuite> for the run, a
  * <testcase> per step and per objective; failure / error / skipped. */
 int report_junit_write(const RunRecord *run, const char *path, DrillError *err);
+/* Several runs (one batch: `drill run A B C`) in one file: one <testsuite>
+ * per run, in the given order. */
+int report_junit_write_batch(const RunRecord *const *runs, size_t n, const char *path,
+                             DrillError *err);
 
 /* Self-contained HTML evidence (no JavaScript, no external URL). `history` is
  * this drill's earlier runs (may be NULL/0) for the trend. */

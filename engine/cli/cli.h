@@ -31,6 +31,11 @@ int cli_fail(const char *cmd, const DrillError *err);
 /* Usage error: prints the message and "try drill CMD --help", returns 2. */
 int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* --format text|json: sets *json; prints a usage error and returns 2 otherwise. */
+int cli_parse_format(const char *cmd, const char *value, bool *json);
+/* --color auto|always|never: configures color.h; usage error (2) otherwise. */
+int cli_parse_color(const char *cmd, const char *value);
+
 /* Opens the store at --db / DRILL_DB / default; prints errors. */
 int cli_open_store(const char *cmd, const char *db_path, Store **out);
 /* Same, but a store that does not exist is an error (exit 3), not created:
@@ -42,6 +47,17 @@ int cli_open_existing_store(const char *cmd, const char *db_path, Store **out);
  * errors; returns 0 or an exit status. */
 int cli_write_reports(const char *cmd, Store *st, const RunRecord *rec, const char *junit,
                       const char *html);
+
+/* The same for the runs of one batch (`drill run A B`, `drill report
+ * --batch`): one JUnit file with a <testsuite> per run; one HTML per run,
+ * named FILE-SEQ-DRILL.html when there are several. */
+int cli_write_batch_reports(const char *cmd, Store *st, const RunRecord *const *recs, size_t n,
+                            const char *junit, const char *html);
+
+/* Loads the runs of batch_id in order (*recs malloc'd; free each with
+ * run_record_free). Prints errors; returns 0 or an exit status. */
+int cli_load_batch(const char *cmd, Store *st, int64_t batch_id, RunRecord ***recs, size_t *n);
+void cli_free_batch(RunRecord **recs, size_t n);
 
 /* Exit statuses block shared by every --help. */
 extern const char cli_exit_help[];

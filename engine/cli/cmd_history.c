@@ -8,13 +8,17 @@
 #include <string.h>
 
 #include "cli.h"
+#include "json.h"
 #include "util.h"
 
 static void help(void)
 {
-    puts("usage: drill history [--db FILE] [--json] [--limit N] [DRILL]\n\n"
+    puts("usage: drill history [--db FILE] [--format text|json] [--limit N] [DRILL]\n\n"
          "Lists stored runs, most recent first: id, drill, start (UTC), verdict, RTO, RPO.\n"
-         "Re-render any of them with `drill report RUN --html F --junit F`.");
+         "Re-render any of them with `drill report RUN --html F --junit F`.\n\n"
+         "  --format json  one JSON object on stdout: {\"schema_version\": 1, \"runs\": [{id,\n"
+         "                 drill, started, verdict, batch_id (0 = none), duration_ms, rto_ms, rpo_ms,\n"
+         "                 rpo_transactions}]} (null = not measured); --json is the same");
 }
 
 static void fmt_ms(double ms, char *out, size_t outsz)
@@ -43,32 +47,47 @@ static void print_table(const RunSummary *r, size_t n)
     }
 }
 
-static void print_json(const RunSummary *r, size_t n)
+/* Nulls for what was not measured: -1 is the store's "none", not a value. */
+static void json_measure(JsonWriter *w, const char *key, double v)
 {
-    Buf b;
-    buf_init(&b, 64u * 1024 * 1024);
-    buf_appends(&b, "{\"schema_version\":1,\"runs\":[");
+    json_key(w, key);
+    if (v < 0)
+        json_null(w);
+    else
+        json_number(w, v);
+}
+
+static int print_json(const RunSummary *r, size_t n)
+{
+    JsonWriter w;
+    json_begin(&w);
+    json_key(&w, "runs");
+    json_array_begin(&w);
     for (size_t i = 0; i < n; i++) {
         char ts[40];
         time_format_utc_ms(r[i].started_utc_ms, ts, sizeof ts);
-        buf_appendf(&b, "%s{\"id\":%lld,\"drill\":", i ? "," : "", (long long)r[i].id);
-        buf_append_json(&b, r[i].drill_name);
-        buf_appends(&b, ",\"started\":");
-        buf_append_json(&b, ts);
-        buf_appends(&b, ",\"verdict\":");
-        buf_append_json(&b, r[i].status);
-        buf_appendf(&b, ",\"rto_ms\":%.0f,\"rpo_ms\":%.0f,\"rpo_transactions\":%.0f}", r[i].rto_ms,
-                    r[i].rpo_ms, r[i].rpo_transactions);
+        json_object_begin(&w);
+        json_kv_int(&w, "id", r[i].id);
+        json_kv_string(&w, "drill", r[i].drill_name);
+        json_kv_string(&w, "started", ts);
+        json_kv_string(&w, "verdict", r[i].status);
+        json_kv_int(&w, "batch_id", r[i].batch_id);
+        json_kv_number(&w, "duration_ms", (double)(r[i].duration_us / 1000));
+        json_measure(&w, "rto_ms", r[i].rto_ms);
+        json_measure(&w, "rpo_ms", r[i].rpo_ms);
+        json_measure(&w, "rpo_transactions", r[i].rpo_transactions);
+        json_object_end(&w);
     }
-    buf_appends(&b, "]}\n");
-    fputs(b.data, stdout);
-    buf_free(&b);
+    json_array_end(&w);
+    DrillError err;
+    return json_finish(&w, stdout, &err) < 0 ? cli_fail("history", &err) : DRILL_EXIT_OK;
 }
 
 int cmd_history(int argc, char **argv)
 {
     static const struct option opts[] = {{"db", required_argument, NULL, 'd'},
                                          {"json", no_argument, NULL, 'J'},
+                                         {"format", required_argument, NULL, 'F'},
                                          {"limit", required_argument, NULL, 'l'},
                                          {"help", no_argument, NULL, 'h'},
                                          {0}};
@@ -81,6 +100,10 @@ int cmd_history(int argc, char **argv)
         switch (c) {
         case 'd': db = optarg; break;
         case 'J': json = true; break;
+        case 'F':
+            if (cli_parse_format("history", optarg, &json) != 0)
+                return DRILL_EXIT_INVALID;
+            break;
         case 'l':
             limit = strtol(optarg, &end, 10);
             if (*optarg == '\0' || *end != '\0' || limit <= 0 || limit > 100000)
@@ -103,10 +126,11 @@ int cmd_history(int argc, char **argv)
     store_close(st);
     if (rc < 0)
         return cli_fail("history", &err);
+    rc = DRILL_EXIT_OK;
     if (json)
-        print_json(runs, n);
+        rc = print_json(runs, n);
     else
         print_table(runs, n);
     free(runs);
-    return DRILL_EXIT_OK;
+    return rc;
 }

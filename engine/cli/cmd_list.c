@@ -10,12 +10,13 @@
 #include <string.h>
 
 #include "cli.h"
+#include "json.h"
 #include "paths.h"
 #include "util.h"
 
 static void help(void)
 {
-    puts("usage: drill list [--names]\n\n"
+    puts("usage: drill list [--names | --format json]\n\n"
          "Lists the drills `drill run NAME` and `drill validate NAME` find, sorted by\n"
          "name: NAME, ORIGIN and the first line of the drill's description. Directories\n"
          "are searched in this order; the first NAME.yaml found wins and the copies\n"
@@ -28,7 +29,10 @@ static void help(void)
          "A DRILL argument containing '/' or ending in .yaml is a path, never searched.\n\n"
          "Options:\n"
          "      --names  print only the names `drill run` would use, one per line\n"
-         "               (what shell completion reads)");
+         "               (what shell completion reads)\n"
+         "      --format text|json  json: {\"schema_version\": 1, \"drills\": [{name, path,\n"
+         "               origin, valid, description, shadowed_by}]} on stdout, in search\n"
+         "               order (shadowed_by: the origin of the copy that wins, or null)");
 }
 
 /* By name, then search order (entries sit in one array in search order, so
@@ -86,27 +90,59 @@ static void print_list(const DrillEntryList *l, bool names_only)
     free(order);
 }
 
+/* The same entries as the table, as one JSON document. */
+static int print_json(const DrillEntryList *l)
+{
+    JsonWriter w;
+    json_begin(&w);
+    json_key(&w, "drills");
+    json_array_begin(&w);
+    for (size_t i = 0; i < l->count; i++) {
+        const DrillEntry *e = &l->items[i];
+        json_object_begin(&w);
+        json_kv_string(&w, "name", e->name);
+        json_kv_string(&w, "path", e->path);
+        json_kv_string(&w, "origin", paths_origin_name(e->origin));
+        json_kv_bool(&w, "valid", e->description != NULL);
+        json_kv_string(&w, "description", e->description);
+        json_kv_string(&w, "shadowed_by", e->shadowed_by < 0 ? NULL
+                           : paths_origin_name(l->items[e->shadowed_by].origin));
+        json_object_end(&w);
+    }
+    json_array_end(&w);
+    DrillError err;
+    return json_finish(&w, stdout, &err) < 0 ? cli_fail("list", &err) : DRILL_EXIT_OK;
+}
+
 int cmd_list(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"names", no_argument, NULL, 'N'}, {"help", no_argument, NULL, 'h'}, {0}};
-    bool names_only = false;
+    static const struct option opts[] = {{"names", no_argument, NULL, 'N'},
+                                         {"format", required_argument, NULL, 'F'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {0}};
+    bool names_only = false, json = false;
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         if (c == 'h') {
             help();
             return DRILL_EXIT_OK;
         }
-        if (c != 'N')
+        if (c == 'F' && cli_parse_format("list", optarg, &json) != 0)
+            return DRILL_EXIT_INVALID;
+        if (c != 'N' && c != 'F')
             return cli_usage("list", "invalid option");
-        names_only = true;
+        names_only = names_only || c == 'N';
     }
     if (optind < argc)
         return cli_usage("list", "unexpected argument \"%s\"", argv[optind]);
     DrillEntryList *l = paths_list_drills();
-    print_list(l, names_only);
+    int rc = DRILL_EXIT_OK;
+    if (json)
+        rc = print_json(l);
+    else
+        print_list(l, names_only);
     if (l->count == 0)
         fputs("no drills found\n  hint: set DRILL_PATH to a directory of drill files\n", stderr);
     paths_entries_free(l);
-    return DRILL_EXIT_OK;
+    return rc;
 }

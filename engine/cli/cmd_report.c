@@ -1,6 +1,6 @@
 /*
- * cmd_report.c — `drill report RUN`: re-renders a stored run's reports,
- * byte-identical to what `drill run` wrote.
+ * cmd_report.c — `drill report RUN` / `--batch ID`: re-renders a stored
+ * run's (or batch's) reports, byte-identical to what `drill run` wrote.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -8,12 +8,17 @@
 
 #include "cli.h"
 #include "report.h"
+#include "util.h"
 
 static void help(void)
 {
-    puts("usage: drill report [--db FILE] [--junit FILE] [--html FILE] RUN\n\n"
+    puts("usage: drill report [--db FILE] [--junit FILE] [--html FILE] RUN\n"
+         "       drill report [--db FILE] [--junit FILE] [--html FILE] --batch ID\n\n"
          "Renders the JUnit XML and/or HTML report of stored run RUN (see `drill history`)\n"
-         "from the store alone, so any past run can be re-rendered identically.");
+         "from the store alone, so any past run can be re-rendered identically.\n"
+         "--batch ID re-renders a multi-drill `drill run A B ...` (ID = its first run,\n"
+         "printed as `batch ID` and in --format json): one JUnit file with a <testsuite>\n"
+         "per drill, one HTML per drill (FILE-SEQ-DRILL.html).");
 }
 
 int cmd_report(int argc, char **argv)
@@ -21,21 +26,24 @@ int cmd_report(int argc, char **argv)
     static const struct option opts[] = {{"db", required_argument, NULL, 'd'},
                                          {"junit", required_argument, NULL, 'j'},
                                          {"html", required_argument, NULL, 'H'},
+                                         {"batch", no_argument, NULL, 'b'},
                                          {"help", no_argument, NULL, 'h'},
                                          {0}};
     const char *db = NULL, *junit = NULL, *html = NULL;
+    bool batch = false;
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 'd': db = optarg; break;
         case 'j': junit = optarg; break;
         case 'H': html = optarg; break;
+        case 'b': batch = true; break;
         case 'h': help(); return DRILL_EXIT_OK;
         default: return cli_usage("report", "invalid option");
         }
     }
     if (optind != argc - 1)
-        return cli_usage("report", "give exactly one run id");
+        return cli_usage("report", "give exactly one %s id", batch ? "batch" : "run");
     char *end = NULL;
     long long id = strtoll(argv[optind], &end, 10);
     if (*argv[optind] == '\0' || *end != '\0' || id <= 0)
@@ -46,14 +54,22 @@ int cmd_report(int argc, char **argv)
     int rc = cli_open_store("report", db, &st);
     if (rc != 0)
         return rc;
-    RunRecord *rec = NULL;
-    DrillError err;
-    if (store_run_load(st, id, &rec, &err) < 0) {
-        store_close(st);
-        return cli_fail("report", &err);
+    RunRecord **recs = NULL;
+    size_t n = 0;
+    if (batch) {
+        rc = cli_load_batch("report", st, id, &recs, &n);
+    } else {
+        DrillError err;
+        recs = xcalloc(1, sizeof *recs);
+        if (store_run_load(st, id, &recs[0], &err) < 0)
+            rc = cli_fail("report", &err);
+        else
+            n = 1;
     }
-    rc = cli_write_reports("report", st, rec, junit, html);
-    run_record_free(rec);
+    if (rc == 0)
+        rc = cli_write_batch_reports("report", st, (const RunRecord *const *)recs, n, junit,
+                                     html);
+    cli_free_batch(recs, n);
     store_close(st);
     return rc;
 }

@@ -1,6 +1,7 @@
 /*
- * cmd_run.c — `drill run DRILL`: load and check the drill and topology,
- * run it (or print the plan), then render reports from the store.
+ * cmd_run.c — `drill run DRILL...`: load and check the drills (and suite)
+ * against the topology, run them as one batch (batch.c) or print the plans,
+ * then render reports from the store.
  */
 #include <getopt.h>
 #include <signal.h>
@@ -8,24 +9,30 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "batch.h"
 #include "cli.h"
 #include "paths.h"
 #include "plan.h"
 #include "report.h"
 #include "runner.h"
 #include "scenario.h"
+#include "suite.h"
 #include "topology.h"
 #include "util.h"
 #include "validate.h"
 
 static void help(FILE *out)
 {
-    fputs("usage: drill run [OPTIONS] DRILL\n\n"
+    fputs("usage: drill run [OPTIONS] DRILL...\n"
+          "       drill run [OPTIONS] --suite FILE [DRILL...]\n\n"
           "Runs a drill: preflight checks, the fault, the recovery, verification and\n"
           "cleanup (cleanup always runs). A heartbeat writer commits a row every few ms\n"
           "during the drill, so RTO (fault -> first write committed again) and RPO\n"
           "(acknowledged writes missing after recovery) are measured, not guessed.\n"
-          "DRILL is a file or the name of a shipped drill (see `drill list`).\n"
+          "DRILL is a file or the name of a shipped drill (see `drill list`). Several\n"
+          "drills run one after the other against the same topology, as one batch:\n"
+          "one JUnit file with a <testsuite> per drill, one exit status (the worst).\n"
+          "Every drill is checked before the first one starts.\n"
           "Without --topology the local sandbox is used and brought up if needed.\n\n"
           "Options:\n"
           "  -t, --topology FILE   topology to run against (default: the local sandbox)\n"
@@ -46,7 +53,27 @@ static void help(FILE *out)
           "                        fact (a changed key is always refused)\n"
           "  -n, --dry-run         print every step, node and command; change nothing\n"
           "      --progress MODE   auto (default), tty, lines or quiet\n"
-          "  -q, --quiet           same as --progress quiet\n\n"
+          "  -q, --quiet           same as --progress quiet\n"
+          "      --suite FILE      run the drills a suite file lists (README: \"Suites\"):\n"
+          "                        `suite: NAME`, `drills: [a, b]`, optional `fail_fast`\n"
+          "      --fail-fast       stop after the first drill that does not pass (the\n"
+          "                        others are reported as not run)\n"
+          "      --max-regression PCT  regression gate: fail a run whose RTO (rto_ms) or\n"
+          "                        RPO (rpo_ms) exceeds the median of the last N passed\n"
+          "                        runs of the same drill on the same target by more\n"
+          "                        than PCT percent (baseline 0: any loss fails). With\n"
+          "                        fewer than N such runs the gate is not applied (said\n"
+          "                        so, not a failure). Stored as objectives\n"
+          "                        rto_regression / rpo_regression, shown in reports\n"
+          "      --baseline-runs N  runs the baseline median is taken over (default 5)\n"
+          "      --format FMT      text (default) or json: one JSON document on stdout\n"
+          "                        {schema_version, batch_id, exit_code, runs: [...],\n"
+          "                        not_run: [...]}\n"
+          "      --color WHEN      auto (default: on for a terminal unless NO_COLOR is\n"
+          "                        set and non-empty), always or never\n\n"
+          "With several drills, --html FILE writes one report per drill, named\n"
+          "FILE-SEQ-DRILL.html (out.html -> out-1-primary-wipe.html). The batch id (the\n"
+          "first run's id) re-renders the same JUnit: `drill report --batch ID`.\n"
           "Progress goes to stderr; the summary to stdout. Each report file is listed\n"
           "with its SHA-256 in SHA256SUMS next to it; the finished run is sealed into\n"
           "the store's evidence chain (see `drill verify --help`).\n\n", out);
@@ -54,9 +81,14 @@ static void help(FILE *out)
 }
 
 typedef struct RunArgs {
-    const char *topology, *sandbox_dir, *db, *junit, *html, *drill, *operator_name, *change_ref;
-    bool yes, dry_run, accept_new_hostkey;
+    const char *topology, *sandbox_dir, *db, *junit, *html, *operator_name, *change_ref;
+    const char *suite;
+    char **drills;             /* the positional arguments */
+    size_t ndrills;
+    bool yes, dry_run, accept_new_hostkey, fail_fast, json;
     ProgressMode progress;
+    bool gate;                 /* --max-regression given */
+    GateOptions gate_opt;
 } RunArgs;
 
 static int parse_progress(const char *s, ProgressMode *m)
@@ -70,6 +102,55 @@ static int parse_progress(const char *s, ProgressMode *m)
     return -1;
 }
 
+/* --max-regression PCT / --baseline-runs N */
+static int parse_gate(int c, const char *v, RunArgs *a)
+{
+    char *end = NULL;
+    if (c == 'R') {
+        double pct = strtod(v, &end);
+        if (*v == '\0' || *end != '\0' || !(pct >= 0 && pct <= 100000))
+            return cli_usage("run", "--max-regression must be a percentage >= 0 (e.g. 20)");
+        a->gate = true;
+        a->gate_opt.max_regression_pct = pct;
+        return 0;
+    }
+    long n = strtol(v, &end, 10);
+    if (*v == '\0' || *end != '\0' || n < 1 || n > GATE_MAX_BASELINE_RUNS)
+        return cli_usage("run", "--baseline-runs must be a number from 1 to %d",
+                         GATE_MAX_BASELINE_RUNS);
+    a->gate_opt.baseline_runs = (size_t)n;
+    return 0;
+}
+
+static int parse_option(int c, RunArgs *a)
+{
+    switch (c) {
+    case 't': a->topology = optarg; break;
+    case 'S': a->sandbox_dir = optarg; break;
+    case 'd': a->db = optarg; break;
+    case 'j': a->junit = optarg; break;
+    case 'H': a->html = optarg; break;
+    case 'y': a->yes = true; break;
+    case 'A': a->accept_new_hostkey = true; break;
+    case 'O': a->operator_name = optarg; break;
+    case 'C': a->change_ref = optarg; break;
+    case 'n': a->dry_run = true; break;
+    case 'q': a->progress = PROGRESS_QUIET; break;
+    case 's': a->suite = optarg; break;
+    case 'f': a->fail_fast = true; break;
+    case 'R': case 'B': return parse_gate(c, optarg, a);
+    case 'F': return cli_parse_format("run", optarg, &a->json);
+    case 'c': return cli_parse_color("run", optarg);
+    case 'p':
+        if (parse_progress(optarg, &a->progress) < 0)
+            return cli_usage("run", "--progress must be auto, tty, lines or quiet");
+        break;
+    case 'h': help(stdout); return -1;
+    default: return cli_usage("run", "invalid option");
+    }
+    return 0;
+}
+
 static int parse_args(int argc, char **argv, RunArgs *a)
 {
     static const struct option opts[] = {
@@ -80,67 +161,122 @@ static int parse_args(int argc, char **argv, RunArgs *a)
         {"quiet", no_argument, NULL, 'q'},          {"help", no_argument, NULL, 'h'},
         {"operator", required_argument, NULL, 'O'}, {"change-ref", required_argument, NULL, 'C'},
         {"accept-new-hostkey", no_argument, NULL, 'A'},
+        {"suite", required_argument, NULL, 's'},    {"fail-fast", no_argument, NULL, 'f'},
+        {"max-regression", required_argument, NULL, 'R'},
+        {"baseline-runs", required_argument, NULL, 'B'},
+        {"format", required_argument, NULL, 'F'},   {"color", required_argument, NULL, 'c'},
         {0}};
-    int c;
-    while ((c = getopt_long(argc, argv, "t:ynqh", opts, NULL)) != -1) {
-        switch (c) {
-        case 't': a->topology = optarg; break;
-        case 'S': a->sandbox_dir = optarg; break;
-        case 'd': a->db = optarg; break;
-        case 'j': a->junit = optarg; break;
-        case 'H': a->html = optarg; break;
-        case 'y': a->yes = true; break;
-        case 'A': a->accept_new_hostkey = true; break;
-        case 'O': a->operator_name = optarg; break;
-        case 'C': a->change_ref = optarg; break;
-        case 'n': a->dry_run = true; break;
-        case 'q': a->progress = PROGRESS_QUIET; break;
-        case 'p':
-            if (parse_progress(optarg, &a->progress) < 0)
-                return cli_usage("run", "--progress must be auto, tty, lines or quiet");
-            break;
-        case 'h': help(stdout); return -1;
-        default: return cli_usage("run", "invalid option");
-        }
-    }
-    if (optind != argc - 1)
-        return cli_usage("run", optind >= argc ? "no drill given" : "give exactly one drill");
-    a->drill = argv[optind];
+    int c, rc;
+    while ((c = getopt_long(argc, argv, "t:ynqh", opts, NULL)) != -1)
+        if ((rc = parse_option(c, a)) != 0)
+            return rc;
+    if (optind >= argc && a->suite == NULL)
+        return cli_usage("run", "no drill given");
+    a->drills = argv + optind;
+    a->ndrills = (size_t)(argc - optind);
     return 0;
 }
 
-/* Loads drill + topology and checks them together; prints diagnostics. */
-static int load_inputs(const RunArgs *a, Scenario **s, Topology **t)
+/* What one invocation runs: the drills (suite first, then the arguments),
+ * each checked against the one topology and planned before anything runs. */
+typedef struct Inputs {
+    char **paths;
+    Scenario **scenarios;
+    Plan **plans;
+    size_t n;
+    Topology *topology;
+    bool fail_fast;            /* the suite file asked for it */
+} Inputs;
+
+static void inputs_free(Inputs *in)
 {
-    char *path = paths_find_drill(a->drill);
-    if (path == NULL) {
-        fprintf(stderr, "drill run: error: no drill \"%s\"\n  hint: `drill list` shows the "
-                        "drills drill can find; or give a path to a .yaml file\n", a->drill);
-        return DRILL_EXIT_INVALID;
+    for (size_t i = 0; i < in->n; i++) {
+        free(in->paths[i]);
+        plan_free(in->plans ? in->plans[i] : NULL);
+        scenario_free(in->scenarios[i]);
     }
-    DiagList *diags = diag_list_new();
-    int rc = scenario_load(path, diags, s);
-    free(path);
+    free(in->paths);
+    free(in->plans);
+    free(in->scenarios);
+    topology_free(in->topology);
+}
+
+static int add_suite(const RunArgs *a, Inputs *in, DiagList *diags)
+{
+    Suite *suite = NULL;
+    if (suite_load(a->suite, diags, &suite) != 0)
+        return DRILL_EXIT_INVALID;
+    in->fail_fast = suite->fail_fast;
+    for (size_t i = 0; i < suite->ndrills; i++) {
+        in->paths[in->n] = suite->drills[i];
+        in->scenarios[in->n++] = NULL;
+    }
+    suite->ndrills = 0;   /* the paths moved to in */
+    suite_free(suite);
+    return 0;
+}
+
+/* Resolves and parses every drill; all problems are reported, not just the first. */
+static int load_drills(const RunArgs *a, Inputs *in, DiagList *diags)
+{
+    size_t cap = a->ndrills + SUITE_MAX_DRILLS;
+    in->paths = xcalloc(cap, sizeof *in->paths);
+    in->scenarios = xcalloc(cap, sizeof *in->scenarios);
+    int rc = a->suite != NULL ? add_suite(a, in, diags) : 0;
+    for (size_t i = 0; i < a->ndrills; i++) {
+        char *path = paths_find_drill(a->drills[i]);
+        if (path == NULL) {
+            diag_add(diags, a->drills[i], 0, 0, "`drill list` shows the drills drill can find; "
+                     "or give a path to a .yaml file", "no such drill");
+            rc = DRILL_EXIT_INVALID;
+            continue;
+        }
+        in->paths[in->n] = path;
+        in->scenarios[in->n++] = NULL;
+    }
+    for (size_t i = 0; i < in->n; i++)
+        if (scenario_load(in->paths[i], diags, &in->scenarios[i]) != 0)
+            rc = DRILL_EXIT_INVALID;
+    return rc;
+}
+
+static int load_topology(const RunArgs *a, Topology **t, DiagList *diags)
+{
     char *topo_path = NULL;
     DrillError err;
-    if (rc == 0 && a->topology == NULL && !a->dry_run &&
-        cli_sandbox_topology(a->sandbox_dir, &topo_path, &err) < 0) {
-        diag_list_free(diags);
+    if (a->topology == NULL && !a->dry_run &&
+        cli_sandbox_topology(a->sandbox_dir, &topo_path, &err) < 0)
         return cli_fail("run", &err);
-    }
-    if (rc == 0 && a->topology == NULL && a->dry_run && topo_path == NULL) {
+    if (a->topology == NULL && a->dry_run) {
         char *d = a->sandbox_dir ? xstrdup(a->sandbox_dir) : paths_sandbox_dir();
         topo_path = xasprintf("%s/topology.yaml", d);
         free(d);
     }
-    if (rc == 0)
-        rc = topology_load(a->topology ? a->topology : topo_path, diags, t);
-    if (rc == 0 && validate_against_topology(*s, *t, diags) > 0)
-        rc = DRILL_E_INVALID;
+    int rc = topology_load(a->topology ? a->topology : topo_path, diags, t);
     free(topo_path);
+    return rc == 0 ? 0 : DRILL_EXIT_INVALID;
+}
+
+/* Loads drills + topology, checks them together and plans; prints diagnostics. */
+static int load_inputs(const RunArgs *a, Inputs *in)
+{
+    DiagList *diags = diag_list_new();
+    int rc = load_drills(a, in, diags);
+    if (rc == 0)
+        rc = load_topology(a, &in->topology, diags);
+    for (size_t i = 0; rc == 0 && i < in->n; i++)
+        if (validate_against_topology(in->scenarios[i], in->topology, diags) > 0)
+            rc = DRILL_EXIT_INVALID;
     diag_print(diags, stderr);
     diag_list_free(diags);
-    return rc == 0 ? 0 : DRILL_EXIT_INVALID;
+    if (rc != 0)
+        return rc;
+    in->plans = xcalloc(in->n, sizeof *in->plans);
+    DrillError err;
+    for (size_t i = 0; i < in->n; i++)
+        if (plan_build(in->scenarios[i], in->topology, &in->plans[i], &err) < 0)
+            return cli_fail("run", &err);
+    return 0;
 }
 
 static void on_signal(int signo)
@@ -159,82 +295,54 @@ static void install_signals(void)
     signal(SIGPIPE, SIG_IGN);
 }
 
-static void print_summary(const RunRecord *r, const RunResult *res)
+static int run_batch(const RunArgs *a, const Inputs *in)
 {
-    printf("%s: %s (run %lld)\n", r->drill_name, res->verdict, (long long)r->id);
-    for (size_t i = 0; i < r->nobjectives; i++) {
-        const StoredObjective *o = &r->objectives[i];
-        printf("  objective %-17s target %.0f %s, ", o->name, o->target, o->unit);
-        if (o->measured < 0)
-            printf("not measured (%s): MISSED\n", o->how);
-        else
-            printf("measured %.0f %s: %s\n", o->measured, o->unit, o->passed ? "met" : "MISSED");
-    }
-    if (r->nmeasures > 0)
-        fputs("  measured:", stdout);
-    for (size_t i = 0; i < r->nmeasures; i++)
-        printf(" %s=%.0f%s", r->measures[i].key, r->measures[i].value,
-               i + 1 < r->nmeasures ? "," : "\n");
-    if (r->message != NULL && *r->message != '\0')
-        printf("  %s\n", r->message);
-}
-
-/* Reports are rendered from the stored run, never from in-memory state. */
-static int render_reports(Store *st, const RunArgs *a, const RunResult *res)
-{
-    RunRecord *rec = NULL;
+    Store *st = NULL;
     DrillError err;
-    if (store_run_load(st, res->run_id, &rec, &err) < 0)
+    int rc = cli_open_store("run", a->db, &st);
+    if (rc != 0)
+        return rc;
+    if (runner_reap_orphans(st, stderr, &err) < 0) {
+        store_close(st);
         return cli_fail("run", &err);
-    print_summary(rec, res);
-    int rc = cli_write_reports("run", st, rec, a->junit, a->html);
-    run_record_free(rec);
+    }
+    install_signals();
+    RunOptions opt = {.yes = a->yes, .progress = a->progress, .topology_file = a->topology,
+                      .operator_name = a->operator_name, .change_ref = a->change_ref,
+                      .renderer_version = report_library_version(),
+                      .accept_new_hostkey = a->accept_new_hostkey,
+                      .gate = a->gate ? &a->gate_opt : NULL};
+    BatchOptions bo = {&opt, a->fail_fast || in->fail_fast, a->json, a->junit, a->html};
+    BatchOutcome out;
+    int start_rc = batch_execute(st, in->plans, in->n, &bo, &out, &err) < 0
+                       ? cli_fail("run", &err) : 0;
+    /* Whatever ran is reported, even when a later drill could not start. */
+    int report_rc = out.nruns > 0 ? batch_report(st, &out, &bo) : 0;
+    rc = out.exit_code > start_rc ? out.exit_code : start_rc;
+    if (rc == 0)
+        rc = report_rc;   /* a green run whose reports failed is not green */
+    batch_outcome_free(&out);
+    store_close(st);
     return rc;
 }
 
 int cmd_run(int argc, char **argv)
 {
-    RunArgs a = {.progress = PROGRESS_AUTO};
+    RunArgs a = {.progress = PROGRESS_AUTO,
+                 .gate_opt = {.baseline_runs = GATE_DEFAULT_BASELINE_RUNS}};
     int rc = parse_args(argc, argv, &a);
     if (rc != 0)
         return rc < 0 ? DRILL_EXIT_OK : rc;
-    Scenario *s = NULL;
-    Topology *t = NULL;
-    Plan *plan = NULL;
-    Store *st = NULL;
-    DrillError err;
-    if ((rc = load_inputs(&a, &s, &t)) != 0)
+    Inputs in = {0};
+    if ((rc = load_inputs(&a, &in)) != 0)
         goto out;
-    if ((rc = plan_build(s, t, &plan, &err)) < 0) {
-        rc = cli_fail("run", &err);
-        goto out;
-    }
     if (a.dry_run) {
-        runner_print_plan(plan, stdout);
+        for (size_t i = 0; i < in.n; i++)
+            runner_print_plan(in.plans[i], stdout);
         goto out;
     }
-    if ((rc = cli_open_store("run", a.db, &st)) != 0)
-        goto out;
-    if (runner_reap_orphans(st, stderr, &err) < 0) {
-        rc = cli_fail("run", &err);
-        goto out;
-    }
-    install_signals();
-    RunOptions opt = {.yes = a.yes, .progress = a.progress, .topology_file = a.topology,
-                      .operator_name = a.operator_name, .change_ref = a.change_ref,
-                      .renderer_version = report_library_version(),
-                      .accept_new_hostkey = a.accept_new_hostkey};
-    RunResult res;
-    if ((rc = runner_run(plan, st, &opt, &res, &err)) < 0) {
-        rc = cli_fail("run", &err);
-        goto out;
-    }
-    rc = render_reports(st, &a, &res);
-    rc = rc != 0 && res.exit_code == 0 ? rc : res.exit_code;
+    rc = run_batch(&a, &in);
 out:
-    store_close(st);
-    plan_free(plan);
-    topology_free(t);
-    scenario_free(s);
+    inputs_free(&in);
     return rc;
 }

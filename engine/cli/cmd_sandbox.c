@@ -18,7 +18,7 @@
 extern char **environ;
 
 static const char sandbox_help[] =
-    "usage: drill sandbox up|down|status [--dir DIR] [--json] [--ssh]\n\n"
+    "usage: drill sandbox up|down|status [--dir DIR] [--format text|json] [--ssh]\n\n"
     "A real local topology on loopback, everything under one state directory:\n"
     "  pg1     PostgreSQL 15 primary\n"
     "  pg2     hot standby (pg_basebackup -R), streaming through physical slot pg2\n"
@@ -31,7 +31,8 @@ static const char sandbox_help[] =
     "Options:\n"
     "  --dir DIR   state directory (default: $DRILL_SANDBOX_DIR, else /var/tmp/drill-sandbox\n"
     "              as root, else ~/.local/state/drill/sandbox)\n"
-    "  --json      status as JSON\n"
+    "  --format json  status as one JSON object with \"schema_version\": 1 (--json is\n"
+    "              the same)\n"
     "  --ssh       (up) reach every node over SSH: a private sshd on 127.0.0.1 with\n"
     "              its own host key and a generated client key (DIR/ssh); the\n"
     "              topology's nodes get `access: ssh` and a pre-filled known_hosts.\n"
@@ -100,19 +101,34 @@ int cmd_sandbox(int argc, char **argv)
     const char *sub = argv[1];
     if (strcmp(sub, "up") != 0 && strcmp(sub, "down") != 0 && strcmp(sub, "status") != 0)
         return cli_usage("sandbox", "unknown subcommand \"%s\" (expected up, down or status)", sub);
+    /* fixtures/sandbox.sh spells --format json as --json; text is its default. */
+    static char json_opt[] = "--json";
     bool has_dir = false;
-    for (int i = 2; i < argc; i++) {
-        if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc)
-            has_dir = true, i++;
-        else if (strcmp(argv[i], "--json") != 0 &&
-                 !(strcmp(argv[i], "--ssh") == 0 && strcmp(sub, "up") == 0))
-            return cli_usage("sandbox", "unknown option \"%s\"", argv[i]);
-    }
-    char *d = has_dir ? NULL : paths_sandbox_dir();
     char **args = xcalloc((size_t)argc + 3, sizeof *args);
     size_t n = 0;
-    for (int i = 1; i < argc; i++)
+    args[n++] = argv[1];
+    for (int i = 2; i < argc; i++) {
+        bool json = false;
+        if (strcmp(argv[i], "--format") == 0 && i + 1 < argc) {
+            if (cli_parse_format("sandbox", argv[++i], &json) != 0) {
+                free(args);
+                return DRILL_EXIT_INVALID;
+            }
+            if (json)
+                args[n++] = json_opt;
+            continue;
+        }
+        if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc) {
+            has_dir = true;
+            args[n++] = argv[i++];
+        } else if (strcmp(argv[i], "--json") != 0 &&
+                   !(strcmp(argv[i], "--ssh") == 0 && strcmp(sub, "up") == 0)) {
+            free(args);
+            return cli_usage("sandbox", "unknown option \"%s\"", argv[i]);
+        }
         args[n++] = argv[i];
+    }
+    char *d = has_dir ? NULL : paths_sandbox_dir();
     if (!has_dir) {
         static char dir_opt[] = "--dir";
         args[n++] = dir_opt;

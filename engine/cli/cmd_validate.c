@@ -11,6 +11,7 @@
 #include "paths.h"
 #include "scenario.h"
 #include "stepkind.h"
+#include "suite.h"
 #include "topology.h"
 #include "util.h"
 #include "validate.h"
@@ -37,7 +38,9 @@ static void help(FILE *out)
           "    FILE:LINE:COL: error: what is wrong\n"
           "      hint: how to fix it\n"
           "With --topology, drills are also checked against it (every `node:` must name\n"
-          "a node or role it has). A file with a top-level `nodes:` key is a topology.\n\n"
+          "a node or role it has). A file with a top-level `nodes:` key is a topology;\n"
+          "one with a top-level `suite:` key is a suite file (see `drill run --help`):\n"
+          "it is valid when it parses and every drill it lists is valid.\n\n"
           "The drill language (see the README for a complete example):\n"
           "  name: primary-wipe              # [a-z0-9-]+\n"
           "  description: ...\n"
@@ -79,6 +82,28 @@ static bool looks_like_topology(const char *path)
     return topo;
 }
 
+static int validate_drill(const char *path, const Topology *topo, DiagList *diags)
+{
+    Scenario *s = NULL;
+    int rc = scenario_load(path, diags, &s);
+    if (rc == 0 && topo != NULL && validate_against_topology(s, topo, diags) > 0)
+        rc = DRILL_E_INVALID;
+    scenario_free(s);
+    return rc;
+}
+
+/* A suite is valid when it parses and every drill it lists is valid. */
+static int validate_suite(const char *path, const Topology *topo, DiagList *diags)
+{
+    Suite *suite = NULL;
+    int rc = suite_load(path, diags, &suite);
+    for (size_t i = 0; rc == 0 && suite != NULL && i < suite->ndrills; i++)
+        if (validate_drill(suite->drills[i], topo, diags) != 0)
+            rc = DRILL_E_INVALID;
+    suite_free(suite);
+    return rc;
+}
+
 static int validate_one(const char *arg, const Topology *topo, DiagList *diags)
 {
     char *path = paths_find_drill(arg);
@@ -88,16 +113,14 @@ static int validate_one(const char *arg, const Topology *topo, DiagList *diags)
         return -1;
     }
     int rc;
-    if (looks_like_topology(path)) {
+    if (suite_file_looks_like(path)) {
+        rc = validate_suite(path, topo, diags);
+    } else if (looks_like_topology(path)) {
         Topology *t = NULL;
         rc = topology_load(path, diags, &t);
         topology_free(t);
     } else {
-        Scenario *s = NULL;
-        rc = scenario_load(path, diags, &s);
-        if (rc == 0 && topo != NULL && validate_against_topology(s, topo, diags) > 0)
-            rc = DRILL_E_INVALID;
-        scenario_free(s);
+        rc = validate_drill(path, topo, diags);
     }
     if (rc == 0)
         printf("%s: ok\n", path);

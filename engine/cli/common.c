@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "color.h"
 #include "util.h"
 
 const char cli_exit_help[] =
@@ -64,4 +65,21 @@ int cli_open_store(const char *cmd, const char *db_path, Store **out)
 int cli_open_existing_store(const char *cmd, const char *db_path, Store **out)
 {
     return open_store(cmd, db_path, true, out);
+}
+
+int cli_parse_format(const char *cmd, const char *value, bool *json)
+{
+    if (strcmp(value, "text") != 0 && strcmp(value, "json") != 0)
+        return cli_usage(cmd, "--format must be text or json");
+    *json = strcmp(value, "json") == 0;
+    return 0;
+}
+
+int cli_parse_color(const char *cmd, const char *value)
+{
+    ColorMode mode;
+    if (color_parse(value, &mode) < 0)
+        return cli_usage(cmd, "--color must be auto, always or never");
+    color_set_mode(mode);
+    return 0;
 }

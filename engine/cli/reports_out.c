@@ -8,6 +8,7 @@
 #define _XOPEN_SOURCE 700
 #include <limits.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
 #include "manifest.h"
@@ -42,22 +43,52 @@ static int write_html(const char *cmd, Store *st, const RunRecord *rec, const ch
     return rc < 0 ? cli_fail(cmd, &err) : record_output(cmd, st, rec->id, path);
 }
 
-int cli_write_reports(const char *cmd, Store *st, const RunRecord *rec, const char *junit,
-                      const char *html)
+/* One run: FILE itself. Several: FILE with "-SEQ-DRILL" before its
+ * extension (out.html -> out-1-primary-wipe.html), one HTML per run. */
+static char *html_path(const char *path, const RunRecord *rec, size_t seq, size_t n)
+{
+    if (n == 1)
+        return xstrdup(path);
+    const char *slash = strrchr(path, '/');
+    const char *dot = strrchr(path, '.');
+    size_t stem = dot != NULL && (slash == NULL || dot > slash) ? (size_t)(dot - path)
+                                                                : strlen(path);
+    return xasprintf("%.*s-%zu-%s%s", (int)stem, path, seq + 1, rec->drill_name, path + stem);
+}
+
+/* The JUnit file is evidence of every run in it: recorded with each. */
+static int write_junit(const char *cmd, Store *st, const RunRecord *const *recs, size_t n,
+                       const char *path)
+{
+    DrillError err;
+    if (report_junit_write_batch(recs, n, path, &err) < 0)
+        return cli_fail(cmd, &err);
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = record_output(cmd, st, recs[i]->id, path);
+    return rc;
+}
+
+int cli_write_batch_reports(const char *cmd, Store *st, const RunRecord *const *recs, size_t n,
+                            const char *junit, const char *html)
 {
     DrillError err;
     const char *outs[] = {junit, html};
     for (size_t i = 0; i < 2; i++)
         if (outs[i] != NULL && dir_make_parents(outs[i], 0755, outs[i], &err) < 0)
             return cli_fail(cmd, &err);
-    int rc = 0;
-    if (junit != NULL) {
-        rc = report_junit_write(rec, junit, &err) < 0 ? cli_fail(cmd, &err)
-                                                      : record_output(cmd, st, rec->id, junit);
-    }
-    if (html != NULL) {
-        int hrc = write_html(cmd, st, rec, html);
+    int rc = junit != NULL ? write_junit(cmd, st, recs, n, junit) : 0;
+    for (size_t i = 0; html != NULL && i < n; i++) {
+        char *path = html_path(html, recs[i], i, n);
+        int hrc = write_html(cmd, st, recs[i], path);
+        free(path);
         rc = rc != 0 ? rc : hrc;
     }
     return rc;
+}
+
+int cli_write_reports(const char *cmd, Store *st, const RunRecord *rec, const char *junit,
+                      const char *html)
+{
+    return cli_write_batch_reports(cmd, st, &rec, 1, junit, html);
 }

@@ -312,6 +312,103 @@ static void sql_exec(const char *path, const char *sql)
     sqlite3_close(db);
 }
 
+/* A v2 store (before batches) migrates to v3: runs kept, ungrouped. */
+TEST(migrate_v2_to_v3_batches)
+{
+    char *path = tmp_path("v2.db");
+    Store *st = NULL;
+    int64_t id = 0, id2 = 0;
+    CHECK_INT(store_open(path, &st, NULL), 0);
+    record_full_run(st, &id);
+    store_close(st);
+    /* Undo v3 by hand: what a store written by the previous drill looks like. */
+    sql_exec(path, "DROP INDEX runs_batch; DROP INDEX measures_key;"
+                   "ALTER TABLE runs DROP COLUMN batch_id; PRAGMA user_version = 2");
+    st = NULL;
+    CHECK_INT(store_open(path, &st, NULL), 0);
+    RunRecord *r = NULL;
+    CHECK_INT(store_run_load(st, id, &r, NULL), 0);
+    CHECK(r != NULL && r->batch_id == 0);
+    if (r != NULL)
+        check_run_fields(r, id);
+    run_record_free(r);
+    RunInfo info = sample_info("b", 9000);
+    CHECK_INT(store_run_begin(st, &info, &id2, NULL), 0);
+    CHECK_INT(store_run_set_batch(st, id, id, NULL), 0);
+    CHECK_INT(store_run_set_batch(st, id2, id, NULL), 0);
+    CHECK_INT(store_run_set_batch(st, 9999, id, NULL), DRILL_E_NOTFOUND);
+    int64_t *ids = NULL;
+    size_t n = 0;
+    CHECK_INT(store_batch_runs(st, id, &ids, &n, NULL), 0);
+    CHECK_INT(n, 2);
+    if (n == 2)
+        CHECK(ids[0] == id && ids[1] == id2);
+    free(ids);
+    CHECK_INT(store_batch_runs(st, 12345, &ids, &n, NULL), DRILL_E_NOTFOUND);
+    free(ids);
+    store_close(st);
+    sqlite3 *db = NULL;
+    sqlite3_stmt *q = NULL;
+    CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+    CHECK(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q, NULL) == SQLITE_OK);
+    CHECK(sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int(q, 0) == 3);
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    free(path);
+}
+
+static int64_t baseline_run(Store *st, const char *drill, const char *topo, const char *status,
+                            double rto, const char *sysid)
+{
+    RunInfo info = sample_info(drill, 1000);
+    info.topology_name = topo;
+    int64_t id = 0;
+    CHECK_INT(store_run_begin(st, &info, &id, NULL), 0);
+    if (rto >= 0)
+        CHECK_INT(store_measure_add(st, id, "rto_ms", rto, "ms", NULL, NULL), 0);
+    if (sysid != NULL)
+        CHECK_INT(store_fact_add(st, id, "system_identifier:pg1", sysid, NULL), 0);
+    CHECK_INT(store_run_finish(st, id, status, 0, 2000, 1000, NULL, NULL), 0);
+    return id;
+}
+
+/* Only passed runs of the same drill, topology and cluster, newest first. */
+TEST(baseline_same_target_only)
+{
+    char *path = tmp_path("baseline.db");
+    Store *st = NULL;
+    CHECK_INT(store_open(path, &st, NULL), 0);
+    baseline_run(st, "a", "t", "passed", 100, "42");
+    baseline_run(st, "a", "t", "passed", 200, "42");
+    baseline_run(st, "a", "t", "failed", 999, "42");   /* not passed */
+    baseline_run(st, "b", "t", "passed", 999, "42");   /* other drill */
+    baseline_run(st, "a", "u", "passed", 999, "42");   /* other topology */
+    baseline_run(st, "a", "t", "passed", 999, "7");    /* other cluster */
+    baseline_run(st, "a", "t", "passed", -1, "42");    /* no measure */
+    baseline_run(st, "a", "t", "passed", 300, "42");
+    int64_t now = baseline_run(st, "a", "t", "running", 500, "42");
+    baseline_run(st, "a", "t", "passed", 999, "42");   /* after the run judged */
+    BaselineQuery q = {"a", "t", "42", "rto_ms", now, 5};
+    double *v = NULL;
+    size_t n = 0;
+    CHECK_INT(store_baseline(st, &q, &v, &n, NULL), 0);
+    CHECK_INT(n, 3);
+    if (n == 3)
+        CHECK(v[0] == 300 && v[1] == 200 && v[2] == 100);
+    free(v);
+    q.limit = 2;
+    CHECK_INT(store_baseline(st, &q, &v, &n, NULL), 0);
+    CHECK_INT(n, 2);
+    free(v);
+    q.system_identifier = NULL;   /* unknown: the topology name alone */
+    q.limit = 10;
+    CHECK_INT(store_baseline(st, &q, &v, &n, NULL), 0);
+    CHECK_INT(n, 4);
+    free(v);
+    store_close(st);
+    free(path);
+}
+
 TEST(newer_schema_refused)
 {
     char *path = tmp_path("newer.db");
@@ -450,6 +547,8 @@ int main(void)
     RUN(text_is_clamped);
     RUN(history_order_and_filter);
     RUN(reopen_preserves);
+    RUN(migrate_v2_to_v3_batches);
+    RUN(baseline_same_target_only);
     RUN(newer_schema_refused);
     RUN(foreign_database_refused);
     RUN(text_file_refused);

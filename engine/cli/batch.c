@@ -1,0 +1,230 @@
+/*
+ * batch.c — several drills in one `drill run` (A B C, or --suite FILE):
+ * runs the plans one after the other against one topology, groups the runs
+ * in the store as one batch (its first run's id), and prints the outcome —
+ * a human summary or one JSON document — from the STORED runs, like the
+ * reports. The exit status is the worst of the runs' (0 < 1 < 2 < 3 < 128+N).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "batch.h"
+#include "color.h"
+#include "json.h"
+#include "util.h"
+
+int cli_load_batch(const char *cmd, Store *st, int64_t batch_id, RunRecord ***recs, size_t *n)
+{
+    int64_t *ids = NULL;
+    DrillError err;
+    *recs = NULL;
+    *n = 0;
+    size_t nids = 0;
+    if (store_batch_runs(st, batch_id, &ids, &nids, &err) < 0)
+        return cli_fail(cmd, &err);
+    *recs = xcalloc(nids, sizeof **recs);
+    int rc = 0;
+    for (size_t i = 0; i < nids && rc == 0; i++) {
+        if (store_run_load(st, ids[i], &(*recs)[i], &err) < 0)
+            rc = cli_fail(cmd, &err);
+        else
+            (*n)++;
+    }
+    free(ids);
+    return rc;
+}
+
+void cli_free_batch(RunRecord **recs, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        run_record_free(recs[i]);
+    free(recs);
+}
+
+/* A word in its verdict color (stdout). */
+static void put_word(const char *word)
+{
+    printf("%s%s%s", color_on(stdout, word), word, color_off(stdout));
+}
+
+static void print_objective(const StoredObjective *o)
+{
+    printf("  objective %-17s ", o->name);
+    if (o->target >= 0)
+        printf("target %.0f %s, ", o->target, o->unit);
+    if (o->measured < 0) {
+        printf("not measured (%s): ", o->how);
+        put_word("MISSED");
+    } else {
+        printf("measured %.0f %s: ", o->measured, o->unit);
+        if (o->target < 0) {   /* a gate that was not applied: `how` says why */
+            put_word("not applied");
+            printf(" (%s)", strncmp(o->how, "not applied: ", 13) == 0 ? o->how + 13 : o->how);
+        } else {
+            put_word(o->passed ? "met" : "MISSED");
+        }
+        if (o->target >= 0 && strstr(o->name, "regression") != NULL)
+            printf(" (%s)", o->how);   /* the baseline it was judged against */
+    }
+    putchar('\n');
+}
+
+static void print_run(const RunRecord *r)
+{
+    printf("%s: ", r->drill_name);
+    put_word(r->status);
+    printf(" (run %lld)\n", (long long)r->id);
+    for (size_t i = 0; i < r->nobjectives; i++)
+        print_objective(&r->objectives[i]);
+    if (r->nmeasures > 0)
+        fputs("  measured:", stdout);
+    for (size_t i = 0; i < r->nmeasures; i++)
+        printf(" %s=%.0f%s", r->measures[i].key, r->measures[i].value,
+               i + 1 < r->nmeasures ? "," : "\n");
+    if (r->message != NULL && *r->message != '\0')
+        printf("  %s\n", r->message);
+}
+
+static void print_text(RunRecord *const *recs, size_t n, const BatchOutcome *o)
+{
+    for (size_t i = 0; i < n; i++)
+        print_run(recs[i]);
+    for (size_t i = 0; i < o->nnot_run; i++)
+        printf("%s: not run (--fail-fast: an earlier drill did not pass)\n", o->not_run[i]);
+    if (n + o->nnot_run > 1)
+        printf("batch %lld: %zu drill%s run, exit status %d\n", (long long)o->batch_id, n,
+               n == 1 ? "" : "s", o->exit_code);
+}
+
+/* -1 is the store's "not set / not measured": null in JSON. */
+static void kv_opt_number(JsonWriter *w, const char *key, double v)
+{
+    json_key(w, key);
+    if (v < 0)
+        json_null(w);
+    else
+        json_number(w, v);
+}
+
+static void json_run_objectives(JsonWriter *w, const RunRecord *r)
+{
+    json_key(w, "objectives");
+    json_array_begin(w);
+    for (size_t i = 0; i < r->nobjectives; i++) {
+        const StoredObjective *o = &r->objectives[i];
+        json_object_begin(w);
+        json_kv_string(w, "name", o->name);
+        kv_opt_number(w, "target", o->target);
+        kv_opt_number(w, "measured", o->measured);
+        json_kv_string(w, "unit", o->unit);
+        json_kv_bool(w, "passed", o->passed);
+        json_kv_string(w, "how", o->how);
+        json_object_end(w);
+    }
+    json_array_end(w);
+}
+
+static void json_run(JsonWriter *w, const RunRecord *r)
+{
+    char ts[40];
+    time_format_utc_ms(r->started_utc_ms, ts, sizeof ts);
+    json_object_begin(w);
+    json_kv_int(w, "run_id", r->id);
+    json_kv_string(w, "drill", r->drill_name);
+    json_kv_string(w, "drill_file", r->drill_file);
+    json_kv_string(w, "topology", r->topology_name);
+    json_kv_string(w, "verdict", r->status);
+    json_kv_int(w, "exit_code", r->exit_code);
+    json_kv_string(w, "message", r->message);
+    json_kv_string(w, "started", ts);
+    json_kv_number(w, "duration_ms", (double)(r->duration_us / 1000));
+    json_key(w, "measures");
+    json_object_begin(w);
+    for (size_t i = 0; i < r->nmeasures; i++)
+        json_kv_number(w, r->measures[i].key, r->measures[i].value);
+    json_object_end(w);
+    json_run_objectives(w, r);
+    json_object_end(w);
+}
+
+static int print_json(RunRecord *const *recs, size_t n, const BatchOutcome *o)
+{
+    JsonWriter w;
+    json_begin(&w);
+    json_kv_int(&w, "batch_id", o->batch_id);
+    json_kv_int(&w, "exit_code", o->exit_code);
+    json_key(&w, "runs");
+    json_array_begin(&w);
+    for (size_t i = 0; i < n; i++)
+        json_run(&w, recs[i]);
+    json_array_end(&w);
+    json_key(&w, "not_run");
+    json_array_begin(&w);
+    for (size_t i = 0; i < o->nnot_run; i++)
+        json_string(&w, o->not_run[i]);
+    json_array_end(&w);
+    DrillError err;
+    return json_finish(&w, stdout, &err) < 0 ? cli_fail("run", &err) : 0;
+}
+
+/* Worst wins: every exit status is ordered by how bad it is. */
+static int worse(int a, int b)
+{
+    return a > b ? a : b;
+}
+
+int batch_execute(Store *st, Plan *const *plans, size_t n, const BatchOptions *bo,
+                  BatchOutcome *out, DrillError *err)
+{
+    memset(out, 0, sizeof *out);
+    out->run_ids = xcalloc(n, sizeof *out->run_ids);
+    out->not_run = xcalloc(n, sizeof *out->not_run);
+    for (size_t i = 0; i < n; i++) {
+        /* A signal (128+N) stops the batch: the operator wants out. */
+        bool stop = out->exit_code >= 128 || (bo->fail_fast && out->exit_code != 0);
+        if (stop) {
+            out->not_run[out->nnot_run++] = plans[i]->scenario->name;
+            continue;
+        }
+        RunResult res;
+        if (runner_run(plans[i], st, bo->run, &res, err) < 0)
+            return -1;
+        out->run_ids[out->nruns++] = res.run_id;
+        if (out->batch_id == 0)
+            out->batch_id = res.run_id;
+        if (store_run_set_batch(st, res.run_id, out->batch_id, err) < 0)
+            return -1;
+        out->exit_code = worse(out->exit_code, res.exit_code);
+    }
+    return 0;
+}
+
+void batch_outcome_free(BatchOutcome *o)
+{
+    free(o->run_ids);
+    free(o->not_run);
+}
+
+int batch_report(Store *st, const BatchOutcome *o, const BatchOptions *bo)
+{
+    RunRecord **recs = xcalloc(o->nruns + 1, sizeof *recs);
+    size_t n = 0;
+    DrillError err;
+    int rc = 0;
+    for (size_t i = 0; i < o->nruns && rc == 0; i++) {
+        if (store_run_load(st, o->run_ids[i], &recs[i], &err) < 0)
+            rc = cli_fail("run", &err);
+        else
+            n++;
+    }
+    if (rc == 0 && bo->json)
+        rc = print_json(recs, n, o);
+    else if (rc == 0)
+        print_text(recs, n, o);
+    if (rc == 0 && n > 0)
+        rc = cli_write_batch_reports("run", st, (const RunRecord *const *)recs, n, bo->junit,
+                                     bo->html);
+    cli_free_batch(recs, n);
+    return rc;
+}
