@@ -44,9 +44,21 @@ static void help(FILE *out)
           "      --accept-new-hostkey  trust an unknown SSH host key on first use: it is\n"
           "                        written to the node's known_hosts and recorded as a\n"
           "                        fact (a changed key is always refused)\n"
-          "  -n, --dry-run         print every step, node and command; change nothing\n"
+          "  -n, --dry-run         print every step, node and command, then run only\n"
+          "                        read-only checks: nodes reachable and in their roles,\n"
+          "                        the system_identifier pin, --yes/allow_destructive,\n"
+          "                        the run lock and drill's advisory lock free, and the\n"
+          "                        preflight steps that only read (`sql` inside a READ\n"
+          "                        ONLY transaction; shell/exec only with `read_only:\n"
+          "                        true`). Changes nothing, stores no run. Exit 0 when\n"
+          "                        every check passed, 3 when one failed or the checks\n"
+          "                        could not run (topology unreachable)\n"
           "      --progress MODE   auto (default), tty, lines or quiet\n"
           "  -q, --quiet           same as --progress quiet\n\n"
+          "Before the first step a real run takes drill's advisory lock on the primary\n"
+          "(pg_try_advisory_lock(1685219692, 0), session \"drill-lock run N\"): a second\n"
+          "drill on the same cluster, from any host, is refused (exit 3) naming the\n"
+          "holder, with nothing touched.\n\n"
           "Progress goes to stderr; the summary to stdout. Each report file is listed\n"
           "with its SHA-256 in SHA256SUMS next to it; the finished run is sealed into\n"
           "the store's evidence chain (see `drill verify --help`).\n\n", out);
@@ -210,7 +222,8 @@ int cmd_run(int argc, char **argv)
         goto out;
     }
     if (a.dry_run) {
-        runner_print_plan(plan, stdout);
+        RunOptions dry = {.yes = a.yes, .topology_file = a.topology};
+        rc = runner_dry_run(plan, &dry, stdout);
         goto out;
     }
     if ((rc = cli_open_store("run", a.db, &st)) != 0)
