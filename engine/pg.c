@@ -84,6 +84,18 @@ static const char *const Q_HB_CREATE =
     "create table if not exists drill_heartbeat (run_id bigint not null, seq bigint not null, "
     "client_ts timestamptz not null, server_ts timestamptz not null, lsn pg_lsn not null, "
     "primary key (run_id, seq))";
+/* drill's advisory lock (two-int4 form: key1 = class, key2 = object; see
+ * pg.h). The holder is whoever holds it granted, in any session. */
+static const char *const Q_LOCK_TRY = "select pg_try_advisory_lock($1::int, $2::int)";
+static const char *const Q_LOCK_HOLDER =
+    "select a.pid::text, coalesce(a.application_name, ''), "
+    "coalesce(host(a.client_addr), 'local socket'), coalesce(a.backend_start::text, '') "
+    "from pg_locks l left join pg_stat_activity a on a.pid = l.pid "
+    "where l.locktype = 'advisory' and l.granted and l.classid = $1::int::oid "
+    "and l.objid = $2::int::oid and l.objsubid = 2 limit 1";
+/* A dry run's `sql` steps: the server refuses any write inside this. */
+static const char *const Q_BEGIN_READ_ONLY = "begin transaction read only";
+static const char *const Q_ROLLBACK = "rollback";
 static const char *const Q_HB_EXISTS = "select to_regclass('drill_heartbeat') is not null";
 /* Integer microseconds both ways: interval arithmetic and numeric extract()
  * are exact, unlike to_timestamp(double). */
@@ -855,14 +867,9 @@ int pg_promote(PgConn *c, int wait_seconds, DrillError *err)
 
 /* ---- drill-author SQL ------------------------------------------------- */
 
-int pg_user_sql(PgConn *c, const char *sql, char **first_value, long *nrows, DrillError *err)
+/* First value and row count of a drill-author statement's result; clears r. */
+static void user_sql_result(PGresult *r, char **first_value, long *nrows)
 {
-    *first_value = NULL;
-    *nrows = 0;
-    PGresult *r = NULL;
-    int rc = pg_exec(c, "sql step", sql, -1, NULL, &r, err);
-    if (rc != 0)
-        return rc;
     if (PQresultStatus(r) == PGRES_TUPLES_OK) {
         *nrows = PQntuples(r);
         if (PQntuples(r) > 0 && PQnfields(r) > 0 && !PQgetisnull(r, 0, 0))
@@ -873,7 +880,93 @@ int pg_user_sql(PgConn *c, const char *sql, char **first_value, long *nrows, Dri
             *nrows = (long)affected;
     }
     PQclear(r);
+}
+
+int pg_user_sql(PgConn *c, const char *sql, char **first_value, long *nrows, DrillError *err)
+{
+    *first_value = NULL;
+    *nrows = 0;
+    PGresult *r = NULL;
+    int rc = pg_exec(c, "sql step", sql, -1, NULL, &r, err);
+    if (rc == 0)
+        user_sql_result(r, first_value, nrows);
+    return rc;
+}
+
+/* The extended protocol (nparams 0) accepts exactly one statement, so the
+ * author's SQL cannot end the read-only transaction and write after it
+ * ("commit; insert ..."); one statement inside it can only read. */
+int pg_user_sql_read_only(PgConn *c, const char *sql, char **first_value, long *nrows,
+                          DrillError *err)
+{
+    *first_value = NULL;
+    *nrows = 0;
+    PGresult *r = NULL;
+    int rc = pg_exec(c, NAMED(Q_BEGIN_READ_ONLY), -1, NULL, &r, err);
+    PQclear(r);
+    if (rc != 0)
+        return rc;
+    rc = pg_exec(c, "sql step (read-only transaction)", sql, 0, NULL, &r, err);
+    if (rc == 0)
+        user_sql_result(r, first_value, nrows);
+    char state[sizeof c->sqlstate];   /* the statement's, not the rollback's */
+    snprintf(state, sizeof state, "%s", c->sqlstate);
+    DrillError ignored;
+    if (pg_exec(c, NAMED(Q_ROLLBACK), -1, NULL, &r, &ignored) == 0)
+        PQclear(r);
+    snprintf(c->sqlstate, sizeof c->sqlstate, "%s", state);
+    return rc;
+}
+
+/* ---- drill's advisory lock -------------------------------------------- */
+
+static void lock_params(char *k1, char *k2, size_t sz)
+{
+    snprintf(k1, sz, "%d", PG_DRILL_LOCK_CLASS);
+    snprintf(k2, sz, "%d", PG_DRILL_LOCK_OBJECT);
+}
+
+int pg_drill_lock_try(PgConn *c, bool *granted, DrillError *err)
+{
+    char k1[16], k2[16], text[8];
+    lock_params(k1, k2, sizeof k1);
+    const char *const params[] = {k1, k2};
+    int rc = pg_scalar(c, NAMED(Q_LOCK_TRY), 2, params, text, sizeof text, NULL, err);
+    *granted = rc == 0 && strcmp(text, "t") == 0;
+    return rc;
+}
+
+int pg_drill_lock_holder(PgConn *c, PgLockHolder *h, bool *found, DrillError *err)
+{
+    char k1[16], k2[16];
+    lock_params(k1, k2, sizeof k1);
+    const char *const params[] = {k1, k2};
+    PGresult *r = NULL;
+    memset(h, 0, sizeof *h);
+    *found = false;
+    int rc = pg_exec(c, NAMED(Q_LOCK_HOLDER), 2, params, &r, err);
+    if (rc != 0)
+        return rc;
+    if (PQntuples(r) == 1 && PQnfields(r) == 4) {
+        *found = true;
+        /* pid is NULL-safe: a holder without a pg_stat_activity row (a
+         * prepared transaction) still shows as "pid ?". */
+        snprintf(h->pid, sizeof h->pid, "%s", field(r, 0, 0) ? field(r, 0, 0) : "?");
+        snprintf(h->application_name, sizeof h->application_name, "%s", PQgetvalue(r, 0, 1));
+        snprintf(h->client_addr, sizeof h->client_addr, "%s", PQgetvalue(r, 0, 2));
+        snprintf(h->backend_start, sizeof h->backend_start, "%s", PQgetvalue(r, 0, 3));
+    }
+    PQclear(r);
     return 0;
+}
+
+bool pg_conn_alive(PgConn *c)
+{
+    /* Reads what the server sent without blocking (libpq's socket is
+     * non-blocking). A terminated backend sends its FATAL, then EOF: the
+     * first read may return the message alone, the second sees the EOF. */
+    return c != NULL && !c->broken && PQconsumeInput(c->conn) != 0 &&
+           PQconsumeInput(c->conn) != 0 && PQstatus(c->conn) == CONNECTION_OK;
 }
 
 /* ---- readiness -------------------------------------------------------- */

@@ -89,6 +89,32 @@ int pg_promote(PgConn *c, int wait_seconds, DrillError *err);
  * rows, malloc'd) and the row count. */
 int pg_user_sql(PgConn *c, const char *sql, char **first_value, long *nrows, DrillError *err);
 
+/* The same in a READ ONLY transaction that is rolled back, and as exactly one
+ * statement (extended protocol): the server refuses any write (`drill run
+ * --dry-run`). Functions with effects outside transactions (pg_reload_conf,
+ * pg_terminate_backend, ...) are not writes to PostgreSQL and still run. */
+int pg_user_sql_read_only(PgConn *c, const char *sql, char **first_value, long *nrows,
+                          DrillError *err);
+
+/* ---- drill's advisory lock (one drill per primary) ---- */
+/* pg_try_advisory_lock(PG_DRILL_LOCK_CLASS, PG_DRILL_LOCK_OBJECT), session
+ * level, in the database of the primary's conninfo. In pg_locks: locktype
+ * 'advisory', classid 1685219692, objid 0, objsubid 2. The class is "dril"
+ * in ASCII (0x6472696c). */
+#define PG_DRILL_LOCK_CLASS 1685219692
+#define PG_DRILL_LOCK_OBJECT 0
+int pg_drill_lock_try(PgConn *c, bool *granted, DrillError *err);
+typedef struct PgLockHolder {
+    char pid[16];
+    char application_name[64];
+    char client_addr[64];       /* "local socket" when none */
+    char backend_start[64];
+} PgLockHolder;
+/* Who holds drill's advisory lock (pg_locks + pg_stat_activity); *found false when nobody. */
+int pg_drill_lock_holder(PgConn *c, PgLockHolder *h, bool *found, DrillError *err);
+/* False once the server closed the session (non-blocking check). */
+bool pg_conn_alive(PgConn *c);
+
 /* Readiness: polls every poll_ms (<= 10 ms recommended) until the server at
  * conninfo answers, and for PG_READY_WRITABLE also is not in recovery.
  * DRILL_E_TIMEOUT when timeout_ms passes. */

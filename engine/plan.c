@@ -2,6 +2,7 @@
 #include "plan.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "util.h"
 
@@ -51,4 +52,38 @@ const Node *plan_param_node(const Plan *p, const PlanStep *ps, const char *key)
 {
     const char *v = step_str(ps->step, key, NULL);
     return v != NULL ? topology_find(p->topology, v) : NULL;
+}
+
+static bool barman_reads_only(const Step *s)
+{
+    static const char *const reading[] = {"check", "list-backups", "replication-status", NULL};
+    const char *cmd = step_str(s, "command", "");
+    for (size_t i = 0; reading[i] != NULL; i++)
+        if (strcmp(cmd, reading[i]) == 0)
+            return true;
+    return false;
+}
+
+bool plan_step_read_only(const PlanStep *ps, const char **why_not)
+{
+    const Step *s = ps->step;
+    const StepKind *k = s->kind;
+    *why_not = NULL;
+    if (k->read_only || k->id == SK_SQL)
+        return true;
+    if (k->id == SK_BARMAN && barman_reads_only(s))
+        return true;
+    if ((k->id == SK_SHELL || k->id == SK_EXEC) && step_bool(s, "read_only", false))
+        return true;
+    if (k->destructive)
+        *why_not = "destructive";
+    else if (k->id == SK_HEARTBEAT_START)
+        *why_not = "may change things (creates drill_heartbeat and writes to the primary)";
+    else if (k->id == SK_SHELL || k->id == SK_EXEC)
+        *why_not = "may change things (set `read_only: true` if it only reads)";
+    else if (!k->node_required)
+        *why_not = "not a check";
+    else
+        *why_not = "may change things";
+    return false;
 }

@@ -33,4 +33,11 @@ void plan_free(Plan *p);
 /* Resolves a PT_NODE parameter of a step (NULL if absent). */
 const Node *plan_param_node(const Plan *p, const PlanStep *ps, const char *key);
 
+/* Whether a dry run may run this step: its kind is a pure check
+ * (StepKind.read_only); or it is `sql` (a dry run runs it in a READ ONLY
+ * transaction: the server refuses writes); or a barman command that only
+ * reads (check, list-backups, replication-status); or a shell/exec step whose
+ * author promised `read_only: true`. Otherwise *why_not says why not. */
+bool plan_step_read_only(const PlanStep *ps, const char **why_not);
+
 #endif

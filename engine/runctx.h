@@ -39,6 +39,8 @@ typedef struct RunCtx {
     Executor **remote;          /* per node (topology order): SSH executors, created on
                                    first use and freed by steps_release; NULL entries */
     bool accept_new_hostkey;    /* --accept-new-hostkey: trust unknown SSH host keys */
+    bool dry_run;               /* read-only checks only: sql in READ ONLY transactions,
+                                   no host key trusted on first use (dryrun.c) */
     Heartbeat *heartbeat;       /* NULL when not running / never started */
     int64_t t0_mono_us;         /* run start */
     int64_t fault_mono_us;      /* -1 until the `fault` event */
@@ -73,6 +75,9 @@ typedef struct StepOutcome {
 } StepOutcome;
 
 const char *step_status_name(StepStatus s);
+/* An empty outcome with bounded buffers; free it with step_outcome_free. */
+void step_outcome_init(StepOutcome *o);
+void step_outcome_free(StepOutcome *o);
 
 /* Runs one step. `deadline_mono_us` bounds everything it does. */
 void steps_execute(RunCtx *ctx, const PlanStep *ps, int64_t deadline_mono_us,

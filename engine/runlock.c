@@ -28,7 +28,7 @@ static char *lock_dir(void)
 }
 
 /* The target's identity: where its primary is and what it is called. */
-static char *lock_path(const Topology *t)
+char *runlock_target_path(const Topology *t)
 {
     Buf key;
     buf_init(&key, 64 * 1024);
@@ -70,7 +70,7 @@ static int open_lock(const char *path, DrillError *err)
 int runlock_acquire(const Topology *t, RunLock **out, DrillError *err)
 {
     *out = NULL;
-    char *path = lock_path(t);
+    char *path = runlock_target_path(t);
     int fd = open_lock(path, err);
     if (fd < 0) {
         free(path);

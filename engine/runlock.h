@@ -29,6 +29,9 @@ int runlock_acquire(const Topology *t, RunLock **out, DrillError *err);
 const char *runlock_path(const RunLock *l);
 void runlock_release(RunLock *l);   /* NULL ok */
 
+/* The lock file of a target (malloc'd), for a dry run to look at. */
+char *runlock_target_path(const Topology *t);
+
 /* True when some process holds the lock file at path (false when it does not
  * exist). */
 bool runlock_is_held(const char *path);

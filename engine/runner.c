@@ -14,6 +14,7 @@
 #include "identity.h"
 #include "measure.h"
 #include "pg.h"
+#include "pglock.h"
 #include "progress.h"
 #include "runlock.h"
 #include "runctx.h"
@@ -58,6 +59,17 @@ static void print_access(const Topology *t, FILE *out)
     }
 }
 
+/* A description may hold several commands, one a line. */
+static void print_indented(FILE *out, const char *text)
+{
+    const char *line = text;
+    do {
+        size_t len = strcspn(line, "\n");
+        fprintf(out, "      %.*s\n", (int)len, line);
+        line += len;
+    } while (*line++ == '\n');
+}
+
 void runner_print_plan(const Plan *plan, FILE *out)
 {
     const Scenario *s = plan->scenario;
@@ -76,27 +88,12 @@ void runner_print_plan(const Plan *plan, FILE *out)
         char *cmd = steps_describe(plan, ps);
         char tmo[32];
         time_format_duration_ms(ps->step->timeout_ms, tmo, sizeof tmo);
-        fprintf(out, "  %2zu. %-28s %-8s timeout %-8s%s\n      %s\n", ps->seq + 1, ps->step->name,
+        fprintf(out, "  %2zu. %-28s %-8s timeout %-8s%s\n", ps->seq + 1, ps->step->name,
                 ps->node ? ps->node->name : "-", tmo,
-                ps->step->kind->destructive ? " DESTRUCTIVE" : "", cmd);
+                ps->step->kind->destructive ? " DESTRUCTIVE" : "");
+        print_indented(out, cmd);
         free(cmd);
     }
-}
-
-static void outcome_init(StepOutcome *o)
-{
-    memset(o, 0, sizeof *o);
-    buf_init(&o->command, 16 * 1024);
-    buf_init(&o->out, STEP_OUTPUT_LIMIT);
-    buf_init(&o->err, STEP_OUTPUT_LIMIT);
-    o->exit_code = -1;
-}
-
-static void outcome_free(StepOutcome *o)
-{
-    buf_free(&o->command);
-    buf_free(&o->out);
-    buf_free(&o->err);
 }
 
 static int record_step(RunCtx *ctx, const PlanStep *ps, const StepOutcome *o, int64_t start_utc,
@@ -129,6 +126,7 @@ typedef struct Verdict {
     bool objective_missed;
     const char *first_failure;
     char first_message[sizeof ((StepOutcome *)0)->message]; /* why it failed */
+    char refusal[768];     /* why the run was refused before its first step */
 } Verdict;
 
 static void note_failure(Verdict *v, const PlanStep *ps, const char *message)
@@ -151,7 +149,7 @@ static StepStatus run_step(RunCtx *ctx, const PlanStep *ps, bool skip, Progress 
                            Verdict *v, DrillError *err, int *store_rc)
 {
     StepOutcome o;
-    outcome_init(&o);
+    step_outcome_init(&o);
     int64_t start_utc = time_utc_ms();
     int64_t start = time_mono_us();
     const char *phase = phase_name(ps->step->phase);
@@ -172,7 +170,7 @@ static StepStatus run_step(RunCtx *ctx, const PlanStep *ps, bool skip, Progress 
     if (o.status != STEP_OK && o.status != STEP_SKIPPED)
         note_failure(v, ps, o.message);
     StepStatus st = o.status;
-    outcome_free(&o);
+    step_outcome_free(&o);
     return st;
 }
 
@@ -209,13 +207,28 @@ static void record_environment(RunCtx *ctx)
 
 static void measure_and_judge(RunCtx *ctx, Verdict *v, Progress *pg);
 
+/* The fault usually ends the lock's session (the primary stops): expected,
+ * recorded once as evidence, not a failure. */
+static void note_lock_lost(RunCtx *ctx, PgLock *lock, const PlanStep *ps, Progress *pg)
+{
+    if (!pglock_lost(lock))
+        return;
+    char detail[512];
+    snprintf(detail, sizeof detail, "drill's advisory lock session on the primary ended during "
+             "step %zu \"%s\" (expected when the drill stops the primary); the run lock on "
+             "this host still holds", ps->seq + 1, ps->step->name);
+    store_event_add(ctx->store, ctx->run_id, "advisory_lock_lost", time_utc_ms(),
+                    time_mono_us() - ctx->t0_mono_us, detail, NULL);
+    progress_note(pg, "drill: %s", detail);
+}
+
 /* When a step cannot be recorded (disk full, store locked or read-only) the
  * drill stops: what it does next would leave no evidence. Cleanup still
  * runs, because leaving the environment broken does not help the store, and
  * its steps are still offered to the store (it may work again, e.g. once
  * cleanup freed space); skipped steps are not, each would wait for the lock
  * again. Returns the first store error. */
-static int run_steps(RunCtx *ctx, Verdict *v, Progress *pg, DrillError *err)
+static int run_steps(RunCtx *ctx, Verdict *v, Progress *pg, PgLock *lock, DrillError *err)
 {
     bool failed = false;
     int store_failed = 0;
@@ -229,6 +242,7 @@ static int run_steps(RunCtx *ctx, Verdict *v, Progress *pg, DrillError *err)
         int store_rc = 0;
         DrillError serr;
         StepStatus st = run_step(ctx, ps, skip, pg, v, &serr, &store_rc);
+        note_lock_lost(ctx, lock, ps, pg);
         if (store_rc < 0 && store_failed == 0) {
             store_failed = store_rc;
             *err = serr;
@@ -276,7 +290,9 @@ static int finish(RunCtx *ctx, const Verdict *v, RunResult *res, DrillError *err
         code = DRILL_EXIT_ABORTED;
     }
     char msg[1024];
-    if (stop_signal != 0)
+    if (v->refusal[0] != '\0')
+        snprintf(msg, sizeof msg, "refused: %s", v->refusal);
+    else if (stop_signal != 0)
         snprintf(msg, sizeof msg, "interrupted by signal %d; remaining steps skipped, cleanup ran",
                  (int)stop_signal);
     else if (v->first_failure != NULL)
@@ -292,9 +308,9 @@ static int finish(RunCtx *ctx, const Verdict *v, RunResult *res, DrillError *err
     return rc == 0 ? evidence_seal(ctx->store, ctx->run_id, err) : rc;
 }
 
-static int check_destructive(const Plan *plan, const RunOptions *opt, DrillError *err)
+int runner_check_destructive(const Plan *plan, bool yes, DrillError *err)
 {
-    if (!plan->destructive || opt->yes || plan->topology->allow_destructive)
+    if (!plan->destructive || yes || plan->topology->allow_destructive)
         return 0;
     for (size_t i = 0; i < plan->nsteps; i++) {
         const Step *s = plan->steps[i].step;
@@ -309,22 +325,23 @@ static int check_destructive(const Plan *plan, const RunOptions *opt, DrillError
     return 0;
 }
 
-static int begin_run(RunCtx *ctx, const RunOptions *opt, const char *lock_path, DrillError *err)
+int runner_record_start(const Plan *plan, Store *st, const RunOptions *opt,
+                        const char *lock_path, int64_t *run_id, DrillError *err)
 {
-    const Scenario *s = ctx->plan->scenario;
+    const Scenario *s = plan->scenario;
     char host[256] = "";
     gethostname(host, sizeof host - 1);
     char sha[65];
     scenario_sha256(s, sha);
     RunInfo info = {
         .drill_name = s->name, .drill_file = s->file, .drill_sha256 = sha,
-        .drill_source = s->source, .topology_name = ctx->plan->topology->name,
-        .topology_file = opt->topology_file ? opt->topology_file : ctx->plan->topology->file,
+        .drill_source = s->source, .topology_name = plan->topology->name,
+        .topology_file = opt->topology_file ? opt->topology_file : plan->topology->file,
         .hostname = host, .drill_version = DRILL_VERSION, .started_utc_ms = time_utc_ms(),
         .rto_target_ms = s->rto_ms, .rpo_target_ms = s->rpo_ms,
         .rpo_tx_target = s->rpo_transactions, .pid = (int64_t)getpid(), .lock_path = lock_path,
     };
-    return store_run_begin(ctx->store, &info, &ctx->run_id, err);
+    return store_run_begin(st, &info, run_id, err);
 }
 
 /* The secrets of this run: PGPASSWORD and .pgpass (a topology's conninfo
@@ -357,41 +374,90 @@ static void primary_sysid(const Topology *t, char *out, size_t outsz, char *why,
     }
 }
 
-/* Target pin: before anything destructive, the primary must be the cluster
- * the topology names (system_identifier). On a mismatch nothing runs, not
- * even cleanup: nothing was done that would need cleaning up. */
-static int check_target(RunCtx *ctx, Verdict *v, Progress *pg)
+int runner_target_pin(const Plan *plan, char *detail, size_t detailsz)
 {
-    const Topology *t = ctx->plan->topology;
-    if (!ctx->plan->destructive || t->system_identifier == NULL)
-        return 0;
-    char sysid[64], why[512], detail[1024];
+    const Topology *t = plan->topology;
+    if (!plan->destructive || t->system_identifier == NULL) {
+        snprintf(detail, detailsz, "not checked (%s)", plan->destructive
+                 ? "the topology pins no system_identifier" : "the drill destroys nothing");
+        return 1;
+    }
+    char sysid[64], why[512];
     primary_sysid(t, sysid, sizeof sysid, why, sizeof why);
     if (strcmp(sysid, t->system_identifier) == 0) {
-        store_fact_add(ctx->store, ctx->run_id, "target_pin", "system_identifier matches", NULL);
+        snprintf(detail, detailsz, "system_identifier matches (%s)", sysid);
         return 0;
     }
     if (sysid[0] != '\0')
-        snprintf(detail, sizeof detail, "the primary's system_identifier is %s but topology %s "
+        snprintf(detail, detailsz, "the primary's system_identifier is %s but topology %s "
                  "pins %s: this is not the cluster the topology describes; nothing was touched",
                  sysid, t->file, t->system_identifier);
     else
-        snprintf(detail, sizeof detail, "cannot read the primary's system_identifier to check "
+        snprintf(detail, detailsz, "cannot read the primary's system_identifier to check "
                  "the pin in %s (%s); nothing was touched", t->file, why);
-    store_event_add(ctx->store, ctx->run_id, "target_refused", time_utc_ms(),
+    return -1;
+}
+
+/* A refusal before the first step: nothing runs, not even cleanup (nothing
+ * was done that would need cleaning up); stored as an event and as the
+ * run's message. */
+static int refuse_run(RunCtx *ctx, Verdict *v, Progress *pg, const char *event,
+                      const char *what, const char *detail)
+{
+    store_event_add(ctx->store, ctx->run_id, event, time_utc_ms(),
                     time_mono_us() - ctx->t0_mono_us, detail, NULL);
     progress_note(pg, "drill: refusing to run: %s", detail);
     v->early_failure = true;
-    v->first_failure = "target check (system_identifier pin)";
-    snprintf(v->first_message, sizeof v->first_message, "%s", detail);
+    v->first_failure = what;
+    snprintf(v->refusal, sizeof v->refusal, "%s", detail);
     return -1;
+}
+
+/* Target pin: before anything destructive, the primary must be the cluster
+ * the topology names (system_identifier). */
+static int check_target(RunCtx *ctx, Verdict *v, Progress *pg)
+{
+    char detail[1024];
+    int rc = runner_target_pin(ctx->plan, detail, sizeof detail);
+    if (rc == 0)
+        store_fact_add(ctx->store, ctx->run_id, "target_pin", "system_identifier matches", NULL);
+    if (rc >= 0)
+        return 0;
+    return refuse_run(ctx, v, pg, "target_refused", "target check (system_identifier pin)",
+                      detail);
+}
+
+/* drill's advisory lock on the primary (pglock.h): a second drill on the
+ * same cluster, from any host, is refused before its first step. A primary
+ * that cannot be asked is not a refusal: the drill's own checks judge it
+ * (and a pinned destructive drill was already refused by check_target). */
+static int take_pglock(RunCtx *ctx, Verdict *v, Progress *pg, PgLock **lock)
+{
+    DrillError e;
+    int rc = pglock_acquire(ctx->plan->topology, ctx->run_id, lock, &e);
+    if (rc == DRILL_E_ABORTED)
+        return refuse_run(ctx, v, pg, "lock_refused", "advisory lock on the primary", e.message);
+    if (rc < 0) {
+        store_event_add(ctx->store, ctx->run_id, "advisory_lock_unavailable", time_utc_ms(),
+                        time_mono_us() - ctx->t0_mono_us, e.message, NULL);
+        progress_note(pg, "drill: running without the advisory lock: %s", e.message);
+        return 0;
+    }
+    if (*lock != NULL) {
+        char value[128];
+        snprintf(value, sizeof value, "pg_try_advisory_lock(%d, %d) held by session "
+                 "\"drill-lock run %lld\"", PG_DRILL_LOCK_CLASS, PG_DRILL_LOCK_OBJECT,
+                 (long long)ctx->run_id);
+        store_fact_add(ctx->store, ctx->run_id, "advisory_lock", value, NULL);
+    }
+    return 0;
 }
 
 int runner_run(const Plan *plan, Store *st, const RunOptions *opt, RunResult *res,
                DrillError *err)
 {
     memset(res, 0, sizeof *res);
-    int rc = check_destructive(plan, opt, err);
+    int rc = runner_check_destructive(plan, opt->yes, err);
     if (rc < 0)
         return rc;
     RunLock *lock = NULL;
@@ -413,7 +479,7 @@ static int run_guarded(const Plan *plan, Store *st, const RunOptions *opt, RunRe
     RunCtx ctx = {.plan = plan, .store = st, .fault_mono_us = -1, .recovered_mono_us = -1,
                   .slot_alert_t_ms = -1, .slot_lost_t_ms = -1, .slot_retained_max = -1};
     ctx.t0_mono_us = time_mono_us();
-    if ((rc = begin_run(&ctx, opt, lock_path, err)) < 0)
+    if ((rc = runner_record_start(plan, st, opt, lock_path, &ctx.run_id, err)) < 0)
         return rc;
     res->run_id = ctx.run_id;
     ctx.local = exec_local_new();
@@ -429,7 +495,11 @@ static int run_guarded(const Plan *plan, Store *st, const RunOptions *opt, RunRe
     if (opt->renderer_version != NULL)
         store_fact_add(st, ctx.run_id, "library:libxml2", opt->renderer_version, NULL);
     Verdict v = {0};
-    rc = check_target(&ctx, &v, &pg) == 0 ? run_steps(&ctx, &v, &pg, err) : 0;
+    PgLock *lock = NULL;
+    rc = check_target(&ctx, &v, &pg) == 0 && take_pglock(&ctx, &v, &pg, &lock) == 0
+             ? run_steps(&ctx, &v, &pg, lock, err)
+             : 0;
+    pglock_release(lock);
     if (ctx.heartbeat != NULL)
         heartbeat_stop(ctx.heartbeat);
     if (rc == 0) {

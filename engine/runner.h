@@ -57,6 +57,27 @@ int runner_reap_orphans(Store *st, FILE *out, DrillError *err);
 /* Prints the plan: every step, node and resolved command (drill run --dry-run). */
 void runner_print_plan(const Plan *plan, FILE *out);
 
+/* `drill run --dry-run` (dryrun.c): prints the plan, then runs only read-only
+ * checks against the topology (nodes reachable and in their roles, target
+ * pin, --yes/allow_destructive, run lock and advisory lock free, the preflight
+ * steps plan_step_read_only allows), each with its result, then a verdict.
+ * Changes nothing anywhere and stores no run. Returns the exit status: 0 when
+ * every check passed, 3 when one failed or the checks could not run. */
+int runner_dry_run(const Plan *plan, const RunOptions *opt, FILE *out);
+
+/* The target pin (topology `system_identifier`) of a destructive plan:
+ * 0 matches, 1 not checked (no pin, or nothing destructive), -1 mismatch or
+ * unreadable; detail says which. Read-only. */
+int runner_target_pin(const Plan *plan, char *detail, size_t detailsz);
+
+/* DRILL_E_ABORTED with a hint when the plan destroys data and neither yes
+ * (--yes) nor the topology's allow_destructive allows it. */
+int runner_check_destructive(const Plan *plan, bool yes, DrillError *err);
+
+/* Records the start of a run of plan in st (the runs row); *run_id set. */
+int runner_record_start(const Plan *plan, Store *st, const RunOptions *opt,
+                        const char *lock_path, int64_t *run_id, DrillError *err);
+
 /* Async-signal-safe: asks the runner to stop after the current step, skip to
  * cleanup, and finish with 128+signo. */
 void runner_request_stop(int signo);

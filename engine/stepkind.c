@@ -18,6 +18,11 @@ static const ParamSpec p_sql[] = {
     {"capture", PT_STRING, false, NULL, NULL,
      "store the first value of the first row as NAME: later steps use it as ${capture.NAME}"},
     END};
+/* The author's promise, not something drill can verify: see README "Dry runs". */
+#define P_READ_ONLY                                                                          \
+    {"read_only", PT_BOOL, false, NULL, "false",                                             \
+     "the author's promise that the command only reads: `drill run --dry-run` then runs it " \
+     "as a preflight check (otherwise a dry run skips it)"}
 static const ParamSpec p_shell[] = {
     {"command", PT_SHELL, true, NULL, NULL,
      "shell command line, run with /bin/sh -c. No value is ever pasted into it: ${name} "
@@ -29,12 +34,14 @@ static const ParamSpec p_shell[] = {
     {"capture", PT_STRING, false, NULL, NULL,
      "store the command's stdout, without trailing newlines, as NAME (at most 8192 bytes; "
      "empty output fails): later steps use it as ${capture.NAME}"},
+    P_READ_ONLY,
     END};
 static const ParamSpec p_exec[] = {
     {"argv", PT_STRING_LIST, true, NULL, NULL,
      "program and arguments, no shell; ${name} and ${capture.NAME} are substituted inside one "
      "item, which is never split"},
     {"expect_exit", PT_INT, false, NULL, "0", "expected exit status"},
+    P_READ_ONLY,
     END};
 static const ParamSpec p_pg_start[] = {
     {"wait", PT_BOOL, false, NULL, "true", "wait until the server accepts connections"},
@@ -141,42 +148,51 @@ static const ParamSpec p_sleep[] = {
     END};
 
 #define S 1000
+#define READ_ONLY true   /* StepKind.read_only */
+#define CHANGES false
 static const StepKind kinds[SK_COUNT] = {
-    {SK_SQL, "sql", "run SQL on the node and check the result", false, true, 30 * S, p_sql},
-    {SK_SHELL, "shell", "run a shell command on the node", false, true, 60 * S, p_shell},
-    {SK_EXEC, "exec", "run a program on the node (argv, no shell)", false, true, 60 * S, p_exec},
-    {SK_PG_START, "pg_start", "start PostgreSQL on the node", false, true, 60 * S, p_pg_start},
-    {SK_PG_STOP, "pg_stop", "stop PostgreSQL on the node", false, true, 60 * S, p_pg_stop},
-    {SK_PG_KILL, "pg_kill", "signal the node's postmaster", true, true, 10 * S, p_pg_kill},
+    {SK_SQL, "sql", "run SQL on the node and check the result",
+     false, true, 30 * S, p_sql, CHANGES},
+    {SK_SHELL, "shell", "run a shell command on the node", false, true, 60 * S, p_shell, CHANGES},
+    {SK_EXEC, "exec", "run a program on the node (argv, no shell)",
+     false, true, 60 * S, p_exec, CHANGES},
+    {SK_PG_START, "pg_start", "start PostgreSQL on the node",
+     false, true, 60 * S, p_pg_start, CHANGES},
+    {SK_PG_STOP, "pg_stop", "stop PostgreSQL on the node", false, true, 60 * S, p_pg_stop, CHANGES},
+    {SK_PG_KILL, "pg_kill", "signal the node's postmaster", true, true, 10 * S, p_pg_kill, CHANGES},
     {SK_WIPE_DATADIR, "wipe_datadir", "delete everything in the node's data directory", true,
-     true, 60 * S, p_none},
+     true, 60 * S, p_none, CHANGES},
     {SK_BARMAN, "barman", "run a barman command for the node's barman server", false, true,
-     300 * S, p_barman},
+     300 * S, p_barman, CHANGES},
     {SK_BARMAN_RECOVER, "barman_recover", "restore a backup with barman recover", true, true,
-     600 * S, p_barman_recover},
+     600 * S, p_barman_recover, CHANGES},
     {SK_BASE_BACKUP, "base_backup", "re-clone the node as a standby with pg_basebackup", true,
-     true, 600 * S, p_base_backup},
-    {SK_REWIND, "rewind", "resynchronise the node with pg_rewind", true, true, 600 * S, p_rewind},
+     true, 600 * S, p_base_backup, CHANGES},
+    {SK_REWIND, "rewind", "resynchronise the node with pg_rewind",
+     true, true, 600 * S, p_rewind, CHANGES},
     {SK_DIVERGENCE_CHECK, "divergence_check",
      "detect a standby that replayed past the fork of its primary's timeline", false, true,
-     30 * S, p_divergence},
-    {SK_PROMOTE, "promote", "promote the standby on the node", false, true, 60 * S, p_promote},
+     30 * S, p_divergence, READ_ONLY},
+    {SK_PROMOTE, "promote", "promote the standby on the node",
+     false, true, 60 * S, p_promote, CHANGES},
     {SK_SLOT_CREATE, "slot_create", "create a physical replication slot", false, true, 30 * S,
-     p_slot},
-    {SK_SLOT_DROP, "slot_drop", "drop a replication slot", false, true, 30 * S, p_slot},
-    {SK_WAIT_FOR, "wait_for", "poll a probe until it holds", false, true, 60 * S, p_wait_for},
+     p_slot, CHANGES},
+    {SK_SLOT_DROP, "slot_drop", "drop a replication slot", false, true, 30 * S, p_slot, CHANGES},
+    {SK_WAIT_FOR, "wait_for", "poll a probe until it holds",
+     false, true, 60 * S, p_wait_for, READ_ONLY},
     {SK_HEARTBEAT_START, "heartbeat_start", "start the heartbeat writer (measures RTO/RPO)",
-     false, false, 30 * S, p_hb_start},
+     false, false, 30 * S, p_hb_start, CHANGES},
     {SK_HEARTBEAT_STOP, "heartbeat_stop", "stop the heartbeat writer", false, false, 30 * S,
-     p_none},
+     p_none, CHANGES},
     {SK_HEARTBEAT_VERIFY, "heartbeat_verify",
      "check acknowledged heartbeats on the node; measures RPO", false, true, 60 * S,
-     p_hb_verify},
-    {SK_EVENT, "event", "mark an event (fault, recovered, ...)", false, false, 1 * S, p_event},
-    {SK_SLEEP, "sleep", "wait a fixed time", false, false, 3600 * S, p_sleep},
+     p_hb_verify, READ_ONLY},
+    {SK_EVENT, "event", "mark an event (fault, recovered, ...)",
+     false, false, 1 * S, p_event, CHANGES},
+    {SK_SLEEP, "sleep", "wait a fixed time", false, false, 3600 * S, p_sleep, CHANGES},
     {SK_WAL_GENERATE, "wal_generate",
      "write WAL on the node at a steady rate, sampling every slot (slot bloat)", false, true,
-     600 * S, p_wal_generate},
+     600 * S, p_wal_generate, CHANGES},
 };
 
 const char *stepkind_param_type_name(const ParamSpec *p)

@@ -68,6 +68,11 @@ typedef struct StepKind {
     bool node_required;        /* `node:` must be given */
     int64_t default_timeout_ms;
     const ParamSpec *params;   /* terminated by {NULL} */
+    /* A pure check or probe: it reads state and changes nothing anywhere, so
+     * `drill run --dry-run` runs it when it is a preflight step. Kinds that
+     * may change things are false (sql, shell, exec: see plan_step_read_only
+     * for the cases a dry run still runs them). */
+    bool read_only;
 } StepKind;
 
 const StepKind *stepkind_find(const char *name);

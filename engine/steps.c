@@ -18,6 +18,22 @@ const char *step_status_name(StepStatus s)
     return names[s];
 }
 
+void step_outcome_init(StepOutcome *o)
+{
+    memset(o, 0, sizeof *o);
+    buf_init(&o->command, 16 * 1024);
+    buf_init(&o->out, STEP_OUTPUT_LIMIT);
+    buf_init(&o->err, STEP_OUTPUT_LIMIT);
+    o->exit_code = -1;
+}
+
+void step_outcome_free(StepOutcome *o)
+{
+    buf_free(&o->command);
+    buf_free(&o->out);
+    buf_free(&o->err);
+}
+
 StepStatus step_set(StepOutcome *o, StepStatus status, const char *fmt, ...)
 {
     o->status = status;
@@ -104,7 +120,9 @@ static int node_executor(RunCtx *ctx, const Node *node, Executor **out, DrillErr
     const SshAccess *a = &node->ssh;
     ExecSshTarget t = {.host = a->host, .port = a->port, .user = a->user,
                        .identity_file = a->identity_file, .known_hosts = a->known_hosts,
-                       .accept_new_hostkey = a->accept_new_hostkey || ctx->accept_new_hostkey,
+                       /* A dry run writes no known_hosts file. */
+                       .accept_new_hostkey = !ctx->dry_run &&
+                                             (a->accept_new_hostkey || ctx->accept_new_hostkey),
                        .become = a->become};
     Executor *ex = exec_ssh_new(&t);
     int rc = exec_ssh_connect(ex, err);

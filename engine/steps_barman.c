@@ -147,3 +147,22 @@ STEP_FN(step_barman_recover)
                  step_str(ps->step, "backup_id", "latest"), target->name);
     return o->status;
 }
+
+/* The recover command, then the restore_command rewrite on the target. */
+char *barman_recover_describe(const Plan *p, const PlanStep *ps)
+{
+    const Node *target = plan_param_node(p, ps, "target");
+    Argv a = {.n = 0};
+    cmd_barman_recover(p, ps, &a);
+    char *recover = describe_argv(NULL, &a);
+    if (!step_bool(ps->step, "get_wal", true) || target == NULL || target->data_directory == NULL)
+        return recover;
+    cmd_fix_restore_command(ps->node, target, &a);
+    char *fix = describe_argv(target, &a);
+    char *text = xasprintf("%s\nthen rewrite barman's restore_command (sudo -u barman, default "
+                           "config) to run barman as the node's user with this config:\n%s",
+                           recover, fix);
+    free(recover);
+    free(fix);
+    return text;
+}

@@ -256,18 +256,41 @@ int cmd_shell(const Scenario *sc, const char *command, CaptureLookup lookup, voi
     return rc;
 }
 
-static char *describe_rewind(const Plan *plan, const PlanStep *ps)
+char *describe_argv(const Node *on, Argv *a)
 {
-    Argv a = {.n = 0};
-    cmd_rewind(ps->node, plan_param_node(plan, ps, "source"), &a);
-    char *cmd = exec_argv_format(a.v);
-    argv_free(&a);
-    const char *slot = step_str(ps->step, "slot", NULL);
-    bool reclone = strcmp(step_str(ps->step, "fallback", "none"), "reclone") == 0;
-    char *text = xasprintf("%s%s%s%s", cmd, slot ? "; then primary_slot_name = " : "",
-                           slot ? slot : "", reclone ? "; if it fails: re-clone with pg_basebackup" : "");
+    char *cmd = exec_argv_format(a->v);
+    argv_free(a);
+    if (on == NULL)
+        return cmd;
+    char *text = xasprintf("on %s as %s: %s", on->name,
+                           on->os_user ? on->os_user : "the current user", cmd);
     free(cmd);
     return text;
+}
+
+/* Everything a sql step asks, as it will be sent. */
+static char *describe_sql(const Step *s)
+{
+    const char *db = step_str(s, "database", NULL), *expect = step_str(s, "expect", NULL);
+    const char *capture = step_str(s, "capture", NULL);
+    int64_t rows = step_int(s, "expect_rows", -1);
+    char nrows[32] = "";
+    if (rows >= 0)
+        snprintf(nrows, sizeof nrows, "; expect %lld row(s)", (long long)rows);
+    return xasprintf("SQL%s%s: %s%s%s%s%s%s", db ? " in database " : "", db ? db : "",
+                     step_str(s, "query", ""), expect ? "; expect first value = " : "",
+                     expect ? expect : "", nrows, capture ? "; capture as " : "",
+                     capture ? capture : "");
+}
+
+static char *describe_event(const Step *s)
+{
+    const char *measure = step_str(s, "measure", NULL), *since = step_str(s, "since", NULL);
+    if (measure == NULL && since == NULL)
+        return xasprintf("mark event `%s`", step_str(s, "event", ""));
+    return xasprintf("mark event `%s`; measure %s%s = time since event `%s`",
+                     step_str(s, "event", ""), measure ? measure : step_str(s, "event", ""),
+                     measure ? "" : "_ms", since ? since : "fault");
 }
 
 char *step_describe_kind(const Plan *plan, const PlanStep *ps)
@@ -277,17 +300,17 @@ char *step_describe_kind(const Plan *plan, const PlanStep *ps)
     Argv a = {.n = 0};
     a.v[0] = NULL;
     switch (s->kind->id) {
-    case SK_PG_START: cmd_pg_ctl_start(n, &a); break;
+    case SK_PG_START: return start_describe(n, step_bool(s, "wait", true));
     case SK_PG_STOP: cmd_pg_ctl_stop(n, step_str(s, "mode", "fast"), s->timeout_ms, &a); break;
     case SK_PG_KILL: cmd_pg_kill(n, step_str(s, "signal", "KILL"), &a); break;
     case SK_WIPE_DATADIR: cmd_wipe(n, &a); break;
     case SK_BARMAN: cmd_barman(n, step_str(s, "command", ""), step_list(s, "args"), &a); break;
-    case SK_BARMAN_RECOVER: cmd_barman_recover(plan, ps, &a); break;
+    case SK_BARMAN_RECOVER: return barman_recover_describe(plan, ps);
     case SK_BASE_BACKUP:
-        cmd_basebackup(n, plan_param_node(plan, ps, "source"),
-                       step_str(s, "slot", n->slot_name), &a);
-        break;
-    case SK_REWIND: return describe_rewind(plan, ps);
+        return reclone_describe(n, plan_param_node(plan, ps, "source"),
+                                step_str(s, "slot", n->slot_name), step_bool(s, "start", true),
+                                s->timeout_ms);
+    case SK_REWIND: return rewind_describe(plan, ps);
     case SK_DIVERGENCE_CHECK:
         return xasprintf("compare %s's timeline and replay LSN with the history of %s's "
                          "timeline; expect %s", n->name, plan_param_node(plan, ps, "source")->name,
@@ -296,28 +319,36 @@ char *step_describe_kind(const Plan *plan, const PlanStep *ps)
         cmd_shell(plan->scenario, step_str(s, "command", ""), NULL, NULL, &a, NULL);
         break;
     case SK_EXEC: argv_add_list(&a, step_list(s, "argv")); break;
-    case SK_SQL: return xasprintf("SQL: %s", step_str(s, "query", ""));
-    case SK_WAIT_FOR:
-        return xasprintf("poll `%s` every %lldms", step_str(s, "probe", ""),
-                         (long long)step_duration_ms(s, "interval", 10));
-    case SK_EVENT:
-        return xasprintf("mark event `%s`%s%s", step_str(s, "event", ""),
-                         step_str(s, "measure", NULL) ? "; measure since fault: " : "",
-                         step_str(s, "measure", ""));
+    case SK_SQL: return describe_sql(s);
+    case SK_WAIT_FOR: return wait_for_describe(plan, ps);
+    case SK_EVENT: return describe_event(s);
     case SK_SLEEP:
         return xasprintf("sleep %lldms", (long long)step_duration_ms(s, "duration", 0));
-    case SK_SLOT_CREATE: return xasprintf("create physical slot %s", step_str(s, "slot", ""));
-    case SK_SLOT_DROP: return xasprintf("drop slot %s", step_str(s, "slot", ""));
-    case SK_PROMOTE: return xstrdup("SQL: select pg_promote(true, 60)");
-    case SK_HEARTBEAT_START:
-        return xasprintf("heartbeat every %lldms on the writable node",
-                         (long long)step_duration_ms(s, "interval", 10));
-    case SK_HEARTBEAT_STOP: return xstrdup("stop the heartbeat writer");
-    case SK_HEARTBEAT_VERIFY: return xstrdup("compare acknowledged heartbeats with the node's rows");
+    case SK_SLOT_CREATE:
+    case SK_SLOT_DROP:
+        return xasprintf("SQL: select pg_replication_slots (does %s exist?), then %s%s%s",
+                         step_str(s, "slot", ""),
+                         s->kind->id == SK_SLOT_CREATE
+                             ? "select pg_create_physical_replication_slot('"
+                             : "select pg_drop_replication_slot('", step_str(s, "slot", ""),
+                         step_bool(s, "if_exists", false)
+                             ? (s->kind->id == SK_SLOT_CREATE ? "', true) unless it exists"
+                                                              : "') unless it is absent")
+                             : (s->kind->id == SK_SLOT_CREATE ? "', true)" : "')"));
+    case SK_PROMOTE:
+        return xasprintf("SQL: select pg_promote(true, %s)",
+                         step_bool(s, "wait", true) ? "<seconds left in the step>" : "60");
+    case SK_HEARTBEAT_START: return heartbeat_start_describe(plan, s);
+    case SK_HEARTBEAT_STOP: return xstrdup("stop the heartbeat writer (no SQL)");
+    case SK_HEARTBEAT_VERIFY:
+        return xasprintf("SQL: select seq, server_ts, lsn from drill_heartbeat where run_id = "
+                         "<this run> order by seq; compare with the acknowledged heartbeats%s%s%s",
+                         step_bool(s, "measure_rpo", n->role == ROLE_PRIMARY) ? "; measure RPO"
+                                                                              : "",
+                         step_str(s, "compare_with", NULL) ? "; and with the rows on " : "",
+                         step_str(s, "compare_with", ""));
     case SK_WAL_GENERATE: return wal_generate_describe(s);
     default: return xstrdup("");
     }
-    char *text = exec_argv_format(a.v);
-    argv_free(&a);
-    return text;
+    return describe_argv(NULL, &a);
 }

@@ -54,6 +54,19 @@ STEP_FN(step_heartbeat_start)
     return step_set(o, STEP_OK, "heartbeat writing every %lldms", (long long)interval);
 }
 
+char *heartbeat_start_describe(const Plan *p, const Step *s)
+{
+    char *conninfo = NULL;
+    if (writable_conninfo(p->topology, &conninfo, NULL) < 0)
+        conninfo = xstrdup("(no PostgreSQL node)");
+    char *text = xasprintf("SQL on the writable node of \"%s\": create table if not exists "
+                           "drill_heartbeat (run_id, seq, client_ts, server_ts, lsn); then insert "
+                           "one row every %lldms, each in its own transaction", conninfo,
+                           (long long)step_duration_ms(s, "interval", 10));
+    free(conninfo);
+    return text;
+}
+
 STEP_FN(step_heartbeat_stop)
 {
     buf_appends(&o->command, "stop heartbeat");

@@ -49,6 +49,16 @@ char *node_program(const Node *n, const char *program);
 
 char *step_describe_kind(const Plan *plan, const PlanStep *ps);
 char *wal_generate_describe(const Step *s);   /* steps_wal.c */
+/* Dry-run text of a built argv (freed here): "on NODE as USER: CMD" when on
+ * is given (a command on another node than the step's), else just CMD. */
+char *describe_argv(const Node *on, Argv *a);
+char *barman_recover_describe(const Plan *p, const PlanStep *ps);       /* steps_barman.c */
+char *reclone_describe(const Node *n, const Node *source, const char *slot, bool start,
+                       int64_t timeout_ms);                              /* steps_pg.c */
+char *start_describe(const Node *n, bool wait);                          /* steps_pg.c */
+char *rewind_describe(const Plan *p, const PlanStep *ps);                /* steps_pg.c */
+char *wait_for_describe(const Plan *p, const PlanStep *ps);              /* steps_probe.c */
+char *heartbeat_start_describe(const Plan *p, const Step *s);            /* steps_heartbeat.c */
 
 #define STEP_FN(name) \
     StepStatus name(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutcome *o)

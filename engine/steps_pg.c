@@ -9,6 +9,10 @@
 #include "steps_kinds.h"
 
 #define CONNECT_TIMEOUT_MS 5000
+/* "cannot execute X in a read-only transaction"; "X cannot run inside a
+ * transaction block" (CREATE/DROP DATABASE, ALTER SYSTEM, VACUUM, ...). */
+#define SQLSTATE_READ_ONLY_TX "25006"
+#define SQLSTATE_IN_TX_BLOCK "25001"
 
 /* Runs an argv built by one of the cmd_* builders. */
 static StepStatus run_built(RunCtx *ctx, const Node *n, Argv *a, int64_t deadline,
@@ -75,8 +79,16 @@ STEP_FN(step_sql)
         return o->status;
     char *value = NULL;
     long nrows = 0;
-    if (pg_user_sql(c, query, &value, &nrows, &err) < 0) {
+    int rc = ctx->dry_run ? pg_user_sql_read_only(c, query, &value, &nrows, &err)
+                          : pg_user_sql(c, query, &value, &nrows, &err);
+    if (rc < 0) {
+        /* A dry run learns that the step writes: not a failed check. */
+        bool refused = ctx->dry_run && (str_eq(pg_last_sqlstate(c), SQLSTATE_READ_ONLY_TX) ||
+                                        str_eq(pg_last_sqlstate(c), SQLSTATE_IN_TX_BLOCK));
         pg_close(c);
+        if (refused)
+            return step_set(o, STEP_SKIPPED, "it writes: the server refused it in the read-only "
+                            "transaction (%s)", err.message);
         return step_set(o, STEP_FAILED, "%s", err.message);
     }
     pg_close(c);
@@ -303,4 +315,68 @@ STEP_FN(step_slot_create)
 STEP_FN(step_slot_drop)
 {
     return slot_change(ps, false, deadline, o);
+}
+
+/* ---- dry-run descriptions: the same builders as the steps above ---- */
+
+char *start_describe(const Node *n, bool wait)
+{
+    Argv a = {.n = 0};
+    cmd_pg_ctl_start(n, &a);
+    char *cmd = describe_argv(NULL, &a);
+    char *text = xasprintf("%s%s", cmd, wait ? "\nthen poll every 10ms until it accepts "
+                                               "connections" : "");
+    free(cmd);
+    return text;
+}
+
+/* "stop (if running)", wipe, pg_basebackup, start: what reclone() runs. */
+char *reclone_describe(const Node *n, const Node *source, const char *slot, bool start,
+                       int64_t timeout_ms)
+{
+    Argv a = {.n = 0};
+    cmd_pg_ctl_stop(n, "immediate", timeout_ms, &a);
+    char *stop = describe_argv(NULL, &a);
+    cmd_wipe(n, &a);
+    char *wipe = describe_argv(NULL, &a);
+    cmd_basebackup(n, source, slot, &a);
+    char *clone = describe_argv(NULL, &a);
+    char *run = start ? start_describe(n, true) : xstrdup("(not started: start: false)");
+    char *text = xasprintf("%s   (exit 1, not running, is fine)\n%s\n%s\n%s", stop, wipe, clone,
+                           run);
+    free(stop);
+    free(wipe);
+    free(clone);
+    free(run);
+    return text;
+}
+
+char *rewind_describe(const Plan *p, const PlanStep *ps)
+{
+    const Node *n = ps->node, *source = plan_param_node(p, ps, "source");
+    const char *slot = step_str(ps->step, "slot", NULL);
+    bool start = step_bool(ps->step, "start", true);
+    Argv a = {.n = 0};
+    cmd_pg_ctl_stop(n, "fast", ps->step->timeout_ms, &a);
+    char *stop = describe_argv(NULL, &a);
+    cmd_rewind(n, source, &a);
+    char *rewind = describe_argv(NULL, &a);
+    if (slot != NULL)
+        cmd_append_slot(n, slot, &a);
+    char *append = slot != NULL ? describe_argv(NULL, &a) : xstrdup("");
+    char *run = start ? start_describe(n, true) : xstrdup("");
+    char *fallback = strcmp(step_str(ps->step, "fallback", "none"), "reclone") == 0
+                         ? reclone_describe(n, source, slot ? slot : n->slot_name, start,
+                                            ps->step->timeout_ms)
+                         : NULL;
+    char *text = xasprintf("%s   (exit 1, not running, is fine)\n%s%s%s%s%s%s%s", stop, rewind,
+                           slot ? "\n" : "", append, start ? "\n" : "", run,
+                           fallback ? "\nif pg_rewind fails, re-clone instead:\n" : "",
+                           fallback ? fallback : "");
+    free(stop);
+    free(rewind);
+    free(append);
+    free(run);
+    free(fallback);
+    return text;
 }

@@ -122,8 +122,12 @@ static bool probe_sql(Probe *pr)
     char *value = NULL;
     long nrows = 0;
     DrillError err;
-    bool ok = c != NULL &&
-              pg_user_sql(c, step_str(pr->ps->step, "query", ""), &value, &nrows, &err) == 0;
+    const char *query = step_str(pr->ps->step, "query", "");
+    /* A dry run polls inside a READ ONLY transaction: see pg_user_sql_read_only. */
+    int rc = c == NULL ? -1
+             : pr->ctx->dry_run ? pg_user_sql_read_only(c, query, &value, &nrows, &err)
+                                : pg_user_sql(c, query, &value, &nrows, &err);
+    bool ok = rc == 0;
     pg_close(c);
     const char *expect = step_str(pr->ps->step, "expect", "t");
     bool holds = ok && str_eq(value, expect);
@@ -206,4 +210,48 @@ STEP_FN(step_wait_for)
                             (long long)(ps->step->timeout_ms), pr.last);
         sleep_us(interval_us);
     }
+}
+
+/* What each poll asks, for dry runs. */
+static char *probe_text(const Plan *p, const PlanStep *ps, const char *probe)
+{
+    const Node *n = ps->node;
+    const Step *s = ps->step;
+    if (strcmp(probe, "accepting") == 0)
+        return xasprintf("connect to %s", n->name);
+    if (strcmp(probe, "writable") == 0 || strcmp(probe, "in_recovery") == 0)
+        return xasprintf("SQL on %s: select pg_is_in_recovery(), until %s", n->name,
+                         probe[0] == 'w' ? "false" : "true");
+    if (strcmp(probe, "streaming") == 0) {
+        const char *slot = step_str(s, "slot", n->slot_name);
+        return xasprintf("SQL on %s: select status, slot_name from pg_stat_wal_receiver, until "
+                         "status = streaming%s%s", n->name, slot ? " through slot " : "",
+                         slot ? slot : "");
+    }
+    if (strcmp(probe, "caught_up") == 0)
+        return xasprintf("SQL on %s once: select pg_current_wal_lsn(); then on %s: select "
+                         "pg_last_wal_replay_lsn(), until it reaches that LSN",
+                         upstream_of(p, n)->name, n->name);
+    if (strcmp(probe, "slot_active") == 0)
+        return xasprintf("SQL on %s: select ... from pg_replication_slots, until slot %s is "
+                         "active", n->name, step_str(s, "slot", ""));
+    if (strcmp(probe, "sql") == 0)
+        return xasprintf("SQL on %s: %s, until its first value = %s", n->name,
+                         step_str(s, "query", ""), step_str(s, "expect", "t"));
+    Argv a = {.n = 0};
+    cmd_barman(n, "check", NULL, &a);
+    char *cmd = describe_argv(NULL, &a);
+    char *text = xasprintf("%s, until %s", cmd, strcmp(probe, "barman_streaming") == 0
+                           ? "its output has \"receive-wal running: OK\"" : "it exits 0");
+    free(cmd);
+    return text;
+}
+
+char *wait_for_describe(const Plan *p, const PlanStep *ps)
+{
+    char *what = probe_text(p, ps, step_str(ps->step, "probe", ""));
+    char *text = xasprintf("poll `%s` every %lldms: %s", step_str(ps->step, "probe", ""),
+                           (long long)step_duration_ms(ps->step, "interval", 10), what);
+    free(what);
+    return text;
 }

@@ -51,10 +51,18 @@ static void help(FILE *out)
           "      --accept-new-hostkey  trust an unknown SSH host key on first use: it is\n"
           "                        written to the node's known_hosts and recorded as a\n"
           "                        fact (a changed key is always refused)\n"
-          "  -n, --dry-run         print every step, node and command; change nothing\n"
+          "  -n, --dry-run         print every step, node and command, then run only\n"
+          "                        read-only checks: nodes reachable and in their roles,\n"
+          "                        the system_identifier pin, --yes/allow_destructive,\n"
+          "                        the run lock and drill's advisory lock free, and the\n"
+          "                        preflight steps that only read (`sql` inside a READ\n"
+          "                        ONLY transaction; shell/exec only with `read_only:\n"
+          "                        true`). Changes nothing, stores no run. Exit 0 when\n"
+          "                        every check passed, 3 when one failed or the checks\n"
+          "                        could not run (topology unreachable)\n"
           "      --progress MODE   auto (default), tty, lines or quiet\n"
-          "  -q, --quiet           same as --progress quiet\n"
-          "      --suite FILE      run the drills a suite file lists (README: \"Suites\"):\n"
+          "  -q, --quiet           same as --progress quiet\n", out);
+    fputs("      --suite FILE      run the drills a suite file lists (README: \"Suites\"):\n"
           "                        `suite: NAME`, `drills: [a, b]`, optional `fail_fast`\n"
           "      --fail-fast       stop after the first drill that does not pass (the\n"
           "                        others are reported as not run)\n"
@@ -73,7 +81,11 @@ static void help(FILE *out)
           "                        set and non-empty), always or never\n\n"
           "With several drills, --html FILE writes one report per drill, named\n"
           "FILE-SEQ-DRILL.html (out.html -> out-1-primary-wipe.html). The batch id (the\n"
-          "first run's id) re-renders the same JUnit: `drill report --batch ID`.\n"
+          "first run's id) re-renders the same JUnit: `drill report --batch ID`.\n\n"
+          "Before the first step a real run takes drill's advisory lock on the primary\n"
+          "(pg_try_advisory_lock(1685219692, 0), session \"drill-lock run N\"): a second\n"
+          "drill on the same cluster, from any host, is refused (exit 3) naming the\n"
+          "holder, with nothing touched.\n\n"
           "Progress goes to stderr; the summary to stdout. Each report file is listed\n"
           "with its SHA-256 in SHA256SUMS next to it; the finished run is sealed into\n"
           "the store's evidence chain (see `drill verify --help`).\n\n", out);
@@ -337,8 +349,11 @@ int cmd_run(int argc, char **argv)
     if ((rc = load_inputs(&a, &in)) != 0)
         goto out;
     if (a.dry_run) {
-        for (size_t i = 0; i < in.n; i++)
-            runner_print_plan(in.plans[i], stdout);
+        RunOptions dry = {.yes = a.yes, .topology_file = a.topology};
+        for (size_t i = 0; i < in.n; i++) {
+            int drc = runner_dry_run(in.plans[i], &dry, stdout);
+            rc = drc > rc ? drc : rc;   /* worst wins, as for real runs */
+        }
         goto out;
     }
     rc = run_batch(&a, &in);

@@ -21,7 +21,8 @@ static void print_kinds(FILE *out)
     fputs("Step kinds (every step also takes kind, name, node, timeout):\n", out);
     for (size_t i = 0; i < stepkind_count(); i++) {
         const StepKind *k = stepkind_get((StepKindId)i);
-        fprintf(out, "  %-17s %s%s\n", k->name, k->summary, k->destructive ? " [destructive]" : "");
+        fprintf(out, "  %-17s %s%s%s\n", k->name, k->summary, k->destructive ? " [destructive]" : "",
+                k->read_only ? " [read-only]" : "");
         for (const ParamSpec *p = k->params; p->key != NULL; p++)
             fprintf(out, "      %-14s %s%s%s%s%s%s\n", p->key,
                     stepkind_param_type_name(p),

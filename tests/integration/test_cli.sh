@@ -35,8 +35,10 @@ check "invalid drill exits 2" [ $? -eq 2 ]
 check "diagnostic has FILE:LINE:COL" grep -q "bad.yaml:5:5: error:" "$work/bad.err"
 check "diagnostic has a hint" grep -q "timeout" "$work/bad.err"
 
+# No server here: the plan is printed, then the checks cannot run (exit 3).
 "$DRILL_BIN" run --dry-run -t "$topo" primary-wipe > "$work/plan" 2>&1
-check "dry run exits 0" [ $? -eq 0 ]
+check "dry run without servers exits 3" [ $? -eq 3 ]
+check "dry run says its checks could not run" grep -q "^dry run: the checks could not run" "$work/plan"
 check "dry run shows the barman recover command" grep -q "barman -c .* recover --get-wal" "$work/plan"
 check "dry run marks destructive steps" grep -q DESTRUCTIVE "$work/plan"
 
