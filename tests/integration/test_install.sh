@@ -92,7 +92,7 @@ check "completion: run options" [ "$(complete_words run --top)" = "--topology" ]
 check "completion: --progress values" [ "$(complete_words run --progress l)" = "lines" ]
 check "completion: drill names for run" [ "$(complete_words run backup-v)" = "backup-verify" ]
 check "completion: drill names for validate" [ "$(complete_words validate primary-wipe)" = "primary-wipe primary-wipe-naive" ]
-check "completion: list options" [ "$(complete_words list --)" = "--help --names" ]
+check "completion: list options" [ "$(complete_words list --)" = "--format --help --names" ]
 check "completion: no option prose mentions (validate)" [ "$(complete_words validate --)" = "--help --topology" ]
 check "completion: sandbox actions" [ "$(complete_words sandbox "")" = "up down status" ]
 
