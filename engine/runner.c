@@ -32,7 +32,7 @@ void runner_request_stop(int signo)
 {
     if (stop_signal == 0)
         stop_signal = signo;
-    else
+    else if (in_cleanup)   /* a repeated signal before cleanup does not skip it */
         second_signal = signo;
 }
 
@@ -228,15 +228,32 @@ static void note_lock_lost(RunCtx *ctx, PgLock *lock, const PlanStep *ps, Progre
  * its steps are still offered to the store (it may work again, e.g. once
  * cleanup freed space); skipped steps are not, each would wait for the lock
  * again. Returns the first store error. */
+/* A second signal during cleanup: the operator chose to leave now. Said once,
+ * loudly, and kept as evidence: the environment may be half-restored. */
+static void note_cleanup_abandoned(RunCtx *ctx, const PlanStep *ps, Progress *pg, bool *said)
+{
+    if (*said || second_signal == 0)
+        return;
+    *said = true;
+    char detail[512];
+    snprintf(detail, sizeof detail, "second signal %d during cleanup step %zu \"%s\": the rest "
+             "of the cleanup is skipped; the environment may be left half-restored: run the "
+             "skipped cleanup steps by hand (`drill report` lists them)", (int)second_signal,
+             ps->seq + 1, ps->step->name);
+    store_event_add(ctx->store, ctx->run_id, "cleanup_abandoned", time_utc_ms(),
+                    time_mono_us() - ctx->t0_mono_us, detail, NULL);
+    progress_note(pg, "drill: WARNING: %s", detail);
+}
+
 static int run_steps(RunCtx *ctx, Verdict *v, Progress *pg, PgLock *lock, DrillError *err)
 {
-    bool failed = false;
+    bool failed = false, abandoned = false;
     int store_failed = 0;
     for (size_t i = 0; i < ctx->plan->nsteps; i++) {
         const PlanStep *ps = &ctx->plan->steps[i];
         bool cleanup = ps->step->phase == PHASE_CLEANUP;
         in_cleanup = cleanup;
-        bool skip = !cleanup && (failed || stop_signal != 0);
+        bool skip = cleanup ? second_signal != 0 : (failed || stop_signal != 0);
         if (skip && store_failed < 0)
             continue;
         int store_rc = 0;
@@ -252,6 +269,8 @@ static int run_steps(RunCtx *ctx, Verdict *v, Progress *pg, PgLock *lock, DrillE
         }
         if (st != STEP_OK && st != STEP_SKIPPED)
             failed = true;
+        if (cleanup)
+            note_cleanup_abandoned(ctx, ps, pg, &abandoned);
     }
     return store_failed;
 }

@@ -62,5 +62,23 @@ check "the running command was stopped" [ "$(sqlite3 "$work/sig.db" "select stat
 check "fault step skipped" [ "$(sqlite3 "$work/sig.db" "select status from steps where name = 'event fault'")" = skipped ]
 check "cleanup still ran" [ "$(sqlite3 "$work/sig.db" "select status from steps where name = 'cleanup runs'")" = ok ]
 
+# A second SIGINT during cleanup stops the cleanup step and skips the rest,
+# with a warning; a first SIGINT only skips to cleanup (exit 130).
+"$DRILL_BIN" run -t "$topo" --db "$work/sig2.db" --progress lines \
+    "$DRILL_TEST_DATA/valid/drill-cleanup-interrupt.yaml" > "$work/sig2.out" 2>&1 &
+pid=$!
+for _ in $(seq 100); do grep -q "long wait: started" "$work/sig2.out" && break; sleep 0.05; done
+kill -INT "$pid"
+for _ in $(seq 100); do grep -q "slow cleanup started" "$work/sig2.out" && break; sleep 0.05; done
+kill -INT "$pid"; wait "$pid"; rc=$?
+step2() { sqlite3 "$work/sig2.db" "select status from steps where name = '$1'"; }
+check "two SIGINTs end the run with 130" [ "$rc" -eq 130 ]
+check "run recorded as aborted" [ "$(sqlite3 "$work/sig2.db" "select status from runs")" = aborted ]
+check "the cleanup command was stopped" [ "$(step2 'slow cleanup')" = error ]
+check "the rest of the cleanup was skipped" [ "$(step2 'later cleanup')" = skipped ]
+check "a warning says cleanup was abandoned" grep -q "WARNING: second signal 2 during cleanup" "$work/sig2.out"
+check "the abandonment is stored as an event" \
+    [ "$(sqlite3 "$work/sig2.db" "select count(*) from events where name = 'cleanup_abandoned'")" = 1 ]
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
