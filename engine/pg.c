@@ -17,12 +17,12 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <libpq-fe.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "pqlib.h"   /* libpq, loaded on first use: see pqlib.h */
 #include "util.h"
 
 /* ---- named queries ---------------------------------------------------- */
@@ -105,6 +105,9 @@ static const char *const Q_HB_INSERT =
     "timestamptz 'epoch' + $3::bigint * interval '1 microsecond', "
     "clock_timestamp(), pg_current_wal_insert_lsn()) "
     "returning (extract(epoch from server_ts) * 1000000)::bigint, lsn::text";
+/* Q_HB_INSERT's statement name: the heartbeat writer prepares it once per
+ * session (pg_heartbeat_insert), and each commit then sends only parameters. */
+#define HB_INSERT_STMT "drill_hb_insert"
 static const char *const Q_HB_ROWS =
     "select seq, (extract(epoch from server_ts) * 1000000)::bigint, lsn::text "
     "from drill_heartbeat where run_id = $1::bigint order by seq";
@@ -128,6 +131,7 @@ struct PgConn {
     int64_t query_timeout_ms;   /* 0: no drill deadline on queries */
     bool broken;                /* a query timed out mid-flight: unusable */
     char sqlstate[6];           /* of the last failed query, "" if none */
+    bool hb_prepared;           /* Q_HB_INSERT prepared in this session */
 };
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -165,6 +169,21 @@ static int parse_i64(const char *s, int64_t *out)
         return -1;
     *out = (int64_t)v;
     return 0;
+}
+
+/* Decimal text of v in buf, returned. The heartbeat formats three numbers
+ * per commit: snprintf was a third of its user-space instructions. */
+static const char *format_i64(int64_t v, char buf[24])
+{
+    char *p = buf + 23;
+    *p = '\0';
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;   /* INT64_MIN too */
+    do
+        *--p = (char)('0' + u % 10);
+    while ((u /= 10) != 0);
+    if (v < 0)
+        *--p = '-';
+    return p;
 }
 
 /* Waits until sock is ready for events or deadline_us (monotonic, 0 = none)
@@ -282,19 +301,16 @@ static int collect_results(PgConn *c, const char *what, PGresult **out, DrillErr
     return 0;
 }
 
-/* Sends one query and collects its results. nparams < 0 uses the simple
- * protocol (several statements allowed: only pg_user_sql does that). On
- * success *out is a COMMAND_OK or TUPLES_OK result the caller clears. */
-static int pg_exec(PgConn *c, const char *what, const char *sql, int nparams,
-                   const char *const *params, PGresult **out, DrillError *err)
+/* Collects the results of a query just sent (sent: the PQsend* call's
+ * outcome; 0 also when the connection is known broken). On success *out is a
+ * COMMAND_OK or TUPLES_OK result the caller clears. */
+static int exec_sent(PgConn *c, const char *what, int sent, PGresult **out, DrillError *err)
 {
     *out = NULL;
     c->sqlstate[0] = '\0';
     if (c->broken)
         return drill_error_set(err, DRILL_E_PG, "PostgreSQL %s: %s: connection unusable after an "
                                "earlier timeout", c->endpoint, what);
-    int sent = nparams < 0 ? PQsendQuery(c->conn, sql)
-                           : PQsendQueryParams(c->conn, sql, nparams, NULL, params, NULL, NULL, 0);
     if (!sent)
         return conn_fail(c, what, err);
     PGresult *r = NULL;
@@ -309,6 +325,39 @@ static int pg_exec(PgConn *c, const char *what, const char *sql, int nparams,
     }
     *out = r;
     return 0;
+}
+
+/* Sends one query and collects its results. nparams < 0 uses the simple
+ * protocol (several statements allowed: only pg_user_sql does that). On
+ * success *out is a COMMAND_OK or TUPLES_OK result the caller clears. */
+static int pg_exec(PgConn *c, const char *what, const char *sql, int nparams,
+                   const char *const *params, PGresult **out, DrillError *err)
+{
+    int sent = c->broken ? 0
+               : nparams < 0 ? PQsendQuery(c->conn, sql)
+                             : PQsendQueryParams(c->conn, sql, nparams, NULL, params, NULL, NULL, 0);
+    return exec_sent(c, what, sent, out, err);
+}
+
+/* Executes the statement prepared as `stmt` in this session (see pg_prepare). */
+static int pg_exec_prepared(PgConn *c, const char *what, const char *stmt, int nparams,
+                            const char *const *params, PGresult **out, DrillError *err)
+{
+    int sent = c->broken ? 0 : PQsendQueryPrepared(c->conn, stmt, nparams, params, NULL, NULL, 0);
+    return exec_sent(c, what, sent, out, err);
+}
+
+/* Prepares a named query as statement `stmt` of this session: a query sent
+ * hundreds of times a second (the heartbeat insert) is then parsed and
+ * planned once, and each execution sends only its parameters. */
+static int pg_prepare(PgConn *c, const char *what, const char *sql, const char *stmt,
+                      int nparams, DrillError *err)
+{
+    PGresult *r = NULL;
+    int sent = c->broken ? 0 : PQsendPrepare(c->conn, stmt, sql, nparams, NULL);
+    int rc = exec_sent(c, what, sent, &r, err);
+    PQclear(r);
+    return rc;
 }
 
 /* Runs a query that must return exactly one row of one column; copies the
@@ -367,6 +416,11 @@ static int bad_value(PgConn *c, const char *what, const char *value, DrillError 
 
 static int conninfo_parse(const char *conninfo, PQconninfoOption **opts, DrillError *err)
 {
+    *opts = NULL;
+    /* Every path to libpq without a connection comes through here first. */
+    int rc = pqlib_load(err);
+    if (rc != 0)
+        return rc;
     char *msg = NULL;
     *opts = PQconninfoParse(conninfo ? conninfo : "", &msg);
     if (*opts != NULL)
@@ -561,6 +615,10 @@ int pg_server_version(PgConn *c, char *out, size_t outsz, DrillError *err)
 
 void pg_library_version(char *out, size_t outsz)
 {
+    if (pqlib_load(NULL) != 0) {
+        snprintf(out, outsz, "unavailable");
+        return;
+    }
     version_format(PQlibVersion(), out, outsz);
 }
 
@@ -975,10 +1033,18 @@ bool pg_conn_alive(PgConn *c)
  * the whole wait, while loopback answers (or refuses) within a millisecond. */
 #define READY_ATTEMPT_MAX_MS 1000
 
-static int ready_once(const char *conninfo, PgReadiness want, int64_t budget_ms, DrillError *err)
+/* One attempt. A server that answers but is still in recovery keeps its
+ * session in *kept for the next attempt: asking it again costs a round trip,
+ * while a new connection forks a backend on a server busy replaying WAL — at
+ * a 10 ms poll, ~100 forks a second that slowed the very recovery being
+ * waited for. A session on a hot standby sees pg_is_in_recovery() turn false
+ * as soon as the promotion or the end of recovery happens. */
+static int ready_once(const char *conninfo, PgReadiness want, int64_t budget_ms, PgConn **kept,
+                      DrillError *err)
 {
-    PgConn *c = NULL;
-    int rc = pg_connect(conninfo, budget_ms, &c, err);
+    PgConn *c = *kept;
+    *kept = NULL;
+    int rc = c != NULL ? 0 : pg_connect(conninfo, budget_ms, &c, err);
     if (rc != 0 || want == PG_READY_ACCEPTING) {
         pg_close(c);
         return rc;
@@ -986,9 +1052,11 @@ static int ready_once(const char *conninfo, PgReadiness want, int64_t budget_ms,
     bool recovery = true;
     pg_set_query_timeout(c, budget_ms);
     rc = pg_is_in_recovery(c, &recovery, err);
-    if (rc == 0 && recovery)
-        rc = drill_error_set(err, DRILL_E_PG, "PostgreSQL %s: still in recovery (read-only)",
-                             c->endpoint);
+    if (rc == 0 && recovery) {
+        *kept = c;
+        return drill_error_set(err, DRILL_E_PG, "PostgreSQL %s: still in recovery (read-only)",
+                               c->endpoint);
+    }
     pg_close(c);
     return rc;
 }
@@ -997,6 +1065,7 @@ int pg_wait_ready(const char *conninfo, PgReadiness want, int64_t timeout_ms, in
                   DrillError *err)
 {
     DrillError last = {0};
+    PgConn *kept = NULL;
     int64_t period = (poll_ms > 0 ? poll_ms : 10) * 1000;
     int64_t deadline = time_mono_us() + (timeout_ms > 0 ? timeout_ms : 0) * 1000;
     for (;;) {
@@ -1004,7 +1073,7 @@ int pg_wait_ready(const char *conninfo, PgReadiness want, int64_t timeout_ms, in
         int64_t budget = (deadline - tick + 999) / 1000;
         budget = budget < 1 ? 1 : budget > READY_ATTEMPT_MAX_MS ? READY_ATTEMPT_MAX_MS : budget;
         DrillError attempt = {0};
-        int rc = ready_once(conninfo, want, budget, &attempt);
+        int rc = ready_once(conninfo, want, budget, &kept, &attempt);
         if (rc == 0)
             return 0;
         if (rc == DRILL_E_INVALID)
@@ -1014,10 +1083,12 @@ int pg_wait_ready(const char *conninfo, PgReadiness want, int64_t timeout_ms, in
         if (rc != DRILL_E_TIMEOUT || budget == READY_ATTEMPT_MAX_MS || last.message[0] == '\0')
             last = attempt;
         int64_t now = time_mono_us();
-        if (now >= deadline)
+        if (now >= deadline) {
+            pg_close(kept);
             return drill_error_set(err, DRILL_E_TIMEOUT, "not %s within %" PRId64 " ms; last "
                                    "attempt: %s", want == PG_READY_WRITABLE ? "writable" :
                                    "accepting connections", timeout_ms, last.message);
+        }
         int64_t next = tick + period < deadline ? tick + period : deadline;
         if (next > now)
             sleep_us(next - now);
@@ -1243,12 +1314,16 @@ int pg_heartbeat_insert(PgConn *c, int64_t run_id, int64_t seq, int64_t client_u
                         PgHeartbeatAck *ack, DrillError *err)
 {
     char run[24], sq[24], ts[24];
-    snprintf(run, sizeof run, "%" PRId64, run_id);
-    snprintf(sq, sizeof sq, "%" PRId64, seq);
-    snprintf(ts, sizeof ts, "%" PRId64, client_utc_us);
-    const char *const params[] = {run, sq, ts};
+    const char *const params[] = {format_i64(run_id, run), format_i64(seq, sq),
+                                  format_i64(client_utc_us, ts)};
     PGresult *r = NULL;
-    int rc = pg_exec(c, NAMED(Q_HB_INSERT), 3, params, &r, err);
+    int rc = 0;
+    if (!c->hb_prepared) {
+        rc = pg_prepare(c, NAMED(Q_HB_INSERT), HB_INSERT_STMT, 3, err);
+        c->hb_prepared = rc == 0;
+    }
+    if (rc == 0)
+        rc = pg_exec_prepared(c, "Q_HB_INSERT", HB_INSERT_STMT, 3, params, &r, err);
     if (rc != 0)
         return rc;
     const char *server = PQntuples(r) == 1 ? field(r, 0, 0) : NULL;

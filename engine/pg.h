@@ -144,7 +144,8 @@ typedef struct PgHeartbeatAck {
     int64_t server_ts_us;   /* clock_timestamp() at insert, UTC microseconds */
     uint64_t lsn;           /* pg_current_wal_insert_lsn() at insert */
 } PgHeartbeatAck;
-/* One INSERT in its own transaction; returns 0 only once COMMIT succeeded. */
+/* One INSERT in its own transaction; returns 0 only once COMMIT succeeded. The
+ * statement is prepared on the first call in a session (after setup). */
 int pg_heartbeat_insert(PgConn *c, int64_t run_id, int64_t seq, int64_t client_utc_us,
                         PgHeartbeatAck *ack, DrillError *err);
 typedef struct PgHeartbeatRow {
@@ -163,7 +164,7 @@ typedef struct PgHeartbeatDigest {
 } PgHeartbeatDigest;
 int pg_heartbeat_digest(PgConn *c, int64_t run_id, PgHeartbeatDigest *out, DrillError *err);
 
-/* libpq version for the evidence ("15.18" style). */
+/* libpq version for the evidence ("15.18" style; "unavailable" if libpq cannot be loaded). */
 void pg_library_version(char *out, size_t outsz);
 
 #endif
