@@ -4,7 +4,11 @@
  * One thread owns one PgConn (libpq is thread-safe as long as a connection
  * is used by a single thread). Every `interval` it makes one attempt: connect
  * if needed (creating the table again, since a restored primary may have lost
- * it), then insert one row in autocommit. Each attempt consumes a sequence
+ * it), then insert one row in autocommit. A session to a server that is still
+ * read-only (in recovery, about to be promoted) is kept and the insert tried
+ * again on it: promotion makes it writable in place, and reconnecting every
+ * interval would fork a backend each time on a server busy replaying WAL,
+ * slowing down the very recovery being measured. Each attempt consumes a sequence
  * number, so a failed insert's seq is never reused: its row may or may not
  * have committed, and it is not counted as acknowledged either way.
  *
@@ -32,12 +36,18 @@
 /* Server-side and client-side bound of one insert, so stop() stays prompt
  * even when the server hangs. */
 #define HEARTBEAT_QUERY_MS 2000
+/* How long a read-only session is kept before a fresh connection is tried
+ * anyway: with a multi-host conninfo another node may have become the
+ * writable one meanwhile. */
+#define HEARTBEAT_READ_ONLY_KEEP_US 500000
 
 struct Heartbeat {
     char *conninfo;            /* with statement_timeout added */
     int64_t run_id;
     int64_t interval_us;
     PgConn *conn;              /* owned by the thread once it runs */
+    bool table_ready;          /* the table exists on conn's server */
+    int64_t read_only_since;   /* mono_us conn first refused a write, 0 if it has not */
     pthread_t thread;
     bool joinable;
     atomic_bool running;
@@ -99,49 +109,60 @@ static void record_failure(Heartbeat *hb, int64_t mono_us, const DrillError *err
     pthread_mutex_unlock(&hb->mu);
 }
 
-/* Connects and makes sure the table exists: a restored or promoted node may
- * not have it, and without it every insert would fail. */
-static int hb_connect(const char *conninfo, int64_t timeout_ms, PgConn **out, DrillError *err)
+/* Connects (if needed) and makes sure the table exists: a restored or
+ * promoted node may not have it, and without it every insert would fail. */
+static int hb_prepare(Heartbeat *hb, int64_t timeout_ms, DrillError *err)
 {
-    PgConn *c = NULL;
-    int rc = pg_connect(conninfo, timeout_ms, &c, err);
-    if (rc != 0)
-        return rc;
-    pg_set_query_timeout(c, HEARTBEAT_QUERY_MS);
-    rc = pg_heartbeat_setup(c, err);
-    if (rc != 0) {
-        pg_close(c);
-        return rc;
+    if (hb->conn == NULL) {
+        int rc = pg_connect(hb->conninfo, timeout_ms, &hb->conn, err);
+        if (rc != 0)
+            return rc;
+        pg_set_query_timeout(hb->conn, HEARTBEAT_QUERY_MS);
+        hb->table_ready = false;
+        hb->read_only_since = 0;
     }
-    *out = c;
+    if (!hb->table_ready && pg_heartbeat_setup(hb->conn, err) != 0)
+        return DRILL_E_PG;
+    hb->table_ready = true;
     return 0;
+}
+
+/* After a failed attempt: keep a live session whose server only refused the
+ * write for being read-only (SQLSTATE 25006), for a while; any other failure
+ * means a fresh connection is the way back. */
+static void hb_after_failure(Heartbeat *hb, int64_t mono)
+{
+    bool read_only = hb->conn != NULL && strcmp(pg_last_sqlstate(hb->conn), "25006") == 0;
+    if (read_only && hb->read_only_since == 0)
+        hb->read_only_since = mono;
+    if (read_only && mono - hb->read_only_since < HEARTBEAT_READ_ONLY_KEEP_US &&
+        pg_conn_alive(hb->conn))
+        return;
+    pg_close(hb->conn);
+    hb->conn = NULL;
 }
 
 /* One attempt: (re)connect if needed, then insert row seq. */
 static void hb_attempt(Heartbeat *hb, int64_t seq)
 {
     DrillError err = {0};
-    int rc = 0;
-    if (hb->conn == NULL) {
-        rc = hb_connect(hb->conninfo, HEARTBEAT_ATTEMPT_MS, &hb->conn, &err);
-        if (rc == 0) {
-            pthread_mutex_lock(&hb->mu);
-            hb->stats.reconnects++;
-            pthread_mutex_unlock(&hb->mu);
-        }
+    bool fresh = hb->conn == NULL;
+    int rc = hb_prepare(hb, HEARTBEAT_ATTEMPT_MS, &err);
+    if (fresh && hb->conn != NULL) {
+        pthread_mutex_lock(&hb->mu);
+        hb->stats.reconnects++;
+        pthread_mutex_unlock(&hb->mu);
     }
     PgHeartbeatAck pa = {0};
     if (rc == 0)
         rc = pg_heartbeat_insert(hb->conn, hb->run_id, seq, time_utc_us(), &pa, &err);
     int64_t mono = time_mono_us();
     if (rc != 0) {
-        /* Whatever failed, a fresh connection is the way back: after a
-         * failover the old session may be alive but read-only. */
-        pg_close(hb->conn);
-        hb->conn = NULL;
+        hb_after_failure(hb, mono);
         record_failure(hb, mono, &err);
         return;
     }
+    hb->read_only_since = 0;
     HeartbeatAck ack = {.seq = seq, .client_utc_us = time_utc_us(), .mono_us = mono,
                         .server_ts_us = pa.server_ts_us, .lsn = pa.lsn};
     record_ack(hb, &ack);
@@ -213,8 +234,9 @@ int heartbeat_start(const char *conninfo, int64_t run_id, int64_t interval_ms,
     hb->conninfo = ci;
     hb->run_id = run_id;
     hb->interval_us = (interval_ms > 0 ? interval_ms : 10) * 1000;
-    rc = hb_connect(ci, connect_timeout_ms, &hb->conn, err);
+    rc = hb_prepare(hb, connect_timeout_ms, err);
     if (rc != 0) {
+        pg_close(hb->conn);
         free(ci);
         free(hb);
         return drill_error_wrap(err, "heartbeat: first connection");
