@@ -5,6 +5,8 @@
  * the kinds and parameters the parser accepts and can never drift from it.
  *
  * usage: drill_mankinds TEMPLATE OUTPUT
+ *        drill_mankinds --markdown   the README's "Step kinds" list, on stdout
+ *                                    (checks/readme-kinds compares the two)
  */
 #include <stdio.h>
 #include <string.h>
@@ -53,7 +55,7 @@ static void write_kind(FILE *out, const StepKind *k)
 {
     fputs(".TP\n.B ", out);
     roff_text(out, k->name);
-    fputs(k->destructive ? "\n(destructive)\n" : "\n", out);
+    fputs(k->destructive ? "\n(destructive)\n" : k->read_only ? "\n(read-only)\n" : "\n", out);
     roff_text(out, k->summary);
     fprintf(out, "; node %s, default timeout %llds.\n", k->node_required ? "required" : "optional",
             (long long)(k->default_timeout_ms / 1000));
@@ -67,8 +69,34 @@ static void write_kind(FILE *out, const StepKind *k)
     fputs(".RE\n", out);
 }
 
+/* One README list item: "- `name` **(destructive)** — summary; node required,
+ * timeout 30s. Parameters: `key` (type, required, default X: help); ...". */
+static void write_markdown_kind(const StepKind *k)
+{
+    printf("- `%s`%s — %s; node %s, timeout %llds.", k->name,
+           k->destructive ? " **(destructive)**" : k->read_only ? " **(read-only)**" : "",
+           k->summary, k->node_required ? "required" : "optional",
+           (long long)(k->default_timeout_ms / 1000));
+    if (k->params[0].key == NULL) {
+        puts(" No parameters.");
+        return;
+    }
+    fputs(" Parameters:", stdout);
+    for (const ParamSpec *p = k->params; p->key != NULL; p++) {
+        const char *type = p->type == PT_ENUM ? p->choices : stepkind_param_type_name(p);
+        printf(" `%s` (%s%s%s%s: %s)%s", p->key, type, p->required ? ", required" : "",
+               p->default_text ? ", default " : "", p->default_text ? p->default_text : "",
+               p->help, p[1].key != NULL ? ";" : ".\n");
+    }
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 2 && strcmp(argv[1], "--markdown") == 0) {
+        for (size_t i = 0; i < stepkind_count(); i++)
+            write_markdown_kind(stepkind_get((StepKindId)i));
+        return 0;
+    }
     if (argc != 3) {
         fputs("usage: drill_mankinds TEMPLATE OUTPUT\n", stderr);
         return 2;
