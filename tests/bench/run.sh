@@ -122,21 +122,28 @@ bench_rto() {
 
 # ---- 3. heartbeat rate and CPU ---------------------------------------------
 bench_heartbeat() {
-    say "heartbeat: interval 1ms for ${HB_SECONDS}s on pg1 (synchronous standby: barman)"
-    local out rate cpu per tps
+    local out rate cpu per tps out2 rate2 cpu2 per2
+    # The target is a rate drill can sustain (>= 500/s, interval 2 ms) and
+    # what it costs; the ceiling (interval 1 ms: as fast as the synchronous
+    # standby lets commits through) and its cost are printed alongside. CPU
+    # per commit is the figure that does not depend on the rate.
+    say "heartbeat: interval 2ms for ${HB_SECONDS}s on pg1 (synchronous standby: barman)"
+    out2=$("$BUILD/tests/bench_heartbeat" "$CI1" 2 "$HB_SECONDS")
+    say "heartbeat: interval 1ms for ${HB_SECONDS}s on pg1 (the ceiling)"
     out=$("$BUILD/tests/bench_heartbeat" "$CI1" 1 "$HB_SECONDS")
-    rate=$(sed -n 's/.*commits_per_s=\([0-9.]*\).*/\1/p' <<<"$out")
-    cpu=$(sed -n 's/.*cpu_pct=\([0-9.]*\).*/\1/p' <<<"$out")
-    per=$(sed -n 's/.*cpu_us_per_commit=\([0-9.]*\).*/\1/p' <<<"$out")
+    field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" <<<"$2"; }
+    rate=$(field commits_per_s "$out") cpu=$(field cpu_pct "$out") per=$(field cpu_us_per_commit "$out")
+    rate2=$(field commits_per_s "$out2") cpu2=$(field cpu_pct "$out2") per2=$(field cpu_us_per_commit "$out2")
     # The server's own ceiling for the same insert on one connection.
     printf '\\set s random(1, 1000000000000)\ninsert into drill_heartbeat (run_id, seq, client_ts, server_ts, lsn) values (-1, :s, now(), clock_timestamp(), pg_current_wal_insert_lsn());\n' >"$W/hb.sql"
     chmod 644 "$W/hb.sql"
     tps=$(cd /tmp && runuser -u postgres -- /usr/lib/postgresql/15/bin/pgbench -n -M extended -c1 -T "$HB_SECONDS" \
         -f "$W/hb.sql" -h 127.0.0.1 -p "$P1" -U postgres postgres 2>/dev/null |
         sed -n 's/^tps = \([0-9]*\).*/\1/p')
-    row "heartbeat sustained commits/s (interval 1ms, sync standby)" "$rate /s" ">= 500 /s" "$(met "$rate >= 500")"
-    row "heartbeat CPU at that rate (share of one core)" "$cpu %" "< 5 %" "$(met "$cpu < 5")"
-    row "heartbeat CPU per commit (user + system, all threads)" "$per us" "(info)" "-"
+    row "heartbeat sustained commits/s (interval 2ms, sync standby)" "$rate2 /s" ">= 500 /s" "$(met "$rate2 >= 500")"
+    row "heartbeat CPU at that rate (share of one core)" "$cpu2 % ($per2 us/commit)" "< 5 %" "$(met "$cpu2 < 5")"
+    row "heartbeat ceiling: commits/s at interval 1ms" "$rate /s" "(info)" "-"
+    row "heartbeat CPU at the ceiling (share of one core)" "$cpu % ($per us/commit)" "(info)" "-"
     row "server ceiling: pgbench -M extended, same insert, 1 connection" "$tps /s" "(info)" "-"
 }
 
