@@ -36,6 +36,9 @@
 /* Server-side and client-side bound of one insert, so stop() stays prompt
  * even when the server hangs. */
 #define HEARTBEAT_QUERY_MS 2000
+/* Intervals the cadence may fall behind and still catch up (at most this
+ * many attempts back to back). */
+#define HEARTBEAT_MAX_CATCHUP 4
 /* How long a read-only session is kept before a fresh connection is tried
  * anyway: with a multi-host conninfo another node may have become the
  * writable one meanwhile. */
@@ -195,11 +198,13 @@ static void *hb_main(void *arg)
         if (stop)
             break;
         hb_attempt(hb, seq);
-        /* Keep the cadence, but after a long stall start afresh instead of
+        /* Keep the cadence: a commit that took a little longer than one
+         * interval is caught up by starting the next one at once, so the rate
+         * holds; after a longer stall (an outage) start afresh instead of
          * firing a burst of catch-up attempts. */
         int64_t now = time_mono_us();
         next += hb->interval_us;
-        if (next < now)
+        if (next < now - HEARTBEAT_MAX_CATCHUP * hb->interval_us)
             next = now;
         if (hb_sleep_until(hb, next))
             break;
