@@ -47,14 +47,34 @@ BARMAN_SYNC_SQL="select count(*) from pg_stat_replication r join pg_replication_
 pg2_streams_through_slot() { [ "$(q "$p1" "$PG2_ON_SLOT_SQL")" -eq 1 ]; }
 barman_streams_sync() { [ "$(q "$p1" "$BARMAN_SYNC_SQL")" -eq 1 ]; }
 
+# sandbox_run LABEL DRILL [ARG...]: runs DRILL (a name or a file) on the
+# sandbox, output in $work/LABEL.out and .err (shown; the error's tail on
+# failure); sets rc, and run to the newest stored run.
+sandbox_run() {
+    local label=$1 drill=$2 t0
+    shift 2
+    t0=$(date +%s%N)
+    "$DRILL_BIN" run "$drill" --sandbox-dir "$sandbox" --db "$db" --progress lines "$@" \
+        > "$work/$label.out" 2> "$work/$label.err"
+    rc=$?
+    echo "$label took $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+    cat "$work/$label.out"; [ "$rc" -eq 0 ] || tail -n 60 "$work/$label.err"
+    run=$(sq "select max(id) from runs")
+}
+
+# check_drill_passed LABEL: what every passing run leaves behind in the store.
+check_drill_passed() {
+    check "$1: drill exits 0" [ "$rc" -eq 0 ]
+    check "$1: run stored as passed" [ "$(sq "select status from runs where id = $run")" = passed ]
+    check "$1: no step failed, cleanup included" \
+        [ "$(sq "select count(*) from steps where run_id = $run and status <> 'ok'")" -eq 0 ]
+}
+
 # primary_wipe_after WHAT: runs primary-wipe on the same sandbox, the proof
 # that the drill before it returned the sandbox healthy.
 primary_wipe_after() {
-    local rc
-    "$DRILL_BIN" run primary-wipe --sandbox-dir "$sandbox" --db "$db" --progress lines \
-        > "$work/pw.out" 2> "$work/pw.err"
-    rc=$?
-    cat "$work/pw.out"; [ "$rc" -eq 0 ] || tail -n 40 "$work/pw.err"
+    local rc run
+    sandbox_run pw primary-wipe
     check "primary-wipe passes right after $1" [ "$rc" -eq 0 ]
 }
 

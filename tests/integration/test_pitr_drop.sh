@@ -17,17 +17,8 @@ qa() { psql -XAtq "host=127.0.0.1 port=$1 user=postgres dbname=drill_app" -c "$2
 hb() { q "$p1" "select $1 from drill_heartbeat where run_id = $run $2"; }
 tli0=$(tli "$p1")
 
-t0=$(date +%s%N)
-"$DRILL_BIN" run pitr-drop --yes --sandbox-dir "$sandbox" --db "$db" --progress lines \
-    --junit "$work/pd.xml" > "$work/pd.out" 2> "$work/pd.err"
-rc=$?
-echo "pitr-drop took $(( ($(date +%s%N) - t0) / 1000000 )) ms"
-cat "$work/pd.out"; [ "$rc" -eq 0 ] || tail -n 60 "$work/pd.err"
-check "pitr-drop exits 0" [ "$rc" -eq 0 ]
-run=$(sq "select max(id) from runs where drill_name = 'pitr-drop'")
-check "run stored as passed" [ "$(sq "select status from runs where id = $run")" = passed ]
-check "no step failed, cleanup included" \
-    [ "$(sq "select count(*) from steps where run_id = $run and status <> 'ok'")" -eq 0 ]
+sandbox_run pitr-drop pitr-drop --yes --junit "$work/pd.xml"
+check_drill_passed pitr-drop
 
 # The captured target and where recovery really ended (the new timeline's
 # switch point, read from pg1's history file, not from drill).

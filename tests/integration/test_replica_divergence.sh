@@ -18,23 +18,9 @@ measure() { sq "select cast(value as int) from measures where run_id = $run and 
 tli1() { q "$p1" "select substr(pg_walfile_name(pg_current_wal_lsn()),1,8)::int"; }
 digest() { q "$1" "select count(*) || ':' || max(seq) || ':' || md5(string_agg(seq::text, ',' order by seq)) from drill_heartbeat where run_id = $run"; }
 
-# run_drill LABEL FILE: runs a drill, sets rc and run.
-run_drill() {
-    local t0; t0=$(date +%s%N)
-    "$DRILL_BIN" run "$2" --sandbox-dir "$sandbox" --db "$db" --progress lines \
-        > "$work/$1.out" 2> "$work/$1.err"
-    rc=$?
-    echo "$1 took $(( ($(date +%s%N) - t0) / 1000000 )) ms"
-    cat "$work/$1.out"; [ "$rc" -eq 0 ] || tail -n 60 "$work/$1.err"
-    run=$(sq "select max(id) from runs")
-}
-
 # check_outcome LABEL METHOD: what every passing run must leave behind.
 check_outcome() {
-    check "$1: drill exits 0" [ "$rc" -eq 0 ]
-    check "$1: run stored as passed" [ "$(sq "select status from runs where id = $run")" = passed ]
-    check "$1: no step failed, cleanup included" \
-        [ "$(sq "select count(*) from steps where run_id = $run and status <> 'ok'")" -eq 0 ]
+    check_drill_passed "$1"
     check "$1: divergence detected (diverged=yes)" [ "$(fact divergence.diverged)" = yes ]
     check "$1: in sync after the repair" [ "$(fact after_repair.diverged)" = no ]
     check "$1: repaired by $2" [ "$(fact repair.method)" = "$2" ]
@@ -82,7 +68,7 @@ check_outcome() {
 
 # --- the drill as shipped: detection, rewind ---------------------------------
 tli0=$(tli1)
-run_drill rd replica-divergence
+sandbox_run rd replica-divergence
 check "pg1 is on a new timeline ($tli0 -> $(tli1))" [ "$(tli1)" -eq $((tli0 + 1)) ]
 check_outcome rewind rewind
 echo "detection: $(fact divergence.finding)"
@@ -99,7 +85,7 @@ sed -e 's/^name: replica-divergence$/name: replica-divergence-no-rewind/' \
       "$DRILL_BIN_DIRECTORY/pg_ctl" -D "$DRILL_DATA_DIRECTORY" -m fast -w stop \&\&\
       find "$DRILL_DATA_DIRECTORY/pg_wal" -maxdepth 1 -name "0000*" ! -name "*.history" -delete' \
     "$DRILL_SOURCE_DIR/drills/replica-divergence.yaml" > "$work/no-rewind.yaml"
-run_drill nr "$work/no-rewind.yaml"
+sandbox_run nr "$work/no-rewind.yaml"
 check_outcome reclone reclone
 check "reclone: the rewind step says pg_rewind failed" \
     [ "$(sq "select count(*) from steps where run_id = $run and kind = 'rewind' and message like 'pg_rewind failed%re-cloned%'")" -eq 1 ]
@@ -108,7 +94,7 @@ sq "select 'repair of run ' || s.run_id || ' by ' || f.value || ': ' || (s.durat
     where s.kind = 'rewind' and s.phase = 'recover' order by s.run_id"
 
 # --- primary-wipe on the same sandbox: proves it was returned healthy --------
-run_drill pw primary-wipe
+sandbox_run pw primary-wipe
 check "primary-wipe passes right after replica-divergence" [ "$rc" -eq 0 ]
 
 "$DRILL_BIN" sandbox down --dir "$sandbox"

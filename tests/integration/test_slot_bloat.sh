@@ -15,15 +15,6 @@ sandbox_up
 MB=$((1024 * 1024))
 measure() { sq "select cast(value as int) from measures where run_id = $run and key = '$1'"; }
 fact() { sq "select value from facts where run_id = $run and key = '$1'"; }
-run_drill() {  # run_drill NAME: runs it, sets rc and run
-    local t0=$(date +%s%N)
-    "$DRILL_BIN" run "$1" --sandbox-dir "$sandbox" --db "$db" --progress lines \
-        > "$work/$1.out" 2> "$work/$1.err"
-    rc=$?
-    echo "$1 took $(( ($(date +%s%N) - t0) / 1000000 )) ms"
-    cat "$work/$1.out"; [ "$rc" -eq 0 ] || tail -n 40 "$work/$1.err"
-    run=$(sq "select max(id) from runs where drill_name = '$1'")
-}
 # The alert's stored time must be the first sample of the series at or over
 # the threshold, and the sample before it must be under it.
 alert_consistent() {  # SLOT THRESHOLD_BYTES
@@ -43,11 +34,8 @@ samples_of() { sq "select count(*) from samples where run_id = $run and series =
 slot_state() { q "$p1" "select case when active then 't' else 'f' end || ':' || wal_status from pg_replication_slots where slot_name = '$1'"; }
 
 # --- slot-bloat: the standby's slot is lost ---------------------------------
-run_drill slot-bloat
-check "slot-bloat exits 0" [ "$rc" -eq 0 ]
-check "run stored as passed" [ "$(sq "select status from runs where id = $run")" = passed ]
-check "no step failed, cleanup included" \
-    [ "$(sq "select count(*) from steps where run_id = $run and status <> 'ok'")" -eq 0 ]
+sandbox_run slot-bloat slot-bloat
+check_drill_passed slot-bloat
 n=$(samples_of slot.pg2.retained_bytes); nw=$(samples_of pg_wal.bytes)
 check "time series stored ($n retained-bytes samples of pg2, $nw of pg_wal)" [ "$n" -ge 20 -a "$nw" -ge 20 ]
 maxwal=$(sq "select cast(max(value) as int) from samples where run_id = $run and series = 'pg_wal.bytes'")
@@ -80,10 +68,8 @@ caught_up() {
 check "pg2 streams from pg1 and has caught up" caught_up
 
 # --- slot-bloat-barman: Barman's receiver is the stopped consumer -----------
-run_drill slot-bloat-barman
-check "slot-bloat-barman exits 0" [ "$rc" -eq 0 ]
-check "no step failed, cleanup included" \
-    [ "$(sq "select count(*) from steps where run_id = $run and status <> 'ok'")" -eq 0 ]
+sandbox_run slot-bloat-barman slot-bloat-barman
+check_drill_passed slot-bloat-barman
 n=$(samples_of slot.barman.retained_bytes)
 check "time series stored ($n retained-bytes samples of barman)" [ "$n" -ge 20 ]
 check "alert crossing time matches the series" alert_consistent barman $((64 * MB))

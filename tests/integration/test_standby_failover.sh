@@ -15,17 +15,8 @@ tli() { q "$1" "select substr(pg_walfile_name(pg_current_wal_lsn()),1,8)::int"; 
 tli0=$(tli "$p1")
 
 # --- standby-failover: must pass ---------------------------------------------
-t0=$(date +%s)
-"$DRILL_BIN" run standby-failover --sandbox-dir "$sandbox" --db "$db" --progress lines \
-    --junit "$work/sf.xml" > "$work/sf.out" 2> "$work/sf.err"
-rc=$?
-echo "standby-failover took $(( $(date +%s) - t0 )) s"
-cat "$work/sf.out"; [ "$rc" -eq 0 ] || tail -n 60 "$work/sf.err"
-check "standby-failover exits 0" [ "$rc" -eq 0 ]
-run=$(sq "select max(id) from runs where drill_name = 'standby-failover'")
-check "run stored as passed" [ "$(sq "select status from runs where id = $run")" = passed ]
-check "no step failed, cleanup included" \
-    [ "$(sq "select count(*) from steps where run_id = $run and status <> 'ok'")" -eq 0 ]
+sandbox_run standby-failover standby-failover --junit "$work/sf.xml"
+check_drill_passed standby-failover
 rto=$(measure rto_ms); lost=$(measure rpo_transactions); lost_ms=$(measure rpo_ms)
 acked=$(measure heartbeat_acked)
 echo "measured: rto_ms=$rto rpo_transactions=$lost rpo_ms=$lost_ms heartbeat_acked=$acked"
