@@ -7,6 +7,7 @@
  */
 #include "duration.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #define DURATION_MAX_MS ((int64_t)30 * 24 * 3600 * 1000)
@@ -70,4 +71,23 @@ int duration_parse_ms(const char *text, int64_t *ms)
     }
     *ms = total;
     return 0;
+}
+
+void duration_format_ms(int64_t ms, char *out, size_t outsz)
+{
+    /* Largest first, as duration_parse_ms requires. */
+    static const struct {
+        const char *unit;
+        int64_t ms;
+    } order[] = {{"h", 3600000}, {"m", 60000}, {"s", 1000}, {"ms", 1}};
+    size_t len = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < sizeof order / sizeof order[0] && ms > 0 && len < outsz; i++) {
+        int64_t n = ms / order[i].ms;
+        ms %= order[i].ms;
+        int w = n > 0 ? snprintf(out + len, outsz - len, "%lld%s", (long long)n, order[i].unit) : 0;
+        len += w > 0 ? (size_t)w : 0;
+    }
+    if (out[0] == '\0')
+        snprintf(out, outsz, "0");
 }

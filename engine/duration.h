@@ -5,10 +5,15 @@
 #ifndef DRILL_DURATION_H
 #define DRILL_DURATION_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* Returns 0 and sets *ms, or -1 if text is not a valid duration (or overflows
  * 30 days). */
 int duration_parse_ms(const char *text, int64_t *ms);
+
+/* The inverse, in the same language: 600000 -> "10m", 90500 -> "1m30s500ms",
+ * 0 -> "0". What a person would have written, for targets shown back. */
+void duration_format_ms(int64_t ms, char *out, size_t outsz);
 
 #endif

@@ -77,6 +77,9 @@ void runner_print_plan(const Plan *plan, FILE *out)
     scenario_sha256(s, sha);
     fprintf(out, "drill %s (%s, sha256 %s) on topology %s\n", s->name, s->file, sha,
             plan->topology->name);
+    char objectives[512];
+    objectives_describe(&s->objectives, objectives, sizeof objectives);
+    fprintf(out, "objectives: %s\n", objectives);
     print_access(plan->topology, out);
     int last_phase = -1;
     for (size_t i = 0; i < plan->nsteps; i++) {
@@ -357,8 +360,10 @@ int runner_record_start(const Plan *plan, Store *st, const RunOptions *opt,
         .drill_source = s->source, .topology_name = plan->topology->name,
         .topology_file = opt->topology_file ? opt->topology_file : plan->topology->file,
         .hostname = host, .drill_version = DRILL_VERSION, .started_utc_ms = time_utc_ms(),
-        .rto_target_ms = s->rto_ms, .rpo_target_ms = s->rpo_ms,
-        .rpo_tx_target = s->rpo_transactions, .pid = (int64_t)getpid(), .lock_path = lock_path,
+        .rto_target_ms = s->objectives.value[OBJ_RTO],
+        .rpo_target_ms = s->objectives.value[OBJ_RPO],
+        .rpo_tx_target = s->objectives.value[OBJ_RPO_TRANSACTIONS],
+        .pid = (int64_t)getpid(), .lock_path = lock_path,
     };
     return store_run_begin(st, &info, run_id, err);
 }
@@ -509,6 +514,12 @@ static int run_guarded(const Plan *plan, Store *st, const RunOptions *opt, RunRe
     pg.redactor = secrets;
     progress_note(&pg, "drill: run %lld of %s on %s (%zu steps)", (long long)ctx.run_id,
                   plan->scenario->name, plan->topology->name, plan->nsteps);
+    char objectives[512];
+    objectives_describe(&plan->scenario->objectives, objectives, sizeof objectives);
+    progress_note(&pg, "drill: objectives: %s", objectives);
+    /* Which target a run was judged against, and who set it: a run judged
+     * against a topology's or an operator's override says so in its record. */
+    store_fact_add(st, ctx.run_id, "objectives", objectives, NULL);
     record_environment(&ctx);
     identity_record(st, ctx.run_id, opt->operator_name, opt->change_ref);
     if (opt->renderer_version != NULL)
@@ -579,7 +590,7 @@ static void measure_rto_from_heartbeat(RunCtx *ctx, RtoResult *r, const char **w
  * the lead time is what an on-call engineer had to act. */
 static void judge_slot_alert(RunCtx *ctx, Verdict *v, Progress *pg)
 {
-    int64_t target = ctx->plan->scenario->slot_alert_bytes;
+    int64_t target = ctx->plan->scenario->objectives.value[OBJ_SLOT_RETAINED_ALERT];
     bool crossed = ctx->slot_alert_t_ms >= 0;
     bool lost = ctx->slot_lost_t_ms >= 0;
     char how[256];
@@ -605,7 +616,7 @@ static void judge_slot_alert(RunCtx *ctx, Verdict *v, Progress *pg)
 
 static void measure_and_judge(RunCtx *ctx, Verdict *v, Progress *pg)
 {
-    const Scenario *s = ctx->plan->scenario;
+    const int64_t *target = ctx->plan->scenario->objectives.value;
     RtoResult rto;
     const char *why;
     measure_rto_from_heartbeat(ctx, &rto, &why);
@@ -618,8 +629,8 @@ static void measure_and_judge(RunCtx *ctx, Verdict *v, Progress *pg)
                               "fault event -> first failed heartbeat", NULL);
         progress_note(pg, "RTO %.0f ms (%s)", rto_ms, why);
     }
-    judge(ctx, v, pg, "rto", s->rto_ms, rto.measured, rto_ms, "ms", rto_ms <= (double)s->rto_ms,
-          why);
+    judge(ctx, v, pg, "rto", target[OBJ_RTO], rto.measured, rto_ms, "ms",
+          rto_ms <= (double)target[OBJ_RTO], why);
     const char *rpo_how = ctx->rpo_measured ? "acknowledged heartbeats missing after recovery"
                                             : "no heartbeat_verify step measured RPO";
     if (ctx->rpo_measured)
@@ -627,11 +638,13 @@ static void measure_and_judge(RunCtx *ctx, Verdict *v, Progress *pg)
                       (long long)ctx->rpo_ms, (long long)ctx->rpo_missing,
                       (long long)ctx->rpo_wal_bytes);
     /* A zero-second target means zero loss, whatever the clocks say. */
-    bool rpo_ok = ctx->rpo_missing == 0 || (s->rpo_ms > 0 && ctx->rpo_ms <= s->rpo_ms);
-    judge(ctx, v, pg, "rpo", s->rpo_ms, ctx->rpo_measured, (double)ctx->rpo_ms, "ms", rpo_ok,
+    bool rpo_ok = ctx->rpo_missing == 0 ||
+                  (target[OBJ_RPO] > 0 && ctx->rpo_ms <= target[OBJ_RPO]);
+    judge(ctx, v, pg, "rpo", target[OBJ_RPO], ctx->rpo_measured, (double)ctx->rpo_ms, "ms",
+          rpo_ok, rpo_how);
+    judge(ctx, v, pg, "rpo_transactions", target[OBJ_RPO_TRANSACTIONS], ctx->rpo_measured,
+          (double)ctx->rpo_missing, "tx", ctx->rpo_missing <= target[OBJ_RPO_TRANSACTIONS],
           rpo_how);
-    judge(ctx, v, pg, "rpo_transactions", s->rpo_transactions, ctx->rpo_measured,
-          (double)ctx->rpo_missing, "tx", ctx->rpo_missing <= s->rpo_transactions, rpo_how);
     judge_slot_alert(ctx, v, pg);
 }
 

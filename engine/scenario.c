@@ -34,8 +34,6 @@ static const char *const phase_names[PHASE_COUNT] = {"preflight", "fault", "reco
 static const char *const top_keys[] = {"name",    "description", "objectives", "variables",
                                        "preflight", "fault",     "recover",    "verify",
                                        "cleanup", NULL};
-static const char *const objective_keys[] = {"rto", "rpo", "rpo_transactions",
-                                             "slot_retained_alert", NULL};
 
 const char *phase_name(Phase p)
 {
@@ -310,22 +308,6 @@ static void parse_variables(Ctx *c, const yaml_node_t *map)
 }
 
 /* ---- top-level fields ------------------------------------------------------ */
-
-static void parse_objectives(Ctx *c, const yaml_node_t *map)
-{
-    if (!yamldoc_want_type(c->doc, "objectives", map, YAML_MAPPING_NODE))
-        return;
-    yamldoc_check_keys(c->doc, map, objective_keys, "objectives");
-    const yaml_node_t *v;
-    if ((v = yamldoc_get(c->doc, map, "rto")) != NULL)
-        yamldoc_want_duration(c->doc, "rto", v, &c->s->rto_ms);
-    if ((v = yamldoc_get(c->doc, map, "rpo")) != NULL)
-        yamldoc_want_duration(c->doc, "rpo", v, &c->s->rpo_ms);
-    if ((v = yamldoc_get(c->doc, map, "rpo_transactions")) != NULL)
-        yamldoc_want_uint(c->doc, "rpo_transactions", v, INT64_MAX, &c->s->rpo_transactions);
-    if ((v = yamldoc_get(c->doc, map, "slot_retained_alert")) != NULL)
-        yamldoc_want_size(c->doc, "slot_retained_alert", v, &c->s->slot_alert_bytes);
-}
 
 static void parse_name(Ctx *c, const yaml_node_t *root)
 {
@@ -602,7 +584,7 @@ static void parse_top(Ctx *c, const yaml_node_t *root)
         c->s->description = xstrdup(s);
     }
     if ((v = yamldoc_get(c->doc, root, "objectives")) != NULL)
-        parse_objectives(c, v);
+        objectives_parse_yaml(c->doc, v, "objectives", &c->s->objectives);
     if ((v = yamldoc_get(c->doc, root, "variables")) != NULL)
         parse_variables(c, v);
     bool any_phase = false;
@@ -711,7 +693,7 @@ static Scenario *scenario_new(const char *file, const char *text, size_t len)
         memcpy(s->source, text, len);
     s->source[len] = '\0';
     s->source_len = len;
-    s->rto_ms = s->rpo_ms = s->rpo_transactions = s->slot_alert_bytes = -1;
+    objectives_init(&s->objectives, OBJ_FROM_DRILL);
     return s;
 }
 
@@ -733,6 +715,7 @@ int scenario_parse(const char *file, const char *text, size_t len, DiagList *dia
         else
             parse_top(&c, root);
         check_captures(&c);
+        objectives_finish(&s->objectives);
         yamldoc_free(doc);
     }
     bool ok = doc != NULL && diag_count(dl) == before;

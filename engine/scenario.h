@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "diag.h"
+#include "objectives.h"
 #include "error.h"
 #include "stepkind.h"
 
@@ -69,10 +70,9 @@ typedef struct Scenario {
     size_t source_len;
     char *name;
     char *description;
-    int64_t rto_ms;              /* -1 when no objective */
-    int64_t rpo_ms;              /* -1 when no objective */
-    int64_t rpo_transactions;    /* -1 when no objective */
-    int64_t slot_alert_bytes;    /* slot_retained_alert; -1 when no objective */
+    /* As the drill file states them, until the CLI layers the topology's and
+     * the run's overrides on top (objectives.h); OBJECTIVE_NONE = not judged. */
+    Objectives objectives;
     ScenarioVar *vars;
     size_t nvars;
     Step *steps[PHASE_COUNT];

@@ -114,7 +114,7 @@ static void note_transition(WalGen *g, SlotTrack *t, const PgSlot *s, int64_t ut
 static void check_alert(WalGen *g, const PgSlot *s, int64_t utc, int64_t mono)
 {
     RunCtx *ctx = g->ctx;
-    int64_t threshold = ctx->plan->scenario->slot_alert_bytes;
+    int64_t threshold = ctx->plan->scenario->objectives.value[OBJ_SLOT_RETAINED_ALERT];
     if (s->retained_bytes > ctx->slot_retained_max)
         ctx->slot_retained_max = s->retained_bytes;
     if (threshold < 0 || ctx->slot_alert_t_ms >= 0 || s->retained_bytes < threshold)

@@ -19,7 +19,7 @@
 #define DEFAULT_BIN_DIRECTORY "/usr/lib/postgresql/15/bin"
 
 static const char *const top_keys[] = {"name", "allow_destructive", "system_identifier",
-                                       "nodes", NULL};
+                                       "objectives", "drill_objectives", "nodes", NULL};
 static const char *const node_keys[] = {
     "name",          "role",          "access",        "ssh",           "os_user",
     "conninfo",      "data_directory", "bin_directory", "log_file",      "start_command",
@@ -343,6 +343,45 @@ static void parse_nodes(Ctx *c, const yaml_node_t *key, const yaml_node_t *seq)
 
 /* ---- top level --------------------------------------------------------------- */
 
+/* drill_objectives: {primary-wipe: {rto: 2m}, pitr-drop: {rto: none}} */
+static void parse_drill_objectives(Ctx *c, const yaml_node_t *map)
+{
+    if (!yamldoc_want_type(c->doc, "drill_objectives", map, YAML_MAPPING_NODE))
+        return;
+    size_t n = (size_t)(map->data.mapping.pairs.top - map->data.mapping.pairs.start);
+    if (n > TOPOLOGY_MAX_DRILL_OBJECTIVES) {
+        yamldoc_error(c->doc, map, "split the topology", "more than %d drills in drill_objectives",
+                      TOPOLOGY_MAX_DRILL_OBJECTIVES);
+        return;
+    }
+    c->t->drill_objectives = xcalloc(n ? n : 1, sizeof *c->t->drill_objectives);
+    for (yaml_node_pair_t *pr = map->data.mapping.pairs.start; pr < map->data.mapping.pairs.top;
+         pr++) {
+        const yaml_node_t *k = yamldoc_node(c->doc, pr->key);
+        const char *name = yamldoc_scalar(k);
+        char clip[64], where[128];
+        if (name == NULL || !is_name(name, "abcdefghijklmnopqrstuvwxyz0123456789-", 63)) {
+            yamldoc_error(c->doc, k, "use the drill's `name:` (a-z, 0-9, -), as `drill list` shows it",
+                          "invalid drill name \"%s\" in drill_objectives",
+                          yamldoc_clip(name ? name : "", clip));
+            continue;
+        }
+        DrillObjectives *d = &c->t->drill_objectives[c->t->ndrill_objectives++];
+        d->drill = xstrdup(name);
+        objectives_init(&d->objectives, OBJ_FROM_TOPOLOGY_DRILL);
+        snprintf(where, sizeof where, "drill_objectives.%s", name);
+        objectives_parse_yaml(c->doc, yamldoc_node(c->doc, pr->value), where, &d->objectives);
+    }
+}
+
+void topology_objectives_apply(const Topology *t, const char *drill, Objectives *o)
+{
+    objectives_apply(o, &t->objectives);
+    for (size_t i = 0; i < t->ndrill_objectives; i++)
+        if (str_eq(t->drill_objectives[i].drill, drill))
+            objectives_apply(o, &t->drill_objectives[i].objectives);
+}
+
 static void parse_top(Ctx *c, const yaml_node_t *root)
 {
     const yaml_node_t *v;
@@ -363,6 +402,10 @@ static void parse_top(Ctx *c, const yaml_node_t *root)
         else if (s != NULL)
             c->t->system_identifier = xstrdup(s);
     }
+    if ((v = yamldoc_get(c->doc, root, "objectives")) != NULL)
+        objectives_parse_yaml(c->doc, v, "objectives", &c->t->objectives);
+    if ((v = yamldoc_get(c->doc, root, "drill_objectives")) != NULL)
+        parse_drill_objectives(c, v);
     const yaml_node_t *key = NULL;
     for (yaml_node_pair_t *pr = root->data.mapping.pairs.start; pr < root->data.mapping.pairs.top;
          pr++)
@@ -382,6 +425,7 @@ int topology_parse(const char *file, const char *text, size_t len, DiagList *dia
     DiagList *dl = diags ? diags : own;
     size_t before = diag_count(dl);
     Topology *t = xcalloc(1, sizeof(Topology));
+    objectives_init(&t->objectives, OBJ_FROM_TOPOLOGY);
     t->file = xstrdup(file ? file : "<input>");
     YamlDoc *doc = yamldoc_parse(t->file, text, text ? len : 0, dl);
     if (doc != NULL) {
@@ -437,6 +481,9 @@ void topology_free(Topology *t)
     for (size_t i = 0; i < t->nnodes; i++)
         node_clear(&t->nodes[i]);
     free(t->nodes);
+    for (size_t i = 0; i < t->ndrill_objectives; i++)
+        free(t->drill_objectives[i].drill);
+    free(t->drill_objectives);
     free(t->file);
     free(t->name);
     free(t->system_identifier);

@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #include "diag.h"
+#include "objectives.h"
 
 #define TOPOLOGY_MAX_NODES 1000   /* larger topologies are refused */
 
@@ -54,6 +55,14 @@ typedef struct Node {
     int line, col;
 } Node;
 
+/* `drill_objectives: {DRILL: {...}}`: one drill's targets on this topology. */
+typedef struct DrillObjectives {
+    char *drill;              /* the drill's `name:` */
+    Objectives objectives;    /* UNSET where silent */
+} DrillObjectives;
+
+#define TOPOLOGY_MAX_DRILL_OBJECTIVES 1000
+
 typedef struct Topology {
     char *file;
     char *name;
@@ -61,12 +70,19 @@ typedef struct Topology {
     size_t nnodes;
     char *system_identifier;  /* pin of the primary's system_identifier, or NULL */
     bool allow_destructive;   /* destructive drills allowed without --yes */
+    Objectives objectives;    /* `objectives:` for every drill; UNSET where silent */
+    DrillObjectives *drill_objectives;
+    size_t ndrill_objectives;
 } Topology;
 
 int topology_load(const char *path, DiagList *diags, Topology **out);
 int topology_parse(const char *file, const char *text, size_t len, DiagList *diags,
                    Topology **out);
 void topology_free(Topology *t);
+
+/* Layers this topology's objectives for drill `drill` onto *o: first
+ * `objectives:`, then `drill_objectives: {DRILL: ...}` (objectives.h). */
+void topology_objectives_apply(const Topology *t, const char *drill, Objectives *o);
 
 /* A node by name, else the first node with that role ("primary", "standby",
  * "backup"); NULL if none. */

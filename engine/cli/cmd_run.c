@@ -60,6 +60,11 @@ static void help(FILE *out)
           "                        true`). Changes nothing, stores no run. Exit 0 when\n"
           "                        every check passed, 3 when one failed or the checks\n"
           "                        could not run (topology unreachable)\n"
+          "      --objective NAME=VALUE  judge this run against VALUE instead of the\n"
+          "                        drill's target (repeatable): rto=10m, rpo=5s,\n"
+          "                        rpo_transactions=0, slot_retained_alert=64MB, or\n"
+          "                        NAME=none to measure without judging. See\n"
+          "                        \"Objectives\" below\n"
           "      --progress MODE   auto (default), tty, lines or quiet\n"
           "  -q, --quiet           same as --progress quiet\n", out);
     fputs("      --suite FILE      run the drills a suite file lists (README: \"Suites\"):\n"
@@ -79,6 +84,12 @@ static void help(FILE *out)
           "                        not_run: [...]}\n"
           "      --color WHEN      auto (default: on for a terminal unless NO_COLOR is\n"
           "                        set and non-empty), always or never\n\n"
+          "Objectives: a drill file states its targets; a run may override them,\n"
+          "the most specific winning, each level setting only what it names:\n"
+          "  drill file < topology `objectives:` < topology `drill_objectives: {DRILL:\n"
+          "  {...}}` < $DRILL_OBJECTIVES (rto=2m,rpo=none) < --objective\n"
+          "The run prints and records (fact `objectives`) each target and where it\n"
+          "came from. An objective is met only when it was measured.\n\n"
           "With several drills, --html FILE writes one report per drill, named\n"
           "FILE-SEQ-DRILL.html (out.html -> out-1-primary-wipe.html). The batch id (the\n"
           "first run's id) re-renders the same JUnit: `drill report --batch ID`.\n\n"
@@ -101,6 +112,7 @@ typedef struct RunArgs {
     ProgressMode progress;
     bool gate;                 /* --max-regression given */
     GateOptions gate_opt;
+    Objectives objectives;     /* --objective, UNSET where not given */
 } RunArgs;
 
 static int parse_progress(const char *s, ProgressMode *m)
@@ -134,6 +146,16 @@ static int parse_gate(int c, const char *v, RunArgs *a)
     return 0;
 }
 
+static int parse_objective(const char *v, RunArgs *a)
+{
+    DrillError err;
+    if (strchr(v, ',') != NULL)
+        return cli_usage("run", "--objective takes one NAME=VALUE (repeat it for more)");
+    if (objectives_parse_arg(v, "--objective", &a->objectives, &err) < 0)
+        return cli_usage("run", "%s", err.message);
+    return 0;
+}
+
 static int parse_option(int c, RunArgs *a)
 {
     switch (c) {
@@ -151,6 +173,7 @@ static int parse_option(int c, RunArgs *a)
     case 's': a->suite = optarg; break;
     case 'f': a->fail_fast = true; break;
     case 'R': case 'B': return parse_gate(c, optarg, a);
+    case 'o': return parse_objective(optarg, a);
     case 'F': return cli_parse_format("run", optarg, &a->json);
     case 'c': return cli_parse_color("run", optarg);
     case 'p':
@@ -177,6 +200,7 @@ static int parse_args(int argc, char **argv, RunArgs *a)
         {"max-regression", required_argument, NULL, 'R'},
         {"baseline-runs", required_argument, NULL, 'B'},
         {"format", required_argument, NULL, 'F'},   {"color", required_argument, NULL, 'c'},
+        {"objective", required_argument, NULL, 'o'},
         {0}};
     int c, rc;
     while ((c = getopt_long(argc, argv, "t:ynqh", opts, NULL)) != -1)
@@ -269,6 +293,25 @@ static int load_topology(const RunArgs *a, Topology **t, DiagList *diags)
     return rc == 0 ? 0 : DRILL_EXIT_INVALID;
 }
 
+/* The targets each drill is judged against: its own, then the topology's,
+ * $DRILL_OBJECTIVES and --objective on top (objectives.h). */
+static int layer_objectives(const RunArgs *a, Inputs *in)
+{
+    Objectives env;
+    objectives_init(&env, OBJ_FROM_ENV);
+    const char *e = getenv("DRILL_OBJECTIVES");
+    DrillError err;
+    if (e != NULL && *e != '\0' && objectives_parse_arg(e, "DRILL_OBJECTIVES", &env, &err) < 0)
+        return cli_usage("run", "%s", err.message);
+    for (size_t i = 0; i < in->n; i++) {
+        Objectives *o = &in->scenarios[i]->objectives;
+        topology_objectives_apply(in->topology, in->scenarios[i]->name, o);
+        objectives_apply(o, &env);
+        objectives_apply(o, &a->objectives);
+    }
+    return 0;
+}
+
 /* Loads drills + topology, checks them together and plans; prints diagnostics. */
 static int load_inputs(const RunArgs *a, Inputs *in)
 {
@@ -281,7 +324,7 @@ static int load_inputs(const RunArgs *a, Inputs *in)
             rc = DRILL_EXIT_INVALID;
     diag_print(diags, stderr);
     diag_list_free(diags);
-    if (rc != 0)
+    if (rc != 0 || (rc = layer_objectives(a, in)) != 0)
         return rc;
     in->plans = xcalloc(in->n, sizeof *in->plans);
     DrillError err;
@@ -342,6 +385,7 @@ int cmd_run(int argc, char **argv)
 {
     RunArgs a = {.progress = PROGRESS_AUTO,
                  .gate_opt = {.baseline_runs = GATE_DEFAULT_BASELINE_RUNS}};
+    objectives_init(&a.objectives, OBJ_FROM_CLI);
     int rc = parse_args(argc, argv, &a);
     if (rc != 0)
         return rc < 0 ? DRILL_EXIT_OK : rc;

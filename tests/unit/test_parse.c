@@ -245,9 +245,9 @@ TEST(drill_full)
     if (s == NULL)
         return;
     CHECK_STR(s->name, "full-example");
-    CHECK_INT(s->rto_ms, 90000);
-    CHECK_INT(s->rpo_ms, 500);
-    CHECK_INT(s->rpo_transactions, 0);
+    CHECK_INT(s->objectives.value[OBJ_RTO], 90000);
+    CHECK_INT(s->objectives.value[OBJ_RPO], 500);
+    CHECK_INT(s->objectives.value[OBJ_RPO_TRANSACTIONS], 0);
     char sha[65];
     scenario_sha256(s, sha);
     CHECK_INT(strlen(sha), 64);
