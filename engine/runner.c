@@ -550,14 +550,25 @@ static int run_guarded(const Plan *plan, Store *st, const RunOptions *opt, RunRe
 
 /* ---- measurements and objectives ---- */
 
-static void judge(RunCtx *ctx, Verdict *v, Progress *pg, const char *name, int64_t target,
-                  bool measured, double value, const char *unit, bool passed, const char *how)
+/* Judges objective `id` and stores the verdict. A target that did not come
+ * from the drill file says where it came from, in the stored row itself: a
+ * report read months later must show why the bar was where it was. */
+static void judge(RunCtx *ctx, Verdict *v, Progress *pg, ObjectiveId id, bool measured,
+                  double value, const char *unit, bool passed, const char *how)
 {
+    const Objectives *o = &ctx->plan->scenario->objectives;
+    int64_t target = o->value[id];
+    const char *name = objectives_keys[id];
     if (target < 0)
         return;
     bool ok = measured && passed;
+    char stored_how[384];
+    snprintf(stored_how, sizeof stored_how, "%s", measured ? how : "not measured");
+    if (o->origin[id] != OBJ_FROM_DRILL)
+        snprintf(stored_how + strlen(stored_how), sizeof stored_how - strlen(stored_how),
+                 "; target from %s", objectives_origin_name(o->origin[id]));
     store_objective_add(ctx->store, ctx->run_id, name, (double)target, measured ? value : -1,
-                        unit, ok, measured ? how : "not measured", NULL);
+                        unit, ok, stored_how, NULL);
     if (!ok)
         v->objective_missed = true;
     if (measured)
@@ -590,7 +601,6 @@ static void measure_rto_from_heartbeat(RunCtx *ctx, RtoResult *r, const char **w
  * the lead time is what an on-call engineer had to act. */
 static void judge_slot_alert(RunCtx *ctx, Verdict *v, Progress *pg)
 {
-    int64_t target = ctx->plan->scenario->objectives.value[OBJ_SLOT_RETAINED_ALERT];
     bool crossed = ctx->slot_alert_t_ms >= 0;
     bool lost = ctx->slot_lost_t_ms >= 0;
     char how[256];
@@ -609,7 +619,7 @@ static void judge_slot_alert(RunCtx *ctx, Verdict *v, Progress *pg)
         snprintf(how, sizeof how, "slot %s crossed it at t = %lld ms (no slot was lost)",
                  ctx->slot_alert_slot, (long long)ctx->slot_alert_t_ms);
     bool passed = crossed && (!lost || ctx->slot_alert_t_ms < ctx->slot_lost_t_ms);
-    judge(ctx, v, pg, "slot_retained_alert", target, ctx->slot_retained_max >= 0,
+    judge(ctx, v, pg, OBJ_SLOT_RETAINED_ALERT, ctx->slot_retained_max >= 0,
           (double)ctx->slot_retained_max, "bytes", passed,
           ctx->slot_retained_max >= 0 ? how : "no wal_generate step sampled a slot");
 }
@@ -629,7 +639,7 @@ static void measure_and_judge(RunCtx *ctx, Verdict *v, Progress *pg)
                               "fault event -> first failed heartbeat", NULL);
         progress_note(pg, "RTO %.0f ms (%s)", rto_ms, why);
     }
-    judge(ctx, v, pg, "rto", target[OBJ_RTO], rto.measured, rto_ms, "ms",
+    judge(ctx, v, pg, OBJ_RTO, rto.measured, rto_ms, "ms",
           rto_ms <= (double)target[OBJ_RTO], why);
     const char *rpo_how = ctx->rpo_measured ? "acknowledged heartbeats missing after recovery"
                                             : "no heartbeat_verify step measured RPO";
@@ -640,9 +650,9 @@ static void measure_and_judge(RunCtx *ctx, Verdict *v, Progress *pg)
     /* A zero-second target means zero loss, whatever the clocks say. */
     bool rpo_ok = ctx->rpo_missing == 0 ||
                   (target[OBJ_RPO] > 0 && ctx->rpo_ms <= target[OBJ_RPO]);
-    judge(ctx, v, pg, "rpo", target[OBJ_RPO], ctx->rpo_measured, (double)ctx->rpo_ms, "ms",
+    judge(ctx, v, pg, OBJ_RPO, ctx->rpo_measured, (double)ctx->rpo_ms, "ms",
           rpo_ok, rpo_how);
-    judge(ctx, v, pg, "rpo_transactions", target[OBJ_RPO_TRANSACTIONS], ctx->rpo_measured,
+    judge(ctx, v, pg, OBJ_RPO_TRANSACTIONS, ctx->rpo_measured,
           (double)ctx->rpo_missing, "tx", ctx->rpo_missing <= target[OBJ_RPO_TRANSACTIONS],
           rpo_how);
     judge_slot_alert(ctx, v, pg);

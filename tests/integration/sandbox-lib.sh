@@ -38,7 +38,8 @@ sandbox_up() {
     p1=$(port pg1); p2=$(port pg2)
 }
 
-# check_primary_wipe_outcome RUN PREFIX: a passed primary-wipe run, checked
+# check_primary_wipe_outcome RUN PREFIX [STATUS]: a primary-wipe run (stored
+# as STATUS, default passed) whose recovery worked, checked
 # independently of drill's own verdict: the servers' state, the heartbeat rows
 # on both nodes against the acknowledged count, Barman's own check.
 # The sandbox's healthy shape, read from pg1 directly (predicates for check).
@@ -86,8 +87,8 @@ sandbox_down_checked() {
 }
 
 check_primary_wipe_outcome() {
-    local run=$1 pre=$2 rows1 rows2 acked present
-    check "$pre run stored as passed" [ "$(sq "select status from runs where id = $run")" = passed ]
+    local run=$1 pre=$2 status=${3:-passed} rows1 rows2 acked present
+    check "$pre run stored as $status" [ "$(sq "select status from runs where id = $run")" = "$status" ]
     check "$pre no step failed" [ "$(sq "select count(*) from steps where run_id = $run and status not in ('ok')")" -eq 0 ]
     check "$pre pg1 is a writable primary" [ "$(q "$p1" 'select pg_is_in_recovery()')" = f ]
     check "$pre pg1 is on a new timeline" [ "$(q "$p1" "select substr(pg_walfile_name(pg_current_wal_lsn()),1,8)::int > 1")" = t ]
@@ -99,6 +100,6 @@ check_primary_wipe_outcome() {
     acked=$(sq "select cast(value as int) from measures where run_id = $run and key = 'heartbeat_acked'")
     present=$(q "$p1" "select count(*) from drill_heartbeat where run_id = $run")
     check "$pre at least every acknowledged heartbeat is on pg1 ($present >= $acked)" [ "$present" -ge "$acked" ]
-    check "$pre RTO stored and under 30 s" [ "$(sq "select value < 30000 from measures where run_id = $run and key = 'rto_ms'")" = 1 ]
+    check "$pre RTO measured and stored" [ "$(sq "select value > 0 from measures where run_id = $run and key = 'rto_ms'")" = 1 ]
     check "$pre barman check OK after recovery" as_barman check pg1
 }

@@ -12,6 +12,7 @@ work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 # directory keeps this test independent of the others running in parallel.
 export XDG_RUNTIME_DIR=$work/run; mkdir -m 700 "$XDG_RUNTIME_DIR"
 topo=$DRILL_TEST_DATA/valid/topology-sandbox.yaml
+unset DRILL_OBJECTIVES   # the objectives checks below start from the drill file
 
 "$DRILL_BIN" --help > "$work/help"; check "drill --help exits 0" [ $? -eq 0 ]
 for cmd in run validate list history report verify sandbox; do
@@ -41,6 +42,27 @@ check "dry run without servers exits 3" [ $? -eq 3 ]
 check "dry run says its checks could not run" grep -q "^dry run: the checks could not run" "$work/plan"
 check "dry run shows the barman recover command" grep -q "barman -c .* recover --get-wal" "$work/plan"
 check "dry run marks destructive steps" grep -q DESTRUCTIVE "$work/plan"
+
+# Objectives: the drill file's, overridden by the topology (for every drill,
+# then per drill), $DRILL_OBJECTIVES and --objective, most specific last; the
+# plan says where each target came from.
+objective_line() { "$DRILL_BIN" run --dry-run -t "$work/otopo.yaml" primary-wipe "$@" 2>&1 | grep '^objectives:'; }
+{ cat "$topo"; printf 'objectives:\n  rto: 5m\ndrill_objectives:\n  primary-wipe: {rto: 2m, rpo: none}\n'; } > "$work/otopo.yaml"
+check "plan shows the drill file's objectives" \
+    grep -q '^objectives: rto 30s (drill file), rpo 0 (drill file), rpo_transactions 0 tx (drill file)$' "$work/plan"
+check "topology drill_objectives beat topology objectives and the drill file" \
+    [ "$(objective_line)" = "objectives: rto 2m (topology drill_objectives), rpo none (topology drill_objectives), rpo_transactions 0 tx (drill file)" ]
+check "\$DRILL_OBJECTIVES beats the topology" \
+    [ "$(DRILL_OBJECTIVES=rto=3m,rpo=1s objective_line)" = "objectives: rto 3m (\$DRILL_OBJECTIVES), rpo 1s (\$DRILL_OBJECTIVES), rpo_transactions 0 tx (drill file)" ]
+check "--objective beats \$DRILL_OBJECTIVES (last one given wins)" \
+    [ "$(DRILL_OBJECTIVES=rto=3m objective_line --objective rto=1h --objective rto=10m --objective rpo_transactions=none)" = "objectives: rto 10m (--objective), rpo none (topology drill_objectives), rpo_transactions none (--objective)" ]
+"$DRILL_BIN" run --dry-run -t "$topo" --objective rto=30 primary-wipe > /dev/null 2> "$work/obj.err"
+check "a bad --objective value exits 2" [ $? -eq 2 ]
+check "  ... saying what to write" grep -q 'invalid duration "30" for rto: write a number with a unit' "$work/obj.err"
+DRILL_OBJECTIVES=rtt=1s "$DRILL_BIN" run --dry-run -t "$topo" primary-wipe > /dev/null 2> "$work/obj.err"
+check "a bad \$DRILL_OBJECTIVES exits 2" [ $? -eq 2 ]
+check "  ... naming the variable and the objective" grep -q 'DRILL_OBJECTIVES: unknown objective "rtt"' "$work/obj.err"
+check "run --help teaches objectives" bash -c '"$0" run --help | grep -q -- "--objective NAME=VALUE"' "$DRILL_BIN"
 
 "$DRILL_BIN" run -t "$topo" no-such-drill 2> "$work/nd.err"
 check "unknown drill exits 2" [ $? -eq 2 ]

@@ -7,18 +7,36 @@
 
 sandbox_up
 
-# --- primary-wipe: must pass -------------------------------------------------
+# --- primary-wipe against an RTO target no recovery can meet ----------------
+# The recovery is the drill's, the verdict the objective's: a missed target
+# fails the run (exit 1, stored failed, JUnit <failure> on the rto testcase,
+# the target's origin recorded) while every step worked and pg1 recovered.
 "$DRILL_BIN" run primary-wipe --sandbox-dir "$sandbox" --db "$db" --progress lines \
-    --junit "$work/pw.xml" --html "$work/pw.html" > "$work/pw.out" 2> "$work/pw.err"
+    --objective rto=1ms --junit "$work/pw.xml" --html "$work/pw.html" > "$work/pw.out" 2> "$work/pw.err"
 rc=$?
 cat "$work/pw.out"; tail -n 40 "$work/pw.err"
-check "primary-wipe exits 0" [ "$rc" -eq 0 ]
+check "primary-wipe with rto=1ms exits 1" [ "$rc" -eq 1 ]
 run=$(sq "select max(id) from runs where drill_name = 'primary-wipe'")
-check_primary_wipe_outcome "$run" primary-wipe:
+check_primary_wipe_outcome "$run" primary-wipe: failed
+check "store: rto objective failed against the 1 ms target, origin said" \
+    [ "$(sq "select target || ':' || passed || ':' || (how like '%; target from --objective') from objectives where run_id = $run and name = 'rto'")" = "1.0:0:1" ]
+check "store: rpo objectives met (the drill file's)" \
+    [ "$(sq "select count(*) from objectives where run_id = $run and name like 'rpo%' and passed = 1 and how not like '%target from%'")" -eq 2 ]
+check "store: the objectives fact names each origin" \
+    grep -q '^rto 1ms (--objective), rpo 0 (drill file)' <<<"$(sq "select value from facts where run_id = $run and key = 'objectives'")"
+check "progress says where the targets came from" grep -q 'objectives: rto 1ms (--objective)' "$work/pw.err"
+check "JUnit: the rto testcase fails, the rpo one passes" \
+    python3 - "$work/pw.xml" <<'PY'
+import sys, xml.etree.ElementTree as ET
+cases = {c.get("name"): c for c in ET.parse(sys.argv[1]).iter("testcase")
+         if c.get("classname", "").endswith(".objectives")}
+sys.exit(0 if cases["rto"].find("failure") is not None
+         and cases["rpo"].find("failure") is None else 1)
+PY
 check "JUnit has the RTO property" grep -q 'name="rto_measured_ms"' "$work/pw.xml"
 drill_count=$(sq "select count(*) from runs")
 
-# --- primary-wipe-naive: must fail its RPO objective with exit 1 --------------
+# --- primary-wipe-naive: must fail its RPO objective with exit 1 (RTO loose) --------------
 "$DRILL_BIN" run primary-wipe-naive --sandbox-dir "$sandbox" --db "$db" --progress lines \
     --junit "$work/naive.xml" > "$work/naive.out" 2> "$work/naive.err"
 rc=$?
