@@ -54,7 +54,8 @@ typedef int (*MigrateFn)(Store *st, DrillError *err);
 static int migrate_v1(Store *st, DrillError *err);
 static int migrate_v2(Store *st, DrillError *err);
 static int migrate_v3(Store *st, DrillError *err);
-static const MigrateFn MIGRATIONS[] = {migrate_v1, migrate_v2, migrate_v3};
+static int migrate_v4(Store *st, DrillError *err);
+static const MigrateFn MIGRATIONS[] = {migrate_v1, migrate_v2, migrate_v3, migrate_v4};
 #define STORE_SCHEMA_VERSION ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))
 
 /* ---- errors ---- */
@@ -472,6 +473,17 @@ static int migrate_v3(Store *st, DrillError *err)
     return exec_sql(st, sql, "creating schema v3", err);
 }
 
+/* v4: each run's globally unique id (a random UUID, util.h), the identity
+ * its heartbeat rows carry on the database. The local id restarts at 1 in
+ * every fresh store, so it cannot tell two stores' runs apart on one
+ * cluster. Runs stored before v4 have none (NULL). */
+static int migrate_v4(Store *st, DrillError *err)
+{
+    static const char sql[] = "ALTER TABLE runs ADD COLUMN uuid TEXT;"
+                              "CREATE UNIQUE INDEX runs_uuid ON runs(uuid);";
+    return exec_sql(st, sql, "creating schema v4", err);
+}
+
 /* ---- recording ---- */
 
 int store_run_begin(Store *st, const RunInfo *info, int64_t *run_id, DrillError *err)
@@ -480,8 +492,8 @@ int store_run_begin(Store *st, const RunInfo *info, int64_t *run_id, DrillError 
     int rc = prep(st,
                   "INSERT INTO runs (drill_name, drill_file, drill_sha256, drill_source,"
                   " topology_name, topology_file, hostname, drill_version, started_ms,"
-                  " rto_target_ms, rpo_target_ms, rpo_tx_target, pid, lock_path)"
-                  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                  " rto_target_ms, rpo_target_ms, rpo_tx_target, pid, lock_path, uuid)"
+                  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
                   &s, err);
     if (rc != 0)
         return rc;
@@ -499,6 +511,7 @@ int store_run_begin(Store *st, const RunInfo *info, int64_t *run_id, DrillError 
     sqlite3_bind_int64(s, 12, info->rpo_tx_target);
     sqlite3_bind_int64(s, 13, info->pid);
     bind_text(st, s, 14, info->lock_path);
+    bind_text(st, s, 15, info->uuid);
     return store_write(st, s, "recording the start of a run", run_id, NULL, err);
 }
 
@@ -785,6 +798,7 @@ static void row_run(sqlite3_stmt *s, void *elem)
     r->rpo_target_ms = sqlite3_column_int64(s, 16);
     r->rpo_tx_target = sqlite3_column_int64(s, 17);
     r->batch_id = sqlite3_column_int64(s, 18);
+    r->uuid = col_text(s, 19);
 }
 
 /* Children of a run, each in the order store.h promises. `id` breaks ties so
@@ -838,7 +852,7 @@ static int load_run_row(Store *st, int64_t run_id, RunRecord **out, DrillError *
                        "SELECT id, drill_name, drill_file, drill_sha256, drill_source,"
                        " topology_name, topology_file, hostname, drill_version, status, message,"
                        " exit_code, started_ms, ended_ms, duration_us, rto_target_ms,"
-                       " rpo_target_ms, rpo_tx_target, batch_id FROM runs WHERE id = ?1",
+                       " rpo_target_ms, rpo_tx_target, batch_id, uuid FROM runs WHERE id = ?1",
                        run_id, sizeof(RunRecord), row_run, &rows, &n, err);
     if (rc == 0 && n == 0) {
         free(rows);
@@ -922,7 +936,7 @@ void run_record_free(RunRecord *r)
         free(r->samples[i].series);
     char *texts[] = {r->drill_name,    r->drill_file,    r->drill_sha256, r->drill_source,
                      r->topology_name, r->topology_file, r->hostname,     r->drill_version,
-                     r->status,        r->message};
+                     r->status,        r->message,       r->uuid};
     for (size_t k = 0; k < sizeof texts / sizeof texts[0]; k++)
         free(texts[k]);
     free(r->steps);

@@ -48,6 +48,7 @@ typedef struct RunInfo {
     int64_t rpo_tx_target;        /* -1 = none */
     int64_t pid;                  /* of the drill process */
     const char *lock_path;        /* run lock it holds (runlock.h); NULL = none */
+    const char *uuid;             /* globally unique run id (heartbeat rows carry it) */
 } RunInfo;
 int store_run_begin(Store *st, const RunInfo *info, int64_t *run_id, DrillError *err);
 
@@ -135,6 +136,7 @@ typedef struct RunRecord {
     int64_t started_utc_ms, ended_utc_ms, duration_us;
     int64_t rto_target_ms, rpo_target_ms, rpo_tx_target;
     int64_t batch_id;      /* 0 = not part of a batch (not sealed: grouping only) */
+    char *uuid;            /* NULL for runs stored before schema v4 */
     StoredStep *steps; size_t nsteps;           /* ordered by seq */
     StoredEvent *events; size_t nevents;        /* ordered by time */
     StoredMeasure *measures; size_t nmeasures;  /* insertion order */

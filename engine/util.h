@@ -56,6 +56,13 @@ Sha256 *sha256_new(void);
 const char *crypto_library_version(void);
 void sha256_update(Sha256 *h, const void *data, size_t len);
 void sha256_final(Sha256 *h, char out[65]);
+/* A random (version 4) UUID as 36 lowercase chars + NUL, from the kernel's
+ * random source: 122 random bits, so two runs anywhere never share one.
+ * DRILL_E_IO when no randomness is available. */
+#define UUID_STR_SIZE 37
+int uuid_new(char out[UUID_STR_SIZE], DrillError *err);
+/* True when s is a UUID as uuid_new writes it (what a heartbeat row carries). */
+bool uuid_is_valid(const char *s);
 /* SHA-256 of a file's contents; *bytes (may be NULL) gets its size.
  * DRILL_E_NOTFOUND when it does not exist. */
 int sha256_file_hex(const char *path, char out[65], int64_t *bytes, DrillError *err);
