@@ -49,7 +49,7 @@ static int64_t record_run(Store *st)
 {
     RunInfo info = {"failover", "/d/failover.yaml", NULL, "name: failover\n# <b>&</b>\n",
                     "sandbox", "/t/sandbox.yaml", "ci-host", "0.1.0", 1700000000000, 30000,
-                    1000, 0, 0, NULL};
+                    1000, 0, 0, NULL, NULL};
     char sha[65];
     sha256_hex(info.drill_source, strlen(info.drill_source), sha);
     info.drill_sha256 = sha;
@@ -298,7 +298,7 @@ TEST(junit_aborted_run_not_green)
     char *db = tmp_path("r.db"), *x = tmp_path("aborted.xml");
     Store *st = NULL;
     CHECK_INT(store_open(db, &st, NULL), 0);
-    RunInfo info = {"quick", NULL, NULL, NULL, NULL, NULL, NULL, NULL, 1000, -1, -1, -1, 0, NULL};
+    RunInfo info = {"quick", NULL, NULL, NULL, NULL, NULL, NULL, NULL, 1000, -1, -1, -1, 0, NULL, NULL};
     int64_t id = 0;
     CHECK_INT(store_run_begin(st, &info, &id, NULL), 0);
     add_step(st, id, 0, "setup", "ok", "fine");
