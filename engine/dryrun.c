@@ -192,7 +192,7 @@ static int check_preflight(DryRun *d, const Plan *plan, const RunOptions *opt, D
                   .dry_run = true};
     ctx.t0_mono_us = time_mono_us();
     if (rc == 0)
-        rc = runner_record_start(plan, mem, opt, NULL, &ctx.run_id, err);
+        rc = runner_record_start(plan, mem, opt, NULL, &ctx.run_id, ctx.run_uuid, err);
     if (rc < 0) {
         store_close(mem);
         return rc;

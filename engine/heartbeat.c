@@ -46,7 +46,7 @@
 
 struct Heartbeat {
     char *conninfo;            /* with statement_timeout added */
-    int64_t run_id;
+    char run_uuid[UUID_STR_SIZE];
     int64_t interval_us;
     PgConn *conn;              /* owned by the thread once it runs */
     bool table_ready;          /* the table exists on conn's server */
@@ -158,7 +158,7 @@ static void hb_attempt(Heartbeat *hb, int64_t seq)
     }
     PgHeartbeatAck pa = {0};
     if (rc == 0)
-        rc = pg_heartbeat_insert(hb->conn, hb->run_id, seq, time_utc_us(), &pa, &err);
+        rc = pg_heartbeat_insert(hb->conn, hb->run_uuid, seq, time_utc_us(), &pa, &err);
     int64_t mono = time_mono_us();
     if (rc != 0) {
         hb_after_failure(hb, mono);
@@ -225,10 +225,13 @@ static void hb_init_sync(Heartbeat *hb)
     pthread_mutex_init(&hb->mu, NULL);
 }
 
-int heartbeat_start(const char *conninfo, int64_t run_id, int64_t interval_ms,
+int heartbeat_start(const char *conninfo, const char *run_uuid, int64_t interval_ms,
                     int64_t connect_timeout_ms, Heartbeat **out, DrillError *err)
 {
     *out = NULL;
+    if (!uuid_is_valid(run_uuid))
+        return drill_error_set(err, DRILL_E_INVALID, "heartbeat: \"%s\" is not a run UUID",
+                               run_uuid ? run_uuid : "(null)");
     char *ci = NULL;
     char opt[64];
     snprintf(opt, sizeof opt, "-c statement_timeout=%d", HEARTBEAT_QUERY_MS);
@@ -237,7 +240,7 @@ int heartbeat_start(const char *conninfo, int64_t run_id, int64_t interval_ms,
         return drill_error_wrap(err, "heartbeat");
     Heartbeat *hb = xcalloc(1, sizeof *hb);
     hb->conninfo = ci;
-    hb->run_id = run_id;
+    snprintf(hb->run_uuid, sizeof hb->run_uuid, "%s", run_uuid);
     hb->interval_us = (interval_ms > 0 ? interval_ms : 10) * 1000;
     rc = hb_prepare(hb, connect_timeout_ms, err);
     if (rc != 0) {

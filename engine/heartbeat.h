@@ -28,9 +28,9 @@ typedef struct HeartbeatAck {
 
 typedef struct Heartbeat Heartbeat;
 
-/* Starts the writer thread; run_id tags the rows. Fails if the first connection
- * cannot be made within connect_timeout_ms. */
-int heartbeat_start(const char *conninfo, int64_t run_id, int64_t interval_ms,
+/* Starts the writer thread; run_uuid (the run's UUID, util.h) tags the rows.
+ * Fails if the first connection cannot be made within connect_timeout_ms. */
+int heartbeat_start(const char *conninfo, const char *run_uuid, int64_t interval_ms,
                     int64_t connect_timeout_ms, Heartbeat **out, DrillError *err);
 /* Stops and joins the thread; the recorded data stays readable. Idempotent. */
 void heartbeat_stop(Heartbeat *hb);

@@ -80,10 +80,25 @@ static const char *const Q_WAL_RECEIVER =
     "select coalesce(status, ''), coalesce(slot_name, ''), flushed_lsn::text "
     "from pg_stat_wal_receiver limit 1";
 static const char *const Q_PROMOTE = "select pg_promote(true, $1::int)";
+/* The heartbeat table, keyed by the run's UUID: the local store's run id
+ * restarts at 1 in every fresh store, so two stores (a CI job's throw-away
+ * one, a second operator) would collide on one cluster and read each other's
+ * rows. A table of the shape before UUIDs (run_id bigint, no run_uuid) is
+ * renamed out of the way with its key index, never read or dropped: its rows
+ * are some earlier run's evidence and the DBA's to keep. */
 static const char *const Q_HB_CREATE =
-    "create table if not exists drill_heartbeat (run_id bigint not null, seq bigint not null, "
+    "do $drill$ declare old text := 'drill_heartbeat_pre_uuid_' || "
+    "to_char(clock_timestamp(), 'YYYYMMDDHH24MISS'); begin "
+    "if to_regclass('drill_heartbeat') is not null and not exists (select 1 from pg_attribute "
+    "where attrelid = to_regclass('drill_heartbeat') and attname = 'run_uuid' "
+    "and not attisdropped) then "
+    "execute format('alter table drill_heartbeat rename to %I', old); "
+    "if to_regclass('drill_heartbeat_pkey') is not null then "
+    "execute format('alter index drill_heartbeat_pkey rename to %I', old || '_pkey'); end if; "
+    "end if; "
+    "create table if not exists drill_heartbeat (run_uuid uuid not null, seq bigint not null, "
     "client_ts timestamptz not null, server_ts timestamptz not null, lsn pg_lsn not null, "
-    "primary key (run_id, seq))";
+    "primary key (run_uuid, seq)); end $drill$";
 /* drill's advisory lock (two-int4 form: key1 = class, key2 = object; see
  * pg.h). The holder is whoever holds it granted, in any session. */
 static const char *const Q_LOCK_TRY = "select pg_try_advisory_lock($1::int, $2::int)";
@@ -96,12 +111,16 @@ static const char *const Q_LOCK_HOLDER =
 /* A dry run's `sql` steps: the server refuses any write inside this. */
 static const char *const Q_BEGIN_READ_ONLY = "begin transaction read only";
 static const char *const Q_ROLLBACK = "rollback";
-static const char *const Q_HB_EXISTS = "select to_regclass('drill_heartbeat') is not null";
+/* The table in its current shape (an old-shape one holds no row of a run
+ * with a UUID: a node restored from an old backup may have one). */
+static const char *const Q_HB_EXISTS =
+    "select exists (select 1 from pg_attribute where attrelid = to_regclass('drill_heartbeat') "
+    "and attname = 'run_uuid' and not attisdropped)";
 /* Integer microseconds both ways: interval arithmetic and numeric extract()
  * are exact, unlike to_timestamp(double). */
 static const char *const Q_HB_INSERT =
-    "insert into drill_heartbeat (run_id, seq, client_ts, server_ts, lsn) "
-    "values ($1::bigint, $2::bigint, "
+    "insert into drill_heartbeat (run_uuid, seq, client_ts, server_ts, lsn) "
+    "values ($1::uuid, $2::bigint, "
     "timestamptz 'epoch' + $3::bigint * interval '1 microsecond', "
     "clock_timestamp(), pg_current_wal_insert_lsn()) "
     "returning (extract(epoch from server_ts) * 1000000)::bigint, lsn::text";
@@ -110,11 +129,11 @@ static const char *const Q_HB_INSERT =
 #define HB_INSERT_STMT "drill_hb_insert"
 static const char *const Q_HB_ROWS =
     "select seq, (extract(epoch from server_ts) * 1000000)::bigint, lsn::text "
-    "from drill_heartbeat where run_id = $1::bigint order by seq";
+    "from drill_heartbeat where run_uuid = $1::uuid order by seq";
 static const char *const Q_HB_DIGEST =
     "select count(*), coalesce(max(seq), 0), "
     "md5(coalesce(string_agg(seq::text, ',' order by seq), '')) "
-    "from drill_heartbeat where run_id = $1::bigint";
+    "from drill_heartbeat where run_uuid = $1::uuid";
 
 /* md5('') — the digest of a run without rows, also when the table is absent. */
 #define MD5_EMPTY "d41d8cd98f00b204e9800998ecf8427e"
@@ -1310,12 +1329,11 @@ int pg_heartbeat_setup(PgConn *c, DrillError *err)
     return rc;
 }
 
-int pg_heartbeat_insert(PgConn *c, int64_t run_id, int64_t seq, int64_t client_utc_us,
+int pg_heartbeat_insert(PgConn *c, const char *run_uuid, int64_t seq, int64_t client_utc_us,
                         PgHeartbeatAck *ack, DrillError *err)
 {
-    char run[24], sq[24], ts[24];
-    const char *const params[] = {format_i64(run_id, run), format_i64(seq, sq),
-                                  format_i64(client_utc_us, ts)};
+    char sq[24], ts[24];
+    const char *const params[] = {run_uuid, format_i64(seq, sq), format_i64(client_utc_us, ts)};
     PGresult *r = NULL;
     int rc = 0;
     if (!c->hb_prepared) {
@@ -1355,42 +1373,33 @@ static int fill_hb_row(PgConn *c, const PGresult *r, int i, void *elem, DrillErr
     return 0;
 }
 
-/* Shared by the heartbeat readers: a missing table means "no rows" (a
- * naive restore may lose it), and the run id becomes the query parameter. */
-static int heartbeat_run_param(PgConn *c, int64_t run_id, char run[24], bool *exists,
-                               DrillError *err)
-{
-    snprintf(run, 24, "%" PRId64, run_id);
-    return heartbeat_table_exists(c, exists, err);
-}
 
-int pg_heartbeat_rows(PgConn *c, int64_t run_id, PgHeartbeatRow **rows, size_t *n,
+int pg_heartbeat_rows(PgConn *c, const char *run_uuid, PgHeartbeatRow **rows, size_t *n,
                       DrillError *err)
 {
     *rows = NULL;
     *n = 0;
-    char run[24];
     bool exists = false;
-    int rc = heartbeat_run_param(c, run_id, run, &exists, err);
+    int rc = heartbeat_table_exists(c, &exists, err);
     if (rc != 0 || !exists)
         return rc;
-    const char *const params[] = {run};
+    const char *const params[] = {run_uuid};
     void *items = NULL;
     rc = collect_rows(c, NAMED(Q_HB_ROWS), 1, params, sizeof **rows, fill_hb_row, &items, n, err);
     *rows = items;
     return rc;
 }
 
-int pg_heartbeat_digest(PgConn *c, int64_t run_id, PgHeartbeatDigest *out, DrillError *err)
+int pg_heartbeat_digest(PgConn *c, const char *run_uuid, PgHeartbeatDigest *out,
+                        DrillError *err)
 {
     memset(out, 0, sizeof *out);
     snprintf(out->md5, sizeof out->md5, "%s", MD5_EMPTY);
-    char run[24];
     bool exists = false;
-    int rc = heartbeat_run_param(c, run_id, run, &exists, err);
+    int rc = heartbeat_table_exists(c, &exists, err);
     if (rc != 0 || !exists)
         return rc;
-    const char *const params[] = {run};
+    const char *const params[] = {run_uuid};
     PGresult *r = NULL;
     rc = pg_exec(c, NAMED(Q_HB_DIGEST), 1, params, &r, err);
     if (rc != 0)

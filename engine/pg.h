@@ -137,8 +137,10 @@ int pg_conninfo_endpoint(const char *conninfo, char *out, size_t outsz);
 
 /* ---- heartbeat table (used by heartbeat.c and heartbeat_verify) ---- */
 /* Creates drill_heartbeat if absent:
- *   (run_id bigint, seq bigint, client_ts timestamptz, server_ts timestamptz,
- *    lsn pg_lsn, primary key (run_id, seq)) */
+ *   (run_uuid uuid, seq bigint, client_ts timestamptz, server_ts timestamptz,
+ *    lsn pg_lsn, primary key (run_uuid, seq))
+ * A table of the shape before run UUIDs is first renamed to
+ * drill_heartbeat_pre_uuid_YYYYMMDDHHMMSS (kept, never read). */
 int pg_heartbeat_setup(PgConn *c, DrillError *err);
 typedef struct PgHeartbeatAck {
     int64_t server_ts_us;   /* clock_timestamp() at insert, UTC microseconds */
@@ -146,15 +148,16 @@ typedef struct PgHeartbeatAck {
 } PgHeartbeatAck;
 /* One INSERT in its own transaction; returns 0 only once COMMIT succeeded. The
  * statement is prepared on the first call in a session (after setup). */
-int pg_heartbeat_insert(PgConn *c, int64_t run_id, int64_t seq, int64_t client_utc_us,
+int pg_heartbeat_insert(PgConn *c, const char *run_uuid, int64_t seq, int64_t client_utc_us,
                         PgHeartbeatAck *ack, DrillError *err);
 typedef struct PgHeartbeatRow {
     int64_t seq;
     int64_t server_ts_us;
     uint64_t lsn;
 } PgHeartbeatRow;
-/* All rows of a run ordered by seq; *rows malloc'd. */
-int pg_heartbeat_rows(PgConn *c, int64_t run_id, PgHeartbeatRow **rows, size_t *n,
+/* All rows of a run (its UUID) ordered by seq; *rows malloc'd. No table, or
+ * one of the old shape: no rows. */
+int pg_heartbeat_rows(PgConn *c, const char *run_uuid, PgHeartbeatRow **rows, size_t *n,
                       DrillError *err);
 /* count, max(seq) and md5 of the ordered seq list, for cross-node comparison. */
 typedef struct PgHeartbeatDigest {
@@ -162,7 +165,8 @@ typedef struct PgHeartbeatDigest {
     int64_t max_seq;
     char md5[33];
 } PgHeartbeatDigest;
-int pg_heartbeat_digest(PgConn *c, int64_t run_id, PgHeartbeatDigest *out, DrillError *err);
+int pg_heartbeat_digest(PgConn *c, const char *run_uuid, PgHeartbeatDigest *out,
+                        DrillError *err);
 
 /* libpq version for the evidence ("15.18" style; "unavailable" if libpq cannot be loaded). */
 void pg_library_version(char *out, size_t outsz);

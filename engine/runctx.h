@@ -34,7 +34,8 @@ typedef struct RunCapture {
 typedef struct RunCtx {
     const Plan *plan;
     Store *store;
-    int64_t run_id;
+    int64_t run_id;             /* in this store only */
+    char run_uuid[UUID_STR_SIZE];   /* everywhere: what heartbeat rows carry */
     Executor *local;            /* executor for local nodes */
     Executor **remote;          /* per node (topology order): SSH executors, created on
                                    first use and freed by steps_release; NULL entries */

@@ -348,9 +348,13 @@ int runner_check_destructive(const Plan *plan, bool yes, DrillError *err)
 }
 
 int runner_record_start(const Plan *plan, Store *st, const RunOptions *opt,
-                        const char *lock_path, int64_t *run_id, DrillError *err)
+                        const char *lock_path, int64_t *run_id, char run_uuid[UUID_STR_SIZE],
+                        DrillError *err)
 {
     const Scenario *s = plan->scenario;
+    int rc = uuid_new(run_uuid, err);
+    if (rc < 0)
+        return rc;
     char host[256] = "";
     gethostname(host, sizeof host - 1);
     char sha[65];
@@ -363,7 +367,7 @@ int runner_record_start(const Plan *plan, Store *st, const RunOptions *opt,
         .rto_target_ms = s->objectives.value[OBJ_RTO],
         .rpo_target_ms = s->objectives.value[OBJ_RPO],
         .rpo_tx_target = s->objectives.value[OBJ_RPO_TRANSACTIONS],
-        .pid = (int64_t)getpid(), .lock_path = lock_path,
+        .pid = (int64_t)getpid(), .lock_path = lock_path, .uuid = run_uuid,
     };
     return store_run_begin(st, &info, run_id, err);
 }
@@ -503,7 +507,7 @@ static int run_guarded(const Plan *plan, Store *st, const RunOptions *opt, RunRe
     RunCtx ctx = {.plan = plan, .store = st, .fault_mono_us = -1, .recovered_mono_us = -1,
                   .slot_alert_t_ms = -1, .slot_lost_t_ms = -1, .slot_retained_max = -1};
     ctx.t0_mono_us = time_mono_us();
-    if ((rc = runner_record_start(plan, st, opt, lock_path, &ctx.run_id, err)) < 0)
+    if ((rc = runner_record_start(plan, st, opt, lock_path, &ctx.run_id, ctx.run_uuid, err)) < 0)
         return rc;
     res->run_id = ctx.run_id;
     ctx.local = exec_local_new();
@@ -512,8 +516,8 @@ static int run_guarded(const Plan *plan, Store *st, const RunOptions *opt, RunRe
     Progress pg;
     progress_init(&pg, stderr, (int)opt->progress, plan->nsteps);
     pg.redactor = secrets;
-    progress_note(&pg, "drill: run %lld of %s on %s (%zu steps)", (long long)ctx.run_id,
-                  plan->scenario->name, plan->topology->name, plan->nsteps);
+    progress_note(&pg, "drill: run %lld (%s) of %s on %s (%zu steps)", (long long)ctx.run_id,
+                  ctx.run_uuid, plan->scenario->name, plan->topology->name, plan->nsteps);
     char objectives[512];
     objectives_describe(&plan->scenario->objectives, objectives, sizeof objectives);
     progress_note(&pg, "drill: objectives: %s", objectives);

@@ -18,6 +18,7 @@
 #include "gate.h"
 #include "plan.h"
 #include "store.h"
+#include "util.h"
 
 typedef enum ProgressMode {
     PROGRESS_AUTO,   /* in place on a TTY, timestamped lines otherwise */
@@ -74,9 +75,11 @@ int runner_target_pin(const Plan *plan, char *detail, size_t detailsz);
  * (--yes) nor the topology's allow_destructive allows it. */
 int runner_check_destructive(const Plan *plan, bool yes, DrillError *err);
 
-/* Records the start of a run of plan in st (the runs row); *run_id set. */
+/* Records the start of a run of plan in st (the runs row) under a new
+ * random UUID; *run_id and run_uuid set. */
 int runner_record_start(const Plan *plan, Store *st, const RunOptions *opt,
-                        const char *lock_path, int64_t *run_id, DrillError *err);
+                        const char *lock_path, int64_t *run_id, char run_uuid[UUID_STR_SIZE],
+                        DrillError *err);
 
 /* Async-signal-safe: asks the runner to stop after the current step, skip to
  * cleanup, and finish with 128+signo. */

@@ -54,9 +54,10 @@ int64_t step_remaining_ms(int64_t deadline_mono_us)
  * having to parse the topology. */
 static char **node_env(RunCtx *ctx, const Node *node)
 {
-    char **env = xcalloc(11, sizeof *env);
+    char **env = xcalloc(12, sizeof *env);
     size_t n = 0;
     env[n++] = xasprintf("DRILL_RUN_ID=%lld", (long long)ctx->run_id);
+    env[n++] = xasprintf("DRILL_RUN_UUID=%s", ctx->run_uuid);
     if (node != NULL) {
         env[n++] = xasprintf("DRILL_NODE=%s", node->name);
         env[n++] = xasprintf("DRILL_ROLE=%s", node_role_name(node->role));

@@ -341,8 +341,8 @@ char *step_describe_kind(const Plan *plan, const PlanStep *ps)
     case SK_HEARTBEAT_START: return heartbeat_start_describe(plan, s);
     case SK_HEARTBEAT_STOP: return xstrdup("stop the heartbeat writer (no SQL)");
     case SK_HEARTBEAT_VERIFY:
-        return xasprintf("SQL: select seq, server_ts, lsn from drill_heartbeat where run_id = "
-                         "<this run> order by seq; compare with the acknowledged heartbeats%s%s%s",
+        return xasprintf("SQL: select seq, server_ts, lsn from drill_heartbeat where run_uuid = "
+                         "<this run's UUID> order by seq; compare with the acknowledged heartbeats%s%s%s",
                          step_bool(s, "measure_rpo", n->role == ROLE_PRIMARY) ? "; measure RPO"
                                                                               : "",
                          step_str(s, "compare_with", NULL) ? "; and with the rows on " : "",

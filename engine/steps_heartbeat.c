@@ -42,7 +42,7 @@ STEP_FN(step_heartbeat_start)
         return step_set(o, STEP_ERROR, "%s", err.message);
     int64_t interval = step_duration_ms(ps->step, "interval", 10);
     buf_appendf(&o->command, "heartbeat every %lldms via \"%s\"", (long long)interval, conninfo);
-    int rc = heartbeat_start(conninfo, ctx->run_id, interval,
+    int rc = heartbeat_start(conninfo, ctx->run_uuid, interval,
                              step_remaining_ms(deadline) < HEARTBEAT_CONNECT_MS
                                  ? step_remaining_ms(deadline)
                                  : HEARTBEAT_CONNECT_MS,
@@ -60,7 +60,7 @@ char *heartbeat_start_describe(const Plan *p, const Step *s)
     if (writable_conninfo(p->topology, &conninfo, NULL) < 0)
         conninfo = xstrdup("(no PostgreSQL node)");
     char *text = xasprintf("SQL on the writable node of \"%s\": create table if not exists "
-                           "drill_heartbeat (run_id, seq, client_ts, server_ts, lsn); then insert "
+                           "drill_heartbeat (run_uuid, seq, client_ts, server_ts, lsn); then insert "
                            "one row every %lldms, each in its own transaction", conninfo,
                            (long long)step_duration_ms(s, "interval", 10));
     free(conninfo);
@@ -136,8 +136,8 @@ static StepStatus compare_digest(RunCtx *ctx, PgConn *c, const Node *other, int6
     DrillError err;
     PgHeartbeatDigest a, b;
     if (pg_connect(other->conninfo, step_remaining_ms(deadline), &oc, &err) < 0 ||
-        pg_heartbeat_digest(c, ctx->run_id, &a, &err) < 0 ||
-        pg_heartbeat_digest(oc, ctx->run_id, &b, &err) < 0) {
+        pg_heartbeat_digest(c, ctx->run_uuid, &a, &err) < 0 ||
+        pg_heartbeat_digest(oc, ctx->run_uuid, &b, &err) < 0) {
         pg_close(oc);
         return step_set(o, STEP_ERROR, "cannot compare heartbeats: %s", err.message);
     }
@@ -202,8 +202,8 @@ static int pitr_split(RunCtx *ctx, const char *target, bool record, HeartbeatAck
 STEP_FN(step_heartbeat_verify)
 {
     const Node *n = ps->node;
-    buf_appendf(&o->command, "compare acknowledged heartbeats of run %lld with %s",
-                (long long)ctx->run_id, n->name);
+    buf_appendf(&o->command, "compare acknowledged heartbeats of run %s with %s", ctx->run_uuid,
+                n->name);
     if (ctx->heartbeat == NULL)
         return step_set(o, STEP_ERROR, "no heartbeat was started in this drill");
     HeartbeatAck *acks = NULL;
@@ -214,7 +214,7 @@ STEP_FN(step_heartbeat_verify)
     size_t nrows = 0;
     DrillError err;
     if (pg_connect(n->conninfo, step_remaining_ms(deadline), &c, &err) < 0 ||
-        pg_heartbeat_rows(c, ctx->run_id, &rows, &nrows, &err) < 0) {
+        pg_heartbeat_rows(c, ctx->run_uuid, &rows, &nrows, &err) < 0) {
         pg_close(c);
         free(acks);
         return step_set(o, STEP_ERROR, "cannot read heartbeats on %s: %s", n->name, err.message);

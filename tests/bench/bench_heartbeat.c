@@ -50,10 +50,11 @@ int main(int argc, char **argv)
     }
     Heartbeat *hb = NULL;
     DrillError err;
-    /* Negative: never a stored run's id; distinct per invocation because
-     * (run_id, seq) is the table's key and seq restarts at 1. */
-    int64_t run_id = -time_utc_ms();
-    if (heartbeat_start(argv[1], run_id, interval, 5000, &hb, &err) != 0) {
+    /* A fresh run UUID per invocation, as a run gets: (run_uuid, seq) is the
+     * table's key and seq restarts at 1. */
+    char run_uuid[UUID_STR_SIZE];
+    if (uuid_new(run_uuid, &err) != 0 ||
+        heartbeat_start(argv[1], run_uuid, interval, 5000, &hb, &err) != 0) {
         fprintf(stderr, "bench_heartbeat: %s\n", err.message);
         return 1;
     }

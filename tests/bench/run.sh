@@ -72,6 +72,7 @@ drill_run() {
     wait "$pid" || RC=$?
     WALL_US=$(($(now_us) - t0)) RSS_KB=$hwm
     RUN_ID=$(sqlite3 "$DB" "select max(id) from runs")
+    RUN_UUID=$(sqlite3 "$DB" "select uuid from runs where id = $RUN_ID")
 }
 sq() { sqlite3 "$DB" "$1"; }
 
@@ -96,7 +97,7 @@ bench_rto() {
         tr=$(q "$P1" "select round(extract(epoch from server_ts) * 1000 - $fault, 1),
                 round(extract(epoch from next_ts) * 1000 - $fault, 1)
             from (select seq, server_ts, lag(seq) over w prev, lead(server_ts) over w next_ts
-                  from drill_heartbeat where run_id = $RUN_ID window w as (order by seq)) r
+                  from drill_heartbeat where run_uuid = '$RUN_UUID' window w as (order by seq)) r
             where server_ts > to_timestamp($fault / 1000.0) and seq > prev + 1
             order by seq limit 1")
         lo=${tr%%|*} hi=${tr##*|}
@@ -135,7 +136,7 @@ bench_heartbeat() {
     rate=$(field commits_per_s "$out") cpu=$(field cpu_pct "$out") per=$(field cpu_us_per_commit "$out")
     rate2=$(field commits_per_s "$out2") cpu2=$(field cpu_pct "$out2") per2=$(field cpu_us_per_commit "$out2")
     # The server's own ceiling for the same insert on one connection.
-    printf '\\set s random(1, 1000000000000)\ninsert into drill_heartbeat (run_id, seq, client_ts, server_ts, lsn) values (-1, :s, now(), clock_timestamp(), pg_current_wal_insert_lsn());\n' >"$W/hb.sql"
+    printf '\\set s random(1, 1000000000000)\ninsert into drill_heartbeat (run_uuid, seq, client_ts, server_ts, lsn) values (gen_random_uuid(), :s, now(), clock_timestamp(), pg_current_wal_insert_lsn());\n' >"$W/hb.sql"
     chmod 644 "$W/hb.sql"
     tps=$(cd /tmp && runuser -u postgres -- /usr/lib/postgresql/15/bin/pgbench -n -M extended -c1 -T "$HB_SECONDS" \
         -f "$W/hb.sql" -h 127.0.0.1 -p "$P1" -U postgres postgres 2>/dev/null |
@@ -251,7 +252,7 @@ bench_rpo() {
     [ -n "$seqs" ] && [[ $seqs != *... ]] || { say "no acknowledged-seq list in the store"; exit 1; }
     values=$(sed 's/\([0-9]*\)-\([0-9]*\)/(\1,\2)/g' <<<"$seqs")
     missing=$(q "$P1" "select count(*) from (values $values) r(a, b), generate_series(a, b) s
-        where not exists (select 1 from drill_heartbeat h where h.run_id = $RUN_ID and h.seq = s)")
+        where not exists (select 1 from drill_heartbeat h where h.run_uuid = '$RUN_UUID' and h.seq = s)")
     acked=$(q "$P1" "select sum(b - a + 1) from (values $values) r(a, b)")
     say "  drill: $lost lost; direct: $missing of $acked acknowledged rows absent on pg1"
     row "RPO: drill's lost transactions vs direct count (naive drill)" "${lost%.0} vs $missing (of $acked)" "exact" "$(met "${lost%.0} == $missing && $missing > 0")"

@@ -20,5 +20,7 @@ mkdir -m 700 "$XDG_RUNTIME_DIR"
 # a test runs has a loose RTO target, through the same override users have
 # (README, "Objectives"). A test about objectives themselves sets its own.
 export DRILL_OBJECTIVES=rto=10m
+# run_uuid RUN: the UUID a stored run's heartbeat rows carry ($db: the store).
+run_uuid() { sqlite3 "$db" "select uuid from runs where id = $1"; }
 # finish: the closing line and the exit status.
 finish() { echo "$passed passed, $failed failed"; [ "$failed" -eq 0 ]; }

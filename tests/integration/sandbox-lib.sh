@@ -94,11 +94,11 @@ check_primary_wipe_outcome() {
     check "$pre pg1 is on a new timeline" [ "$(q "$p1" "select substr(pg_walfile_name(pg_current_wal_lsn()),1,8)::int > 1")" = t ]
     check "$pre pg2 streams from pg1 through slot pg2" \
         [ "$(q "$p1" "select count(*) from pg_stat_replication r join pg_replication_slots s on s.active_pid = r.pid where r.state = 'streaming' and s.slot_name = 'pg2'")" -eq 1 ]
-    rows1=$(q "$p1" "select count(*) || ':' || max(seq) from drill_heartbeat where run_id = $run")
-    rows2=$(q "$p2" "select count(*) || ':' || max(seq) from drill_heartbeat where run_id = $run")
+    rows1=$(q "$p1" "select count(*) || ':' || max(seq) from drill_heartbeat where run_uuid = '$(run_uuid $run)'")
+    rows2=$(q "$p2" "select count(*) || ':' || max(seq) from drill_heartbeat where run_uuid = '$(run_uuid $run)'")
     check "$pre standby has the primary's heartbeat rows ($rows1 / $rows2)" [ "$rows1" = "$rows2" ]
     acked=$(sq "select cast(value as int) from measures where run_id = $run and key = 'heartbeat_acked'")
-    present=$(q "$p1" "select count(*) from drill_heartbeat where run_id = $run")
+    present=$(q "$p1" "select count(*) from drill_heartbeat where run_uuid = '$(run_uuid $run)'")
     check "$pre at least every acknowledged heartbeat is on pg1 ($present >= $acked)" [ "$present" -ge "$acked" ]
     check "$pre RTO measured and stored" [ "$(sq "select value > 0 from measures where run_id = $run and key = 'rto_ms'")" = 1 ]
     check "$pre barman check OK after recovery" as_barman check pg1

@@ -49,7 +49,7 @@ check "naive run lost transactions ($lost)" [ "${lost:-0}" -gt 0 ]
 check "rpo objective missed" [ "$(sq "select passed from objectives where run_id = $run and name = 'rpo'")" = 0 ]
 # Independently: the table has fewer rows than heartbeats were acknowledged.
 acked=$(sq "select cast(value as int) from measures where run_id = $run and key = 'heartbeat_acked'")
-present=$(q "$p1" "select count(*) from drill_heartbeat where run_id = $run" 2>/dev/null || echo 0)
+present=$(q "$p1" "select count(*) from drill_heartbeat where run_uuid = '$(run_uuid $run)'" 2>/dev/null || echo 0)
 check "pg1 holds fewer rows than were acknowledged ($present < $acked)" [ "${present:-0}" -lt "${acked:-0}" ]
 check "JUnit reports the RPO failure" grep -q '<failure' "$work/naive.xml"
 check "previous runs kept" [ "$(sq "select count(*) from runs")" -gt "$drill_count" ]

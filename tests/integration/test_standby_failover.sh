@@ -34,14 +34,14 @@ check "pg1 went through two promotions (timeline $tli0 -> $tli1)" [ "$tli1" -eq 
 # the timeline pg2 created; rows past it were written on pg2.
 switch=$(q "$p1" "select (regexp_match(pg_read_file('pg_wal/' || lpad(upper(to_hex($tli1 - 1)), 8, '0')
     || '.history'), '([0-9A-F]+/[0-9A-F]+)\t[^\n]*\n*$'))[1]")
-on_pg2=$(q "$p1" "select count(*) from drill_heartbeat where run_id = $run and lsn >= '$switch'")
+on_pg2=$(q "$p1" "select count(*) from drill_heartbeat where run_uuid = '$(run_uuid $run)' and lsn >= '$switch'")
 check "heartbeat writes followed pg2 ($on_pg2 rows written after its promotion at $switch)" \
     [ "${on_pg2:-0}" -gt 0 ]
-present=$(q "$p1" "select count(*) from drill_heartbeat where run_id = $run")
+present=$(q "$p1" "select count(*) from drill_heartbeat where run_uuid = '$(run_uuid $run)'")
 check "the current primary holds every acknowledged heartbeat but the $lost reported lost ($present >= $acked - $lost)" \
     [ "${acked:-0}" -gt 0 -a "${present:-0}" -ge $(( ${acked:-1} - ${lost:-0} )) ]
-rows1=$(q "$p1" "select count(*) || ':' || max(seq) from drill_heartbeat where run_id = $run")
-rows2=$(q "$p2" "select count(*) || ':' || max(seq) from drill_heartbeat where run_id = $run")
+rows1=$(q "$p1" "select count(*) || ':' || max(seq) from drill_heartbeat where run_uuid = '$(run_uuid $run)'")
+rows2=$(q "$p2" "select count(*) || ':' || max(seq) from drill_heartbeat where run_uuid = '$(run_uuid $run)'")
 check "pg2 has pg1's heartbeat rows ($rows1 / $rows2)" [ "$rows1" = "$rows2" ]
 
 # Independently: the healthy shape cleanup promised.

@@ -60,6 +60,11 @@ static PgConn *open_conn(void)
     return c;
 }
 
+/* Run UUIDs as the runner makes them (uuid_new), fixed so failures repeat. */
+#define RUN_A "6f1d0c8e-3b9a-4c1e-9d2f-000000000042"
+#define RUN_B "6f1d0c8e-3b9a-4c1e-9d2f-000000000043"
+#define RUN_C "6f1d0c8e-3b9a-4c1e-9d2f-000000000044"
+
 static int64_t stop_timed(Heartbeat *hb)
 {
     int64_t t0 = time_mono_us();
@@ -69,13 +74,13 @@ static int64_t stop_timed(Heartbeat *hb)
 
 /* Every ack has its row with the same server time and LSN; returns how many
  * rows exist without an ack (attempts whose answer was lost). */
-static size_t check_acks_in_rows(int64_t run_id, const HeartbeatAck *acks, size_t nacks)
+static size_t check_acks_in_rows(const char *run_uuid, const HeartbeatAck *acks, size_t nacks)
 {
     PgConn *c = open_conn();
     PgHeartbeatRow *rows = NULL;
     size_t nrows = 0, j = 0, matched = 0;
     DrillError err = {0};
-    CHECK_INT(pg_heartbeat_rows(c, run_id, &rows, &nrows, &err), 0);
+    CHECK_INT(pg_heartbeat_rows(c, run_uuid, &rows, &nrows, &err), 0);
     for (size_t i = 0; i < nacks; i++) {
         while (j < nrows && rows[j].seq < acks[i].seq)
             j++;
@@ -94,7 +99,7 @@ TEST(test_start_fails_fast)
     DrillError err = {0};
     Heartbeat *hb = NULL;
     int64_t t0 = time_mono_us();
-    CHECK(heartbeat_start("host=127.0.0.1 port=1 user=postgres", 1, 10, 1000, &hb, &err) != 0);
+    CHECK(heartbeat_start("host=127.0.0.1 port=1 user=postgres", RUN_A, 10, 1000, &hb, &err) != 0);
     CHECK(hb == NULL);
     CHECK(strstr(err.message, "127.0.0.1:1") != NULL);
     CHECK(time_mono_us() - t0 < 500000);
@@ -107,7 +112,7 @@ TEST(test_steady)
 {
     DrillError err = {0};
     Heartbeat *hb = NULL;
-    CHECK_INT(heartbeat_start(conninfo, 42, 10, 3000, &hb, &err), 0);
+    CHECK_INT(heartbeat_start(conninfo, RUN_A, 10, 3000, &hb, &err), 0);
     if (hb == NULL) {
         fprintf(stderr, "%s\n", err.message);
         return;
@@ -129,7 +134,7 @@ TEST(test_steady)
     CHECK(stop_us < 100000);
     for (size_t i = 1; i < n; i++)
         CHECK(acks[i].seq == acks[i - 1].seq + 1 && acks[i].mono_us >= acks[i - 1].mono_us);
-    CHECK_INT(check_acks_in_rows(42, acks, n), 0);   /* rows == acks exactly */
+    CHECK_INT(check_acks_in_rows(RUN_A, acks, n), 0);   /* rows == acks exactly */
     HeartbeatAck first;
     CHECK_INT(heartbeat_first_ack_after(hb, 0, &first), 0);
     CHECK_INT(first.seq, 1);
@@ -145,7 +150,7 @@ TEST(test_table_dropped)
 {
     DrillError err = {0};
     Heartbeat *hb = NULL;
-    CHECK_INT(heartbeat_start(conninfo, 44, 10, 3000, &hb, &err), 0);
+    CHECK_INT(heartbeat_start(conninfo, RUN_C, 10, 3000, &hb, &err), 0);
     if (hb == NULL)
         return;
     sleep_us(100000);
@@ -242,7 +247,7 @@ TEST(test_restart)
 {
     DrillError err = {0};
     Heartbeat *hb = NULL;
-    CHECK_INT(heartbeat_start(conninfo, 43, 10, 3000, &hb, &err), 0);
+    CHECK_INT(heartbeat_start(conninfo, RUN_B, 10, 3000, &hb, &err), 0);
     if (hb == NULL)
         return;
     sleep_us(300000);
@@ -262,7 +267,7 @@ TEST(test_restart)
     CHECK_INT(st.attempts, st.acked + st.failed);
     CHECK(stop_us < 100000);
     /* Each crash may leave one committed row whose answer never came back. */
-    CHECK(check_acks_in_rows(43, acks, n) <= 3);
+    CHECK(check_acks_in_rows(RUN_B, acks, n) <= 3);
     free(acks);
     heartbeat_free(hb);
 }

@@ -393,6 +393,9 @@ TEST(test_conninfo_live)
     free(app);
 }
 
+#define U7 "00000000-0000-4000-8000-000000000007"
+#define U8 "00000000-0000-4000-8000-000000000008"
+
 TEST(test_heartbeat_table)
 {
     PgConn *c = open_conn();
@@ -401,19 +404,19 @@ TEST(test_heartbeat_table)
     size_t n = 99;
     PgHeartbeatDigest d;
     sql1(c, "drop table if exists drill_heartbeat");
-    CHECK_INT(pg_heartbeat_rows(c, 7, &rows, &n, &err), 0);   /* no table: no rows */
+    CHECK_INT(pg_heartbeat_rows(c, U7, &rows, &n, &err), 0);   /* no table: no rows */
     CHECK_INT(n, 0);
     free(rows);
-    CHECK_INT(pg_heartbeat_digest(c, 7, &d, &err), 0);
+    CHECK_INT(pg_heartbeat_digest(c, U7, &d, &err), 0);
     CHECK_INT(d.count, 0);
     CHECK_STR(d.md5, sql1(c, "select md5('')"));
     CHECK_INT(pg_heartbeat_setup(c, &err), 0);
     CHECK_INT(pg_heartbeat_setup(c, &err), 0);
     int64_t client = time_utc_ms() * 1000 + 123;
     PgHeartbeatAck a1, a2;
-    CHECK_INT(pg_heartbeat_insert(c, 7, 1, client, &a1, &err), 0);
-    CHECK_INT(pg_heartbeat_insert(c, 7, 2, client + 1, &a2, &err), 0);
-    CHECK_INT(pg_heartbeat_insert(c, 7, 2, client + 1, &a2, &err), DRILL_E_PG);
+    CHECK_INT(pg_heartbeat_insert(c, U7, 1, client, &a1, &err), 0);
+    CHECK_INT(pg_heartbeat_insert(c, U7, 2, client + 1, &a2, &err), 0);
+    CHECK_INT(pg_heartbeat_insert(c, U7, 2, client + 1, &a2, &err), DRILL_E_PG);
     CHECK_STR(pg_last_sqlstate(c), "23505");
     CHECK(a1.server_ts_us > 0 && a2.server_ts_us >= a1.server_ts_us);
     CHECK(a1.server_ts_us / 1000 - time_utc_ms() < 5000 && time_utc_ms() - a1.server_ts_us / 1000 < 5000);
@@ -421,8 +424,8 @@ TEST(test_heartbeat_table)
     char want[32];
     snprintf(want, sizeof want, "%lld", (long long)client);
     CHECK_STR(sql1(c, "select (extract(epoch from client_ts) * 1000000)::bigint from drill_heartbeat "
-                      "where run_id = 7 and seq = 1"), want);
-    CHECK_INT(pg_heartbeat_rows(c, 7, &rows, &n, &err), 0);
+                      "where run_uuid = '" U7 "' and seq = 1"), want);
+    CHECK_INT(pg_heartbeat_rows(c, U7, &rows, &n, &err), 0);
     CHECK_INT(n, 2);
     if (n == 2) {
         CHECK_INT(rows[0].seq, 1);
@@ -430,12 +433,58 @@ TEST(test_heartbeat_table)
         CHECK(rows[1].server_ts_us == a2.server_ts_us && rows[1].lsn == a2.lsn);
     }
     free(rows);
-    CHECK_INT(pg_heartbeat_digest(c, 7, &d, &err), 0);
+    CHECK_INT(pg_heartbeat_digest(c, U7, &d, &err), 0);
     CHECK_INT(d.count, 2);
     CHECK_INT(d.max_seq, 2);
     CHECK_STR(d.md5, sql1(c, "select md5('1,2')"));
-    CHECK_INT(pg_heartbeat_digest(c, 8, &d, &err), 0);
+    CHECK_INT(pg_heartbeat_digest(c, U8, &d, &err), 0);
     CHECK_INT(d.count, 0);
+    pg_close(c);
+}
+
+/* A table of the shape before run UUIDs (key run_id, seq) is renamed out of
+ * the way, rows kept; its rows never count for a run; readers on a node that
+ * only has the old shape see no rows instead of failing. */
+TEST(test_heartbeat_old_shape)
+{
+    PgConn *c = open_conn();
+    DrillError err = {0};
+    PgHeartbeatRow *rows = NULL;
+    size_t n = 99;
+    sql1(c, "drop table if exists drill_heartbeat");
+    sql1(c, "create table drill_heartbeat (run_id bigint not null, seq bigint not null, "
+            "client_ts timestamptz not null, server_ts timestamptz not null, lsn pg_lsn not null, "
+            "primary key (run_id, seq))");
+    sql1(c, "insert into drill_heartbeat values (1, 1, now(), now(), '0/1'), (1, 2, now(), now(), '0/2')");
+    CHECK_INT(pg_heartbeat_rows(c, U7, &rows, &n, &err), 0);
+    CHECK_INT(n, 0);
+    free(rows);
+    CHECK_INT(pg_heartbeat_setup(c, &err), 0);
+    CHECK_STR(sql1(c, "select count(*) from pg_class where relname like 'drill_heartbeat_pre_uuid_%' "
+                      "and relkind = 'r'"), "1");
+    CHECK_STR(sql1(c, "select count(*) from pg_class where relname like 'drill_heartbeat_pre_uuid_%_pkey'"),
+              "1");
+    CHECK_STR(sql1(c, "select string_agg(attname, ',' order by attnum) from pg_attribute "
+                      "where attrelid = 'drill_heartbeat'::regclass and attnum > 0"),
+              "run_uuid,seq,client_ts,server_ts,lsn");
+    PgHeartbeatAck a;
+    CHECK_INT(pg_heartbeat_insert(c, U7, 1, time_utc_ms() * 1000, &a, &err), 0);   /* seq 1 again: no clash */
+    CHECK_INT(pg_heartbeat_setup(c, &err), 0);   /* the new shape is left alone */
+    CHECK_INT(pg_heartbeat_rows(c, U7, &rows, &n, &err), 0);
+    CHECK_INT(n, 1);
+    free(rows);
+    CHECK_STR(sql1(c, "select count(*) from pg_class where relname like 'drill_heartbeat_pre_uuid_%' "
+                      "and relkind = 'r'"), "1");
+    /* the old rows are still there, for whoever wants them */
+    char *old = xstrdup(sql1(c, "select relname from pg_class where relname like "
+                               "'drill_heartbeat_pre_uuid_%' and relkind = 'r'"));
+    char *q = xasprintf("select count(*) from %s", old);
+    CHECK_STR(sql1(c, q), "2");
+    char *drop = xasprintf("drop table %s", old);
+    sql1(c, drop);
+    free(drop);
+    free(q);
+    free(old);
     pg_close(c);
 }
 
@@ -534,6 +583,7 @@ int main(void)
     RUN(test_conninfo_builders);
     RUN(test_conninfo_live);
     RUN(test_heartbeat_table);
+    RUN(test_heartbeat_old_shape);
     RUN(test_standby);
     return harness_done();
 }
