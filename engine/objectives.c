@@ -38,6 +38,7 @@ void objectives_init(Objectives *o, ObjectiveOrigin origin)
     for (int i = 0; i < OBJ_COUNT; i++) {
         o->value[i] = OBJECTIVE_UNSET;
         o->origin[i] = origin;
+        o->declared[i] = false;
     }
 }
 
@@ -135,20 +136,23 @@ int objectives_parse_arg(const char *arg, const char *what, Objectives *o, Drill
     }
 }
 
-void objectives_apply(Objectives *dst, const Objectives *over)
+void objectives_apply(Objectives *dst, const Objectives *over, bool may_add)
 {
     for (int i = 0; i < OBJ_COUNT; i++)
-        if (over->value[i] != OBJECTIVE_UNSET) {
+        if (over->value[i] != OBJECTIVE_UNSET && (may_add || dst->declared[i])) {
             dst->value[i] = over->value[i];
             dst->origin[i] = over->origin[i];
+            dst->declared[i] = true;
         }
 }
 
 void objectives_finish(Objectives *o)
 {
-    for (int i = 0; i < OBJ_COUNT; i++)
+    for (int i = 0; i < OBJ_COUNT; i++) {
         if (o->value[i] == OBJECTIVE_UNSET)
             o->value[i] = OBJECTIVE_NONE;
+        o->declared[i] = o->declared[i] || o->value[i] >= 0;
+    }
 }
 
 void objectives_format(const Objectives *o, ObjectiveId id, char *out, size_t outsz)

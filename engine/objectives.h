@@ -10,12 +10,18 @@
  *   DRILL:`  <  $DRILL_OBJECTIVES  <  `drill run --objective NAME=VALUE`
  *
  * Each level sets only what it names; `none` removes an objective (measured,
- * reported, not judged). The winning origin is kept per objective so the run
+ * reported, not judged). The broad levels (topology `objectives:`,
+ * $DRILL_OBJECTIVES, --objective: they apply to every drill of a run) only
+ * retarget objectives the drill declares: an RTO target means nothing to a
+ * drill that causes no outage (backup-verify), and imposing one would fail it
+ * as "not measured". `drill_objectives: DRILL:` names the drill, so it may
+ * add an objective. The winning origin is kept per objective so the run
  * records why a target was what it was.
  */
 #ifndef DRILL_OBJECTIVES_H
 #define DRILL_OBJECTIVES_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "error.h"
@@ -39,6 +45,7 @@ typedef enum ObjectiveOrigin {
 typedef struct Objectives {
     int64_t value[OBJ_COUNT];          /* ms, ms, transactions, bytes; or NONE / UNSET */
     ObjectiveOrigin origin[OBJ_COUNT];
+    bool declared[OBJ_COUNT];          /* by the drill file, or added by drill_objectives */
 } Objectives;
 
 /* The objective names as written in YAML and on the command line, in
@@ -61,10 +68,13 @@ void objectives_parse_yaml(YamlDoc *doc, const yaml_node_t *map, const char *whe
 int objectives_parse_arg(const char *arg, const char *what, Objectives *o, DrillError *err);
 
 /* Every objective `over` sets (not UNSET) replaces the one in *dst, origin
- * included. */
-void objectives_apply(Objectives *dst, const Objectives *over);
+ * included: all of them when may_add (then they count as declared), else
+ * only those *dst declares. */
+void objectives_apply(Objectives *dst, const Objectives *over, bool may_add);
 
-/* After all levels applied: UNSET becomes NONE (nobody asked for it). */
+/* After a drill file's objectives are parsed (and after all levels are
+ * applied): UNSET becomes NONE (nobody asked for it); what has a target is
+ * declared. */
 void objectives_finish(Objectives *o);
 
 /* "30s", "10m", "0 tx", "64.0 MB", "none": the value as a person writes it. */

@@ -376,10 +376,10 @@ static void parse_drill_objectives(Ctx *c, const yaml_node_t *map)
 
 void topology_objectives_apply(const Topology *t, const char *drill, Objectives *o)
 {
-    objectives_apply(o, &t->objectives);
+    objectives_apply(o, &t->objectives, false);
     for (size_t i = 0; i < t->ndrill_objectives; i++)
         if (str_eq(t->drill_objectives[i].drill, drill))
-            objectives_apply(o, &t->drill_objectives[i].objectives);
+            objectives_apply(o, &t->drill_objectives[i].objectives, true);
 }
 
 static void parse_top(Ctx *c, const yaml_node_t *root)

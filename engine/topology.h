@@ -81,7 +81,8 @@ int topology_parse(const char *file, const char *text, size_t len, DiagList *dia
 void topology_free(Topology *t);
 
 /* Layers this topology's objectives for drill `drill` onto *o: first
- * `objectives:`, then `drill_objectives: {DRILL: ...}` (objectives.h). */
+ * `objectives:` (retargets what the drill declares), then
+ * `drill_objectives: {DRILL: ...}` (may add objectives; objectives.h). */
 void topology_objectives_apply(const Topology *t, const char *drill, Objectives *o);
 
 /* A node by name, else the first node with that role ("primary", "standby",

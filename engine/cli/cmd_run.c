@@ -295,6 +295,17 @@ static int load_topology(const RunArgs *a, Topology **t, DiagList *diags)
 
 /* The targets each drill is judged against: its own, then the topology's,
  * $DRILL_OBJECTIVES and --objective on top (objectives.h). */
+/* An --objective the operator typed that a drill does not declare is not
+ * applied to it (objectives.h): say so rather than leave them guessing. */
+static void note_undeclared(const char *drill, const Objectives *o, const Objectives *cli)
+{
+    for (int i = 0; i < OBJ_COUNT; i++)
+        if (cli->value[i] != OBJECTIVE_UNSET && !o->declared[i])
+            fprintf(stderr, "drill: note: --objective %s not applied to %s: the drill has no %s "
+                            "objective (add one under `drill_objectives: %s:` in the topology)\n",
+                    objectives_keys[i], drill, objectives_keys[i], drill);
+}
+
 static int layer_objectives(const RunArgs *a, Inputs *in)
 {
     Objectives env;
@@ -306,8 +317,9 @@ static int layer_objectives(const RunArgs *a, Inputs *in)
     for (size_t i = 0; i < in->n; i++) {
         Objectives *o = &in->scenarios[i]->objectives;
         topology_objectives_apply(in->topology, in->scenarios[i]->name, o);
-        objectives_apply(o, &env);
-        objectives_apply(o, &a->objectives);
+        objectives_apply(o, &env, false);
+        note_undeclared(in->scenarios[i]->name, o, &a->objectives);
+        objectives_apply(o, &a->objectives, false);
     }
     return 0;
 }

@@ -62,21 +62,32 @@ TEST(precedence)
     objectives_init(&run, OBJ_FROM_DRILL);
     run.value[OBJ_RTO] = 30000;
     run.value[OBJ_RPO] = 0;
+    objectives_finish(&run);   /* as the drill file's parse ends */
 
     objectives_init(&level, OBJ_FROM_TOPOLOGY);
     level.value[OBJ_RTO] = 300000;
-    objectives_apply(&run, &level);
+    level.value[OBJ_SLOT_RETAINED_ALERT] = 1024;   /* the drill has none: not imposed */
+    objectives_apply(&run, &level, false);
+    CHECK_INT(run.value[OBJ_SLOT_RETAINED_ALERT], OBJECTIVE_NONE);
     CHECK_INT(run.value[OBJ_RTO], 300000);
     CHECK_INT(run.origin[OBJ_RTO], OBJ_FROM_TOPOLOGY);
     CHECK_INT(run.origin[OBJ_RPO], OBJ_FROM_DRILL);   /* silent levels leave it */
 
     objectives_init(&level, OBJ_FROM_ENV);
-    CHECK_INT(objectives_parse_arg("rto=2m,rpo=none", "DRILL_OBJECTIVES", &level, &err), 0);
-    objectives_apply(&run, &level);
+    CHECK_INT(objectives_parse_arg("rto=2m,rpo=none,rpo_transactions=5", "DRILL_OBJECTIVES", &level,
+                                   &err),
+              0);
+    objectives_apply(&run, &level, false);
+    CHECK_INT(run.value[OBJ_RPO_TRANSACTIONS], OBJECTIVE_NONE);   /* not declared: not imposed */
     objectives_init(&level, OBJ_FROM_CLI);
-    CHECK_INT(objectives_parse_arg("rto=10m", "--objective", &level, &err), 0);
-    objectives_apply(&run, &level);
+    CHECK_INT(objectives_parse_arg("rto=10m,rpo=3s", "--objective", &level, &err), 0);
+    objectives_apply(&run, &level, false);
     objectives_finish(&run);
+    CHECK_INT(run.value[OBJ_RPO], 3000);   /* removed by env, still declared: retargeted */
+    CHECK_INT(run.origin[OBJ_RPO], OBJ_FROM_CLI);
+    objectives_init(&level, OBJ_FROM_ENV);
+    CHECK_INT(objectives_parse_arg("rpo=none", "DRILL_OBJECTIVES", &level, &err), 0);
+    objectives_apply(&run, &level, false);
 
     CHECK_INT(run.value[OBJ_RTO], 600000);
     CHECK_INT(run.origin[OBJ_RTO], OBJ_FROM_CLI);
@@ -87,7 +98,13 @@ TEST(precedence)
     char text[256];
     objectives_describe(&run, text, sizeof text);
     /* rpo was removed by an override: said so; rpo_transactions nobody asked for */
+    Objectives added;
+    objectives_init(&added, OBJ_FROM_TOPOLOGY_DRILL);
+    added.value[OBJ_RPO_TRANSACTIONS] = 2;   /* drill_objectives names the drill: may add */
     CHECK_STR(text, "rto 10m (--objective), rpo none ($DRILL_OBJECTIVES)");
+    objectives_apply(&run, &added, true);
+    CHECK_INT(run.value[OBJ_RPO_TRANSACTIONS], 2);
+    CHECK(run.declared[OBJ_RPO_TRANSACTIONS]);
 }
 
 TEST(describe_and_format)

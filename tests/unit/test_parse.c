@@ -327,19 +327,24 @@ TEST(topology_full)
     CHECK_STR(t->name, "production-like");
     CHECK_STR(t->system_identifier, "7312345678901234567");
     Objectives o;
-    objectives_init(&o, OBJ_FROM_DRILL);
+    objectives_init(&o, OBJ_FROM_DRILL);   /* a drill declaring rto and slot_retained_alert */
+    o.value[OBJ_RTO] = 30000;
+    o.value[OBJ_SLOT_RETAINED_ALERT] = 1024;
+    objectives_finish(&o);
     topology_objectives_apply(t, "primary-wipe", &o);
     CHECK_INT(o.value[OBJ_RTO], 120000);
     CHECK_INT(o.origin[OBJ_RTO], OBJ_FROM_TOPOLOGY_DRILL);
     CHECK_INT(o.value[OBJ_RPO_TRANSACTIONS], 3);
     CHECK_INT(o.value[OBJ_SLOT_RETAINED_ALERT], OBJECTIVE_NONE);
     CHECK_INT(o.origin[OBJ_SLOT_RETAINED_ALERT], OBJ_FROM_TOPOLOGY);
-    CHECK_INT(o.value[OBJ_RPO], OBJECTIVE_UNSET);
+    CHECK_INT(o.value[OBJ_RPO], OBJECTIVE_NONE);
     objectives_init(&o, OBJ_FROM_DRILL);
+    o.value[OBJ_RTO] = 30000;
+    objectives_finish(&o);
     topology_objectives_apply(t, "pitr-drop", &o);
     CHECK_INT(o.value[OBJ_RTO], 300000);
     CHECK_INT(o.origin[OBJ_RTO], OBJ_FROM_TOPOLOGY);
-    CHECK_INT(o.value[OBJ_RPO_TRANSACTIONS], OBJECTIVE_UNSET);
+    CHECK_INT(o.value[OBJ_RPO_TRANSACTIONS], OBJECTIVE_NONE);   /* pitr-drop's own: none */
     CHECK(!t->allow_destructive);
     CHECK_INT(t->nnodes, 4);
     const Node *pg1 = topology_find(t, "pg1");

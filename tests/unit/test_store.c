@@ -312,7 +312,8 @@ static void sql_exec(const char *path, const char *sql)
     sqlite3_close(db);
 }
 
-/* A v2 store (before batches) migrates to v3: runs kept, ungrouped. */
+/* A v2 store (before batches and run UUIDs) migrates: runs kept, ungrouped,
+ * without a UUID (they had none). */
 TEST(migrate_v2_to_v3_batches)
 {
     char *path = tmp_path("v2.db");
@@ -322,13 +323,16 @@ TEST(migrate_v2_to_v3_batches)
     record_full_run(st, &id);
     store_close(st);
     /* Undo v3 by hand: what a store written by the previous drill looks like. */
-    sql_exec(path, "DROP INDEX runs_batch; DROP INDEX measures_key;"
+    sql_exec(path, "DROP INDEX runs_uuid; ALTER TABLE runs DROP COLUMN uuid;"
+                   "DROP INDEX runs_batch; DROP INDEX measures_key;"
                    "ALTER TABLE runs DROP COLUMN batch_id; PRAGMA user_version = 2");
     st = NULL;
     CHECK_INT(store_open(path, &st, NULL), 0);
+    if (st == NULL)
+        return;
     RunRecord *r = NULL;
     CHECK_INT(store_run_load(st, id, &r, NULL), 0);
-    CHECK(r != NULL && r->batch_id == 0);
+    CHECK(r != NULL && r->batch_id == 0 && r->uuid == NULL);
     if (r != NULL)
         check_run_fields(r, id);
     run_record_free(r);
@@ -351,7 +355,7 @@ TEST(migrate_v2_to_v3_batches)
     sqlite3_stmt *q = NULL;
     CHECK(sqlite3_open(path, &db) == SQLITE_OK);
     CHECK(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q, NULL) == SQLITE_OK);
-    CHECK(sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int(q, 0) == 3);
+    CHECK(sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int(q, 0) == 4);
     sqlite3_finalize(q);
     sqlite3_close(db);
     free(path);
