@@ -92,6 +92,8 @@ static void record_ack(Heartbeat *hb, const HeartbeatAck *ack)
     if (grow(&arr, &hb->cap_acks, hb->nacks, sizeof *hb->acks, HEARTBEAT_MAX_ACKS)) {
         hb->acks = arr;
         hb->acks[hb->nacks++] = *ack;
+    } else {
+        hb->stats.acks_dropped++;
     }
     hb->stats.acked++;
     pthread_mutex_unlock(&hb->mu);

@@ -16,7 +16,10 @@
 
 #include "error.h"
 
-#define HEARTBEAT_MAX_ACKS (1u << 20)   /* ~40 MB worst case; past it acks are counted, not kept */
+/* ~40 MB worst case (almost 3 hours at 10 ms). Past it acks are counted
+ * (acks_dropped), not kept, and heartbeat_verify refuses to judge RPO on an
+ * incomplete list rather than check only the oldest acks. */
+#define HEARTBEAT_MAX_ACKS (1u << 20)
 
 typedef struct HeartbeatAck {
     int64_t seq;
@@ -48,6 +51,7 @@ int heartbeat_first_ack_after(Heartbeat *hb, int64_t after_mono_us, HeartbeatAck
 typedef struct HeartbeatStats {
     int64_t attempts;
     int64_t acked;
+    int64_t acks_dropped;   /* acknowledged past HEARTBEAT_MAX_ACKS: counted, not kept */
     int64_t failed;
     int64_t reconnects;
     char last_error[256];

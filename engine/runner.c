@@ -592,6 +592,12 @@ static void measure_rto_from_heartbeat(RunCtx *ctx, RtoResult *r, const char **w
     *why = "no heartbeat ran during the drill";
     if (ctx->heartbeat == NULL)
         return;
+    /* An outage is only measurable against a service seen up before it. */
+    HeartbeatAck before;
+    *why = "no heartbeat was acknowledged before the fault";
+    if (heartbeat_first_ack_after(ctx->heartbeat, INT64_MIN, &before) != 0 ||
+        before.mono_us >= ctx->fault_mono_us)
+        return;
     int64_t fail = heartbeat_first_failure_after(ctx->heartbeat, ctx->fault_mono_us);
     HeartbeatAck ack;
     bool have_ack = fail >= 0 && heartbeat_first_ack_after(ctx->heartbeat, fail, &ack) == 0;

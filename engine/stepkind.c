@@ -116,6 +116,12 @@ static const ParamSpec p_wait_for[] = {
     END};
 static const ParamSpec p_hb_start[] = {
     {"interval", PT_DURATION, false, NULL, "10ms", "time between heartbeat commits"},
+    {"evidence", PT_DURATION, false, NULL, "1s",
+     "the step passes only once the heartbeat has committed for this long (at least half the "
+     "nominal rate): no fault is injected before writes are seen being acknowledged; 0 turns "
+     "the gate off"},
+    {"evidence_timeout", PT_DURATION, false, NULL, "10s",
+     "how long to wait for that evidence before the run stops (exit 3, nothing destructive done)"},
     END};
 static const ParamSpec p_hb_verify[] = {
     {"measure_rpo", PT_BOOL, false, NULL, "true on the primary",

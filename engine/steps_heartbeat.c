@@ -30,6 +30,49 @@ static int writable_conninfo(const Topology *t, char **out, DrillError *err)
     return rc;
 }
 
+/* The evidence gate: every number the drill reports rests on acknowledged
+ * heartbeats from before the fault. A database that refuses them (a trigger,
+ * permissions, read-only, a full disk) would otherwise get a wiped primary
+ * and an RPO judged on nothing. Waits until the writer has committed for
+ * `evidence` at no less than half its nominal rate; STEP_ERROR with the
+ * database's own last error if that does not happen within the timeout. */
+static StepStatus await_evidence(RunCtx *ctx, const PlanStep *ps, int64_t interval_ms,
+                                 int64_t deadline, StepOutcome *o)
+{
+    int64_t evidence_ms = step_duration_ms(ps->step, "evidence", 1000);
+    if (evidence_ms == 0)   /* the author turned the gate off (drill's own tests do) */
+        return step_set(o, STEP_OK, "heartbeat writing every %lldms (no evidence gate)",
+                        (long long)interval_ms);
+    int64_t need = evidence_ms / (interval_ms > 0 ? interval_ms : 1) / 2;
+    need = need < 1 ? 1 : need;
+    int64_t until = time_mono_us() + step_duration_ms(ps->step, "evidence_timeout", 10000) * 1000;
+    HeartbeatStats hs;
+    for (;;) {
+        heartbeat_stats(ctx->heartbeat, &hs);
+        HeartbeatAck first;
+        int64_t now = time_mono_us();
+        if (hs.acked >= need && heartbeat_first_ack_after(ctx->heartbeat, INT64_MIN, &first) == 0 &&
+            now - first.mono_us >= evidence_ms * 1000)
+            break;
+        if (now >= until || step_remaining_ms(deadline) <= 10 || runner_stop_signal() != 0) {
+            heartbeat_stop(ctx->heartbeat);
+            return step_set(o, STEP_ERROR,
+                            "the heartbeat is not being acknowledged: %lld of %lld commits in %lldms "
+                            "(need %lld over %lldms before any fault)%s%s",
+                            (long long)hs.acked, (long long)hs.attempts,
+                            (long long)(step_duration_ms(ps->step, "evidence_timeout", 10000)),
+                            (long long)need, (long long)evidence_ms,
+                            hs.last_error[0] ? "; the database said: " : "", hs.last_error);
+        }
+        sleep_us(10000);
+    }
+    store_measure_add(ctx->store, ctx->run_id, "heartbeat_evidence_acks", (double)hs.acked, "tx",
+                      "heartbeats acknowledged when the evidence gate opened", NULL);
+    return step_set(o, STEP_OK, "heartbeat writing every %lldms: %lld acknowledged over %lldms "
+                    "before going on", (long long)interval_ms, (long long)hs.acked,
+                    (long long)evidence_ms);
+}
+
 STEP_FN(step_heartbeat_start)
 {
     if (ctx->heartbeat != NULL && heartbeat_running(ctx->heartbeat))
@@ -51,7 +94,7 @@ STEP_FN(step_heartbeat_start)
     free(conninfo);
     if (rc < 0)
         return step_set(o, STEP_ERROR, "heartbeat could not start: %s", err.message);
-    return step_set(o, STEP_OK, "heartbeat writing every %lldms", (long long)interval);
+    return await_evidence(ctx, ps, interval, deadline, o);
 }
 
 char *heartbeat_start_describe(const Plan *p, const Step *s)
@@ -199,6 +242,29 @@ static int pitr_split(RunCtx *ctx, const char *target, bool record, HeartbeatAck
     return 0;
 }
 
+/* No verdict without evidence: "0 of 0 present" proves nothing, an RPO
+ * needs acks from before the fault, and a list the writer could not keep
+ * whole would check only the oldest acks (the loss is at the newest). */
+static StepStatus verify_has_evidence(RunCtx *ctx, StepOutcome *o)
+{
+    HeartbeatStats hs;
+    heartbeat_stats(ctx->heartbeat, &hs);
+    HeartbeatAck first;
+    bool any = heartbeat_first_ack_after(ctx->heartbeat, INT64_MIN, &first) == 0;
+    if (!any)
+        return step_set(o, STEP_FAILED, "no heartbeat was acknowledged in this run: nothing to "
+                        "verify (%lld attempts failed%s%s)", (long long)hs.failed,
+                        hs.last_error[0] ? "; last error: " : "", hs.last_error);
+    if (ctx->fault_mono_us >= 0 && first.mono_us >= ctx->fault_mono_us)
+        return step_set(o, STEP_FAILED, "no heartbeat was acknowledged before the fault: RPO "
+                        "cannot be measured");
+    if (hs.acks_dropped > 0)
+        return step_set(o, STEP_ERROR, "%lld acknowledged heartbeats exceeded the writer's buffer "
+                        "(%u kept): RPO is not judged on an incomplete list; use a longer "
+                        "`interval`", (long long)hs.acks_dropped, HEARTBEAT_MAX_ACKS);
+    return STEP_OK;
+}
+
 STEP_FN(step_heartbeat_verify)
 {
     const Node *n = ps->node;
@@ -206,6 +272,9 @@ STEP_FN(step_heartbeat_verify)
                 n->name);
     if (ctx->heartbeat == NULL)
         return step_set(o, STEP_ERROR, "no heartbeat was started in this drill");
+    StepStatus gate = verify_has_evidence(ctx, o);
+    if (gate != STEP_OK)
+        return gate;
     HeartbeatAck *acks = NULL;
     size_t nacks = 0;
     heartbeat_acks(ctx->heartbeat, &acks, &nacks);
