@@ -36,6 +36,9 @@
 /* Server-side and client-side bound of one insert, so stop() stays prompt
  * even when the server hangs. */
 #define HEARTBEAT_QUERY_MS 2000
+/* After a cancel at that bound, how long the answer may take (loopback or a
+ * LAN answers a cancel within milliseconds). */
+#define HEARTBEAT_CANCEL_GRACE_MS 500
 /* Intervals the cadence may fall behind and still catch up (at most this
  * many attempts back to back). */
 #define HEARTBEAT_MAX_CATCHUP 4
@@ -85,9 +88,13 @@ static bool grow(void **arr, size_t *cap, size_t n, size_t elem, size_t max)
     return true;
 }
 
-static void record_ack(Heartbeat *hb, const HeartbeatAck *ack)
+static void record_ack(Heartbeat *hb, const HeartbeatAck *ack, const char *warning)
 {
     pthread_mutex_lock(&hb->mu);
+    if (ack->sync_wait_cancelled) {
+        hb->stats.acked_sync_wait_cancelled++;
+        snprintf(hb->stats.last_warning, sizeof hb->stats.last_warning, "%s", warning);
+    }
     void *arr = hb->acks;
     if (grow(&arr, &hb->cap_acks, hb->nacks, sizeof *hb->acks, HEARTBEAT_MAX_ACKS)) {
         hb->acks = arr;
@@ -122,7 +129,13 @@ static int hb_prepare(Heartbeat *hb, int64_t timeout_ms, DrillError *err)
         int rc = pg_connect(hb->conninfo, timeout_ms, &hb->conn, err);
         if (rc != 0)
             return rc;
+        /* statement_timeout does not cover a COMMIT's wait for a
+         * synchronous standby (the server disables it before committing): at
+         * the client's bound drill cancels, and such a COMMIT comes back as
+         * what it is, committed locally with a WARNING, as an application
+         * that cancels would be told. */
         pg_set_query_timeout(hb->conn, HEARTBEAT_QUERY_MS);
+        pg_set_cancel_grace(hb->conn, HEARTBEAT_CANCEL_GRACE_MS);
         hb->table_ready = false;
         hb->read_only_since = 0;
     }
@@ -169,8 +182,9 @@ static void hb_attempt(Heartbeat *hb, int64_t seq)
     }
     hb->read_only_since = 0;
     HeartbeatAck ack = {.seq = seq, .client_utc_us = time_utc_us(), .mono_us = mono,
-                        .server_ts_us = pa.server_ts_us, .lsn = pa.lsn};
-    record_ack(hb, &ack);
+                        .server_ts_us = pa.server_ts_us, .lsn = pa.lsn,
+                        .sync_wait_cancelled = pa.warned};
+    record_ack(hb, &ack, pa.warning);
 }
 
 /* Sleeps until the monotonic deadline or until stop() signals; true if stopping. */

@@ -27,6 +27,11 @@ typedef struct HeartbeatAck {
     int64_t mono_us;         /* monotonic clock when COMMIT returned */
     int64_t server_ts_us;    /* server clock_timestamp() of the row */
     uint64_t lsn;
+    /* COMMIT returned with a WARNING: its wait for the synchronous standby was
+     * cancelled (statement_timeout, the drill's own bound). Still acknowledged:
+     * the client was told "committed", as an application would have been, so
+     * it counts for RPO like any other ack; counted apart as well. */
+    bool sync_wait_cancelled;
 } HeartbeatAck;
 
 typedef struct Heartbeat Heartbeat;
@@ -51,7 +56,9 @@ int heartbeat_first_ack_after(Heartbeat *hb, int64_t after_mono_us, HeartbeatAck
 typedef struct HeartbeatStats {
     int64_t attempts;
     int64_t acked;
-    int64_t acks_dropped;   /* acknowledged past HEARTBEAT_MAX_ACKS: counted, not kept */
+    int64_t acks_dropped;
+    int64_t acked_sync_wait_cancelled;   /* acks with sync_wait_cancelled */
+    char last_warning[256];   /* acknowledged past HEARTBEAT_MAX_ACKS: counted, not kept */
     int64_t failed;
     int64_t reconnects;
     char last_error[256];

@@ -148,9 +148,14 @@ struct PgConn {
     PGconn *conn;
     char endpoint[ENDPOINT_MAX];
     int64_t query_timeout_ms;   /* 0: no drill deadline on queries */
+    int64_t cancel_grace_ms;    /* > 0: on timeout, cancel and wait this long (pg_set_cancel_grace) */
+    int64_t cancel_grace_saved; /* cancel_grace_ms while a cancel is in flight */
+    bool grace_used;
     bool broken;                /* a query timed out mid-flight: unusable */
     char sqlstate[6];           /* of the last failed query, "" if none */
     bool hb_prepared;           /* Q_HB_INSERT prepared in this session */
+    int64_t warnings;           /* WARNINGs the server sent (notice_receive) */
+    char last_warning[256];
 };
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -247,6 +252,22 @@ static int result_fail(PgConn *c, const char *what, const PGresult *r, DrillErro
 
 /* ---- query execution -------------------------------------------------- */
 
+/* Sends a cancel request for the running query (once per query: the grace
+ * is restored by the next pg_exec*). A COMMIT stuck waiting for a
+ * synchronous standby answers a cancel with success and a WARNING: it did
+ * commit locally, and the caller must learn that rather than a timeout. */
+static bool cancel_query(PgConn *c)
+{
+    PGcancel *cancel = PQgetCancel(c->conn);
+    char msg[256];
+    bool sent = cancel != NULL && PQcancel(cancel, msg, sizeof msg) == 1;
+    PQfreeCancel(cancel);
+    c->grace_used = true;
+    c->cancel_grace_saved = c->cancel_grace_ms;
+    c->cancel_grace_ms = 0;
+    return sent;
+}
+
 /* Reads until a whole result is buffered, within the query deadline. */
 static int wait_result(PgConn *c, const char *what, int64_t deadline_us, DrillError *err)
 {
@@ -255,6 +276,10 @@ static int wait_result(PgConn *c, const char *what, int64_t deadline_us, DrillEr
         if (sock < 0)
             return conn_fail(c, what, err);
         int rc = wait_socket(sock, POLLIN, deadline_us);
+        if (rc == 0 && c->cancel_grace_ms > 0 && cancel_query(c)) {
+            deadline_us = time_mono_us() + c->cancel_grace_saved * 1000;
+            continue;   /* once: cancel_query clears the grace for this query */
+        }
         if (rc == 0) {
             c->broken = true;
             return drill_error_set(err, DRILL_E_TIMEOUT, "PostgreSQL %s: %s: no answer within %" PRId64 " ms",
@@ -298,6 +323,10 @@ static PGresult *keep_result(PGresult *keep, PGresult *r)
 static int collect_results(PgConn *c, const char *what, PGresult **out, DrillError *err)
 {
     int64_t deadline = c->query_timeout_ms > 0 ? time_mono_us() + c->query_timeout_ms * 1000 : 0;
+    if (c->grace_used) {   /* a cancel of the previous query: this one gets its grace back */
+        c->cancel_grace_ms = c->cancel_grace_saved;
+        c->grace_used = false;
+    }
     PGresult *keep = NULL;
     for (;;) {
         int rc = wait_result(c, what, deadline, err);
@@ -460,11 +489,19 @@ static const char *opt_value(const PQconninfoOption *opts, const char *key)
 
 /* libpq prints NOTICEs ("relation already exists, skipping") on stderr by
  * default; they would interleave with drill's own output and say nothing the
- * caller needs. */
-static void notice_ignore(void *arg, const char *message)
+ * caller needs. WARNINGs are counted and the last one kept: a COMMIT whose
+ * wait for a synchronous standby was cancelled returns success with one
+ * ("canceling wait for synchronous replication ... has already committed
+ * locally"), and the heartbeat records such acks apart (pg_heartbeat_insert). */
+static void notice_receive(void *arg, const PGresult *res)
 {
-    (void)arg;
-    (void)message;
+    PgConn *c = arg;
+    const char *severity = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+    if (severity == NULL || strcmp(severity, "WARNING") != 0)
+        return;
+    c->warnings++;
+    const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+    copy_trimmed(msg ? msg : "", c->last_warning, sizeof c->last_warning);
 }
 
 /* Drives PQconnectPoll until connected, failed, or deadline_us passes. */
@@ -575,9 +612,9 @@ int pg_connect(const char *conninfo, int64_t timeout_ms, PgConn **out, DrillErro
     PQconninfoFree(opts);
     if (rc != 0)
         return rc;
-    PQsetNoticeProcessor(conn, notice_ignore, NULL);
     PgConn *c = xcalloc(1, sizeof *c);
     c->conn = conn;
+    PQsetNoticeReceiver(conn, notice_receive, c);
     const char *host = PQhost(conn);
     snprintf(c->endpoint, sizeof c->endpoint, "%s:%s", host && *host ? host : "localhost",
              PQport(conn));
@@ -596,6 +633,11 @@ void pg_close(PgConn *c)
 void pg_set_query_timeout(PgConn *c, int64_t timeout_ms)
 {
     c->query_timeout_ms = timeout_ms > 0 ? timeout_ms : 0;
+}
+
+void pg_set_cancel_grace(PgConn *c, int64_t grace_ms)
+{
+    c->cancel_grace_ms = grace_ms > 0 ? grace_ms : 0;
 }
 
 const char *pg_endpoint(const PgConn *c)
@@ -1340,10 +1382,13 @@ int pg_heartbeat_insert(PgConn *c, const char *run_uuid, int64_t seq, int64_t cl
         rc = pg_prepare(c, NAMED(Q_HB_INSERT), HB_INSERT_STMT, 3, err);
         c->hb_prepared = rc == 0;
     }
+    int64_t warnings = c->warnings;
     if (rc == 0)
         rc = pg_exec_prepared(c, "Q_HB_INSERT", HB_INSERT_STMT, 3, params, &r, err);
     if (rc != 0)
         return rc;
+    ack->warned = c->warnings > warnings;
+    snprintf(ack->warning, sizeof ack->warning, "%s", ack->warned ? c->last_warning : "");
     const char *server = PQntuples(r) == 1 ? field(r, 0, 0) : NULL;
     const char *lsn = PQntuples(r) == 1 ? field(r, 0, 1) : NULL;
     if (parse_i64(server, &ack->server_ts_us) != 0 || pg_lsn_parse(lsn, &ack->lsn) != 0)

@@ -23,6 +23,11 @@ void pg_close(PgConn *c);   /* pg_close(NULL) is a no-op */
 /* Bounds every later query on c (0 = no bound). A query that overruns fails
  * with DRILL_E_TIMEOUT and leaves c unusable: close it and reconnect. */
 void pg_set_query_timeout(PgConn *c, int64_t timeout_ms);
+/* When a query runs past its timeout, send a cancel request and wait up to
+ * grace_ms for its answer before giving the connection up: a COMMIT whose
+ * synchronous wait is cancelled then returns as committed (with a WARNING)
+ * instead of as an unknown. 0 (default): no cancel. */
+void pg_set_cancel_grace(PgConn *c, int64_t grace_ms);
 /* "host:port" the connection actually reached (the writable one of a multi-host conninfo). */
 const char *pg_endpoint(const PgConn *c);
 /* SQLSTATE of the last failed query on c, "" if the last one succeeded. */
@@ -145,6 +150,9 @@ int pg_heartbeat_setup(PgConn *c, DrillError *err);
 typedef struct PgHeartbeatAck {
     int64_t server_ts_us;   /* clock_timestamp() at insert, UTC microseconds */
     uint64_t lsn;           /* pg_current_wal_insert_lsn() at insert */
+    bool warned;            /* COMMIT returned success with a WARNING: for this
+                               insert only a cancelled synchronous-standby wait */
+    char warning[256];      /* its text, "" if none */
 } PgHeartbeatAck;
 /* One INSERT in its own transaction; returns 0 only once COMMIT succeeded. The
  * statement is prepared on the first call in a session (after setup). */

@@ -34,8 +34,8 @@
     X(PQfreemem) X(PQgetCopyData) X(PQgetResult) X(PQgetisnull) X(PQgetvalue) X(PQhost)     \
     X(PQisBusy) X(PQlibVersion) X(PQnfields) X(PQntuples) X(PQport) X(PQputCopyEnd)         \
     X(PQresultErrorField) X(PQresultErrorMessage) X(PQresultStatus) X(PQsendQuery)          \
-    X(PQsendQueryParams) X(PQsendPrepare) X(PQsendQueryPrepared) X(PQsetNoticeProcessor)    \
-    X(PQsocket) X(PQstatus)
+    X(PQsendQueryParams) X(PQsendPrepare) X(PQsendQueryPrepared) X(PQsetNoticeReceiver)     \
+    X(PQsocket) X(PQstatus) X(PQgetCancel) X(PQcancel) X(PQfreeCancel)
 
 /* __typeof__ keeps each pointer's type identical to libpq-fe.h's prototype. */
 #define PQLIB_MEMBER(name) __typeof__(name) *name;
@@ -81,7 +81,10 @@ int pqlib_load(DrillError *err);
 #define PQsendQueryParams (pqlib.PQsendQueryParams)
 #define PQsendPrepare (pqlib.PQsendPrepare)
 #define PQsendQueryPrepared (pqlib.PQsendQueryPrepared)
-#define PQsetNoticeProcessor (pqlib.PQsetNoticeProcessor)
+#define PQsetNoticeReceiver (pqlib.PQsetNoticeReceiver)
+#define PQgetCancel (pqlib.PQgetCancel)
+#define PQcancel (pqlib.PQcancel)
+#define PQfreeCancel (pqlib.PQfreeCancel)
 #define PQsocket (pqlib.PQsocket)
 #define PQstatus (pqlib.PQstatus)
 #endif

@@ -163,6 +163,18 @@ static void record_rpo(RunCtx *ctx, const RpoResult *r, StepOutcome *o)
                       "WAL between the newest surviving and the newest missing heartbeat", NULL);
     store_measure_add(ctx->store, ctx->run_id, "heartbeat_acked", (double)r->acked, "tx",
                       "heartbeats whose COMMIT returned", NULL);
+    HeartbeatStats hs;
+    heartbeat_stats(ctx->heartbeat, &hs);
+    store_measure_add(ctx->store, ctx->run_id, "heartbeat_acked_sync_wait_cancelled",
+                      (double)hs.acked_sync_wait_cancelled, "tx",
+                      "of those, COMMITs that returned with a WARNING because their wait for the "
+                      "synchronous standby was cancelled: committed locally, maybe not replicated; "
+                      "counted for RPO like every acknowledged write", NULL);
+    if (hs.acked_sync_wait_cancelled > 0) {
+        store_fact_add(ctx->store, ctx->run_id, "heartbeat_last_warning", hs.last_warning, NULL);
+        buf_appendf(&o->out, "acknowledged after a cancelled synchronous wait: %lld (%s)\n",
+                    (long long)hs.acked_sync_wait_cancelled, hs.last_warning);
+    }
     buf_appendf(&o->out, "acknowledged: %lld, missing: %lld, lost: %lldms, %lld WAL bytes\n",
                 (long long)r->acked, (long long)r->missing, (long long)r->lost_ms,
                 (long long)r->lost_wal_bytes);
