@@ -1,7 +1,7 @@
 /*
  * evidence.c — the hash chain over finished runs (contract in evidence.h).
  *
- * Canonical form: the text "drill-evidence-v1\n", then every stored field in
+ * Canonical form: the text "drill-evidence-vN\n", then every stored field in
  * a fixed order, each written as  TAG ' ' LENGTH ':' BYTES '\n'  (or TAG " -\n"
  * for NULL). Length prefixes make the encoding unambiguous whatever a field
  * contains (newlines, colons, NUL-free binary junk from a command's output),
@@ -9,6 +9,11 @@
  * a double exactly), so the same stored record always hashes the same on any
  * machine. It is streamed into SHA-256: a run with megabytes of output is
  * never held twice in memory.
+ *
+ * Form 2 (schema v5 on) adds the run's UUID, pid and lock path, so every
+ * stored byte of a run except its batch grouping (set after sealing, see
+ * store.h) is covered. Form 1 is kept for links sealed before: a store
+ * upgraded from an older drill still verifies.
  */
 #include "evidence.h"
 
@@ -50,9 +55,14 @@ static void put_real(Sha256 *h, const char *tag, double v)
     put_str(h, tag, num);
 }
 
-static void put_run(Sha256 *h, const RunRecord *r)
+static void put_run(Sha256 *h, const RunRecord *r, int format)
 {
     put_int(h, "run.id", r->id);
+    if (format >= 2) {
+        put_str(h, "run.uuid", r->uuid);
+        put_int(h, "run.pid", r->pid);
+        put_str(h, "run.lock_path", r->lock_path);
+    }
     const char *texts[][2] = {
         {"run.drill_name", r->drill_name},       {"run.drill_file", r->drill_file},
         {"run.drill_sha256", r->drill_sha256},   {"run.drill_source", r->drill_source},
@@ -128,12 +138,13 @@ static void put_data(Sha256 *h, const RunRecord *r)
     }
 }
 
-void evidence_record_hash(const RunRecord *r, char out[65])
+void evidence_record_hash(const RunRecord *r, int format, char out[65])
 {
     Sha256 *h = sha256_new();
-    static const char magic[] = "drill-evidence-v1\n";
-    sha256_update(h, magic, sizeof magic - 1);
-    put_run(h, r);
+    char magic[32];
+    int n = snprintf(magic, sizeof magic, "drill-evidence-v%d\n", format);
+    sha256_update(h, magic, (size_t)n);
+    put_run(h, r, format);
     put_children(h, r);
     put_data(h, r);
     sha256_final(h, out);
@@ -152,11 +163,23 @@ int evidence_seal(Store *st, int64_t run_id, DrillError *err)
     char hash[65];
     EvidenceLink link;
     if (rc == 0) {
-        evidence_record_hash(r, hash);
-        rc = store_evidence_append(st, run_id, hash, &link, err);
+        evidence_record_hash(r, EVIDENCE_FORMAT, hash);
+        rc = store_evidence_append(st, run_id, EVIDENCE_FORMAT, hash, &link, err);
     }
     run_record_free(r);
     return rc;
+}
+
+int evidence_finish(Store *st, int64_t run_id, const RunEnd *end, DrillError *err)
+{
+    int rc = store_tx_begin(st, err);
+    if (rc != 0)
+        return rc;
+    rc = store_run_finish(st, run_id, end->verdict, end->exit_code, end->ended_utc_ms,
+                          end->duration_us, end->message, err);
+    if (rc == 0)
+        rc = evidence_seal(st, run_id, err);
+    return store_tx_end(st, rc, err);
 }
 
 __attribute__((format(printf, 3, 4))) static void bad(EvidenceCheck *c, int64_t run,
@@ -194,7 +217,13 @@ static int check_link(Store *st, const EvidenceLink *l, const char *prev, Eviden
     }
     if (rc < 0)
         return rc;
-    evidence_record_hash(r, hash);
+    if (l->format < 1 || l->format > EVIDENCE_FORMAT) {
+        bad(c, l->run_id, "its link names canonical form %d, which this drill does not know "
+            "(edited, or sealed by a newer drill)", l->format);
+        run_record_free(r);
+        return 0;
+    }
+    evidence_record_hash(r, l->format, hash);
     if (strcmp(hash, l->record_sha256) != 0)
         bad(c, l->run_id, "its stored record was altered after it was sealed (record hashes "
             "to %.16s…, sealed as %.16s…)", hash, l->record_sha256);

@@ -24,12 +24,27 @@
 #include "error.h"
 #include "store.h"
 
-/* SHA-256 (hex) of the canonical form of a stored run. The seal fields of
- * the record are not part of it. */
-void evidence_record_hash(const RunRecord *r, char out[65]);
+/* The canonical form new seals use (1: before schema v5, no UUID). */
+#define EVIDENCE_FORMAT 2
+
+/* SHA-256 (hex) of canonical form `format` of a stored run. The seal fields
+ * of the record are not part of it. */
+void evidence_record_hash(const RunRecord *r, int format, char out[65]);
 
 /* Loads the finished run, hashes it and appends it to the chain. */
 int evidence_seal(Store *st, int64_t run_id, DrillError *err);
+
+typedef struct RunEnd {
+    const char *verdict;       /* passed | failed | error | aborted */
+    int exit_code;
+    int64_t ended_utc_ms, duration_us;
+    const char *message;
+} RunEnd;
+
+/* Records the end of a run and seals it in one transaction: a crash or a
+ * failure in between leaves the run `running` (reaped and sealed later as
+ * aborted), never finished without a seal. */
+int evidence_finish(Store *st, int64_t run_id, const RunEnd *end, DrillError *err);
 
 typedef struct EvidenceCheck {
     size_t links_checked;

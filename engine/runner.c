@@ -289,9 +289,11 @@ static void finish_store_failure(RunCtx *ctx, RunResult *res, const DrillError *
     DrillError e;
     res->exit_code = DRILL_EXIT_ABORTED;
     snprintf(res->verdict, sizeof res->verdict, "aborted");
-    if (store_run_finish(ctx->store, ctx->run_id, "aborted", DRILL_EXIT_ABORTED, time_utc_ms(),
-                         time_mono_us() - ctx->t0_mono_us, msg, &e) == 0)
-        evidence_seal(ctx->store, ctx->run_id, &e);
+    RunEnd end = {"aborted", DRILL_EXIT_ABORTED, time_utc_ms(), time_mono_us() - ctx->t0_mono_us,
+                  msg};
+    if (evidence_finish(ctx->store, ctx->run_id, &end, &e) < 0)
+        fprintf(stderr, "drill: the run stays `running` in the store (the next run reaps it): "
+                "%s\n", e.message);
 }
 
 static int finish(RunCtx *ctx, const Verdict *v, RunResult *res, DrillError *err)
@@ -324,10 +326,9 @@ static int finish(RunCtx *ctx, const Verdict *v, RunResult *res, DrillError *err
         snprintf(msg, sizeof msg, "%s", v->objective_missed ? "objective missed" : "");
     res->exit_code = code;
     snprintf(res->verdict, sizeof res->verdict, "%s", verdict);
-    int rc = store_run_finish(ctx->store, ctx->run_id, verdict, code, time_utc_ms(),
-                              time_mono_us() - ctx->t0_mono_us, msg, err);
     /* Sealed at once: from here on, any change to the stored record shows. */
-    return rc == 0 ? evidence_seal(ctx->store, ctx->run_id, err) : rc;
+    RunEnd end = {verdict, code, time_utc_ms(), time_mono_us() - ctx->t0_mono_us, msg};
+    return evidence_finish(ctx->store, ctx->run_id, &end, err);
 }
 
 int runner_check_destructive(const Plan *plan, bool yes, DrillError *err)
@@ -686,10 +687,8 @@ int runner_reap_orphans(Store *st, FILE *out, DrillError *err)
         snprintf(msg, sizeof msg, "drill (pid %lld) died while running this drill; the steps "
                  "recorded before that are kept; cleanup may not have run",
                  (long long)runs[i].pid);
-        rc = store_run_finish(st, runs[i].id, "aborted", DRILL_EXIT_ABORTED, time_utc_ms(), 0,
-                              msg, err);
-        if (rc == 0)
-            rc = evidence_seal(st, runs[i].id, err);
+        RunEnd end = {"aborted", DRILL_EXIT_ABORTED, time_utc_ms(), 0, msg};
+        rc = evidence_finish(st, runs[i].id, &end, err);
         if (rc == 0 && out != NULL)
             fprintf(out, "drill: run %lld was left `running` by a drill that died (pid %lld): "
                          "marked aborted\n", (long long)runs[i].id, (long long)runs[i].pid);

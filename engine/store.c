@@ -41,13 +41,17 @@
 #define STORE_BUSY_MS 5000
 #define STORE_STR_(x) #x
 #define STORE_STR(x) STORE_STR_(x)
-#define LINK_COLUMNS "seq, run_id, record_sha256, prev_sha256, chain_sha256, sealed_ms"
+#define LINK_COLUMNS "seq, run_id, record_sha256, prev_sha256, chain_sha256, sealed_ms, format"
 
 struct Store {
     sqlite3 *db;
     char *path;
     const Redactor *redactor;   /* borrowed; NULL = keyword/URI forms only */
     pthread_mutex_t lock;
+    /* Nesting of tx_open: only the outermost BEGINs and COMMITs, so a caller
+     * can make several store calls one transaction (store_tx_begin). */
+    int tx_depth;
+    bool tx_failed;             /* an inner part failed: the outer one rolls back */
 };
 
 typedef int (*MigrateFn)(Store *st, DrillError *err);
@@ -55,7 +59,9 @@ static int migrate_v1(Store *st, DrillError *err);
 static int migrate_v2(Store *st, DrillError *err);
 static int migrate_v3(Store *st, DrillError *err);
 static int migrate_v4(Store *st, DrillError *err);
-static const MigrateFn MIGRATIONS[] = {migrate_v1, migrate_v2, migrate_v3, migrate_v4};
+static int migrate_v5(Store *st, DrillError *err);
+static const MigrateFn MIGRATIONS[] = {migrate_v1, migrate_v2, migrate_v3, migrate_v4,
+                                       migrate_v5};
 #define STORE_SCHEMA_VERSION ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))
 
 /* ---- errors ---- */
@@ -136,6 +142,52 @@ static int prep(Store *st, const char *sql, sqlite3_stmt **out, DrillError *err)
 /* ---- binding ---- */
 
 /* Length of s clamped to max bytes without splitting a UTF-8 sequence. */
+/* Opens a transaction (begin: "BEGIN" or "BEGIN IMMEDIATE") or joins the
+ * caller's; holds the lock until tx_close. */
+static int tx_open(Store *st, const char *begin, const char *what, DrillError *err)
+{
+    pthread_mutex_lock(&st->lock);
+    if (st->tx_depth++ > 0)
+        return 0;
+    st->tx_failed = false;
+    int rc = exec_sql(st, begin, what, err);
+    if (rc != 0) {
+        st->tx_depth--;
+        pthread_mutex_unlock(&st->lock);
+    }
+    return rc;
+}
+
+/* Ends what tx_open began: the outermost commits when every part succeeded,
+ * else rolls everything back. Returns rc, or the COMMIT's error. */
+static int tx_close(Store *st, int rc, const char *what, DrillError *err)
+{
+    if (rc != 0)
+        st->tx_failed = true;
+    if (--st->tx_depth == 0) {
+        if (!st->tx_failed)
+            rc = exec_sql(st, "COMMIT", what, err);
+        if (st->tx_failed || rc != 0)
+            sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+        if (st->tx_failed && rc == 0)
+            rc = drill_error_set(err, DRILL_E_STORE, "store %s: %s: an earlier part failed; "
+                                 "nothing was written", st->path, what);
+        st->tx_failed = false;
+    }
+    pthread_mutex_unlock(&st->lock);
+    return rc;
+}
+
+int store_tx_begin(Store *st, DrillError *err)
+{
+    return tx_open(st, "BEGIN IMMEDIATE", "starting a transaction", err);
+}
+
+int store_tx_end(Store *st, int rc, DrillError *err)
+{
+    return tx_close(st, rc, "committing a transaction", err);
+}
+
 static size_t text_clamp_len(const char *s, size_t max)
 {
     size_t n = strnlen(s, max + 1);
@@ -186,8 +238,7 @@ static void bind_real(sqlite3_stmt *s, int i, double v)
 static int store_write(Store *st, sqlite3_stmt *stmt, const char *what, int64_t *rowid,
                        int *changes, DrillError *err)
 {
-    pthread_mutex_lock(&st->lock);
-    int rc = exec_sql(st, "BEGIN IMMEDIATE", what, err);
+    int rc = tx_open(st, "BEGIN IMMEDIATE", what, err);
     if (rc == 0) {
         if (sqlite3_step(stmt) != SQLITE_DONE)
             rc = store_fail(st, what, err);
@@ -195,13 +246,9 @@ static int store_write(Store *st, sqlite3_stmt *stmt, const char *what, int64_t 
             *rowid = sqlite3_last_insert_rowid(st->db);
         if (rc == 0 && changes != NULL)
             *changes = sqlite3_changes(st->db);
-        if (rc == 0)
-            rc = exec_sql(st, "COMMIT", what, err);
-        if (rc != 0)
-            sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+        rc = tx_close(st, rc, what, err);
     }
     sqlite3_finalize(stmt);
-    pthread_mutex_unlock(&st->lock);
     return rc;
 }
 
@@ -265,7 +312,7 @@ static int migrate_step(Store *st, int version, DrillError *err)
 
 /* Brings the schema to STORE_SCHEMA_VERSION, one version per transaction. The
  * version is re-read inside the write lock so concurrent openers migrate once. */
-static int store_migrate(Store *st, DrillError *err)
+static int store_migrate_all(Store *st, DrillError *err)
 {
     for (;;) {
         int version = 0;
@@ -286,6 +333,19 @@ static int store_migrate(Store *st, DrillError *err)
             return rc;
         }
     }
+}
+
+/* Foreign keys are off while migrating: rebuilding a table (v5) drops the
+ * old one, which with them on would cascade-delete every child row. The
+ * migration checks them itself (PRAGMA foreign_key_check). */
+static int store_migrate(Store *st, DrillError *err)
+{
+    int rc = exec_sql(st, "PRAGMA foreign_keys = OFF", "configuring a migration", err);
+    if (rc == 0)
+        rc = store_migrate_all(st, err);
+    int on = exec_sql(st, "PRAGMA foreign_keys = ON", "configuring the connection",
+                      rc == 0 ? err : NULL);
+    return rc != 0 ? rc : on;
 }
 
 /* Per-connection settings, then a first read that tells a non-database or a
@@ -484,6 +544,92 @@ static int migrate_v4(Store *st, DrillError *err)
     return exec_sql(st, sql, "creating schema v4", err);
 }
 
+/* The stored CREATE TABLE text of runs with its id made AUTOINCREMENT and
+ * the table renamed runs_v5; NULL when the text is not the one drill wrote. */
+static char *runs_autoinc_ddl(const char *ddl)
+{
+    static const char head[] = "CREATE TABLE runs ( id INTEGER PRIMARY KEY,";
+    if (ddl == NULL || strncmp(ddl, head, sizeof head - 1) != 0)
+        return NULL;
+    return xasprintf("CREATE TABLE runs_v5 ( id INTEGER PRIMARY KEY AUTOINCREMENT,%s",
+                     ddl + sizeof head - 1);
+}
+
+static char *col_text(sqlite3_stmt *s, int i);
+
+static int stored_ddl(Store *st, const char *table, char **out, DrillError *err)
+{
+    sqlite3_stmt *s;
+    int rc = prep(st, "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = ?1", &s,
+                  err);
+    if (rc != 0)
+        return rc;
+    sqlite3_bind_text(s, 1, table, -1, SQLITE_STATIC);
+    *out = sqlite3_step(s) == SQLITE_ROW ? col_text(s, 0) : NULL;
+    sqlite3_finalize(s);
+    return 0;
+}
+
+/* Rebuilds runs with an AUTOINCREMENT id from its own stored definition
+ * (the 12-step procedure of the SQLite ALTER TABLE docs: SQLite cannot add
+ * AUTOINCREMENT to a table). Already AUTOINCREMENT: nothing to do. */
+static int runs_rebuild_autoinc(Store *st, DrillError *err)
+{
+    static const char copy[] =
+        "INSERT INTO runs_v5 SELECT * FROM runs;"
+        "DROP TABLE runs;"
+        "ALTER TABLE runs_v5 RENAME TO runs;"
+        "CREATE INDEX runs_drill_started ON runs(drill_name, started_ms);"
+        "CREATE INDEX runs_batch ON runs(batch_id);"
+        "CREATE UNIQUE INDEX runs_uuid ON runs(uuid);";
+    char *ddl = NULL;
+    int rc = stored_ddl(st, "runs", &ddl, err);
+    if (rc != 0 || strstr(ddl ? ddl : "", " id INTEGER PRIMARY KEY AUTOINCREMENT,") != NULL) {
+        free(ddl);
+        return rc;
+    }
+    char *autoinc = runs_autoinc_ddl(ddl);
+    if (autoinc == NULL)
+        rc = drill_error_set(err, DRILL_E_STORE, "store %s: the runs table was not created by "
+                             "drill (unexpected definition): not migrating it", st->path);
+    if (rc == 0)
+        rc = exec_sql(st, autoinc, "creating schema v5", err);
+    if (rc == 0)
+        rc = exec_sql(st, copy, "creating schema v5", err);
+    free(ddl);
+    free(autoinc);
+    return rc;
+}
+
+/* v5: run ids are never reused (AUTOINCREMENT; the counter starts above any
+ * id a sealed link still names, so a run deleted before the upgrade does
+ * not lend its id either), and each link says which canonical form
+ * (evidence.h) its record hash uses: links written before v5 keep form 1. */
+static int migrate_v5(Store *st, DrillError *err)
+{
+    static const char counter[] =
+        "INSERT INTO sqlite_sequence (name, seq) SELECT 'runs', 0"
+        " WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'runs');"
+        "UPDATE sqlite_sequence SET seq = max(seq, (SELECT coalesce(max(run_id), 0)"
+        " FROM evidence)) WHERE name = 'runs';";
+    int rc = runs_rebuild_autoinc(st, err);
+    if (rc == 0)
+        rc = exec_sql(st, counter, "creating schema v5", err);
+    int has_format = 0, broken = 0;
+    if (rc == 0)
+        rc = pragma_int(st, "SELECT count(*) FROM pragma_table_info('evidence')"
+                            " WHERE name = 'format'", &has_format, err);
+    if (rc == 0 && has_format == 0)
+        rc = exec_sql(st, "ALTER TABLE evidence ADD COLUMN format INTEGER NOT NULL DEFAULT 1",
+                      "creating schema v5", err);
+    if (rc == 0)
+        rc = pragma_int(st, "SELECT count(*) FROM pragma_foreign_key_check", &broken, err);
+    if (rc == 0 && broken > 0)
+        rc = drill_error_set(err, DRILL_E_STORE, "store %s: %d rows refer to runs that do not "
+                             "exist: not migrating", st->path, broken);
+    return rc;
+}
+
 /* ---- recording ---- */
 
 int store_run_begin(Store *st, const RunInfo *info, int64_t *run_id, DrillError *err)
@@ -662,10 +808,23 @@ int store_sample_add(Store *st, int64_t run_id, const char *series, int64_t t_ms
 
 /* ---- reading back ---- */
 
+/* A text column, every stored byte of it: a NUL inside (drill never writes
+ * one; an edited store may) is shown as the two characters \0, so what
+ * reports show and what the evidence hash covers is the whole value, never
+ * the part before a NUL. */
 static char *col_text(sqlite3_stmt *s, int i)
 {
-    const unsigned char *t = sqlite3_column_text(s, i);
-    return t == NULL ? NULL : xstrdup((const char *)t);
+    const char *t = (const char *)sqlite3_column_text(s, i);
+    if (t == NULL)
+        return NULL;
+    size_t n = (size_t)sqlite3_column_bytes(s, i);
+    if (memchr(t, '\0', n) == NULL)
+        return xstrdup(t);
+    Buf b;
+    buf_init(&b, 2 * n + 1);
+    for (size_t k = 0; k < n; k++)
+        buf_appends(&b, t[k] == '\0' ? "\\0" : (char[]){t[k], '\0'});
+    return buf_steal(&b);
 }
 
 static double col_real(sqlite3_stmt *s, int i)
@@ -683,7 +842,14 @@ static int collect_rows(Store *st, sqlite3_stmt *s, size_t elsize, RowFn fn, voi
 {
     size_t cap = 0;
     int step;
-    while ((step = sqlite3_step(s)) == SQLITE_ROW && *n < STORE_ROWS_MAX) {
+    while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+        if (*n == STORE_ROWS_MAX) {
+            sqlite3_finalize(s);
+            return drill_error_set(err, DRILL_E_STORE, "store %s: more than %d rows in one "
+                                   "table for one query: drill never writes that many, so the "
+                                   "store was edited or is damaged (nothing of it is shown as "
+                                   "if complete)", st->path, STORE_ROWS_MAX);
+        }
         if (*n == cap) {
             cap = cap ? cap * 2 : 16;
             *arr = xrealloc(*arr, cap * elsize);
@@ -799,6 +965,8 @@ static void row_run(sqlite3_stmt *s, void *elem)
     r->rpo_tx_target = sqlite3_column_int64(s, 17);
     r->batch_id = sqlite3_column_int64(s, 18);
     r->uuid = col_text(s, 19);
+    r->pid = sqlite3_column_int64(s, 20);
+    r->lock_path = col_text(s, 21);
 }
 
 /* Children of a run, each in the order store.h promises. `id` breaks ties so
@@ -852,7 +1020,8 @@ static int load_run_row(Store *st, int64_t run_id, RunRecord **out, DrillError *
                        "SELECT id, drill_name, drill_file, drill_sha256, drill_source,"
                        " topology_name, topology_file, hostname, drill_version, status, message,"
                        " exit_code, started_ms, ended_ms, duration_us, rto_target_ms,"
-                       " rpo_target_ms, rpo_tx_target, batch_id, uuid FROM runs WHERE id = ?1",
+                       " rpo_target_ms, rpo_tx_target, batch_id, uuid, pid, lock_path FROM runs"
+                       " WHERE id = ?1",
                        run_id, sizeof(RunRecord), row_run, &rows, &n, err);
     if (rc == 0 && n == 0) {
         free(rows);
@@ -883,18 +1052,17 @@ int store_run_load(Store *st, int64_t run_id, RunRecord **out, DrillError *err)
 {
     *out = NULL;
     RunRecord *r = NULL;
-    pthread_mutex_lock(&st->lock);
     /* One read transaction: all tables from the same snapshot even while the
      * runner is still writing from another process. */
-    int rc = exec_sql(st, "BEGIN", "loading a run", err);
-    if (rc == 0)
-        rc = load_run_row(st, run_id, &r, err);
+    int rc = tx_open(st, "BEGIN", "loading a run", err);
+    if (rc != 0)
+        return rc;
+    rc = load_run_row(st, run_id, &r, err);
     if (rc == 0)
         rc = load_children(st, r, err);
     if (rc == 0)
         rc = load_seal(st, r, err);
-    sqlite3_exec(st->db, rc == 0 ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL);
-    pthread_mutex_unlock(&st->lock);
+    rc = tx_close(st, rc, "loading a run", err);
     if (rc != 0) {
         run_record_free(r);
         return rc;
@@ -936,7 +1104,7 @@ void run_record_free(RunRecord *r)
         free(r->samples[i].series);
     char *texts[] = {r->drill_name,    r->drill_file,    r->drill_sha256, r->drill_source,
                      r->topology_name, r->topology_file, r->hostname,     r->drill_version,
-                     r->status,        r->message,       r->uuid};
+                     r->status,        r->message,       r->uuid,         r->lock_path};
     for (size_t k = 0; k < sizeof texts / sizeof texts[0]; k++)
         free(texts[k]);
     free(r->steps);
@@ -1007,8 +1175,9 @@ int store_history(Store *st, const char *drill_name, size_t limit, RunSummary **
     if (rc != 0)
         return rc;
     bind_text(st, s, 1, drill_name);
-    /* 0 = no limit (collect_rows still stops at STORE_ROWS_MAX). */
-    sqlite3_bind_int64(s, 2, limit == 0 || limit > STORE_ROWS_MAX ? -1 : (sqlite3_int64)limit);
+    /* 0 = no limit (up to STORE_ROWS_MAX, where collect_rows would fail). */
+    sqlite3_bind_int64(s, 2, limit == 0 || limit > STORE_ROWS_MAX ? STORE_ROWS_MAX
+                                                                   : (sqlite3_int64)limit);
     void *rows = NULL;
     pthread_mutex_lock(&st->lock);
     rc = collect_rows(st, s, sizeof **out, row_summary, &rows, n, err);
@@ -1033,6 +1202,7 @@ static void row_link(sqlite3_stmt *s, void *elem)
     copy_field(p->prev_sha256, sizeof p->prev_sha256, sqlite3_column_text(s, 3));
     copy_field(p->chain_sha256, sizeof p->chain_sha256, sqlite3_column_text(s, 4));
     p->sealed_utc_ms = sqlite3_column_int64(s, 5);
+    p->format = sqlite3_column_int(s, 6);
 }
 
 
@@ -1057,7 +1227,7 @@ void evidence_chain_next(const char *prev_sha256, const char *record_sha256, cha
 static int insert_link(Store *st, const EvidenceLink *l, DrillError *err)
 {
     sqlite3_stmt *s;
-    int rc = prep(st, "INSERT INTO evidence (" LINK_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    int rc = prep(st, "INSERT INTO evidence (" LINK_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                   &s, err);
     if (rc != 0)
         return rc;
@@ -1067,6 +1237,7 @@ static int insert_link(Store *st, const EvidenceLink *l, DrillError *err)
     bind_text(st, s, 4, l->prev_sha256);
     bind_text(st, s, 5, l->chain_sha256);
     sqlite3_bind_int64(s, 6, l->sealed_utc_ms);
+    sqlite3_bind_int(s, 7, l->format);
     if (sqlite3_step(s) != SQLITE_DONE)
         rc = store_fail(st, "sealing a run", err);
     sqlite3_finalize(s);
@@ -1075,20 +1246,21 @@ static int insert_link(Store *st, const EvidenceLink *l, DrillError *err)
 
 /* Reading the newest link and writing the next happen in one write
  * transaction, so two drills finishing together still form one chain. */
-int store_evidence_append(Store *st, int64_t run_id, const char *record_sha256,
+int store_evidence_append(Store *st, int64_t run_id, int format, const char *record_sha256,
                           EvidenceLink *out, DrillError *err)
 {
     EvidenceLink *last = NULL;
     size_t n = 0;
-    pthread_mutex_lock(&st->lock);
-    int rc = exec_sql(st, "BEGIN IMMEDIATE", "sealing a run", err);
-    if (rc == 0)
-        rc = load_links(st, "SELECT " LINK_COLUMNS " FROM evidence WHERE ?1 = ?1"
+    int rc = tx_open(st, "BEGIN IMMEDIATE", "sealing a run", err);
+    if (rc != 0)
+        return rc;
+    rc = load_links(st, "SELECT " LINK_COLUMNS " FROM evidence WHERE ?1 = ?1"
                             " ORDER BY seq DESC LIMIT 1", 0, &last, &n, err);
     if (rc == 0) {
         memset(out, 0, sizeof *out);
         out->seq = n > 0 ? last->seq + 1 : 1;
         out->run_id = run_id;
+        out->format = format;
         out->sealed_utc_ms = time_utc_ms();
         snprintf(out->record_sha256, sizeof out->record_sha256, "%s", record_sha256);
         snprintf(out->prev_sha256, sizeof out->prev_sha256, "%s",
@@ -1096,13 +1268,8 @@ int store_evidence_append(Store *st, int64_t run_id, const char *record_sha256,
         evidence_chain_next(out->prev_sha256, out->record_sha256, out->chain_sha256);
         rc = insert_link(st, out, err);
     }
-    if (rc == 0)
-        rc = exec_sql(st, "COMMIT", "sealing a run", err);
-    if (rc != 0)
-        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-    pthread_mutex_unlock(&st->lock);
     free(last);
-    return rc;
+    return tx_close(st, rc, "sealing a run", err);
 }
 
 int store_evidence_list(Store *st, EvidenceLink **out, size_t *n, DrillError *err)

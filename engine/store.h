@@ -124,6 +124,7 @@ typedef struct EvidenceLink {
     char record_sha256[65];
     char prev_sha256[65];
     char chain_sha256[65];
+    int format;               /* canonical form of the record hash (evidence.h) */
 } EvidenceLink;
 
 typedef struct RunRecord {
@@ -137,6 +138,8 @@ typedef struct RunRecord {
     int64_t rto_target_ms, rpo_target_ms, rpo_tx_target;
     int64_t batch_id;      /* 0 = not part of a batch (not sealed: grouping only) */
     char *uuid;            /* NULL for runs stored before schema v4 */
+    int64_t pid;           /* of the drill process that ran it */
+    char *lock_path;       /* the run lock it held (runlock.h); NULL if none */
     StoredStep *steps; size_t nsteps;           /* ordered by seq */
     StoredEvent *events; size_t nevents;        /* ordered by time */
     StoredMeasure *measures; size_t nmeasures;  /* insertion order */
@@ -177,6 +180,13 @@ typedef struct RunningRun {
 /* Runs with status `running` recorded by this hostname. *out malloc'd. */
 int store_runs_running(Store *st, const char *hostname, RunningRun **out, size_t *n,
                        DrillError *err);
+/* Makes the store calls between them one write transaction (BEGIN
+ * IMMEDIATE ... COMMIT): all of them are stored, or none. store_tx_end
+ * commits when rc is 0 and every call inside succeeded, else rolls back;
+ * it returns rc or the commit's error. Calls nest. */
+int store_tx_begin(Store *st, DrillError *err);
+int store_tx_end(Store *st, int rc, DrillError *err);
+
 /* PRAGMA integrity_check; DRILL_E_STORE with sqlite's first complaint. */
 int store_check_integrity(Store *st, DrillError *err);
 
@@ -186,7 +196,7 @@ int store_check_integrity(Store *st, DrillError *err);
 void evidence_chain_next(const char *prev_sha256, const char *record_sha256, char out[65]);
 
 /* Appends a link for run_id after the newest one (one write transaction). */
-int store_evidence_append(Store *st, int64_t run_id, const char *record_sha256,
+int store_evidence_append(Store *st, int64_t run_id, int format, const char *record_sha256,
                           EvidenceLink *out, DrillError *err);
 /* Every link, in chain order. *out malloc'd. */
 int store_evidence_list(Store *st, EvidenceLink **out, size_t *n, DrillError *err);

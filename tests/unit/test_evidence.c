@@ -43,10 +43,24 @@ TEST(hash_is_stable)
 {
     RunRecord *r = sample_record();
     char h[65];
-    evidence_record_hash(r, h);
+    evidence_record_hash(r, 1, h);
     /* If this changes, every stored chain stops verifying: bump the
      * "drill-evidence-vN" magic and keep the old encoding for old links. */
     CHECK_STR(h, "efd1b9abf873dad126b512eb867aa3421e7fdbbdfdb39fc22a167725f6b86a68");
+    /* Form 1 ignores what form 2 adds: links sealed before v5 still verify. */
+    r->uuid = xstrdup("0f8e1c2a-4b5d-4e6f-8a9b-0c1d2e3f4a5b");
+    evidence_record_hash(r, 1, h);
+    CHECK_STR(h, "efd1b9abf873dad126b512eb867aa3421e7fdbbdfdb39fc22a167725f6b86a68");
+    char h2[65];
+    evidence_record_hash(r, 2, h2);
+    CHECK(strcmp(h2, h) != 0);
+    free(r->uuid);
+    r->uuid = xstrdup("0f8e1c2a-4b5d-4e6f-8a9b-0c1d2e3f4a5c");
+    evidence_record_hash(r, 2, h);
+    CHECK(strcmp(h2, h) != 0);         /* form 2 covers the run's UUID */
+    r->pid = 4242;
+    evidence_record_hash(r, 2, h2);
+    CHECK(strcmp(h2, h) != 0);         /* ... and its pid */
     run_record_free(r);
 }
 
@@ -54,22 +68,22 @@ TEST(hash_sees_every_change)
 {
     RunRecord *r = sample_record();
     char h0[65], h[65];
-    evidence_record_hash(r, h0);
+    evidence_record_hash(r, EVIDENCE_FORMAT, h0);
     r->measures[0].value = 4912.6;
-    evidence_record_hash(r, h);
+    evidence_record_hash(r, EVIDENCE_FORMAT, h);
     CHECK(strcmp(h, h0) != 0);
     r->measures[0].value = 4912.5;
     r->steps[0].exit_code = 1;
-    evidence_record_hash(r, h);
+    evidence_record_hash(r, EVIDENCE_FORMAT, h);
     CHECK(strcmp(h, h0) != 0);
     r->steps[0].exit_code = 0;
     free(r->facts[0].value);
     r->facts[0].value = NULL;          /* NULL differs from "" and from absent */
-    evidence_record_hash(r, h);
+    evidence_record_hash(r, EVIDENCE_FORMAT, h);
     CHECK(strcmp(h, h0) != 0);
     r->sealed = true;                  /* the seal itself is not hashed */
     r->facts[0].value = xstrdup("postgres");
-    evidence_record_hash(r, h);
+    evidence_record_hash(r, EVIDENCE_FORMAT, h);
     CHECK_STR(h, h0);
     run_record_free(r);
 }
@@ -82,8 +96,8 @@ TEST(field_boundaries_are_unambiguous)
     a->facts[0].key = xstrdup("ab");  a->facts[0].value = xstrdup("c");
     b->facts[0].key = xstrdup("a");   b->facts[0].value = xstrdup("bc");
     char ha[65], hb[65];
-    evidence_record_hash(a, ha);
-    evidence_record_hash(b, hb);
+    evidence_record_hash(a, EVIDENCE_FORMAT, ha);
+    evidence_record_hash(b, EVIDENCE_FORMAT, hb);
     CHECK(strcmp(ha, hb) != 0);
     run_record_free(a);
     run_record_free(b);

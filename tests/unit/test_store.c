@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "evidence.h"
 #include "harness.h"
 #include "store.h"
 #include "util.h"
@@ -355,9 +356,139 @@ TEST(migrate_v2_to_v3_batches)
     sqlite3_stmt *q = NULL;
     CHECK(sqlite3_open(path, &db) == SQLITE_OK);
     CHECK(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q, NULL) == SQLITE_OK);
-    CHECK(sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int(q, 0) == 4);
+    CHECK(sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int(q, 0) == 5);
     sqlite3_finalize(q);
     sqlite3_close(db);
+    free(path);
+}
+
+
+static int64_t begin_run(Store *st)
+{
+    RunInfo info = sample_info("ids", 1700000000000);
+    int64_t id = 0;
+    CHECK_INT(store_run_begin(st, &info, &id, NULL), 0);
+    return id;
+}
+
+/* A deleted newest run never lends its id to the next run: verify would
+ * otherwise blame the new run for the old one's missing record. */
+TEST(run_ids_never_reused)
+{
+    char *path = tmp_path("ids.db");
+    Store *st = NULL;
+    CHECK_INT(store_open(path, &st, NULL), 0);
+    if (st == NULL)
+        return;
+    int64_t a = begin_run(st), b = begin_run(st);
+    CHECK_INT(b, a + 1);
+    store_close(st);
+    sql_exec(path, "DELETE FROM runs WHERE id = 2");
+    CHECK_INT(store_open(path, &st, NULL), 0);
+    CHECK_INT(begin_run(st), b + 1);
+    store_close(st);
+    free(path);
+}
+
+static void load_sql_file(const char *db_path, const char *sql_file)
+{
+    char *text = NULL;
+    size_t len = 0;
+    CHECK_INT(file_read_all(sql_file, 1 << 20, &text, &len, NULL), 0);
+    if (text != NULL)
+        sql_exec(db_path, text);
+    free(text);
+}
+
+/* A real v4 store (tests/data/store-v4.sql, written by the drill before v5)
+ * migrates: its sealed runs still verify (form 1 links), the newest run
+ * deleted before the upgrade does not lend its id, new runs seal in form 2. */
+TEST(migrate_real_v4_store)
+{
+    char *path = tmp_path("v4.db");
+    const char *data = getenv("DRILL_TEST_DATA");
+    char *fixture = xasprintf("%s/store-v4.sql", data ? data : "tests/data");
+    load_sql_file(path, fixture);
+    Store *st = NULL;
+    CHECK_INT(store_open(path, &st, NULL), 0);
+    if (st == NULL)
+        return;
+    EvidenceCheck c;
+    CHECK_INT(evidence_verify(st, 0, &c, NULL), 0);
+    CHECK_INT(c.links_checked, 3);
+    CHECK_INT(c.first_bad_run, 0);
+    CHECK_STR(c.head_sha256, "6d7c96b2771cca498554897a1fa03501e5e894afd01286219cdfb571b2693952");
+    store_close(st);
+    sql_exec(path, "DELETE FROM runs WHERE id = 3");
+    CHECK_INT(store_open(path, &st, NULL), 0);
+    int64_t id = begin_run(st);
+    CHECK_INT(id, 4);
+    RunEnd end = {"passed", 0, 1700000009000, 5, ""};
+    CHECK_INT(evidence_finish(st, id, &end, NULL), 0);
+    RunRecord *r = NULL;
+    CHECK_INT(store_run_load(st, id, &r, NULL), 0);
+    CHECK(r != NULL && r->sealed && r->seal.format == EVIDENCE_FORMAT && r->uuid == NULL);
+    run_record_free(r);
+    CHECK_INT(evidence_verify(st, 0, &c, NULL), 0);
+    CHECK_INT(c.first_bad_run, 3);      /* the deleted one, named as such */
+    store_close(st);
+    free(fixture);
+    free(path);
+}
+
+/* Finishing and sealing are one transaction: when the seal cannot be
+ * written the run stays `running` (reaped later), never finished unsealed. */
+TEST(finish_and_seal_are_atomic)
+{
+    char *path = tmp_path("atomic.db");
+    Store *st = NULL;
+    CHECK_INT(store_open(path, &st, NULL), 0);
+    if (st == NULL)
+        return;
+    int64_t id = begin_run(st);
+    sql_exec(path, "CREATE TRIGGER no_seal BEFORE INSERT ON evidence"
+                   " BEGIN SELECT RAISE(ABORT, 'disk full'); END");
+    RunEnd end = {"passed", 0, 1700000009000, 5, "done"};
+    DrillError err;
+    CHECK(evidence_finish(st, id, &end, &err) < 0);
+    RunRecord *r = NULL;
+    CHECK_INT(store_run_load(st, id, &r, NULL), 0);
+    CHECK(r != NULL && strcmp(r->status, "running") == 0 && !r->sealed);
+    run_record_free(r);
+    EvidenceCheck c;
+    CHECK_INT(evidence_verify(st, 0, &c, NULL), 0);
+    CHECK_INT(c.unsealed, 0);
+    sql_exec(path, "DROP TRIGGER no_seal");
+    CHECK_INT(evidence_finish(st, id, &end, NULL), 0);
+    CHECK_INT(evidence_verify(st, 0, &c, NULL), 0);
+    CHECK(c.links_checked == 1 && c.first_bad_run == 0);
+    store_close(st);
+    free(path);
+}
+
+/* Text after a NUL is stored bytes too: appending it to a sealed record
+ * fails verify, and loading shows it (as \0) instead of cutting it off. */
+TEST(hash_covers_bytes_after_nul)
+{
+    char *path = tmp_path("nul.db");
+    Store *st = NULL;
+    int64_t id = 0;
+    CHECK_INT(store_open(path, &st, NULL), 0);
+    if (st == NULL)
+        return;
+    record_full_run(st, &id);
+    CHECK_INT(evidence_seal(st, id, NULL), 0);
+    store_close(st);
+    sql_exec(path, "UPDATE steps SET out = out || char(0) || 'rm -rf /' WHERE seq = 1");
+    CHECK_INT(store_open(path, &st, NULL), 0);
+    EvidenceCheck c;
+    CHECK_INT(evidence_verify(st, 0, &c, NULL), 0);
+    CHECK_INT(c.first_bad_run, id);
+    RunRecord *r = NULL;
+    CHECK_INT(store_run_load(st, id, &r, NULL), 0);
+    CHECK(r != NULL && r->nsteps == 3 && strstr(r->steps[1].out, "done\n\\0rm -rf /") != NULL);
+    run_record_free(r);
+    store_close(st);
     free(path);
 }
 
@@ -531,7 +662,8 @@ static void remove_tree(void)
         free(p);
     }
     const char *files[] = {"clamp.db", "hist.db", "reopen.db", "newer.db", "foreign.db",
-                           "notes.txt", "wal.db"};
+                           "notes.txt", "wal.db",   "ids.db",    "v4.db",  "atomic.db",
+                           "nul.db",    "v2.db",    "rt.db"};
     const char *suffix[] = {"", "-wal", "-shm"};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
         for (size_t k = 0; k < 3; k++) {
@@ -552,6 +684,10 @@ int main(void)
     RUN(history_order_and_filter);
     RUN(reopen_preserves);
     RUN(migrate_v2_to_v3_batches);
+    RUN(run_ids_never_reused);
+    RUN(migrate_real_v4_store);
+    RUN(finish_and_seal_are_atomic);
+    RUN(hash_covers_bytes_after_nul);
     RUN(baseline_same_target_only);
     RUN(newer_schema_refused);
     RUN(foreign_database_refused);
