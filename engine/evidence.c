@@ -186,6 +186,7 @@ __attribute__((format(printf, 3, 4))) static void bad(EvidenceCheck *c, int64_t 
                                                       const char *fmt, ...)
 {
     c->first_bad_run = run;
+    c->altered = true;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(c->problem, sizeof c->problem, fmt, ap);
@@ -262,5 +263,22 @@ int evidence_verify(Store *st, int64_t upto, EvidenceCheck *out, DrillError *err
     }
     free(links);
     free(unsealed);
+    return rc;
+}
+
+int evidence_find_head(Store *st, const char *head, EvidenceLink *link, DrillError *err)
+{
+    EvidenceLink *links = NULL;
+    size_t n = 0;
+    int rc = store_evidence_list(st, &links, &n, err);
+    size_t i = 0;
+    while (rc == 0 && i < n && strcmp(links[i].chain_sha256, head) != 0)
+        i++;
+    if (rc == 0 && i == n)
+        rc = drill_error_set(err, DRILL_E_NOTFOUND, "chain head %s is not in this store's "
+                             "chain", head);
+    if (rc == 0)
+        *link = links[i];
+    free(links);
     return rc;
 }

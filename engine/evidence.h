@@ -50,6 +50,8 @@ typedef struct EvidenceCheck {
     size_t links_checked;
     size_t unsealed;            /* finished runs without a link */
     int64_t first_bad_run;      /* 0 when the chain is intact */
+    bool altered;               /* first_bad_run was altered, deleted or its link
+                                 * edited (not merely left unsealed) */
     char problem[512];          /* what is wrong with first_bad_run */
     char head_sha256[65];       /* chain hash of the newest link checked */
     int64_t head_run;
@@ -59,5 +61,11 @@ typedef struct EvidenceCheck {
  * (0 = the whole chain). Returns 0 when it could be checked (see
  * out->first_bad_run), negative on store errors. */
 int evidence_verify(Store *st, int64_t upto, EvidenceCheck *out, DrillError *err);
+
+/* Is `head` (a chain hash a report printed) a link of the verified chain c?
+ * Fills *link when it is. Run after evidence_verify found the chain intact:
+ * a store rewritten since that report (hashes recomputed) no longer holds
+ * it. DRILL_E_NOTFOUND when it is not in the chain. */
+int evidence_find_head(Store *st, const char *head, EvidenceLink *link, DrillError *err);
 
 #endif

@@ -84,6 +84,10 @@ static void print_run(const RunRecord *r)
                i + 1 < r->nmeasures ? "," : "\n");
     if (r->message != NULL && *r->message != '\0')
         printf("  %s\n", r->message);
+    /* The anchor to archive outside the store (drill verify --expect-head). */
+    if (r->sealed)
+        printf("  evidence: sealed as link %lld, chain head %s\n", (long long)r->seal.seq,
+               r->seal.chain_sha256);
 }
 
 static void print_text(RunRecord *const *recs, size_t n, const BatchOutcome *o)
@@ -145,6 +149,15 @@ static void json_run(JsonWriter *w, const RunRecord *r)
         json_kv_number(w, r->measures[i].key, r->measures[i].value);
     json_object_end(w);
     json_run_objectives(w, r);
+    json_key(w, "evidence");
+    json_object_begin(w);
+    json_kv_bool(w, "sealed", r->sealed);
+    if (r->sealed) {
+        json_kv_int(w, "chain_seq", r->seal.seq);
+        json_kv_string(w, "record_sha256", r->seal.record_sha256);
+        json_kv_string(w, "chain_sha256", r->seal.chain_sha256);
+    }
+    json_object_end(w);
     json_object_end(w);
 }
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "cli.h"
+#include "evidence.h"
 #include "report.h"
 #include "util.h"
 
@@ -18,7 +19,32 @@ static void help(void)
          "from the store alone, so any past run can be re-rendered identically.\n"
          "--batch ID re-renders a multi-drill `drill run A B ...` (ID = its first run,\n"
          "printed as `batch ID` and in --format json): one JUnit file with a <testsuite>\n"
-         "per drill, one HTML per drill (FILE-SEQ-DRILL.html).");
+         "per drill, one HTML per drill (FILE-SEQ-DRILL.html).\n\n"
+         "The evidence chain is verified up to the run first (see `drill verify`): if\n"
+         "a sealed record before or at it was altered or deleted, nothing is written\n"
+         "and the exit status is 1.\n\n"
+         "Exit status: 0 written, 1 the store was altered, 2 usage error or no such\n"
+         "run, 3 the store cannot be read.");
+}
+
+/* A report re-rendered from an altered store would look as sealed as the
+ * original: refuse, loudly, when the chain up to the run does not verify. */
+static int check_sealed(Store *st, RunRecord *const *recs, size_t n)
+{
+    int64_t upto = 0;
+    for (size_t i = 0; i < n; i++)
+        upto = recs[i]->id > upto ? recs[i]->id : upto;
+    EvidenceCheck c;
+    DrillError err;
+    if (evidence_verify(st, upto, &c, &err) < 0)
+        return cli_fail("report", &err);
+    if (!c.altered)
+        return 0;
+    fprintf(stderr, "drill report: REFUSED: the store was altered after sealing: run %lld: %s\n"
+            "  nothing was written: a re-rendered report would look as trustworthy as the\n"
+            "  original. `drill verify` shows the whole check.\n",
+            (long long)c.first_bad_run, c.problem);
+    return DRILL_EXIT_FAILED;
 }
 
 int cmd_report(int argc, char **argv)
@@ -66,6 +92,8 @@ int cmd_report(int argc, char **argv)
         else
             n = 1;
     }
+    if (rc == 0)
+        rc = check_sealed(st, recs, n);
     if (rc == 0)
         rc = cli_write_batch_reports("report", st, (const RunRecord *const *)recs, n, junit,
                                      html);

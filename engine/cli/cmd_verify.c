@@ -16,7 +16,7 @@
 
 static void help(void)
 {
-    puts("usage: drill verify [--db FILE] [RUN]\n"
+    puts("usage: drill verify [--db FILE] [--expect-head HASH] [RUN]\n"
          "       drill verify --manifest DIR/SHA256SUMS\n\n"
          "Checks that stored evidence was not altered.\n\n"
          "Every finished run is sealed: a SHA-256 over a canonical form of its whole\n"
@@ -28,8 +28,16 @@ static void help(void)
          "recorded when it was written; a file that was moved away is reported, not\n"
          "failed. The chain head it prints is also shown in every HTML report: compare\n"
          "it with an archived report to detect the newest runs being removed.\n\n"
-         "  --manifest FILE  check a SHA256SUMS manifest written next to the reports\n"
-         "                   (same check as `sha256sum -c`)\n\n"
+         "Anyone who can write the store can also recompute every hash. The anchor\n"
+         "against that lives outside the store: every report prints the chain head\n"
+         "at its sealing (`drill run` output, JUnit property chain_sha256, HTML,\n"
+         "--format json evidence.chain_sha256). Archive it (CI artifacts), then\n"
+         "  drill verify --expect-head HASH\n"
+         "fails unless HASH is still a link of the intact chain: a store rewritten\n"
+         "since, even with every hash recomputed, no longer holds it.\n\n"
+         "  --expect-head HASH  the chain must contain this archived chain hash\n"
+         "  --manifest FILE     check a SHA256SUMS manifest written next to the reports\n"
+         "                      (same check as `sha256sum -c`)\n\n"
          "Exit status: 0 all intact, 1 something was altered or missing from the\n"
          "chain, 2 usage error, 3 the store or manifest cannot be read (a store\n"
          "that does not exist is an error: verify never creates one).");
@@ -79,7 +87,27 @@ static int check_files(Store *st, int64_t upto, size_t *nbad)
     return 0;
 }
 
-static int verify_store(const char *db, int64_t upto)
+/* The archived anchor must be a link of the chain just verified. */
+static int check_head(Store *st, const EvidenceCheck *c, const char *head)
+{
+    EvidenceLink l;
+    DrillError err;
+    int rc = evidence_find_head(st, head, &l, &err);
+    if (rc == DRILL_E_NOTFOUND || (rc == 0 && c->head_run != 0 && l.seq > (int64_t)c->links_checked)) {
+        printf("drill verify: FAILED: the expected chain head %s is not in this store's chain:\n"
+               "  the store was rewritten after the report that printed it (even if every\n"
+               "  hash was recomputed), or it is another store\n", head);
+        return DRILL_EXIT_FAILED;
+    }
+    if (rc < 0)
+        return cli_fail("verify", &err);
+    printf("  expected head: link %lld (run %lld), followed by %lld link%s sealed since\n",
+           (long long)l.seq, (long long)l.run_id, (long long)((int64_t)c->links_checked - l.seq),
+           (int64_t)c->links_checked - l.seq == 1 ? "" : "s");
+    return 0;
+}
+
+static int verify_store(const char *db, int64_t upto, const char *head)
 {
     Store *st = NULL;
     int rc = cli_open_existing_store("verify", db, &st);
@@ -108,6 +136,8 @@ static int verify_store(const char *db, int64_t upto)
         else
             puts(" (nothing sealed yet)");
     }
+    if (rc == 0 && head != NULL)
+        rc = check_head(st, &c, head);
     if (rc == 0 && (rc = check_files(st, upto, &nbad)) == 0 && nbad > 0)
         rc = DRILL_EXIT_FAILED;
     store_close(st);
@@ -132,14 +162,16 @@ int cmd_verify(int argc, char **argv)
 {
     static const struct option opts[] = {{"db", required_argument, NULL, 'd'},
                                          {"manifest", required_argument, NULL, 'm'},
+                                         {"expect-head", required_argument, NULL, 'e'},
                                          {"help", no_argument, NULL, 'h'},
                                          {0}};
-    const char *db = NULL, *manifest = NULL;
+    const char *db = NULL, *manifest = NULL, *head = NULL;
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 'd': db = optarg; break;
         case 'm': manifest = optarg; break;
+        case 'e': head = optarg; break;
         case 'h': help(); return DRILL_EXIT_OK;
         default: return cli_usage("verify", "invalid option");
         }
@@ -149,6 +181,9 @@ int cmd_verify(int argc, char **argv)
                               : cli_usage("verify", "--manifest takes no run id");
     if (argc - optind > 1)
         return cli_usage("verify", "give at most one run id");
+    if (head != NULL && (strlen(head) != 64 || strspn(head, "0123456789abcdef") != 64))
+        return cli_usage("verify", "--expect-head wants the 64 lowercase hex digits of a chain "
+                         "hash (JUnit property chain_sha256), not \"%s\"", head);
     long long id = 0;
     if (optind < argc) {
         char *end = NULL;
@@ -157,5 +192,5 @@ int cmd_verify(int argc, char **argv)
             return cli_usage("verify", "\"%s\" is not a run id (see `drill history`)",
                              argv[optind]);
     }
-    return verify_store(db, id);
+    return verify_store(db, id, head);
 }

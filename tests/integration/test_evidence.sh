@@ -14,8 +14,8 @@ CHECK_LIB_NAME=evidence . "$(dirname "${BASH_SOURCE[0]}")/check-lib.sh"
 db=$work/d.db
 sq() { sqlite3 "$1" "$2"; }
 
-run() {  # run OUTDIR
-    "$DRILL_BIN" run -t "$DRILL_TEST_DATA/valid/topology-sandbox.yaml" --db "$db" \
+run() {  # run OUTDIR [DB]
+    "$DRILL_BIN" run -t "$DRILL_TEST_DATA/valid/topology-sandbox.yaml" --db "${2:-$db}" \
         --progress quiet --operator "Ada O'Brien" --change-ref "CHG-42" \
         --junit "$1/h.xml" --html "$1/h.html" "$DRILL_TEST_DATA/valid/drill-hostile.yaml" \
         > /dev/null 2>&1
@@ -77,5 +77,39 @@ check "a missing manifest exits 3" [ $? -eq 3 ]
 printf 'not a manifest\n' > "$work/bad.sums"
 "$DRILL_BIN" verify --manifest "$work/bad.sums" 2> "$work/bad.err"; rc=$?
 check "a malformed manifest exits 2 and names the line" exited_saying $rc 2 "$work/bad.err" 'bad.sums:1:'
+
+# The anchor outside the store. Every report printed the chain head; a
+# store rewritten afterwards with every hash recomputed verifies on its own
+# (nothing inside it is left to compare), but no longer holds that head.
+check "JSON of a run carries the chain hash" \
+    sh -c '"$1" run -t "$2" --db "$3" --progress quiet --format json "$4" 2>/dev/null | grep -q "\"chain_sha256\": *\"[0-9a-f]\{64\}\""' _ \
+    "$DRILL_BIN" "$DRILL_TEST_DATA/valid/topology-sandbox.yaml" "$work/j.db" "$DRILL_TEST_DATA/valid/drill-hostile.yaml"
+"$DRILL_BIN" verify --db "$db" --expect-head "$head" > "$work/e.out"; rc=$?
+check "verify --expect-head passes on the store the report came from" \
+    exited_saying $rc 1 "$work/e.out" 'expected head: link 3 (run 3)'   # 1: h.html was edited above
+"$DRILL_BIN" verify --db "$db" --expect-head "not-a-hash" 2> /dev/null
+check "verify --expect-head with a malformed hash exits 2" [ $? -eq 2 ]
+cp "$db" "$work/rw.db"
+# The rewrite: run 1's output forged, every link dropped, every run marked
+# `running` under a lock nobody holds; the next drill run reaps and re-seals
+# them all with drill's own algorithm.
+sq "$work/rw.db" "update steps set out = 'all good' where run_id = 1; delete from evidence;
+                  delete from artifacts; update runs set status = 'running', lock_path = '$work/no-such-lock'"
+run "$work/c" "$work/rw.db"
+"$DRILL_BIN" verify --db "$work/rw.db" > "$work/rw.out"; rc=$?
+check "the rewritten store verifies on its own (hashes recomputed)" \
+    exited_saying $rc 0 "$work/rw.out" 'chain intact'
+"$DRILL_BIN" verify --db "$work/rw.db" --expect-head "$head" > "$work/rw2.out"; rc=$?
+check "... but verify --expect-head with the archived head fails: exit 1" \
+    exited_saying $rc 1 "$work/rw2.out" "expected chain head $head is not in this store"
+# An altered run is never re-rendered as if sealed.
+cp "$db" "$work/alt.db"
+sq "$work/alt.db" "update steps set out = 'all good' where run_id = 2 and seq = 0"
+"$DRILL_BIN" report --db "$work/alt.db" --html "$work/alt.html" 3 2> "$work/alt.err"; rc=$?
+check "drill report of a run after an altered one exits 1 and says why" \
+    exited_saying $rc 1 "$work/alt.err" 'REFUSED: the store was altered after sealing: run 2'
+check "... and writes nothing" [ ! -e "$work/alt.html" ]
+"$DRILL_BIN" report --db "$work/alt.db" --html "$work/alt1.html" 1
+check "a run before the altered one still renders" [ $? -eq 0 -a -s "$work/alt1.html" ]
 
 finish
