@@ -17,12 +17,14 @@
  */
 #include "heartbeat.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "pg.h"
 #include "util.h"
@@ -60,8 +62,10 @@ struct Heartbeat {
     pthread_mutex_t mu;        /* guards everything below and stop */
     pthread_cond_t wake;       /* signalled by stop() to cut the sleep short */
     bool stop;
-    HeartbeatAck *acks;
-    size_t nacks, cap_acks;
+    HeartbeatAck *acks;        /* the newest acks; older ones are in spill */
+    size_t nacks, cap_acks, max_acks;
+    FILE *spill;               /* tmpfile(): private, gone when closed */
+    size_t nspilled;
     int64_t *failures;         /* mono_us of each failed attempt */
     size_t nfail, cap_fail;
     HeartbeatStats stats;
@@ -88,6 +92,43 @@ static bool grow(void **arr, size_t *cap, size_t n, size_t elem, size_t max)
     return true;
 }
 
+/* The memory buffer is full: its older half goes to the spill file. The
+ * writer holds mu meanwhile (a few ms for 24 MB into the page cache, once
+ * every ~1.5 hours at 10 ms). False when the file cannot take it. */
+static bool spill_half(Heartbeat *hb)
+{
+    size_t half = hb->nacks / 2;
+    if (half == 0 || hb->nspilled + half > HEARTBEAT_SPILL_MAX)
+        return false;
+    if (hb->spill == NULL && (hb->spill = tmpfile()) == NULL)
+        return false;
+    if (fwrite(hb->acks, sizeof *hb->acks, half, hb->spill) != half ||
+        fflush(hb->spill) != 0)
+        return false;
+    memmove(hb->acks, hb->acks + half, (hb->nacks - half) * sizeof *hb->acks);
+    hb->nacks -= half;
+    hb->nspilled += half;
+    hb->stats.acks_spilled += (int64_t)half;
+    return true;
+}
+
+/* Reads spilled acks [from, from + n) into out; the caller holds mu. */
+static int spill_read(Heartbeat *hb, size_t from, size_t n, HeartbeatAck *out)
+{
+    size_t want = n * sizeof *out, got = 0;
+    int fd = fileno(hb->spill);
+    while (got < want) {
+        ssize_t r = pread(fd, (char *)out + got, want - got,
+                          (off_t)(from * sizeof *out + got));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return -1;
+        got += (size_t)r;
+    }
+    return 0;
+}
+
 static void record_ack(Heartbeat *hb, const HeartbeatAck *ack, const char *warning)
 {
     pthread_mutex_lock(&hb->mu);
@@ -96,12 +137,14 @@ static void record_ack(Heartbeat *hb, const HeartbeatAck *ack, const char *warni
         snprintf(hb->stats.last_warning, sizeof hb->stats.last_warning, "%s", warning);
     }
     void *arr = hb->acks;
-    if (grow(&arr, &hb->cap_acks, hb->nacks, sizeof *hb->acks, HEARTBEAT_MAX_ACKS)) {
-        hb->acks = arr;
+    bool room = grow(&arr, &hb->cap_acks, hb->nacks, sizeof *hb->acks, hb->max_acks);
+    hb->acks = arr;
+    if (!room)
+        room = spill_half(hb);
+    if (room)
         hb->acks[hb->nacks++] = *ack;
-    } else {
+    else
         hb->stats.acks_dropped++;
-    }
     hb->stats.acked++;
     pthread_mutex_unlock(&hb->mu);
 }
@@ -241,6 +284,18 @@ static void hb_init_sync(Heartbeat *hb)
     pthread_mutex_init(&hb->mu, NULL);
 }
 
+/* $DRILL_HEARTBEAT_BUFFER (acks, at least 16) lets tests fill the memory
+ * buffer in seconds; HEARTBEAT_MAX_ACKS otherwise. */
+static size_t buffer_acks(void)
+{
+    const char *v = getenv("DRILL_HEARTBEAT_BUFFER");
+    char *end = NULL;
+    long long n = v != NULL ? strtoll(v, &end, 10) : 0;
+    if (v == NULL || end == v || *end != '\0' || n < 16 || n > (long long)HEARTBEAT_MAX_ACKS)
+        return HEARTBEAT_MAX_ACKS;
+    return (size_t)n;
+}
+
 int heartbeat_start(const char *conninfo, const char *run_uuid, int64_t interval_ms,
                     int64_t connect_timeout_ms, Heartbeat **out, DrillError *err)
 {
@@ -258,6 +313,7 @@ int heartbeat_start(const char *conninfo, const char *run_uuid, int64_t interval
     hb->conninfo = ci;
     snprintf(hb->run_uuid, sizeof hb->run_uuid, "%s", run_uuid);
     hb->interval_us = (interval_ms > 0 ? interval_ms : 10) * 1000;
+    hb->max_acks = buffer_acks();
     rc = hb_prepare(hb, connect_timeout_ms, err);
     if (rc != 0) {
         pg_close(hb->conn);
@@ -300,6 +356,8 @@ void heartbeat_free(Heartbeat *hb)
     pthread_cond_destroy(&hb->wake);
     pthread_mutex_destroy(&hb->mu);
     free(hb->acks);
+    if (hb->spill != NULL)
+        fclose(hb->spill);
     free(hb->failures);
     free(hb->conninfo);
     free(hb);
@@ -310,15 +368,27 @@ bool heartbeat_running(const Heartbeat *hb)
     return hb != NULL && atomic_load(&hb->running);
 }
 
-int heartbeat_acks(Heartbeat *hb, HeartbeatAck **out, size_t *n)
+int heartbeat_acks(Heartbeat *hb, HeartbeatAck **out, size_t *n, DrillError *err)
 {
     pthread_mutex_lock(&hb->mu);
-    *n = hb->nacks;
-    *out = xmalloc((hb->nacks ? hb->nacks : 1) * sizeof **out);
-    if (hb->nacks > 0)
-        memcpy(*out, hb->acks, hb->nacks * sizeof **out);
+    size_t total = hb->nspilled + hb->nacks;
+    HeartbeatAck *a = xmalloc((total ? total : 1) * sizeof *a);
+    int rc = hb->nspilled > 0 ? spill_read(hb, 0, hb->nspilled, a) : 0;
+    int saved = errno;
+    if (rc == 0 && hb->nacks > 0)
+        memcpy(a + hb->nspilled, hb->acks, hb->nacks * sizeof *a);
     pthread_mutex_unlock(&hb->mu);
-    return 0;
+    errno = saved;
+    if (rc < 0) {
+        free(a);
+        a = NULL;
+        total = 0;
+        rc = drill_error_set(err, DRILL_E_IO, "heartbeat: cannot read back the acknowledged "
+                             "heartbeats spilled to a temporary file: %s", strerror(errno));
+    }
+    *out = a;
+    *n = total;
+    return rc;
 }
 
 int64_t heartbeat_first_failure_after(Heartbeat *hb, int64_t mono_us)
@@ -339,10 +409,33 @@ int64_t heartbeat_first_failure_after(Heartbeat *hb, int64_t mono_us)
     return found;
 }
 
+/* The first spilled ack after after_mono_us (ack times only grow: binary
+ * search with one read per probe); the caller holds mu. */
+static int spill_first_after(Heartbeat *hb, int64_t after_mono_us, HeartbeatAck *out)
+{
+    size_t lo = 0, hi = hb->nspilled;
+    HeartbeatAck a;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (spill_read(hb, mid, 1, &a) < 0)
+            return -1;
+        if (a.mono_us <= after_mono_us)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < hb->nspilled ? spill_read(hb, lo, 1, out) : -1;
+}
+
 int heartbeat_first_ack_after(Heartbeat *hb, int64_t after_mono_us, HeartbeatAck *out)
 {
     int rc = -1;
     pthread_mutex_lock(&hb->mu);
+    if (hb->nspilled > 0 && (hb->nacks == 0 || hb->acks[0].mono_us > after_mono_us) &&
+        spill_first_after(hb, after_mono_us, out) == 0) {
+        pthread_mutex_unlock(&hb->mu);
+        return 0;
+    }
     size_t lo = 0, hi = hb->nacks;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;

@@ -16,10 +16,16 @@
 
 #include "error.h"
 
-/* ~40 MB worst case (almost 3 hours at 10 ms). Past it acks are counted
+/* Acks kept in memory (48 MB, almost 3 hours at 10 ms; $DRILL_HEARTBEAT_BUFFER
+ * lowers it, for tests). When it fills, its older half moves to a private
+ * unlinked temporary file, so RPO is still judged on every ack: the newest
+ * (where a loss is) and the oldest (a restore to an old backup loses them).
+ * The file holds at most HEARTBEAT_SPILL_MAX acks (~800 MB, two days at
+ * 10 ms); past that, or when it cannot be written, acks are counted
  * (acks_dropped), not kept, and heartbeat_verify refuses to judge RPO on an
- * incomplete list rather than check only the oldest acks. */
+ * incomplete list. */
 #define HEARTBEAT_MAX_ACKS (1u << 20)
+#define HEARTBEAT_SPILL_MAX (1u << 24)
 
 typedef struct HeartbeatAck {
     int64_t seq;
@@ -46,8 +52,9 @@ void heartbeat_free(Heartbeat *hb);   /* stops first if running; NULL ok */
 
 bool heartbeat_running(const Heartbeat *hb);
 
-/* Snapshot of acknowledged rows so far, ordered by seq (copy, caller frees). */
-int heartbeat_acks(Heartbeat *hb, HeartbeatAck **out, size_t *n);
+/* Snapshot of every acknowledged row so far, spilled ones included, ordered
+ * by seq (copy, caller frees). Negative when the spill file cannot be read. */
+int heartbeat_acks(Heartbeat *hb, HeartbeatAck **out, size_t *n, DrillError *err);
 /* Monotonic time of the first failed attempt at or after mono_us; -1 if none. */
 int64_t heartbeat_first_failure_after(Heartbeat *hb, int64_t mono_us);
 /* First ack whose mono_us > after_mono_us; returns 0 and fills *out, or -1. */
@@ -57,6 +64,7 @@ typedef struct HeartbeatStats {
     int64_t attempts;
     int64_t acked;
     int64_t acks_dropped;
+    int64_t acks_spilled;     /* moved from memory to the spill file */
     int64_t acked_sync_wait_cancelled;   /* acks with sync_wait_cancelled */
     char last_warning[256];   /* acknowledged past HEARTBEAT_MAX_ACKS: counted, not kept */
     int64_t failed;

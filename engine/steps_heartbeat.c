@@ -170,6 +170,14 @@ static void record_rpo(RunCtx *ctx, const RpoResult *r, StepOutcome *o)
                       "of those, COMMITs that returned with a WARNING because their wait for the "
                       "synchronous standby was cancelled: committed locally, maybe not replicated; "
                       "counted for RPO like every acknowledged write", NULL);
+    if (hs.acks_spilled > 0) {
+        store_measure_add(ctx->store, ctx->run_id, "heartbeat_acks_spilled",
+                          (double)hs.acks_spilled, "tx",
+                          "acks moved from the writer's memory buffer to its spill file: all "
+                          "judged for RPO", NULL);
+        buf_appendf(&o->out, "acknowledged heartbeats read back from the spill file: %lld\n",
+                    (long long)hs.acks_spilled);
+    }
     if (hs.acked_sync_wait_cancelled > 0) {
         store_fact_add(ctx->store, ctx->run_id, "heartbeat_last_warning", hs.last_warning, NULL);
         buf_appendf(&o->out, "acknowledged after a cancelled synchronous wait: %lld (%s)\n",
@@ -271,9 +279,10 @@ static StepStatus verify_has_evidence(RunCtx *ctx, StepOutcome *o)
         return step_set(o, STEP_FAILED, "no heartbeat was acknowledged before the fault: RPO "
                         "cannot be measured");
     if (hs.acks_dropped > 0)
-        return step_set(o, STEP_ERROR, "%lld acknowledged heartbeats exceeded the writer's buffer "
-                        "(%u kept): RPO is not judged on an incomplete list; use a longer "
-                        "`interval`", (long long)hs.acks_dropped, HEARTBEAT_MAX_ACKS);
+        return step_set(o, STEP_ERROR, "%lld acknowledged heartbeats could not be kept (memory "
+                        "buffer full and the spill file full at %u or not writable): RPO is not "
+                        "judged on an incomplete list; use a longer `interval`",
+                        (long long)hs.acks_dropped, HEARTBEAT_SPILL_MAX);
     return STEP_OK;
 }
 
@@ -289,11 +298,12 @@ STEP_FN(step_heartbeat_verify)
         return gate;
     HeartbeatAck *acks = NULL;
     size_t nacks = 0;
-    heartbeat_acks(ctx->heartbeat, &acks, &nacks);
+    DrillError err;
+    if (heartbeat_acks(ctx->heartbeat, &acks, &nacks, &err) < 0)
+        return step_set(o, STEP_ERROR, "%s", err.message);
     PgConn *c = NULL;
     PgHeartbeatRow *rows = NULL;
     size_t nrows = 0;
-    DrillError err;
     if (pg_connect(n->conninfo, step_remaining_ms(deadline), &c, &err) < 0 ||
         pg_heartbeat_rows(c, ctx->run_uuid, &rows, &nrows, &err) < 0) {
         pg_close(c);

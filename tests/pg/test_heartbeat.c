@@ -17,6 +17,7 @@
 #include "harness.h"
 #include "pgtool.h"
 #include "heartbeat.h"
+#include "measure.h"
 #include "pg.h"
 #include "util.h"
 
@@ -65,6 +66,7 @@ static PgConn *open_conn(void)
 #define RUN_B "6f1d0c8e-3b9a-4c1e-9d2f-000000000043"
 #define RUN_C "6f1d0c8e-3b9a-4c1e-9d2f-000000000044"
 #define RUN_D "6f1d0c8e-3b9a-4c1e-9d2f-000000000045"
+#define RUN_E "6f1d0c8e-3b9a-4c1e-9d2f-000000000046"
 
 static int64_t stop_timed(Heartbeat *hb)
 {
@@ -126,7 +128,7 @@ TEST(test_steady)
     heartbeat_stats(hb, &st);
     HeartbeatAck *acks = NULL;
     size_t n = 0;
-    heartbeat_acks(hb, &acks, &n);
+    CHECK_INT(heartbeat_acks(hb, &acks, &n, NULL), 0);
     printf("steady 1 s at 10 ms: %lld attempts, %lld acked, %lld failed; stop took %lld us\n",
            (long long)st.attempts, (long long)st.acked, (long long)st.failed, (long long)stop_us);
     CHECK(n >= 50 && n <= 105);
@@ -229,7 +231,7 @@ static void restart_once(Heartbeat *hb, int round)
     CHECK(ack.mono_us > ready);
     HeartbeatAck *acks = NULL;
     size_t n = 0, resumed = 0;
-    heartbeat_acks(hb, &acks, &n);
+    CHECK_INT(heartbeat_acks(hb, &acks, &n, NULL), 0);
     for (size_t i = 0; i < n; i++)
         resumed += acks[i].mono_us > ready;
     free(acks);
@@ -260,7 +262,7 @@ TEST(test_restart)
     heartbeat_stats(hb, &st);
     HeartbeatAck *acks = NULL;
     size_t n = 0;
-    heartbeat_acks(hb, &acks, &n);
+    CHECK_INT(heartbeat_acks(hb, &acks, &n, NULL), 0);
     printf("restarts: %lld attempts, %lld acked, %lld failed, %lld reconnects; stop took %lld us; "
            "last error: %s\n", (long long)st.attempts, (long long)st.acked, (long long)st.failed,
            (long long)st.reconnects, (long long)stop_us, st.last_error);
@@ -300,7 +302,7 @@ TEST(test_sync_wait_cancelled)
         heartbeat_stats(hb, &st);
         HeartbeatAck *acks = NULL;
         size_t n = 0;
-        heartbeat_acks(hb, &acks, &n);
+        CHECK_INT(heartbeat_acks(hb, &acks, &n, NULL), 0);
         printf("sync wait: %lld acked, %lld after a cancelled wait, %lld failed (%s): %s\n",
                (long long)st.acked, (long long)st.acked_sync_wait_cancelled, (long long)st.failed, st.last_error,
                st.last_warning);
@@ -321,6 +323,66 @@ TEST(test_sync_wait_cancelled)
     sleep_us(200000);
 }
 
+
+/* More acks than the memory buffer holds (32 here, 2^20 by default): the
+ * older ones move to the spill file and RPO is still judged on every one,
+ * the oldest (spilled) and the newest alike. */
+TEST(test_spill_keeps_every_ack)
+{
+    setenv("DRILL_HEARTBEAT_BUFFER", "32", 1);
+    DrillError err = {0};
+    Heartbeat *hb = NULL;
+    CHECK_INT(heartbeat_start(conninfo, RUN_E, 2, 3000, &hb, &err), 0);
+    unsetenv("DRILL_HEARTBEAT_BUFFER");
+    if (hb == NULL) {
+        fprintf(stderr, "%s\n", err.message);
+        return;
+    }
+    sleep_us(600000);
+    heartbeat_stop(hb);
+    HeartbeatStats st;
+    heartbeat_stats(hb, &st);
+    HeartbeatAck *acks = NULL;
+    size_t n = 0;
+    CHECK_INT(heartbeat_acks(hb, &acks, &n, NULL), 0);
+    printf("spill: %lld acked, %lld spilled, %lld dropped, %zu returned\n", (long long)st.acked,
+           (long long)st.acks_spilled, (long long)st.acks_dropped, n);
+    CHECK(st.acked > 64 && st.acks_spilled > 0 && st.acks_dropped == 0);
+    CHECK_INT((long long)n, st.acked);
+    for (size_t i = 1; i < n; i++)
+        CHECK(acks[i].seq == acks[i - 1].seq + 1);
+    CHECK_INT(check_acks_in_rows(RUN_E, acks, n), 0);
+    HeartbeatAck first;
+    CHECK_INT(heartbeat_first_ack_after(hb, INT64_MIN, &first), 0);
+    CHECK_INT(first.seq, 1);                     /* found in the spill file */
+    if (n > 10) {
+        CHECK_INT(heartbeat_first_ack_after(hb, acks[4].mono_us, &first), 0);
+        CHECK_INT(first.seq, acks[5].seq);
+    }
+    /* Lose the first (spilled) ack and the newest three on the server. */
+    PgConn *c = open_conn();
+    char *sql = xasprintf("delete from drill_heartbeat where run_uuid = '%s' and (seq = 1 or "
+                          "seq > %lld)", RUN_E, (long long)(n - 3));
+    char *v = NULL;
+    long nrows = 0;
+    CHECK_INT(pg_user_sql(c, sql, &v, &nrows, &err), 0);
+    CHECK_INT(nrows, 4);
+    free(v);
+    free(sql);
+    PgHeartbeatRow *rows = NULL;
+    size_t nr = 0;
+    CHECK_INT(pg_heartbeat_rows(c, RUN_E, &rows, &nr, &err), 0);
+    RpoResult r;
+    measure_rpo(acks, n, rows, nr, &r);
+    CHECK_INT(r.missing, 4);
+    CHECK_INT(r.newest_missing_seq, (long long)n);
+    CHECK_INT(r.newest_surviving_seq, (long long)n - 3);
+    free(rows);
+    pg_close(c);
+    free(acks);
+    heartbeat_free(hb);
+}
+
 int main(void)
 {
     conninfo = getenv("DRILL_TEST_CONNINFO");
@@ -336,5 +398,6 @@ int main(void)
     RUN(test_table_dropped);
     RUN(test_restart);
     RUN(test_sync_wait_cancelled);
+    RUN(test_spill_keeps_every_ack);
     return harness_done();
 }
