@@ -6,7 +6,10 @@
 #    run 1 collided with the first's: every insert failed);
 #  - a heartbeat the database refuses (a trigger) stops the shipped
 #    primary-wipe before its fault: exit 3, the trigger's message shown, the
-#    primary never restarted, no objective met.
+#    primary never restarted, no objective met;
+#  - more acknowledged heartbeats than the writer's memory buffer (32 here):
+#    the oldest move to its spill file and RPO still counts exactly the
+#    acknowledged rows the "fault" deleted, the oldest ones.
 . "$(dirname "${BASH_SOURCE[0]}")/sandbox-lib.sh"
 
 sandbox_up
@@ -84,6 +87,43 @@ check "zero acks: the run fails (exit != 0)" [ "$rc" -ne 0 ]
 check "zero acks: heartbeat_verify failed, saying why" \
     [ "$(sq "select count(*) from steps where run_id = $run and kind = 'heartbeat_verify' and status = 'failed' and message like 'no heartbeat was acknowledged%'")" = 1 ]
 check "zero acks: no RPO objective met" [ "$(sq "select count(*) from objectives where run_id = $run and passed = 1")" = 0 ]
+
+# --- more acks than the memory buffer: RPO still judged on every one --------
+db=$work/e.db
+cat > "$work/spill.yaml" <<'YAML'
+name: hb-spill
+description: the fault deletes the run's three oldest heartbeat rows; RPO must count them
+objectives:
+  rpo_transactions: 0
+preflight:
+  - name: start the heartbeat
+    kind: heartbeat_start
+fault:
+  - kind: event
+    event: fault
+  - name: delete the three oldest acknowledged heartbeats of this run
+    kind: sql
+    node: primary
+    query: >-
+      delete from drill_heartbeat where seq <= 3 and run_uuid =
+      (select run_uuid from drill_heartbeat order by server_ts desc limit 1)
+    expect_rows: 3
+  - name: pause
+    kind: sleep
+    duration: 300ms
+verify:
+  - name: heartbeats on the primary
+    kind: heartbeat_verify
+    node: primary
+cleanup:
+  - kind: heartbeat_stop
+YAML
+DRILL_HEARTBEAT_BUFFER=32 sandbox_run spill "$work/spill.yaml"
+m() { sq "select cast(value as int) from measures where run_id = $run and key = '$1'"; }
+check "spill: more acks ($(m heartbeat_acked)) than the 32-ack buffer, some spilled ($(m heartbeat_acks_spilled))" \
+    [ "$(m heartbeat_acked)" -gt 64 -a "$(m heartbeat_acks_spilled)" -gt 0 ]
+check "spill: RPO counts exactly the 3 deleted (spilled) acks" [ "$(m rpo_transactions)" = 3 ]
+check "spill: the RPO objective fails on them (exit 1)" [ "$rc" -eq 1 ]
 
 sandbox_down_checked
 finish
