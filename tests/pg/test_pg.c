@@ -218,6 +218,31 @@ TEST(test_user_sql)
     pg_close(c);
 }
 
+/* A bound value is data: its quote cannot end a literal and start a second
+ * statement. With parameters the query is exactly one statement. */
+TEST(test_user_sql_params)
+{
+    PgConn *c = open_conn();
+    DrillError err = {0};
+    char *v = NULL;
+    long n = -1;
+    const char *hostile[] = {"x'; create table pwned(i int); --", "2"};
+    CHECK_INT(pg_user_sql(c, "select $1", 1, hostile, &v, &n, &err), 0);
+    CHECK_STR(v, hostile[0]);
+    CHECK_INT(n, 1);
+    free(v);
+    CHECK_INT(pg_user_sql_read_only(c, "select $1::text || $2::int", 2, hostile, &v, &n, &err), 0);
+    CHECK_STR(v, "x'; create table pwned(i int); --2");
+    free(v);
+    CHECK_STR(sql1(c, "select to_regclass('pwned') is null"), "t");
+    CHECK_INT(pg_user_sql(c, "select $1; create table pwned(i int)", 1, hostile, &v, &n, &err),
+              DRILL_E_PG);
+    CHECK(strstr(err.message, "cannot insert multiple commands into a prepared statement") != NULL);
+    CHECK(v == NULL);
+    CHECK_STR(sql1(c, "select to_regclass('pwned') is null"), "t");
+    pg_close(c);
+}
+
 TEST(test_query_timeout)
 {
     PgConn *c = open_conn();
@@ -577,6 +602,7 @@ int main(void)
     RUN(test_lsn);
     RUN(test_slots_and_replication);
     RUN(test_user_sql);
+    RUN(test_user_sql_params);
     RUN(test_query_timeout);
     RUN(test_connect_errors);
     RUN(test_wait_ready);
