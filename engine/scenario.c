@@ -254,8 +254,8 @@ static bool sql_ref(Ctx *c, const yaml_node_t *v, size_t k, Quoting *q, char nex
         [SQL_GLUED] = "separate it with a space or an operator: drill binds it as a query "
                       "parameter ($1), and x$1 would be one word",
         [SQL_LITERAL] = "write it outside the quotes: " SQL_BIND_HINT,
-        [SQL_IDENT] = "a name cannot be bound: use a shell step with psql -v t=... -c "
-                      "'select :\"t\"' instead",
+        [SQL_IDENT] = "a name cannot be bound: use a shell step instead, where psql quotes "
+                      "it: echo 'select :\"t\"' | psql -v t=${capture.NAME}",
         [SQL_DOLLAR] = "write it outside the dollar quotes: " SQL_BIND_HINT,
         [SQL_COMMENT] = "remove it from the comment, or write $${capture.NAME} for the text",
         [SQL_TOO_LONG] = "use a shorter tag",
