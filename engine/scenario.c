@@ -248,7 +248,7 @@ static bool sql_ref(Ctx *c, const yaml_node_t *v, size_t k, Quoting *q, char nex
         [SQL_IDENT] = "is inside a \"...\" quoted identifier",
         [SQL_DOLLAR] = "is inside a $tag$...$tag$ dollar-quoted string",
         [SQL_COMMENT] = "is inside an SQL comment",
-        [SQL_TOO_LONG] = "follows a dollar-quote tag longer than 63 characters",
+        [SQL_TOO_LONG] = "follows a dollar-quote tag too long for drill's SQL scanner",
     };
     static const char *const fix[] = {
         [SQL_GLUED] = "separate it with a space or an operator: drill binds it as a query "
