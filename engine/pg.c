@@ -3,7 +3,8 @@
  *
  * Every question drill asks PostgreSQL is a named query below (Q_*), sent with
  * PQsendQueryParams so values never become part of the SQL text. The one
- * exception is pg_user_sql(), which runs the drill author's SQL as written.
+ * exception is pg_user_sql(), which runs the drill author's SQL as written
+ * (and the captured values it references as bound parameters).
  *
  * Connections and queries are driven asynchronously (PQconnectPoll,
  * PQsendQuery + poll()) so that drill enforces its own deadlines: libpq's
@@ -1001,22 +1002,27 @@ static void user_sql_result(PGresult *r, char **first_value, long *nrows)
     PQclear(r);
 }
 
-int pg_user_sql(PgConn *c, const char *sql, char **first_value, long *nrows, DrillError *err)
+/* Without parameters the simple protocol (several statements allowed), with
+ * them the extended one, which accepts exactly one statement: a bound value
+ * is data in that one statement. */
+int pg_user_sql(PgConn *c, const char *sql, int nparams, const char *const *params,
+                char **first_value, long *nrows, DrillError *err)
 {
     *first_value = NULL;
     *nrows = 0;
     PGresult *r = NULL;
-    int rc = pg_exec(c, "sql step", sql, -1, NULL, &r, err);
+    int rc = pg_exec(c, "sql step", sql, nparams > 0 ? nparams : -1, params, &r, err);
     if (rc == 0)
         user_sql_result(r, first_value, nrows);
     return rc;
 }
 
-/* The extended protocol (nparams 0) accepts exactly one statement, so the
- * author's SQL cannot end the read-only transaction and write after it
- * ("commit; insert ..."); one statement inside it can only read. */
-int pg_user_sql_read_only(PgConn *c, const char *sql, char **first_value, long *nrows,
-                          DrillError *err)
+/* The extended protocol (even with no parameters) accepts exactly one
+ * statement, so the author's SQL cannot end the read-only transaction and
+ * write after it ("commit; insert ..."); one statement inside it can only
+ * read. */
+int pg_user_sql_read_only(PgConn *c, const char *sql, int nparams, const char *const *params,
+                          char **first_value, long *nrows, DrillError *err)
 {
     *first_value = NULL;
     *nrows = 0;
@@ -1025,7 +1031,8 @@ int pg_user_sql_read_only(PgConn *c, const char *sql, char **first_value, long *
     PQclear(r);
     if (rc != 0)
         return rc;
-    rc = pg_exec(c, "sql step (read-only transaction)", sql, 0, NULL, &r, err);
+    rc = pg_exec(c, "sql step (read-only transaction)", sql, nparams > 0 ? nparams : 0, params,
+                 &r, err);
     if (rc == 0)
         user_sql_result(r, first_value, nrows);
     char state[sizeof c->sqlstate];   /* the statement's, not the rollback's */

@@ -91,15 +91,19 @@ int pg_wal_receiver(PgConn *c, PgReceiver *out, DrillError *err);
 int pg_promote(PgConn *c, int wait_seconds, DrillError *err);
 
 /* Runs drill-author SQL; returns the first column of the first row (NULL if no
- * rows, malloc'd) and the row count. */
-int pg_user_sql(PgConn *c, const char *sql, char **first_value, long *nrows, DrillError *err);
+ * rows, malloc'd) and the row count. With nparams > 0, params are the values
+ * of $1..$N, sent beside the query (PQexecParams: never part of its text),
+ * and the query must be exactly one statement; without, several statements
+ * may run (simple protocol). */
+int pg_user_sql(PgConn *c, const char *sql, int nparams, const char *const *params,
+                char **first_value, long *nrows, DrillError *err);
 
 /* The same in a READ ONLY transaction that is rolled back, and as exactly one
  * statement (extended protocol): the server refuses any write (`drill run
  * --dry-run`). Functions with effects outside transactions (pg_reload_conf,
  * pg_terminate_backend, ...) are not writes to PostgreSQL and still run. */
-int pg_user_sql_read_only(PgConn *c, const char *sql, char **first_value, long *nrows,
-                          DrillError *err);
+int pg_user_sql_read_only(PgConn *c, const char *sql, int nparams, const char *const *params,
+                          char **first_value, long *nrows, DrillError *err);
 
 /* ---- drill's advisory lock (one drill per primary) ---- */
 /* pg_try_advisory_lock(PG_DRILL_LOCK_CLASS, PG_DRILL_LOCK_OBJECT), session

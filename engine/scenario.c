@@ -8,7 +8,10 @@
  * value (StepParam.deferred) for scenario_expand. In a `shell` command
  * (PT_SHELL) no value is ever pasted: both kinds of reference become
  * references to environment variables the step passes (shell_ref), so a
- * value with quotes, `;` or `$(...)` stays data. Parsing never stops at the
+ * value with quotes, `;` or `$(...)` stays data. In SQL (PT_SQL) a captured
+ * value is never pasted either: the reference becomes a bound query
+ * parameter when the step runs (scenario_bind), and the parser refuses it
+ * where a parameter cannot stand (sql_ref). Parsing never stops at the
  * first problem:
  * a field that is wrong is reported and skipped, and the scenario is only
  * returned when no diagnostic was added.
@@ -16,6 +19,7 @@
 #include "scenario.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -23,6 +27,7 @@
 #include "duration.h"
 #include "shellscan.h"
 #include "size.h"
+#include "sqlscan.h"
 #include "util.h"
 #include "yamldoc.h"
 
@@ -212,12 +217,83 @@ static bool shell_ref(Ctx *c, const yaml_node_t *v, size_t k, ShellCtx where, bo
     return true;
 }
 
+/* The quoting context of the value being substituted: shell command text,
+ * SQL text, or neither (PT_STRING). */
+typedef struct Quoting {
+    ParamType type;
+    ShellScan sh;
+    SqlScan sql;
+    size_t first_capture;   /* SQL: number of its first capture reference, or SIZE_MAX */
+} Quoting;
+
+static void quoting_feed(Quoting *q, const char *text, size_t n)
+{
+    if (q->type == PT_SHELL)
+        shellscan_feed(&q->sh, text, n);
+    else if (q->type == PT_SQL)
+        sqlscan_feed(&q->sql, text, n);
+}
+
+#define SQL_BIND_HINT "drill binds a captured value as a query parameter ($1), so " \
+                      "'${capture.x}' becomes ${capture.x} (cast it if needed: ${capture.x}::int)"
+
+/* In SQL a capture reference stays as written (deferred) and becomes a
+ * bound parameter when the step runs: only where SQL code may hold one.
+ * next: the char right after the reference. */
+static bool sql_ref(Ctx *c, const yaml_node_t *v, size_t k, Quoting *q, char next)
+{
+    static const char *const why[] = {
+        [SQL_GLUED] = "is glued to the word or `$` before it",
+        [SQL_LITERAL] = "is inside a '...' string literal",
+        [SQL_IDENT] = "is inside a \"...\" quoted identifier",
+        [SQL_DOLLAR] = "is inside a $tag$...$tag$ dollar-quoted string",
+        [SQL_COMMENT] = "is inside an SQL comment",
+        [SQL_TOO_LONG] = "follows a dollar-quote tag too long for drill's SQL scanner",
+    };
+    static const char *const fix[] = {
+        [SQL_GLUED] = "separate it with a space or an operator: drill binds it as a query "
+                      "parameter ($1), and x$1 would be one word",
+        [SQL_LITERAL] = "write it outside the quotes: " SQL_BIND_HINT,
+        [SQL_IDENT] = "a name cannot be bound: use a shell step instead, where psql quotes "
+                      "it: echo 'select :\"t\"' | psql -v t=${capture.NAME}",
+        [SQL_DOLLAR] = "write it outside the dollar quotes: " SQL_BIND_HINT,
+        [SQL_COMMENT] = "remove it from the comment, or write $${capture.NAME} for the text",
+        [SQL_TOO_LONG] = "use a shorter tag",
+    };
+    SqlCtx where = sqlscan_context(&q->sql);
+    if (q->first_capture == SIZE_MAX)
+        q->first_capture = k;
+    if (where == SQL_CODE && sqlscan_glues(next))
+        where = SQL_GLUED;
+    if (where == SQL_CODE)
+        return true;
+    int line, col;
+    ref_pos(c, v, k, &line, &col);
+    yamldoc_error_at(c->doc, line, col, fix[where], "this reference %s", why[where]);
+    return false;
+}
+
+/* A query that numbers its own parameters ($1) would collide with the bound
+ * captures; reported at its first capture reference (number k). */
+static bool sql_positional_conflict(Ctx *c, const yaml_node_t *v, size_t k)
+{
+    int line, col;
+    ref_pos(c, v, k, &line, &col);
+    yamldoc_error_at(c->doc, line, col,
+                     "drill numbers the bound captures $1, $2, ... itself: write the other "
+                     "values as literals, or capture them too",
+                     "this query uses its own positional parameters ($1, ...) and a capture "
+                     "reference");
+    return false;
+}
+
 /* One reference at p (just after `${`), number k of scalar v: appends its
  * value (a capture reference is kept as written; in a shell command, sh is
- * its quoting context and both become environment references) and returns
- * the length consumed after `${`; *ok turns false after reporting a bad one. */
+ * its quoting context and both become environment references; in SQL a
+ * capture is checked by sql_ref) and returns the length consumed after
+ * `${`; *ok turns false after reporting a bad one. */
 static size_t subst_ref(Ctx *c, const yaml_node_t *v, const char *p, size_t k, bool deferred,
-                        ShellScan *sh, Buf *b, bool *ok)
+                        Quoting *q, Buf *b, bool *ok)
 {
     bool capture = strncmp(p, CAPTURE_PREFIX, CAPTURE_PREFIX_LEN) == 0;
     const char *name = capture ? p + CAPTURE_PREFIX_LEN : p;
@@ -228,51 +304,58 @@ static size_t subst_ref(Ctx *c, const yaml_node_t *v, const char *p, size_t k, b
         *ok = ref_error(c, v, k, NULL, 0);
     } else if (!capture && (val = var_lookup(c->s, name, n)) == NULL) {
         *ok = ref_error(c, v, k, name, n);
-    } else if (sh != NULL) {
+    } else if (q->type == PT_SHELL) {
         if (capture)
             capture_ref_add(c, v, k, name, n);
-        if (!shell_ref(c, v, k, shellscan_context(sh), capture, b))
+        ShellCtx where = shellscan_context(&q->sh);
+        if (!shell_ref(c, v, k, where, capture, b))
             *ok = false;
         buf_append(b, name, n);
-        buf_appends(b, shellscan_context(sh) == SHELL_QUOTED ? "}" : "}\"");
-        shellscan_feed(sh, "x", 1);   /* the reference is one ordinary word character */
+        buf_appends(b, where == SHELL_QUOTED ? "}" : "}\"");
+        quoting_feed(q, "x", 1);   /* the reference is one ordinary word character */
     } else if (capture) {
         capture_ref_add(c, v, k, name, n);
+        if (q->type == PT_SQL && !sql_ref(c, v, k, q, p[used]))
+            *ok = false;
         buf_appends(b, "${");
         buf_append(b, p, used);
+        quoting_feed(q, " ", 1);   /* a parameter: a token of its own */
     } else {
         append_literal(b, val, strlen(val), deferred);
+        quoting_feed(q, val, strlen(val));   /* pasted: SQL text like the rest */
     }
     return used;
 }
 
 /* Substitutes ${name} in s (the value of scalar v); NULL after reporting.
  * *deferred tells whether ${capture.NAME} references remain for run time.
- * shell: s is a shell command (PT_SHELL), see shell_ref. */
-static char *subst(Ctx *c, const yaml_node_t *v, const char *s, bool shell, bool *deferred)
+ * type: PT_SHELL (see shell_ref), PT_SQL (see sql_ref) or PT_STRING. */
+static char *subst(Ctx *c, const yaml_node_t *v, const char *s, ParamType type, bool *deferred)
 {
     Buf b;
     buf_init(&b, YAMLDOC_MAX_BYTES);
     size_t k = 0;
     bool ok = true;
-    ShellScan scan, *sh = shell ? &scan : NULL;
-    shellscan_init(&scan);
-    *deferred = !shell && has_capture_ref(s);
+    Quoting q = {.type = type, .first_capture = SIZE_MAX};
+    shellscan_init(&q.sh);
+    sqlscan_init(&q.sql);
+    *deferred = type != PT_SHELL && has_capture_ref(s);
     for (size_t i = 0; s[i] != '\0';) {
         size_t from = i;
         if (strncmp(s + i, "$${", 3) == 0) {
             append_literal(&b, "${", 2, *deferred);
             i += 3;
         } else if (strncmp(s + i, "${", 2) == 0) {
-            i += 2 + subst_ref(c, v, s + i + 2, k++, *deferred, sh, &b, &ok);
+            i += 2 + subst_ref(c, v, s + i + 2, k++, *deferred, &q, &b, &ok);
             continue;
         } else {
             buf_append(&b, s + i, 1);
             i++;
         }
-        if (sh != NULL)
-            shellscan_feed(sh, i - from == 3 ? "${" : s + from, i - from == 3 ? 2 : 1);
+        quoting_feed(&q, i - from == 3 ? "${" : s + from, i - from == 3 ? 2 : 1);
     }
+    if (ok && q.first_capture != SIZE_MAX && sqlscan_positional(&q.sql))
+        ok = sql_positional_conflict(c, v, q.first_capture);
     if (!ok || b.truncated) {
         if (ok)
             yamldoc_error(c->doc, v, NULL, "value too long after substituting variables");
@@ -340,8 +423,9 @@ static bool parse_param(Ctx *c, const ParamSpec *spec, const yaml_node_t *v, Ste
     switch (spec->type) {
     case PT_STRING:
     case PT_SHELL:
+    case PT_SQL:
         return (s = yamldoc_want_string(d, k, v)) != NULL &&
-               (p->value = subst(c, v, s, spec->type == PT_SHELL, &p->deferred)) != NULL;
+               (p->value = subst(c, v, s, spec->type, &p->deferred)) != NULL;
     case PT_DURATION:
         s = yamldoc_want_duration(d, k, v, &num) == 0 ? yamldoc_scalar(v) : NULL;
         break;
@@ -377,7 +461,7 @@ static bool subst_list(Ctx *c, const yaml_node_t *seq, StepParam *p)
     for (size_t i = 0; i < p->nlist; i++) {
         bool deferred;
         char *v = subst(c, yamldoc_node(c->doc, seq->data.sequence.items.start[i]), p->list[i],
-                        false, &deferred);
+                        PT_STRING, &deferred);
         if (v == NULL) {
             ok = false;
             continue;
@@ -412,7 +496,7 @@ static void parse_params(Ctx *c, const yaml_node_t *map, Step *st)
             }
             continue;
         }
-        StepParam p = {xstrdup(spec->key), NULL, NULL, 0, false, yamldoc_line(v), yamldoc_col(v)};
+        StepParam p = {.key = xstrdup(spec->key), .line = yamldoc_line(v), .col = yamldoc_col(v)};
         bool ok = parse_param(c, spec, v, &p);
         if (ok && p.list != NULL)
             subst_list(c, v, &p);
@@ -523,6 +607,12 @@ static void step_clear(Step *st)
         free(st->params[i].key);
         free(st->params[i].value);
         yamldoc_list_free(st->params[i].list);
+        for (size_t j = 0; j < st->params[i].nbind; j++) {
+            free(st->params[i].bind[j]);
+            free(st->params[i].bind_name[j]);
+        }
+        free(st->params[i].bind);
+        free(st->params[i].bind_name);
     }
     free(st->params);
 }
@@ -829,10 +919,25 @@ bool scenario_is_destructive(const Scenario *s)
 /* A captured value may be long (a query's first value), but not unbounded. */
 #define EXPANDED_MAX (YAMLDOC_MAX_BYTES + 64 * 1024)
 
+/* The number ($N) of capture `name` in a query being bound: its first
+ * appearance gets the next one. */
+static size_t bind_number(StepParam *q, const char *name, const char *value)
+{
+    for (size_t i = 0; i < q->nbind; i++)
+        if (strcmp(q->bind_name[i], name) == 0)
+            return i + 1;
+    q->bind = xrealloc(q->bind, (q->nbind + 1) * sizeof *q->bind);
+    q->bind_name = xrealloc(q->bind_name, (q->nbind + 1) * sizeof *q->bind_name);
+    q->bind[q->nbind] = xstrdup(value);
+    q->bind_name[q->nbind] = xstrdup(name);
+    return ++q->nbind;
+}
+
 /* Expands the reference at p (`${capture.`...); *used = its length. The
- * parser only leaves well-formed references in a deferred value. */
-static int expand_ref(const char *p, CaptureLookup lookup, void *ud, Buf *b, size_t *used,
-                      DrillError *err)
+ * parser only leaves well-formed references in a deferred value. With bind
+ * set the value is bound (bind_number) and only $N enters the text. */
+static int expand_ref(const char *p, CaptureLookup lookup, void *ud, StepParam *bind, Buf *b,
+                      size_t *used, DrillError *err)
 {
     const char *name = p + 2 + CAPTURE_PREFIX_LEN;
     size_t n = strspn(name, IDENT_REST);
@@ -845,14 +950,16 @@ static int expand_ref(const char *p, CaptureLookup lookup, void *ud, Buf *b, siz
     else if (v == NULL)
         rc = drill_error_set(err, DRILL_E_NOTFOUND, "no value was captured as \"%s\" (the step "
                              "that captures it did not run or failed)", key);
+    else if (bind != NULL)
+        buf_appendf(b, "$%zu", bind_number(bind, key, v));
     else
         buf_appends(b, v);
     free(key);
     return rc;
 }
 
-int scenario_expand(const char *value, CaptureLookup lookup, void *ud, char **out,
-                    DrillError *err)
+static int expand(const char *value, CaptureLookup lookup, void *ud, StepParam *bind,
+                  char **out, DrillError *err)
 {
     *out = NULL;
     Buf b;
@@ -863,7 +970,7 @@ int scenario_expand(const char *value, CaptureLookup lookup, void *ud, char **ou
             i += 3;
         } else if (strncmp(value + i, "${" CAPTURE_PREFIX, 2 + CAPTURE_PREFIX_LEN) == 0) {
             size_t used = 0;
-            int rc = expand_ref(value + i, lookup, ud, &b, &used, err);
+            int rc = expand_ref(value + i, lookup, ud, bind, &b, &used, err);
             if (rc < 0) {
                 buf_free(&b);
                 return rc;
@@ -881,6 +988,18 @@ int scenario_expand(const char *value, CaptureLookup lookup, void *ud, char **ou
     return 0;
 }
 
+int scenario_expand(const char *value, CaptureLookup lookup, void *ud, char **out,
+                    DrillError *err)
+{
+    return expand(value, lookup, ud, NULL, out, err);
+}
+
+int scenario_bind(const char *value, CaptureLookup lookup, void *ud, StepParam *out,
+                  DrillError *err)
+{
+    return expand(value, lookup, ud, out, &out->value, err);
+}
+
 bool step_has_deferred(const Step *s)
 {
     for (size_t i = 0; i < s->nparams; i++)
@@ -889,19 +1008,23 @@ bool step_has_deferred(const Step *s)
     return false;
 }
 
-/* Copies one parameter, expanding it when deferred. */
-static int param_resolve(const StepParam *p, CaptureLookup lookup, void *ud, StepParam *q,
-                         DrillError *err)
+/* Copies one parameter, expanding it when deferred (binding it when it is
+ * SQL: sql). */
+static int param_resolve(const StepParam *p, bool sql, CaptureLookup lookup, void *ud,
+                         StepParam *q, DrillError *err)
 {
     *q = *p;
     q->key = xstrdup(p->key);
     q->value = NULL;
     q->list = NULL;
     q->deferred = false;
+    q->bind = q->bind_name = NULL;
+    q->nbind = 0;
     int rc = 0;
     if (p->value != NULL)
-        rc = p->deferred ? scenario_expand(p->value, lookup, ud, &q->value, err)
-                         : ((q->value = xstrdup(p->value)), 0);
+        rc = !p->deferred ? ((q->value = xstrdup(p->value)), 0)
+             : sql && lookup != NULL ? scenario_bind(p->value, lookup, ud, q, err)
+                                     : scenario_expand(p->value, lookup, ud, &q->value, err);
     if (p->list == NULL)
         return rc;
     q->list = xcalloc(p->nlist + 1, sizeof(char *));
@@ -920,8 +1043,11 @@ int step_resolve(const Step *s, CaptureLookup lookup, void *ud, Step **out, Dril
     r->params = xcalloc(s->nparams ? s->nparams : 1, sizeof(StepParam));
     r->nparams = 0;
     int rc = 0;
-    for (size_t i = 0; rc == 0 && i < s->nparams; i++)
-        rc = param_resolve(&s->params[i], lookup, ud, &r->params[r->nparams++], err);
+    for (size_t i = 0; rc == 0 && i < s->nparams; i++) {
+        const ParamSpec *spec = stepkind_param(s->kind, s->params[i].key);
+        rc = param_resolve(&s->params[i], spec != NULL && spec->type == PT_SQL, lookup, ud,
+                           &r->params[r->nparams++], err);
+    }
     if (rc < 0) {
         step_resolved_free(r);
         r = NULL;

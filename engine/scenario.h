@@ -44,6 +44,11 @@ typedef struct StepParam {
      * (scenario_expand); a literal `${` is then kept as `$${`. */
     bool deferred;
     int line, col;
+    /* A resolved PT_SQL value (scenario_bind): its captures, in the order of
+     * their numbers ($1 = bind[0]); the query text holds only $N. */
+    char **bind;         /* values sent beside the query */
+    char **bind_name;    /* their capture names, for display */
+    size_t nbind;
 } StepParam;
 
 typedef struct Step {
@@ -115,8 +120,17 @@ typedef const char *(*CaptureLookup)(void *ud, const char *name);
  * DRILL_E_NOTFOUND when a value is missing, DRILL_E_INVALID when too long. */
 int scenario_expand(const char *value, CaptureLookup lookup, void *ud, char **out,
                     DrillError *err);
+/* The same for SQL (PT_SQL), whose values are never pasted: each distinct
+ * `${capture.NAME}` becomes $1, $2, ... in order of first appearance (the
+ * same name, the same number), `$${` becomes `${`; out->value gets the
+ * query and out->bind / bind_name / nbind the values and names (owned by
+ * out, freed with its step). Fails like scenario_expand. */
+int scenario_bind(const char *value, CaptureLookup lookup, void *ud, StepParam *out,
+                  DrillError *err);
 bool step_has_deferred(const Step *s);
-/* A copy of s with every deferred parameter expanded; free with step_resolved_free. */
+/* A copy of s with every deferred parameter expanded (an SQL one bound:
+ * scenario_bind; with lookup NULL kept as written); free with
+ * step_resolved_free. */
 int step_resolve(const Step *s, CaptureLookup lookup, void *ud, Step **out, DrillError *err);
 void step_resolved_free(Step *s);
 

@@ -11,7 +11,8 @@ const char *const stepkind_common_keys[] = {"kind", "name", "node", "timeout", N
 #define END {NULL, PT_STRING, false, NULL, NULL, NULL}
 
 static const ParamSpec p_sql[] = {
-    {"query", PT_STRING, true, NULL, NULL, "SQL to run (one statement)"},
+    {"query", PT_SQL, true, NULL, NULL,
+     "SQL to run (one statement); a ${capture.NAME} in it is bound as a query parameter ($1)"},
     {"expect", PT_STRING, false, NULL, NULL, "expected text of the first column of the first row"},
     {"expect_rows", PT_INT, false, NULL, NULL, "expected number of rows"},
     {"database", PT_STRING, false, NULL, "the conninfo's", "database to connect to"},
@@ -110,7 +111,7 @@ static const ParamSpec p_wait_for[] = {
      "barman_streaming|sql",
      NULL, "condition to poll"},
     {"slot", PT_STRING, false, NULL, NULL, "slot_active: slot name (default: the standby's)"},
-    {"query", PT_STRING, false, NULL, NULL, "sql: query whose first value must equal `expect`"},
+    {"query", PT_SQL, false, NULL, NULL, "sql: query whose first value must equal `expect`"},
     {"expect", PT_STRING, false, NULL, "t", "sql: expected first value"},
     {"interval", PT_DURATION, false, NULL, "10ms", "poll interval"},
     END};
@@ -206,8 +207,8 @@ const char *stepkind_param_type_name(const ParamSpec *p)
     /* Indexed by ParamType (stepkind.h), in its order. */
     static const char *const names[] = {"string",     "duration", "size", "integer",
                                         "true|false", "one of",   "node", "list of strings",
-                                        "shell command"};
-    _Static_assert(sizeof names / sizeof names[0] == PT_SHELL + 1, "a name per ParamType");
+                                        "shell command", "SQL"};
+    _Static_assert(sizeof names / sizeof names[0] == PT_SQL + 1, "a name per ParamType");
     return p->type == PT_ENUM ? p->choices : names[p->type];
 }
 

@@ -48,7 +48,8 @@ typedef enum ParamType {
     PT_ENUM,       /* one of ParamSpec.choices ("a|b|c") */
     PT_NODE,       /* a node name or role present in the topology */
     PT_STRING_LIST,/* a sequence of scalars */
-    PT_SHELL       /* shell command text: ${...} become quoted environment references */
+    PT_SHELL,      /* shell command text: ${...} become quoted environment references */
+    PT_SQL         /* SQL text: ${capture.NAME} becomes a bound parameter ($1), see sqlscan.h */
 } ParamType;
 
 typedef struct ParamSpec {

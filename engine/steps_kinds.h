@@ -44,6 +44,14 @@ int cmd_shell(const Scenario *sc, const char *command, CaptureLookup lookup, voi
 typedef struct PgConn PgConn;
 PgConn *step_connect(const Node *n, const char *conninfo, int64_t deadline, StepOutcome *o);
 
+/* Runs a step's `query` (a resolved PT_SQL parameter: q->bind holds the
+ * values of $1..$N) with pg_user_sql, or pg_user_sql_read_only (read_only). */
+int user_sql(PgConn *c, bool read_only, const StepParam *q, char **value, long *nrows,
+             DrillError *err);
+/* The query as it is sent, then a line `-- $N = capture.NAME = 'VALUE'` per
+ * bound value (quoted for display only: the value is never SQL text). */
+void sql_command_show(Buf *b, const StepParam *q);
+
 /* Absolute path of a PostgreSQL program for a node (malloc'd). */
 char *node_program(const Node *n, const char *program);
 

@@ -63,11 +63,35 @@ static void sql_judge(RunCtx *ctx, const Step *s, const char *value, long nrows,
         step_set(o, STEP_OK, "%s", value ? value : "no rows");
 }
 
+void sql_command_show(Buf *b, const StepParam *q)
+{
+    buf_appends(b, q != NULL && q->value != NULL ? q->value : "");
+    for (size_t i = 0; q != NULL && i < q->nbind; i++) {
+        buf_appendf(b, "\n-- $%zu = capture.%s = '", i + 1, q->bind_name[i]);
+        for (const char *v = q->bind[i]; *v != '\0'; v++) {
+            if (*v == '\'')
+                buf_appends(b, "'");   /* doubled */
+            buf_append(b, v, 1);
+        }
+        buf_appends(b, "'");
+    }
+}
+
+int user_sql(PgConn *c, bool read_only, const StepParam *q, char **value, long *nrows,
+             DrillError *err)
+{
+    const char *sql = q != NULL && q->value != NULL ? q->value : "";
+    int n = q != NULL ? (int)q->nbind : 0;
+    const char *const *params = q != NULL ? (const char *const *)q->bind : NULL;
+    return read_only ? pg_user_sql_read_only(c, sql, n, params, value, nrows, err)
+                     : pg_user_sql(c, sql, n, params, value, nrows, err);
+}
+
 STEP_FN(step_sql)
 {
     const Step *s = ps->step;
-    const char *query = step_str(s, "query", "");
-    buf_appends(&o->command, query);
+    const StepParam *query = step_param(s, "query");
+    sql_command_show(&o->command, query);
     char *conninfo = NULL;
     const char *db = step_str(s, "database", NULL);
     DrillError err;
@@ -79,8 +103,7 @@ STEP_FN(step_sql)
         return o->status;
     char *value = NULL;
     long nrows = 0;
-    int rc = ctx->dry_run ? pg_user_sql_read_only(c, query, &value, &nrows, &err)
-                          : pg_user_sql(c, query, &value, &nrows, &err);
+    int rc = user_sql(c, ctx->dry_run, query, &value, &nrows, &err);
     if (rc < 0) {
         /* A dry run learns that the step writes: not a failed check. */
         bool refused = ctx->dry_run && (str_eq(pg_last_sqlstate(c), SQLSTATE_READ_ONLY_TX) ||

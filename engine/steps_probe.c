@@ -122,11 +122,9 @@ static bool probe_sql(Probe *pr)
     char *value = NULL;
     long nrows = 0;
     DrillError err;
-    const char *query = step_str(pr->ps->step, "query", "");
+    const StepParam *query = step_param(pr->ps->step, "query");
     /* A dry run polls inside a READ ONLY transaction: see pg_user_sql_read_only. */
-    int rc = c == NULL ? -1
-             : pr->ctx->dry_run ? pg_user_sql_read_only(c, query, &value, &nrows, &err)
-                                : pg_user_sql(c, query, &value, &nrows, &err);
+    int rc = c == NULL ? -1 : user_sql(c, pr->ctx->dry_run, query, &value, &nrows, &err);
     bool ok = rc == 0;
     pg_close(c);
     const char *expect = step_str(pr->ps->step, "expect", "t");
@@ -194,8 +192,13 @@ STEP_FN(step_wait_for)
     int64_t interval_us = step_duration_ms(ps->step, "interval", 10) * 1000;
     Probe pr = {.ctx = ctx, .ps = ps, .deadline = deadline, .target_lsn = 0};
     snprintf(pr.last, sizeof pr.last, "no answer yet");
-    if (o->command.len == 0 && strncmp(probe, "barman", 6) != 0)
+    if (o->command.len == 0 && strncmp(probe, "barman", 6) != 0) {
         buf_appendf(&o->command, "wait for %s on %s", probe, ps->node->name);
+        if (strcmp(probe, "sql") == 0) {
+            buf_appends(&o->command, ": ");
+            sql_command_show(&o->command, step_param(ps->step, "query"));
+        }
+    }
     int64_t start = time_mono_us();
     int polls = 0;
     for (;;) {

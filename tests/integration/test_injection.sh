@@ -10,7 +10,11 @@
 #    and as a value captured from a command's output at run time;
 #  * exec argv items are never split: the element count is exact;
 #  * a reference where the shell would not expand it (inside '...') is a
-#    validate error at FILE:LINE:COL with a hint.
+#    validate error at FILE:LINE:COL with a hint;
+#  * in SQL a captured value is data too: against a throwaway PostgreSQL
+#    (tests/with-postgres.sh), a value with a quote and a second statement
+#    is bound as $1 (the step gets it back exactly, table pwned is never
+#    created), and '${capture.x}' is a validate error at FILE:LINE:COL.
 CHECK_LIB_NAME=injection . "$(dirname "${BASH_SOURCE[0]}")/check-lib.sh"
 : "${DRILL_TEST_DATA:?}"
 export INJ_DIR=$work/inj
@@ -102,4 +106,97 @@ rc=$?
 check "output with a NUL byte is not captured: the run fails (exit $rc)" [ "$rc" -ne 0 ]
 check "... saying why" [ "$(sqlite3 "$db" "select count(*) from steps where message like '%cannot capture \"v\": the output has a NUL byte%'")" -eq 1 ]
 check "... and the next step did not run" [ ! -e "$INJ_DIR/nulcap" ]
+# ---- SQL: a captured value is bound as a query parameter, never pasted ----
+cat > "$work/sqlquoted.yaml" <<'YAML'
+name: sqlquoted
+preflight:
+  - kind: shell
+    node: backup
+    command: echo 1
+    capture: x
+  - kind: sql
+    node: primary
+    query: select '${capture.x}'
+YAML
+"$DRILL_BIN" validate "$work/sqlquoted.yaml" > "$work/sq.out" 2>&1
+rc=$?
+check "validate refuses '\${capture.x}' in SQL (exit $rc)" [ "$rc" -eq 2 ]
+check "the error points at the reference: FILE:9:20" \
+    grep -q "sqlquoted.yaml:9:20: error: this reference is inside a '...' string literal" "$work/sq.out"
+check "with the hint to write it outside the quotes" \
+    grep -qF "hint: write it outside the quotes: drill binds a captured value as a query parameter (\$1), so '\${capture.x}' becomes \${capture.x}" "$work/sq.out"
+
+sql_drill() {  # the drill: capture a value that is SQL syntax, use it in SQL
+    cat <<'YAML'
+name: sqlcapture
+preflight:
+  - name: capture a value that is SQL syntax
+    kind: shell
+    node: pg1
+    command: |
+      printf '%s\n' "x'; create table pwned(i int); --"
+    capture: x
+  - name: the captured value is a bound parameter
+    kind: sql
+    node: pg1
+    query: select ${capture.x}
+    expect: "x'; create table pwned(i int); --"
+  - name: a cast and the same value twice
+    kind: sql
+    node: pg1
+    query: select ${capture.x}::text || ${capture.x}::text
+    expect: "x'; create table pwned(i int); --x'; create table pwned(i int); --"
+  - name: wait_for binds it too
+    kind: wait_for
+    node: pg1
+    probe: sql
+    query: select ${capture.x}::text like 'x''; create table%'
+  - name: no statement ran from the value
+    kind: sql
+    node: pg1
+    query: select to_regclass('pwned') is null
+    expect: "t"
+YAML
+}
+
+sql_topology() {  # sql_topology PORT DIR
+    cat <<YAML
+name: sqlcap
+nodes:
+  - name: pg1
+    role: primary
+    access: local
+    conninfo: "host=127.0.0.1 port=$1 user=postgres dbname=postgres"
+    data_directory: $2/data
+YAML
+}
+
+DRILL_WITH_POSTGRES_LIB=1 . "${DRILL_SOURCE_DIR:-$(dirname "${BASH_SOURCE[0]}")/../..}/tests/with-postgres.sh"
+set +e   # with-postgres.sh sets errexit: checks here count failures instead
+if pgw_find_bin; then
+    trap 'pgw_cleanup; rm -rf "$work"' EXIT INT TERM
+    pgdir=$work/pg
+    PGW_DIRS+=("$pgdir")
+    pgport=$(pgw_free_port)
+    pgw_init_cluster "$pgdir" && pgw_start "$pgdir" "$pgport"
+    check "a throwaway PostgreSQL runs on port $pgport" [ -f "$pgdir/data/postmaster.pid" ]
+    sql_drill > "$work/sqlcapture.yaml"
+    sql_topology "$pgport" "$pgdir" > "$work/sqltopo.yaml"
+    "$DRILL_BIN" run -t "$work/sqltopo.yaml" --db "$db" --progress quiet "$work/sqlcapture.yaml" \
+        > "$work/sqlrun.out" 2>&1
+    rc=$?
+    check "the SQL capture drill passes (exit $rc)" [ "$rc" -eq 0 ]
+    [ "$rc" -eq 0 ] || cat "$work/sqlrun.out"
+    pwned=$(pgw_as_pg psql -h 127.0.0.1 -p "$pgport" -U postgres -d postgres -Atc \
+        "select count(*) from pg_class where relname = 'pwned'")
+    check "table pwned does not exist (psql says $pwned)" [ "$pwned" = 0 ]
+    sqlite3 "$db" "select command from steps where command like 'select \$1%'" > "$work/sqlcmd.out"
+    check "the recorded command shows the bound form and the value apart" \
+        grep -qxF -- "-- \$1 = capture.x = 'x''; create table pwned(i int); --'" "$work/sqlcmd.out"
+    check "... after the query with \$1 in it" grep -qxF 'select $1' "$work/sqlcmd.out"
+elif [ "${CI:-}" = true ]; then
+    fail "PostgreSQL binaries not found; CI requires them"
+else
+    echo "skip - PostgreSQL binaries not found: the SQL capture checks did not run"
+fi
 finish

@@ -61,6 +61,19 @@ static PgConn *open_conn(void)
     return c;
 }
 
+/* Runs SQL without parameters; its status (the error on stderr). */
+static int run_sql(PgConn *c, const char *sql)
+{
+    char *v = NULL;
+    long rows = 0;
+    DrillError err = {0};
+    int rc = pg_user_sql(c, sql, 0, NULL, &v, &rows, &err);
+    if (rc != 0)
+        fprintf(stderr, "sql %s: %s\n", sql, err.message);
+    free(v);
+    return rc;
+}
+
 /* Run UUIDs as the runner makes them (uuid_new), fixed so failures repeat. */
 #define RUN_A "6f1d0c8e-3b9a-4c1e-9d2f-000000000042"
 #define RUN_B "6f1d0c8e-3b9a-4c1e-9d2f-000000000043"
@@ -158,10 +171,8 @@ TEST(test_table_dropped)
         return;
     sleep_us(100000);
     PgConn *c = open_conn();
-    char *v = NULL;
-    long rows = 0;
     int64_t dropped = time_mono_us();   /* before: the thread may fail while DROP commits */
-    CHECK_INT(pg_user_sql(c, "drop table drill_heartbeat", &v, &rows, &err), 0);
+    CHECK_INT(run_sql(c, "drop table drill_heartbeat"), 0);
     pg_close(c);
     sleep_us(200000);
     HeartbeatAck ack;
@@ -284,14 +295,8 @@ TEST(test_sync_wait_cancelled)
 {
     PgConn *c = open_conn();
     DrillError err = {0};
-    char *v = NULL;
-    long rows = 0;
-    CHECK_INT(pg_user_sql(c, "alter system set synchronous_standby_names = 'nobody'", &v, &rows, &err), 0);
-    free(v);
-    v = NULL;
-    CHECK_INT(pg_user_sql(c, "select pg_reload_conf()", &v, &rows, &err), 0);
-    free(v);
-    v = NULL;
+    CHECK_INT(run_sql(c, "alter system set synchronous_standby_names = 'nobody'"), 0);
+    CHECK_INT(run_sql(c, "select pg_reload_conf()"), 0);
     sleep_us(200000);
     Heartbeat *hb = NULL;
     CHECK_INT(heartbeat_start(conninfo, RUN_D, 10, 3000, &hb, &err), 0);
@@ -314,11 +319,8 @@ TEST(test_sync_wait_cancelled)
         free(acks);
         heartbeat_free(hb);
     }
-    CHECK_INT(pg_user_sql(c, "alter system reset synchronous_standby_names", &v, &rows, &err), 0);
-    free(v);
-    v = NULL;
-    CHECK_INT(pg_user_sql(c, "select pg_reload_conf()", &v, &rows, &err), 0);
-    free(v);
+    CHECK_INT(run_sql(c, "alter system reset synchronous_standby_names"), 0);
+    CHECK_INT(run_sql(c, "select pg_reload_conf()"), 0);
     pg_close(c);
     sleep_us(200000);
 }

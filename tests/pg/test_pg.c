@@ -45,7 +45,7 @@ static const char *sql1(PgConn *c, const char *sql)
     char *v = NULL;
     long n = 0;
     DrillError err = {0};
-    int rc = pg_user_sql(c, sql, &v, &n, &err);
+    int rc = pg_user_sql(c, sql, 0, NULL, &v, &n, &err);
     if (rc != 0)
         fprintf(stderr, "sql %s: %s\n", sql, err.message);
     snprintf(out, sizeof out, "%s", v ? v : "");
@@ -195,26 +195,51 @@ TEST(test_user_sql)
     DrillError err = {0};
     char *v = NULL;
     long n = -1;
-    CHECK_INT(pg_user_sql(c, "select 42, 'x' union all select 43, 'y'", &v, &n, &err), 0);
+    CHECK_INT(pg_user_sql(c, "select 42, 'x' union all select 43, 'y'", 0, NULL, &v, &n, &err), 0);
     CHECK_STR(v, "42");
     CHECK_INT(n, 2);
     free(v);
     CHECK_INT(pg_user_sql(c, "create temp table t (x int); insert into t select generate_series(1, 5)",
-                          &v, &n, &err), 0);
+                          0, NULL, &v, &n, &err), 0);
     CHECK(v == NULL);
     CHECK_INT(n, 5);
-    CHECK_INT(pg_user_sql(c, "select x from t where false", &v, &n, &err), 0);
+    CHECK_INT(pg_user_sql(c, "select x from t where false", 0, NULL, &v, &n, &err), 0);
     CHECK(v == NULL);
     CHECK_INT(n, 0);
-    CHECK_INT(pg_user_sql(c, "selec 1", &v, &n, &err), DRILL_E_PG);
+    CHECK_INT(pg_user_sql(c, "selec 1", 0, NULL, &v, &n, &err), DRILL_E_PG);
     CHECK(strstr(err.message, "syntax error") != NULL);
     CHECK(strstr(err.message, "42601") != NULL);
     CHECK(err.message[strlen(err.message) - 1] != '\n');
     CHECK_STR(pg_last_sqlstate(c), "42601");
-    CHECK_INT(pg_user_sql(c, "copy t to stdout", &v, &n, &err), 0);    /* drained */
-    CHECK_INT(pg_user_sql(c, "copy t from stdin", &v, &n, &err), DRILL_E_PG);
+    CHECK_INT(pg_user_sql(c, "copy t to stdout", 0, NULL, &v, &n, &err), 0);    /* drained */
+    CHECK_INT(pg_user_sql(c, "copy t from stdin", 0, NULL, &v, &n, &err), DRILL_E_PG);
     CHECK_STR(sql1(c, "select count(*) from t"), "5");                  /* still usable */
     CHECK_STR(pg_last_sqlstate(c), "");
+    pg_close(c);
+}
+
+/* A bound value is data: its quote cannot end a literal and start a second
+ * statement. With parameters the query is exactly one statement. */
+TEST(test_user_sql_params)
+{
+    PgConn *c = open_conn();
+    DrillError err = {0};
+    char *v = NULL;
+    long n = -1;
+    const char *hostile[] = {"x'; create table pwned(i int); --", "2"};
+    CHECK_INT(pg_user_sql(c, "select $1", 1, hostile, &v, &n, &err), 0);
+    CHECK_STR(v, hostile[0]);
+    CHECK_INT(n, 1);
+    free(v);
+    CHECK_INT(pg_user_sql_read_only(c, "select $1::text || $2::int", 2, hostile, &v, &n, &err), 0);
+    CHECK_STR(v, "x'; create table pwned(i int); --2");
+    free(v);
+    CHECK_STR(sql1(c, "select to_regclass('pwned') is null"), "t");
+    CHECK_INT(pg_user_sql(c, "select $1; create table pwned(i int)", 1, hostile, &v, &n, &err),
+              DRILL_E_PG);
+    CHECK(strstr(err.message, "cannot insert multiple commands into a prepared statement") != NULL);
+    CHECK(v == NULL);
+    CHECK_STR(sql1(c, "select to_regclass('pwned') is null"), "t");
     pg_close(c);
 }
 
@@ -226,7 +251,7 @@ TEST(test_query_timeout)
     long n = 0;
     pg_set_query_timeout(c, 100);
     int64_t t0 = time_mono_us();
-    CHECK_INT(pg_user_sql(c, "select pg_sleep(3)", &v, &n, &err), DRILL_E_TIMEOUT);
+    CHECK_INT(pg_user_sql(c, "select pg_sleep(3)", 0, NULL, &v, &n, &err), DRILL_E_TIMEOUT);
     int64_t ms = (time_mono_us() - t0) / 1000;
     printf("query timeout 100 ms returned after %lld ms\n", (long long)ms);
     CHECK(ms >= 95 && ms < 200);
@@ -577,6 +602,7 @@ int main(void)
     RUN(test_lsn);
     RUN(test_slots_and_replication);
     RUN(test_user_sql);
+    RUN(test_user_sql_params);
     RUN(test_query_timeout);
     RUN(test_connect_errors);
     RUN(test_wait_ready);
