@@ -367,7 +367,7 @@ TEST(test_spill_keeps_every_ack)
                           "seq > %lld)", RUN_E, (long long)(n - 3));
     char *v = NULL;
     long nrows = 0;
-    CHECK_INT(pg_user_sql(c, sql, &v, &nrows, &err), 0);
+    CHECK_INT(pg_user_sql(c, sql, 0, NULL, &v, &nrows, &err), 0);
     CHECK_INT(nrows, 4);
     free(v);
     free(sql);
