@@ -47,6 +47,11 @@
 #define SSH_TICK_MS 50
 #define SSH_KILL_GRACE_MS 500
 #define SSH_LINGER_MS 1000             /* wait for exit status after a kill */
+/* Wait for "DRILL-PID" after a deadline or cancel: without the pid nothing
+ * can be killed, and sshd forking the command's shell took 1.2 s per command
+ * on a 2-core host with two CPU hogs (measured), so 1 s was not enough. */
+#define SSH_PID_WAIT_MS 10000
+#define SSH_KILL_CONFIRM_TICKS 40      /* x 50 ms: wait for the group to be gone */
 #define SSH_EXIT_LINGER_US 200000       /* drain after the exit status */
 #define SSH_TIMEOUT_MAX_MS (366LL * 24 * 3600 * 1000)
 
@@ -420,16 +425,20 @@ static bool pump(SshExec *s, ssh_event ev, const SshRun *r, bool (*done)(const S
 }
 
 /* Kills the remote process group through a second exec on the session:
- * TERM, a grace period, KILL. As the login user, and as run_as if the command
+ * TERM, a grace period, KILL, then waits (bounded) until no process of the
+ * group is left, so "killed" means gone, not merely signalled. As the login user, and as run_as if the command
  * switched users (a non-root login user cannot signal another user's process). */
 static void remote_kill(SshExec *s, const ExecRequest *req, long pgid)
 {
     if (pgid <= 1)
         return;
-    char script[256];
+    char script[512];
     snprintf(script, sizeof script,
-             "kill -s TERM -- -%ld; sleep %d.%03d; kill -s KILL -- -%ld; exit 0", pgid,
-             SSH_KILL_GRACE_MS / 1000, SSH_KILL_GRACE_MS % 1000, pgid);
+             "kill -s TERM -- -%ld; sleep %d.%03d; kill -s KILL -- -%ld 2>/dev/null; "
+             "n=0; while kill -0 -- -%ld 2>/dev/null && [ $n -lt %d ]; do sleep 0.05; "
+             "n=$((n+1)); done; exit 0", pgid,
+             SSH_KILL_GRACE_MS / 1000, SSH_KILL_GRACE_MS % 1000, pgid, pgid,
+             SSH_KILL_CONFIRM_TICKS);
     static char sh[] = "/bin/sh", dash_c[] = "-c";
     char *argv[] = {sh, dash_c, script, NULL};
     ExecRequest kreq = {.argv = argv, .run_as = req->run_as, .timeout_ms = 0};
@@ -517,7 +526,8 @@ static bool channel_wait(SshExec *s, ssh_channel ch, const ExecRequest *req, Ssh
         res->cancelled = stopped;
         /* Stopped before the shell reported its pid: wait for it, or the
          * command would survive the channel. */
-        alive = pump(s, ev, r, pid_known, time_mono_us() + SSH_LINGER_MS * 1000, NULL, &stopped);
+        alive = pump(s, ev, r, pid_known, time_mono_us() + SSH_PID_WAIT_MS * 1000, NULL,
+                     &stopped);
         /* The `signal` request is a courtesy (many sshd builds refuse it and
          * it reaches the direct child only); the group kill is what counts. */
         ssh_channel_request_send_signal(ch, "TERM");

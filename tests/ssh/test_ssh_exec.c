@@ -197,6 +197,7 @@ TEST(deadline_kills_remote)
     DrillError err;
     CHECK_INT(exec_run(ex, &req, &r, &err), 0);
     CHECK(r.cancelled && !r.timed_out);
+    CHECK(r.pid > 1);   /* pid 0 would match the kernel's threads: a clear failure instead */
     CHECK(group_gone(r.pid));
     exec_result_clear(&r);
     /* The session is still usable afterwards. */
