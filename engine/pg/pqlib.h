@@ -8,7 +8,7 @@
  * talk to PostgreSQL. Loading it lazily makes only the commands that connect
  * pay for it, once per process.
  *
- * Only engine/pg.c includes this header (it stays the one file that talks to
+ * Only engine/pg/pg.c includes this header (it stays the one file that talks to
  * libpq). It includes <libpq-fe.h> for the types and then redirects each
  * PQ* function pg.c uses to a pointer in `pqlib`, so pg.c keeps calling
  * libpq by its own names. Every entry point of pg.c that reaches libpq

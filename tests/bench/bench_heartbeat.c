@@ -1,6 +1,6 @@
 /*
  * bench_heartbeat.c — the heartbeat writer's highest sustained commit rate and
- * its CPU cost: runs the real writer (engine/heartbeat.h) against a server for
+ * its CPU cost: runs the real writer (engine/measure/heartbeat.h) against a server for
  * a while at a given interval, then prints acknowledged commits per second and
  * the process's CPU time (getrusage: user + system, all threads) as a share of
  * one core and per acknowledged commit (the share rises with the commit rate,

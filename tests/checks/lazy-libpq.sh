@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tests/checks/lazy-libpq.sh DRILL SOURCE_DIR — drill loads libpq only when a
-# command needs PostgreSQL (engine/pqlib.h): `drill --version` and
+# command needs PostgreSQL (engine/pg/pqlib.h): `drill --version` and
 # `drill validate` must not map it (it costs ~2 ms of start-up: ~30 shared
 # libraries), and no build may link it again by accident. glibc's loader
 # lists every library it maps under LD_DEBUG=libs.

@@ -1,6 +1,6 @@
 #!/bin/sh
 # The README's "Step kinds" list must be exactly what the step-kind catalogue
-# (engine/stepkind.c) generates: the parser, `drill validate --help`,
+# (engine/lang/stepkind.c) generates: the parser, `drill validate --help`,
 # drill-drill(5) and the README then can never disagree.
 # usage: readme-kinds.sh README DRILL_MANKINDS
 set -eu

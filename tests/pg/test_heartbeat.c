@@ -1,5 +1,5 @@
 /*
- * test_heartbeat.c — engine/heartbeat.c against a real PostgreSQL 15 server.
+ * test_heartbeat.c — engine/measure/heartbeat.c against a real PostgreSQL 15 server.
  *
  * Run through tests/with-postgres.sh (DRILL_TEST_CONNINFO, DRILL_TEST_PGDATA,
  * DRILL_TEST_PGBIN, DRILL_TEST_PGLOG). Besides asserting behaviour it prints

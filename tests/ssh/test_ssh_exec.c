@@ -1,5 +1,5 @@
 /*
- * test_ssh_exec.c — the SSH executor (engine/exec_ssh.c) against a real
+ * test_ssh_exec.c — the SSH executor (engine/exec/exec_ssh.c) against a real
  * OpenSSH sshd on loopback, started by tests/with-sshd.sh (see there for the
  * DRILL_SSH_* environment). Covers exit codes and signals, both streams at
  * several MB at once, the deadline killing the remote process group, host key

@@ -1,5 +1,5 @@
 /*
- * test_gate.c — the regression gate's arithmetic (engine/gate.c): median,
+ * test_gate.c — the regression gate's arithmetic (engine/run/gate.c): median,
  * the PCT limit, a zero baseline, and too few baseline runs.
  */
 #include "gate.h"

@@ -1,5 +1,5 @@
 /*
- * test_json.c — the JSON writer (engine/json.c): separators, escaping of
+ * test_json.c — the JSON writer (engine/base/json.c): separators, escaping of
  * control characters and invalid UTF-8, numbers, nesting errors and the
  * size limit.
  */

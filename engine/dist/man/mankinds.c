@@ -1,7 +1,7 @@
 /*
  * mankinds.c — build-time generator of the drill-drill(5) man page: copies
  * the hand-written template and replaces its `.\" @STEPKINDS@` line with the
- * step-kind catalogue (engine/stepkind.c) in roff, so the page lists exactly
+ * step-kind catalogue (engine/lang/stepkind.c) in roff, so the page lists exactly
  * the kinds and parameters the parser accepts and can never drift from it.
  *
  * usage: drill_mankinds TEMPLATE OUTPUT
