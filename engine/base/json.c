@@ -173,6 +173,15 @@ void json_kv_int(JsonWriter *w, const char *key, int64_t v) { json_key(w, key); 
 void json_kv_number(JsonWriter *w, const char *key, double v) { json_key(w, key); json_number(w, v); }
 void json_kv_bool(JsonWriter *w, const char *key, bool v) { json_key(w, key); json_bool(w, v); }
 
+void json_kv_measure(JsonWriter *w, const char *key, double v)
+{
+    json_key(w, key);
+    if (v < 0)
+        json_null(w);
+    else
+        json_number(w, v);
+}
+
 static int close_document(JsonWriter *w, DrillError *err)
 {
     json_object_end(w);

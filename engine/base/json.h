@@ -49,6 +49,8 @@ void json_kv_string(JsonWriter *w, const char *key, const char *s);
 void json_kv_int(JsonWriter *w, const char *key, int64_t v);
 void json_kv_number(JsonWriter *w, const char *key, double v);
 void json_kv_bool(JsonWriter *w, const char *key, bool v);
+/* A measure: null when negative (-1 is the store's "not measured"). */
+void json_kv_measure(JsonWriter *w, const char *key, double v);
 /* Closes the top-level object, writes the document and a newline to out,
  * and frees the writer. DRILL_E_INVALID on unbalanced nesting, DRILL_E_IO
  * when the document exceeded JSON_MAX_BYTES or could not be written. */

@@ -47,16 +47,6 @@ static void print_table(const RunSummary *r, size_t n)
     }
 }
 
-/* Nulls for what was not measured: -1 is the store's "none", not a value. */
-static void json_measure(JsonWriter *w, const char *key, double v)
-{
-    json_key(w, key);
-    if (v < 0)
-        json_null(w);
-    else
-        json_number(w, v);
-}
-
 static int print_json(const RunSummary *r, size_t n)
 {
     JsonWriter w;
@@ -73,9 +63,9 @@ static int print_json(const RunSummary *r, size_t n)
         json_kv_string(&w, "verdict", r[i].status);
         json_kv_int(&w, "batch_id", r[i].batch_id);
         json_kv_number(&w, "duration_ms", (double)(r[i].duration_us / 1000));
-        json_measure(&w, "rto_ms", r[i].rto_ms);
-        json_measure(&w, "rpo_ms", r[i].rpo_ms);
-        json_measure(&w, "rpo_transactions", r[i].rpo_transactions);
+        json_kv_measure(&w, "rto_ms", r[i].rto_ms);
+        json_kv_measure(&w, "rpo_ms", r[i].rpo_ms);
+        json_kv_measure(&w, "rpo_transactions", r[i].rpo_transactions);
         json_object_end(&w);
     }
     json_array_end(&w);

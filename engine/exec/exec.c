@@ -45,6 +45,17 @@ void exec_free(Executor *ex)
         free(ex);
 }
 
+void exec_result_take_output(ExecResult *res, Buf *out, Buf *err, long pid)
+{
+    res->out_truncated = out->truncated;
+    res->err_truncated = err->truncated;
+    res->out_len = out->len;
+    res->err_len = err->len;
+    res->out = buf_steal(out);
+    res->err = buf_steal(err);
+    res->pid = pid;
+}
+
 void exec_result_clear(ExecResult *r)
 {
     if (r == NULL)

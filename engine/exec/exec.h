@@ -102,5 +102,8 @@ typedef struct ExecOps {
 struct Executor {
     const ExecOps *ops;
 };
+/* For executors: moves the captured streams (and their truncation flags) and
+ * the process (group) id into the result. */
+void exec_result_take_output(ExecResult *res, Buf *out, Buf *err, long pid);
 
 #endif

@@ -771,13 +771,7 @@ static void run_fill_result(Run *r, ExecResult *res, bool timed_out)
         res->exit_code = -1;
         res->term_signal = WTERMSIG(r->status);
     }
-    res->out_truncated = r->out.truncated;
-    res->err_truncated = r->err.truncated;
-    res->out_len = r->out.len;
-    res->err_len = r->err.len;
-    res->out = buf_steal(&r->out);
-    res->err = buf_steal(&r->err);
-    res->pid = (long)r->pid;
+    exec_result_take_output(res, &r->out, &r->err, (long)r->pid);
 }
 
 /* After a successful start: stream I/O, enforce the deadline, reap. */

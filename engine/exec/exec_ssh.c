@@ -499,13 +499,7 @@ static void result_fill(SshRun *r, ExecResult *res)
 {
     res->exit_code = r->have_status && r->term_signal == 0 ? r->exit_status : -1;
     res->term_signal = r->term_signal;
-    res->out_truncated = r->out.truncated;
-    res->err_truncated = r->err.truncated;
-    res->out_len = r->out.len;
-    res->err_len = r->err.len;
-    res->out = buf_steal(&r->out);
-    res->err = buf_steal(&r->err);
-    res->pid = r->pid;
+    exec_result_take_output(res, &r->out, &r->err, r->pid);
 }
 
 /* Waits for the command; on deadline or cancel kills it remotely. Returns
