@@ -1,9 +1,22 @@
 /*
- * pg.h — every libpq call of drill lives behind this header (pg.c).
+ * pg.h — every libpq call of drill lives behind this header (engine/pg).
  *
  * There is no general purpose query function: each question drill asks
  * PostgreSQL is a named function with a fixed query. The one exception is
  * pg_user_sql(), which runs SQL written by the drill author in a `sql` step.
+ *
+ * Where each part lives (pg_int.h holds what they share):
+ *   pg_conn.c       pg_connect, pg_close, settings and status, pg_conn_alive,
+ *                   pg_library_version
+ *   pg_ready.c      pg_wait_ready
+ *   pg_conninfo.c   pg_conninfo_* (parse, set, writable multi-host, endpoint)
+ *   pg_exec.c       running one query within drill's deadline
+ *   pg_queries.c    the named queries: server state, LSNs, slots, WAL,
+ *                   replicas, promotion, drill's advisory lock
+ *   pg_heartbeat.c  the heartbeat table's named queries
+ *   pg_user_sql.c   pg_user_sql, pg_user_sql_read_only (drill-author SQL)
+ *   pg_text.c       pg_lsn_format, pg_lsn_parse and other libpq-free text
+ *   pqlib.c         libpq itself, loaded on first use
  */
 #ifndef DRILL_PG_H
 #define DRILL_PG_H

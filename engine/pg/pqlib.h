@@ -8,11 +8,12 @@
  * talk to PostgreSQL. Loading it lazily makes only the commands that connect
  * pay for it, once per process.
  *
- * Only engine/pg/pg.c includes this header (it stays the one file that talks to
- * libpq). It includes <libpq-fe.h> for the types and then redirects each
- * PQ* function pg.c uses to a pointer in `pqlib`, so pg.c keeps calling
- * libpq by its own names. Every entry point of pg.c that reaches libpq
- * without a connection calls pqlib_load() first; a function not listed in
+ * Only the files of engine/pg include this header, through pg_int.h (they
+ * stay the only ones that talk to libpq). It includes <libpq-fe.h> for the
+ * types and then redirects each PQ* function they use to a pointer in
+ * `pqlib`, so they keep calling libpq by its own names. Every entry point
+ * that reaches libpq without a connection calls pqlib_load() first (through
+ * pg_conninfo_parse, or pg_library_version); a function not listed in
  * PQLIB_FUNCTIONS fails to link (it is not linked), so the list cannot
  * silently fall out of date.
  */

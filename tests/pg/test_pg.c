@@ -1,5 +1,5 @@
 /*
- * test_pg.c — engine/pg/pg.c against a real PostgreSQL 15 server.
+ * test_pg.c — engine/pg (pg.h) against a real PostgreSQL 15 server.
  *
  * Run through tests/with-postgres.sh, which provides DRILL_TEST_CONNINFO.
  * Every named query runs at least once; deadlines are checked with a clock.
