@@ -15,7 +15,7 @@
 
 #include "steps_kinds.h"
 
-STEP_FN(step_barman)
+StepStatus step_barman(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutcome *o)
 {
     Argv a = {.n = 0};
     cmd_barman(ps->node, step_str(ps->step, "command", ""), step_list(ps->step, "args"), &a);
@@ -128,7 +128,7 @@ static void cmd_fix_restore_command(const Node *backup, const Node *target, Argv
               backup->barman_server);
 }
 
-STEP_FN(step_barman_recover)
+StepStatus step_barman_recover(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutcome *o)
 {
     const Node *target = plan_param_node(ctx->plan, ps, "target");
     if (target == NULL || target->data_directory == NULL)

@@ -92,7 +92,7 @@ static void record(RunCtx *ctx, const char *prefix, const Observed *ob, const Di
     free(key);
 }
 
-STEP_FN(step_divergence_check)
+StepStatus step_divergence_check(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutcome *o)
 {
     const Node *source = plan_param_node(ctx->plan, ps, "source");
     const char *prefix = step_str(ps->step, "facts", "divergence");

@@ -73,7 +73,7 @@ static StepStatus await_evidence(RunCtx *ctx, const PlanStep *ps, int64_t interv
                     (long long)evidence_ms);
 }
 
-STEP_FN(step_heartbeat_start)
+StepStatus step_heartbeat_start(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutcome *o)
 {
     if (ctx->heartbeat != NULL && heartbeat_running(ctx->heartbeat))
         return step_set(o, STEP_OK, "heartbeat already running");
@@ -110,7 +110,7 @@ char *heartbeat_start_describe(const Plan *p, const Step *s)
     return text;
 }
 
-STEP_FN(step_heartbeat_stop)
+StepStatus step_heartbeat_stop(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutcome *o)
 {
     buf_appends(&o->command, "stop heartbeat");
     if (ctx->heartbeat == NULL)
@@ -286,7 +286,7 @@ static StepStatus verify_has_evidence(RunCtx *ctx, StepOutcome *o)
     return STEP_OK;
 }
 
-STEP_FN(step_heartbeat_verify)
+StepStatus step_heartbeat_verify(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutcome *o)
 {
     const Node *n = ps->node;
     buf_appendf(&o->command, "compare acknowledged heartbeats of run %s with %s", ctx->run_uuid,

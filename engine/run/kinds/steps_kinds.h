@@ -68,30 +68,29 @@ char *rewind_describe(const Plan *p, const PlanStep *ps);                /* step
 char *wait_for_describe(const Plan *p, const PlanStep *ps);              /* steps_probe.c */
 char *heartbeat_start_describe(const Plan *p, const Step *s);            /* steps_heartbeat.c */
 
-#define STEP_FN(name) \
-    StepStatus name(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutcome *o)
-STEP_FN(step_sql);
-STEP_FN(step_shell);
-STEP_FN(step_exec);
-STEP_FN(step_pg_start);
-STEP_FN(step_pg_stop);
-STEP_FN(step_pg_kill);
-STEP_FN(step_wipe_datadir);
-STEP_FN(step_barman);
-STEP_FN(step_barman_recover);
-STEP_FN(step_base_backup);
-STEP_FN(step_rewind);
-STEP_FN(step_divergence_check);
-STEP_FN(step_promote);
-STEP_FN(step_slot_create);
-STEP_FN(step_slot_drop);
-STEP_FN(step_wait_for);
-STEP_FN(step_heartbeat_start);
-STEP_FN(step_heartbeat_stop);
-STEP_FN(step_heartbeat_verify);
-STEP_FN(step_event);
-STEP_FN(step_sleep);
-STEP_FN(step_wal_generate);
+/* One run function per kind, all of this signature (steps.c dispatches). */
+StepStatus step_sql(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutcome *o);
+StepStatus step_shell(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutcome *o);
+StepStatus step_exec(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutcome *o);
+StepStatus step_pg_start(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutcome *o);
+StepStatus step_pg_stop(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutcome *o);
+StepStatus step_pg_kill(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutcome *o);
+StepStatus step_wipe_datadir(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutcome *o);
+StepStatus step_barman(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutcome *o);
+StepStatus step_barman_recover(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutcome *o);
+StepStatus step_base_backup(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutcome *o);
+StepStatus step_rewind(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutcome *o);
+StepStatus step_divergence_check(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutcome *o);
+StepStatus step_promote(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutcome *o);
+StepStatus step_slot_create(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutcome *o);
+StepStatus step_slot_drop(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutcome *o);
+StepStatus step_wait_for(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutcome *o);
+StepStatus step_heartbeat_start(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutcome *o);
+StepStatus step_heartbeat_stop(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutcome *o);
+StepStatus step_heartbeat_verify(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutcome *o);
+StepStatus step_event(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutcome *o);
+StepStatus step_sleep(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutcome *o);
+StepStatus step_wal_generate(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutcome *o);
 
 /* CaptureLookup over ctx's captures (a RunCtx *). */
 const char *runctx_capture_lookup(void *ctx, const char *name);

@@ -31,7 +31,7 @@ static void shell_capture(RunCtx *ctx, const char *name, StepOutcome *o)
     free(value);
 }
 
-STEP_FN(step_shell)
+StepStatus step_shell(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutcome *o)
 {
     Argv a = {.n = 0};
     DrillError err;
@@ -46,7 +46,7 @@ STEP_FN(step_shell)
     return o->status;
 }
 
-STEP_FN(step_exec)
+StepStatus step_exec(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutcome *o)
 {
     step_run_argv(ctx, ps->node, step_list(ps->step, "argv"),
                   (int)step_int(ps->step, "expect_exit", 0), deadline, o);
@@ -89,7 +89,7 @@ static StepStatus measure_since(RunCtx *ctx, const char *name, const char *since
                     (long long)((now - then) / 1000));
 }
 
-STEP_FN(step_event)
+StepStatus step_event(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutcome *o)
 {
     const char *name = step_str(ps->step, "event", "");
     const char *since = step_str(ps->step, "since", NULL);
@@ -115,7 +115,7 @@ STEP_FN(step_event)
                     (long long)((now - ctx->t0_mono_us) / 1000));
 }
 
-STEP_FN(step_sleep)
+StepStatus step_sleep(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutcome *o)
 {
     int64_t until = time_mono_us() + step_duration_ms(ps->step, "duration", 0) * 1000;
     buf_appendf(&o->command, "sleep %lldms", (long long)step_duration_ms(ps->step, "duration", 0));

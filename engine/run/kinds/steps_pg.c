@@ -87,7 +87,7 @@ int user_sql(PgConn *c, bool read_only, const StepParam *q, char **value, long *
                      : pg_user_sql(c, sql, n, params, value, nrows, err);
 }
 
-STEP_FN(step_sql)
+StepStatus step_sql(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutcome *o)
 {
     const Step *s = ps->step;
     const StepParam *query = step_param(s, "query");
@@ -138,19 +138,19 @@ static StepStatus start_node(RunCtx *ctx, const Node *n, bool wait, int64_t dead
     return step_set(o, STEP_OK, "%s accepts connections", n->name);
 }
 
-STEP_FN(step_pg_start)
+StepStatus step_pg_start(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutcome *o)
 {
     return start_node(ctx, ps->node, step_bool(ps->step, "wait", true), deadline, o);
 }
 
-STEP_FN(step_pg_stop)
+StepStatus step_pg_stop(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutcome *o)
 {
     Argv a = {.n = 0};
     cmd_pg_ctl_stop(ps->node, step_str(ps->step, "mode", "fast"), step_remaining_ms(deadline), &a);
     return run_built(ctx, ps->node, &a, deadline, o);
 }
 
-STEP_FN(step_pg_kill)
+StepStatus step_pg_kill(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutcome *o)
 {
     Argv a = {.n = 0};
     cmd_pg_kill(ps->node, step_str(ps->step, "signal", "KILL"), &a);
@@ -164,7 +164,7 @@ static bool datadir_is_sane(const char *d)
            strstr(d, "/..") == NULL;
 }
 
-STEP_FN(step_wipe_datadir)
+StepStatus step_wipe_datadir(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutcome *o)
 {
     if (!datadir_is_sane(ps->node->data_directory))
         return step_set(o, STEP_ERROR, "refusing to wipe data directory \"%s\" of %s",
@@ -212,7 +212,7 @@ static StepStatus reclone(RunCtx *ctx, const Node *n, const Node *source, const 
     return start_node(ctx, n, true, deadline, o);
 }
 
-STEP_FN(step_base_backup)
+StepStatus step_base_backup(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutcome *o)
 {
     const Node *n = ps->node;
     return reclone(ctx, n, plan_param_node(ctx->plan, ps, "source"),
@@ -265,7 +265,7 @@ static StepStatus rewind_fallback(RunCtx *ctx, const PlanStep *ps, const Node *s
     return o->status;
 }
 
-STEP_FN(step_rewind)
+StepStatus step_rewind(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutcome *o)
 {
     const Node *n = ps->node;
     const Node *source = plan_param_node(ctx->plan, ps, "source");
@@ -287,7 +287,7 @@ STEP_FN(step_rewind)
                     step_bool(ps->step, "start", true) ? " and started" : "");
 }
 
-STEP_FN(step_promote)
+StepStatus step_promote(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutcome *o)
 {
     buf_appends(&o->command, "select pg_promote(true, 60)");
     PgConn *c = step_connect(ps->node, NULL, deadline, o);
@@ -330,12 +330,12 @@ static StepStatus slot_change(const PlanStep *ps, bool create, int64_t deadline,
     return o->status;
 }
 
-STEP_FN(step_slot_create)
+StepStatus step_slot_create(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutcome *o)
 {
     return slot_change(ps, true, deadline, o);
 }
 
-STEP_FN(step_slot_drop)
+StepStatus step_slot_drop(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutcome *o)
 {
     return slot_change(ps, false, deadline, o);
 }

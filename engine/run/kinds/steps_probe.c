@@ -186,7 +186,7 @@ static bool probe_once(Probe *pr, const char *probe, StepOutcome *o)
     return probe_barman(pr, o, strcmp(probe, "barman_streaming") == 0);
 }
 
-STEP_FN(step_wait_for)
+StepStatus step_wait_for(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutcome *o)
 {
     const char *probe = step_str(ps->step, "probe", "");
     int64_t interval_us = step_duration_ms(ps->step, "interval", 10) * 1000;

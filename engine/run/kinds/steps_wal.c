@@ -256,7 +256,7 @@ static StepStatus wal_result(WalGen *g, int64_t elapsed_us, bool deadline_hit, S
                     g->until_reached ? "; a slot reached " : "", g->until_reached ? until : "");
 }
 
-STEP_FN(step_wal_generate)
+StepStatus step_wal_generate(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutcome *o)
 {
     const Step *s = ps->step;
     char *cmd = wal_generate_describe(s);
