@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # test-lib.sh — sourced by every test shell script (integration tests through
 # integration/check-lib.sh, with-postgres.sh, with-sshd.sh, checks/*.sh,
 # fuzz/run.sh): what a missing prerequisite means, decided in one place, and
