@@ -18,4 +18,4 @@ cmake -S "$here" -B "$build" -DDRILL_WERROR=ON -DDRILL_SANITIZE="${DRILL_SANITIZ
 cmake --build "$build" -j "$jobs"
 # PostgreSQL refuses to run as root: as root, tests run the servers as
 # `postgres`, which must be able to read the build tree's scripts.
-ctest --test-dir "$build" --output-on-failure -j "$jobs" "$@"
+ctest --test-dir "$build" --output-on-failure --no-tests=error -j "$jobs" "$@"

@@ -15,12 +15,14 @@
 # signal) and exits with PROG's status.
 #
 # As root the server runs as the unprivileged `postgres` user (files chowned).
-# Missing PostgreSQL binaries: exit 77 (ctest SKIP_RETURN_CODE), or 1 under CI=true.
+# Missing PostgreSQL binaries: exit 77 (ctest SKIP_RETURN_CODE), or 1 under CI=true
+# (tests/test-lib.sh: missing_status; DRILL_TEST_PRETEND_MISSING=postgresql too).
 #
 # Sourcing the file (DRILL_WITH_POSTGRES_LIB=1) only defines the functions, so a
 # test script can start several servers: pgw_init_cluster DIR; pgw_start DIR PORT;
 # pgw_stop DIR; pgw_free_port.
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/test-lib.sh"
 
 PGW_BIN=${DRILL_PGBIN:-}
 PGW_DIRS=()
@@ -28,6 +30,7 @@ PGW_CHILD=
 
 pgw_find_bin() {
     local d
+    ! pretend_missing postgresql || return 1
     for d in "$PGW_BIN" /usr/lib/postgresql/15/bin "$(pg_config --bindir 2>/dev/null || true)"; do
         if [[ -n $d && -x $d/initdb && -x $d/pg_ctl && -x $d/postgres ]]; then
             PGW_BIN=$d
@@ -46,20 +49,8 @@ pgw_as_pg() {
     fi
 }
 
-# A port nobody listens on (loopback only). A race with another process is
-# caught by pgw_start failing, and the caller retries.
-pgw_free_port() {
-    local port i
-    for i in $(seq 1 200); do
-        port=$((20000 + RANDOM % 40000))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-            echo "$port"
-            return 0
-        fi
-    done
-    echo "with-postgres: no free port found" >&2
-    return 1
-}
+# A port nobody listens on (loopback only; test-lib.sh).
+pgw_free_port() { free_port; }
 
 pgw_init_cluster() {
     local dir=$1
@@ -121,12 +112,7 @@ pgw_main() {
         return 2
     fi
     if ! pgw_find_bin; then
-        if [[ ${CI:-} == true ]]; then
-            echo "with-postgres: PostgreSQL binaries (initdb, pg_ctl, postgres) not found; CI requires them" >&2
-            return 1
-        fi
-        echo "with-postgres: PostgreSQL binaries not found: skipping (install postgresql-15 or set DRILL_PGBIN)" >&2
-        return 77
+        missing_status "with-postgres: PostgreSQL binaries (initdb, pg_ctl, postgres) not found (install postgresql-15 or set DRILL_PGBIN)" || return $?
     fi
     local dir port attempt
     dir=$(mktemp -d "${TMPDIR:-/tmp}/drill-pg.XXXXXX") || return 1

@@ -14,8 +14,10 @@
 #   DRILL_SSH_PID          the sshd listener's pid (its children are the sessions)
 #   DRILL_SSH_TMPDIR       scratch space
 # runs PROG, then stops sshd (and its sessions) and removes the dir, also on
-# failure or a signal. Missing sshd: exit 77 (skip), or 1 under CI=true.
+# failure or a signal. Missing sshd: exit 77 (skip), or 1 under CI=true
+# (tests/test-lib.sh: missing_status; DRILL_TEST_PRETEND_MISSING=sshd too).
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/test-lib.sh"
 . "$(dirname "${BASH_SOURCE[0]}")/../fixtures/sshd-lib.sh"
 
 WS_DIR=
@@ -25,20 +27,9 @@ ws_cleanup() {
     if [[ -n $WS_DIR ]]; then sshd_stop "$WS_DIR/sshd"; rm -rf "$WS_DIR"; fi
 }
 
-ws_free_port() {
-    local port
-    for _ in $(seq 1 200); do
-        port=$((20000 + RANDOM % 40000))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return 0; fi
-    done
-    return 1
-}
-
 ws_main() {
-    if ! sshd_available; then
-        echo "with-sshd: $SSHD_BIN or ssh-keygen missing (install openssh-server)" >&2
-        [[ ${CI:-} == true ]] && return 1
-        return 77
+    if ! present sshd sshd_available; then
+        missing_status "with-sshd: $SSHD_BIN or ssh-keygen missing (install openssh-server)" || return $?
     fi
     WS_DIR=$(mktemp -d "${TMPDIR:-/tmp}/drill-sshd.XXXXXX")
     local d=$WS_DIR/sshd port started=
@@ -46,7 +37,7 @@ ws_main() {
     ssh-keygen -q -t ed25519 -N '' -C drill-bad -f "$WS_DIR/bad_ed25519" || return 1
     ssh-keygen -q -t ed25519 -N '' -C drill-other-host -f "$WS_DIR/other_host" || return 1
     for _ in 1 2 3; do
-        port=$(ws_free_port) || return 1
+        port=$(free_port) || return 1
         if sshd_start "$d" "$port"; then started=1; break; fi
     done
     [[ -n $started ]] || { echo "with-sshd: sshd did not start" >&2; return 1; }

@@ -3,20 +3,21 @@
 # parsers with clang (ASan + UBSan + libFuzzer) and runs each for SECONDS
 # (default 60) on a seed corpus made of every shipped drill and every test
 # fixture. A crash, a sanitizer report or a parser-contract violation fails
-# the run and leaves the reproducer in $FUZZ_DIR/artifacts.
+# the run and leaves the reproducer in $FUZZ_DIR/artifacts. An empty seed
+# corpus, no parser source, or a target that executed no input fails too.
 #
 #   tests/fuzz/run.sh [SECONDS]          # FUZZ_DIR (default /tmp/drill-fuzz)
 #
 # The test suite runs it as a short smoke (ctest fuzz/smoke).
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/../test-lib.sh"
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 seconds=${1:-60}
 dir=${FUZZ_DIR:-/tmp/drill-fuzz}
-if ! command -v clang > /dev/null; then
-    echo "clang missing (run fixtures/setup.sh)"
-    [ "${CI:-}" = true ] && exit 1
-    exit 77
-fi
+require clang "run fixtures/setup.sh" command -v clang > /dev/null
+require_nonempty "shipped drill" "$here"/drills/*.yaml
+require_nonempty "topology fixture" "$here"/tests/data/valid/topology-*.yaml
+require_nonempty "parser source" "$here"/engine/lang/*.c
 mkdir -p "$dir/artifacts" "$dir/corpus-drill" "$dir/corpus-topology"
 cp "$here"/drills/*.yaml "$here"/tests/data/valid/drill-*.yaml "$dir/corpus-drill/"
 cp "$here"/tests/data/invalid/drill/*.yaml "$dir/corpus-drill/" 2> /dev/null || true
@@ -43,6 +44,8 @@ for target in drill topology; do
         -artifact_prefix="$dir/artifacts/$target-" -print_final_stats=1 \
         "$dir/corpus-$target" 2> "$dir/$target.log" || status=1
     grep -E '^stat::number_of_executed_units|^Done|ERROR|SUMMARY' "$dir/$target.log" || true
+    units=$(sed -n 's/^stat::number_of_executed_units: *//p' "$dir/$target.log")
+    [ "${units:-0}" -gt 0 ] || { echo "fuzz: $target executed no input"; status=1; }
 done
 [ "$status" -eq 0 ] || { echo "fuzz: FAILED; reproducers in $dir/artifacts"; tail -40 "$dir"/*.log; }
 exit "$status"

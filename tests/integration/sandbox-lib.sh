@@ -1,16 +1,13 @@
 # sandbox-lib.sh — sourced by the integration tests that run drills on a real
-# sandbox: check-lib.sh, the "servers present" rule (a failure under
-# CI=true, a skip otherwise), and a private sandbox directory that is torn
+# sandbox: check-lib.sh, the "servers present" rule (require, ../test-lib.sh:
+# a failure under CI=true, a skip otherwise), and a private sandbox directory that is torn
 # down on exit, whatever happened.
 . "$(dirname "${BASH_SOURCE[0]}")/check-lib.sh"
 : "${DRILL_SOURCE_DIR:?}"
 export DRILL_FIXTURES_DIR="$DRILL_SOURCE_DIR/fixtures"
 
-if ! command -v barman >/dev/null || [ ! -x /usr/lib/postgresql/15/bin/postgres ]; then
-    echo "PostgreSQL 15 or Barman missing (run fixtures/setup.sh)"
-    [ "${CI:-}" = true ] && exit 1
-    exit 77
-fi
+require postgresql "PostgreSQL 15: run fixtures/setup.sh" test -x /usr/lib/postgresql/15/bin/postgres
+require barman "run fixtures/setup.sh" command -v barman > /dev/null
 
 sandbox=$work/sb
 db=$work/drill.db

@@ -2,15 +2,8 @@
 # The CLI surface without servers: help texts teach, shipped drills validate
 # (alone and against the sandbox topology), bad input gets exit 2 with a
 # FILE:LINE:COL diagnostic, dry runs print commands and touch nothing.
-set -uo pipefail
-: "${DRILL_BIN:?}" "${DRILL_SOURCE_DIR:?}" "${DRILL_TEST_DATA:?}"
-passed=0 failed=0
-check() { local what=$1; shift; if "$@"; then passed=$((passed + 1)); echo "ok - $what";
-          else failed=$((failed + 1)); echo "FAIL - $what"; fi; }
-work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
-# Drills on the shared test topology lock its target: a private lock
-# directory keeps this test independent of the others running in parallel.
-export XDG_RUNTIME_DIR=$work/run; mkdir -m 700 "$XDG_RUNTIME_DIR"
+CHECK_LIB_NAME=cli . "$(dirname "${BASH_SOURCE[0]}")/check-lib.sh"
+: "${DRILL_SOURCE_DIR:?}" "${DRILL_TEST_DATA:?}"
 topo=$DRILL_TEST_DATA/valid/topology-sandbox.yaml
 unset DRILL_OBJECTIVES   # the objectives checks below start from the drill file
 
@@ -102,5 +95,4 @@ check "a warning says cleanup was abandoned" grep -q "WARNING: second signal 2 d
 check "the abandonment is stored as an event" \
     [ "$(sqlite3 "$work/sig2.db" "select count(*) from events where name = 'cleanup_abandoned'")" = 1 ]
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -194,9 +194,7 @@ if pgw_find_bin; then
     check "the recorded command shows the bound form and the value apart" \
         grep -qxF -- "-- \$1 = capture.x = 'x''; create table pwned(i int); --'" "$work/sqlcmd.out"
     check "... after the query with \$1 in it" grep -qxF 'select $1' "$work/sqlcmd.out"
-elif [ "${CI:-}" = true ]; then
-    fail "PostgreSQL binaries not found; CI requires them"
 else
-    echo "skip - PostgreSQL binaries not found: the SQL capture checks did not run"
+    skip_part "PostgreSQL binaries not found: the SQL capture checks did not run"
 fi
 finish

@@ -9,11 +9,7 @@
 # primary-wipe on the same sandbox proves the first left it healthy.
 . "$(dirname "${BASH_SOURCE[0]}")/sandbox-lib.sh"
 . "$DRILL_SOURCE_DIR/fixtures/sshd-lib.sh"
-if ! sshd_available; then
-    echo "sshd missing (apt-get install openssh-server)"
-    [ "${CI:-}" = true ] && exit 1
-    exit 77
-fi
+require sshd "apt-get install openssh-server" sshd_available
 
 sandbox_up --ssh
 sshdir=$sandbox/ssh

@@ -13,11 +13,8 @@ CHECK_LIB_NAME=browser . "$(dirname "${BASH_SOURCE[0]}")/check-lib.sh"
 : "${DRILL_TEST_DATA:?}"
 
 browser=$(command -v chromium || command -v chromium-browser || true)
-if [ -z "$browser" ] || ! command -v xmllint > /dev/null; then
-    echo "chromium or xmllint missing (run fixtures/setup.sh)"
-    [ "${CI:-}" = true ] && exit 1
-    exit 77
-fi
+require chromium "run fixtures/setup.sh" test -n "$browser"
+require xmllint "run fixtures/setup.sh" command -v xmllint > /dev/null
 
 # The hostile drill's steps run on the "backup" node, locally; nothing else
 # of the sandbox topology is contacted (ports there are closed).

@@ -7,19 +7,16 @@
 # and removes the directory.
 #
 # Needs PostgreSQL 15 + Barman (fixtures/setup.sh). Without them the test is
-# skipped (exit 0 with a note) except under CI=true, where it fails.
-set -uo pipefail
+# skipped (exit 77), except under CI=true, where it fails (check-lib.sh: require).
+CHECK_LIB_NAME=sandbox . "$(dirname "${BASH_SOURCE[0]}")/check-lib.sh"
 
 SRC=${DRILL_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 SB=$SRC/fixtures/sandbox.sh
 PG_BIN=/usr/lib/postgresql/15/bin
-PASS=0
-FAIL=0
 D=
 
-ok()   { PASS=$((PASS + 1)); printf 'ok   %s\n' "$1"; }
-bad()  { FAIL=$((FAIL + 1)); printf 'FAIL %s\n' "$1"; [ $# -lt 2 ] || printf '     %s\n' "$2"; }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
+# bad NAME [DETAIL]: a failed check with the detail that explains it.
+bad() { fail "$1"; [ $# -lt 2 ] || printf '     %s\n' "$2"; }
 
 # The sandbox runs as postgres when we are root: query as that user too.
 owner() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
@@ -41,29 +38,15 @@ cleanup() {
         rm -rf -- "$D"
     fi
     rm -f "${STATUS_JSON:-}"
+    rm -rf "$work"
 }
 trap cleanup EXIT
-
-finish() {
-    printf '%d passed, %d failed\n' "$PASS" "$FAIL"
-    [ "$FAIL" -eq 0 ]
-    exit $?
-}
-
-prerequisites() {
-    if [ -x "$PG_BIN/initdb" ] && command -v barman >/dev/null 2>&1; then return 0; fi
-    if [ "${CI:-}" = true ]; then
-        bad "prerequisites" "PostgreSQL 15 or barman missing (run fixtures/setup.sh)"; finish
-    fi
-    echo "skip: PostgreSQL 15 or barman not installed (run fixtures/setup.sh)"
-    exit 0
-}
 
 test_up() {
     local t0 t1
     t0=$(date +%s)
     if bash "$SB" up --dir "$D" >"$D.up.out" 2>"$D.up.err"; then ok "up exits 0"; else
-        bad "up exits 0" "$(tail -n 20 "$D.up.err")"; finish; fi
+        bad "up exits 0" "$(tail -n 20 "$D.up.err")"; finish; exit 1; fi
     t1=$(date +%s)
     printf '     up took %ss\n' $((t1 - t0))
     check "up prints progress lines" grep -q '^sandbox: initdb pg1 \.\.\. ' "$D.up.err"
@@ -186,7 +169,8 @@ test_down() {
 }
 
 main() {
-    prerequisites
+    require postgresql "PostgreSQL 15: run fixtures/setup.sh" test -x "$PG_BIN/initdb"
+    require barman "run fixtures/setup.sh" command -v barman > /dev/null
     D=$(mktemp -d)
     if [ "$(id -u)" -eq 0 ]; then chown postgres: "$D"; fi
     test_up

@@ -1,7 +1,8 @@
 /*
  * pgtool.h — for the PostgreSQL tests: run a program from the server's bin
  * directory (as the postgres user when the tests run as root, because
- * PostgreSQL refuses to run as root). Header-only: each test is one program.
+ * PostgreSQL refuses to run as root), and connect to the test server or
+ * stop the program. Header-only: each test is one program.
  */
 #ifndef DRILL_TEST_PGTOOL_H
 #define DRILL_TEST_PGTOOL_H
@@ -12,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "pg.h"
 #include "util.h"
 
 /* Runs PGBIN/prog args... and returns its exit status (-1 if it could not run). */
@@ -41,6 +43,19 @@ static inline int pgtool_run(const char *pgbin, const char *prog, const char *co
     for (size_t i = 0; i < n; i++)
         free(argv[i]);
     return pid > 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* Connects to conninfo (5 s); a test server that refuses ends the program:
+ * nothing after it could be checked. */
+static inline PgConn *pgtool_connect(const char *conninfo)
+{
+    PgConn *c = NULL;
+    DrillError err = {0};
+    if (pg_connect(conninfo, 5000, &c, &err) != 0) {
+        fprintf(stderr, "connect: %s\n", err.message);
+        exit(1);
+    }
+    return c;
 }
 
 #endif

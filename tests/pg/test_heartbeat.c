@@ -50,17 +50,6 @@ static bool pidfile_ready(void)
     return ready;
 }
 
-static PgConn *open_conn(void)
-{
-    PgConn *c = NULL;
-    DrillError err = {0};
-    if (pg_connect(conninfo, 5000, &c, &err) != 0) {
-        fprintf(stderr, "connect: %s\n", err.message);
-        exit(1);
-    }
-    return c;
-}
-
 /* Runs SQL without parameters; its status (the error on stderr). */
 static int run_sql(PgConn *c, const char *sql)
 {
@@ -92,7 +81,7 @@ static int64_t stop_timed(Heartbeat *hb)
  * rows exist without an ack (attempts whose answer was lost). */
 static size_t check_acks_in_rows(const char *run_uuid, const HeartbeatAck *acks, size_t nacks)
 {
-    PgConn *c = open_conn();
+    PgConn *c = pgtool_connect(conninfo);
     PgHeartbeatRow *rows = NULL;
     size_t nrows = 0, j = 0, matched = 0;
     DrillError err = {0};
@@ -170,7 +159,7 @@ TEST(test_table_dropped)
     if (hb == NULL)
         return;
     sleep_us(100000);
-    PgConn *c = open_conn();
+    PgConn *c = pgtool_connect(conninfo);
     int64_t dropped = time_mono_us();   /* before: the thread may fail while DROP commits */
     CHECK_INT(run_sql(c, "drop table drill_heartbeat"), 0);
     pg_close(c);
@@ -293,7 +282,7 @@ TEST(test_restart)
  * an ack, flagged, counted apart, and its row is on the server. */
 TEST(test_sync_wait_cancelled)
 {
-    PgConn *c = open_conn();
+    PgConn *c = pgtool_connect(conninfo);
     DrillError err = {0};
     CHECK_INT(run_sql(c, "alter system set synchronous_standby_names = 'nobody'"), 0);
     CHECK_INT(run_sql(c, "select pg_reload_conf()"), 0);
@@ -362,7 +351,7 @@ TEST(test_spill_keeps_every_ack)
         CHECK_INT(first.seq, acks[5].seq);
     }
     /* Lose the first (spilled) ack and the newest three on the server. */
-    PgConn *c = open_conn();
+    PgConn *c = pgtool_connect(conninfo);
     char *sql = xasprintf("delete from drill_heartbeat where run_uuid = '%s' and (seq = 1 or "
                           "seq > %lld)", RUN_E, (long long)(n - 3));
     char *v = NULL;

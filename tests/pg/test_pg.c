@@ -27,17 +27,6 @@ static int run_pg_tool(const char *prog, const char *const *args)
     return pgtool_run(pgbin, prog, args);
 }
 
-static PgConn *open_conn(void)
-{
-    PgConn *c = NULL;
-    DrillError err = {0};
-    if (pg_connect(conninfo, 5000, &c, &err) != 0) {
-        fprintf(stderr, "connect: %s\n", err.message);
-        exit(1);
-    }
-    return c;
-}
-
 /* Runs SQL and returns its first value (static buffer, "" when NULL). */
 static const char *sql1(PgConn *c, const char *sql)
 {
@@ -76,7 +65,7 @@ static int loopback_port(bool listening, int *fd_out)
 
 TEST(test_server_state)
 {
-    PgConn *c = open_conn();
+    PgConn *c = pgtool_connect(conninfo);
     DrillError err = {0};
     char text[64];
     bool rec = true;
@@ -100,7 +89,7 @@ TEST(test_server_state)
 
 TEST(test_lsn)
 {
-    PgConn *c = open_conn();
+    PgConn *c = pgtool_connect(conninfo);
     DrillError err = {0};
     uint64_t lsn = 0, lsn2 = 0, replay = 1;
     char text[32];
@@ -134,7 +123,7 @@ static const PgSlot *find_slot(const PgSlot *s, size_t n, const char *name)
 
 TEST(test_slots_and_replication)
 {
-    PgConn *c = open_conn();
+    PgConn *c = pgtool_connect(conninfo);
     DrillError err = {0};
     PgSlot *slots = NULL;
     size_t n = 0;
@@ -191,7 +180,7 @@ TEST(test_slots_and_replication)
 
 TEST(test_user_sql)
 {
-    PgConn *c = open_conn();
+    PgConn *c = pgtool_connect(conninfo);
     DrillError err = {0};
     char *v = NULL;
     long n = -1;
@@ -222,7 +211,7 @@ TEST(test_user_sql)
  * statement. With parameters the query is exactly one statement. */
 TEST(test_user_sql_params)
 {
-    PgConn *c = open_conn();
+    PgConn *c = pgtool_connect(conninfo);
     DrillError err = {0};
     char *v = NULL;
     long n = -1;
@@ -245,7 +234,7 @@ TEST(test_user_sql_params)
 
 TEST(test_query_timeout)
 {
-    PgConn *c = open_conn();
+    PgConn *c = pgtool_connect(conninfo);
     DrillError err = {0};
     char *v = NULL;
     long n = 0;
@@ -429,7 +418,7 @@ TEST(test_conninfo_live)
 
 TEST(test_heartbeat_table)
 {
-    PgConn *c = open_conn();
+    PgConn *c = pgtool_connect(conninfo);
     DrillError err = {0};
     PgHeartbeatRow *rows = NULL;
     size_t n = 99;
@@ -478,7 +467,7 @@ TEST(test_heartbeat_table)
  * only has the old shape see no rows instead of failing. */
 TEST(test_heartbeat_old_shape)
 {
-    PgConn *c = open_conn();
+    PgConn *c = pgtool_connect(conninfo);
     DrillError err = {0};
     PgHeartbeatRow *rows = NULL;
     size_t n = 99;
@@ -558,7 +547,7 @@ static void check_standby(PgConn *sb, PgConn *pri)
 TEST(test_standby)
 {
     DrillError err = {0};
-    PgConn *pri = open_conn(), *sb = NULL;
+    PgConn *pri = pgtool_connect(conninfo), *sb = NULL;
     char *dir = xasprintf("%s/standby", tmpdir);
     char *port = xasprintf("%d", loopback_port(false, NULL));
     char *opts = xasprintf("-p %s -c listen_addresses=127.0.0.1 -c unix_socket_directories=%s",
