@@ -225,6 +225,12 @@ static void note_lock_lost(RunCtx *ctx, PgLock *lock, const PlanStep *ps, Progre
     progress_note(pg, "drill: %s", detail);
 }
 
+/* When a step cannot be recorded (disk full, store locked or read-only) the
+ * drill stops: what it does next would leave no evidence. Cleanup still
+ * runs, because leaving the environment broken does not help the store, and
+ * its steps are still offered to the store (it may work again, e.g. once
+ * cleanup freed space); skipped steps are not, each would wait for the lock
+ * again. Returns the first store error. */
 /* A second signal during cleanup: the operator chose to leave now. Said once,
  * loudly, and kept as evidence: the environment may be half-restored. */
 static void note_cleanup_abandoned(RunCtx *ctx, const PlanStep *ps, Progress *pg, bool *said)
@@ -242,12 +248,6 @@ static void note_cleanup_abandoned(RunCtx *ctx, const PlanStep *ps, Progress *pg
     progress_note(pg, "drill: WARNING: %s", detail);
 }
 
-/* When a step cannot be recorded (disk full, store locked or read-only) the
- * drill stops: what it does next would leave no evidence. Cleanup still
- * runs, because leaving the environment broken does not help the store, and
- * its steps are still offered to the store (it may work again, e.g. once
- * cleanup freed space); skipped steps are not, each would wait for the lock
- * again. Returns the first store error. */
 static int run_steps(RunCtx *ctx, Verdict *v, Progress *pg, PgLock *lock, DrillError *err)
 {
     bool failed = false, abandoned = false;
@@ -278,9 +278,7 @@ static int run_steps(RunCtx *ctx, Verdict *v, Progress *pg, PgLock *lock, DrillE
     return store_failed;
 }
 
-/* The store failed mid-run (a step could not be recorded, or any other write
- * was lost: store_write_error): the run ends `error` (exit 3) with the store's
- * message. The record is finished if the store works again, so
+/* The store failed mid-run: finish the record if the store works again, so
  * the run does not stay `running`; if it still fails, the next `drill run`
  * on this host reaps it as aborted (runner_reap_orphans). */
 static void finish_store_failure(RunCtx *ctx, RunResult *res, const DrillError *cause)
@@ -290,8 +288,8 @@ static void finish_store_failure(RunCtx *ctx, RunResult *res, const DrillError *
              "(cleanup ran): %s", cause->message);
     DrillError e;
     res->exit_code = DRILL_EXIT_ABORTED;
-    snprintf(res->verdict, sizeof res->verdict, "error");
-    RunEnd end = {"error", DRILL_EXIT_ABORTED, time_utc_ms(), time_mono_us() - ctx->t0_mono_us,
+    snprintf(res->verdict, sizeof res->verdict, "aborted");
+    RunEnd end = {"aborted", DRILL_EXIT_ABORTED, time_utc_ms(), time_mono_us() - ctx->t0_mono_us,
                   msg};
     if (evidence_finish(ctx->store, ctx->run_id, &end, &e) < 0)
         fprintf(stderr, "drill: the run stays `running` in the store (the next run reaps it): "
@@ -544,14 +542,10 @@ static int run_guarded(const Plan *plan, Store *st, const RunOptions *opt, RunRe
         /* Before finish(): the gate's objectives are part of the sealed record. */
         if (opt->gate != NULL && gate_apply(st, ctx.run_id, opt->gate, &pg, NULL) > 0)
             v.objective_missed = true;
-        /* A lost measure, event or fact leaves the evidence incomplete: the
-         * run must not be sealed as if it were whole (store.h). */
-        rc = store_write_error(st, err);
-    }
-    if (rc == 0)
         rc = finish(&ctx, &v, res, err);
-    else
+    } else {
         finish_store_failure(&ctx, res, err);
+    }
     heartbeat_free(ctx.heartbeat);
     runctx_captures_free(&ctx);
     steps_release(&ctx);

@@ -52,7 +52,6 @@ struct Store {
      * can make several store calls one transaction (store_tx_begin). */
     int tx_depth;
     bool tx_failed;             /* an inner part failed: the outer one rolls back */
-    DrillError write_error;     /* the first failed write (code 0: none), store_write_error */
 };
 
 typedef int (*MigrateFn)(Store *st, DrillError *err);
@@ -234,46 +233,23 @@ static void bind_real(sqlite3_stmt *s, int i, double v)
 
 /* ---- writing ---- */
 
-/* Keeps the first failed write (store_write_error). */
-static void write_error_note(Store *st, const DrillError *e)
-{
-    pthread_mutex_lock(&st->lock);
-    if (st->write_error.code == 0)
-        st->write_error = *e;
-    pthread_mutex_unlock(&st->lock);
-}
-
 /* Runs one prepared write as its own BEGIN IMMEDIATE transaction, rolling back
  * on any error. Always finalizes stmt. rowid / changes may be NULL. */
 static int store_write(Store *st, sqlite3_stmt *stmt, const char *what, int64_t *rowid,
                        int *changes, DrillError *err)
 {
-    DrillError local;
-    DrillError *e = err != NULL ? err : &local;   /* the sticky copy needs the text */
-    int rc = tx_open(st, "BEGIN IMMEDIATE", what, e);
+    int rc = tx_open(st, "BEGIN IMMEDIATE", what, err);
     if (rc == 0) {
         if (sqlite3_step(stmt) != SQLITE_DONE)
-            rc = store_fail(st, what, e);
+            rc = store_fail(st, what, err);
         if (rc == 0 && rowid != NULL)
             *rowid = sqlite3_last_insert_rowid(st->db);
         if (rc == 0 && changes != NULL)
             *changes = sqlite3_changes(st->db);
-        rc = tx_close(st, rc, what, e);
+        rc = tx_close(st, rc, what, err);
     }
     sqlite3_finalize(stmt);
-    if (rc < 0)
-        write_error_note(st, e);
     return rc;
-}
-
-int store_write_error(Store *st, DrillError *err)
-{
-    pthread_mutex_lock(&st->lock);
-    int code = st->write_error.code;
-    if (code < 0 && err != NULL)
-        *err = st->write_error;
-    pthread_mutex_unlock(&st->lock);
-    return code;
 }
 
 /* ---- opening and migrating ---- */
@@ -658,9 +634,6 @@ static int migrate_v5(Store *st, DrillError *err)
 
 int store_run_begin(Store *st, const RunInfo *info, int64_t *run_id, DrillError *err)
 {
-    pthread_mutex_lock(&st->lock);
-    st->write_error.code = 0;   /* sticky per run: a batch's earlier run does not count */
-    pthread_mutex_unlock(&st->lock);
     sqlite3_stmt *s;
     int rc = prep(st,
                   "INSERT INTO runs (drill_name, drill_file, drill_sha256, drill_source,"

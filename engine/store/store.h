@@ -187,16 +187,6 @@ int store_runs_running(Store *st, const char *hostname, RunningRun **out, size_t
 int store_tx_begin(Store *st, DrillError *err);
 int store_tx_end(Store *st, int rc, DrillError *err);
 
-/* The first write of this session that failed, sticky: every store_*_add
- * and other write records its failure here whether or not the caller looked
- * at the result (many adds are best-effort facts of a running drill, and a
- * run must not die half-way for one of them). Before a run is finished and
- * sealed the runner asks: a run with a lost write ends `error` with this
- * message, never `passed` on incomplete evidence. Returns 0 when every write
- * since the last store_run_begin succeeded, else the failed write's code with
- * err filled. */
-int store_write_error(Store *st, DrillError *err);
-
 /* PRAGMA integrity_check; DRILL_E_STORE with sqlite's first complaint. */
 int store_check_integrity(Store *st, DrillError *err);
 

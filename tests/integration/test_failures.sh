@@ -155,7 +155,7 @@ check "locked mid-run: the error names the file and the lock" \
 check "locked mid-run: the next step did not run" [ ! -e "$DRILL_FAIL_DIR/after-lock-ran" ]
 check "locked mid-run: cleanup ran" [ -e "$DRILL_FAIL_DIR/cleanup-ran" ]
 check "locked mid-run: cleanup was recorded once the lock was gone" step_is "$d" "$r" "cleanup runs" ok
-check "locked mid-run: run finished as error, exit 3 (not left running)" run_is "$d" "$r" "error 3"
+check "locked mid-run: run finished as aborted, exit 3 (not left running)" run_is "$d" "$r" "aborted 3"
 check "locked mid-run: its message carries the store error" \
     [ "$(sq3 "$d" "select count(*) from runs where id = $r and message like 'the store failed during the run%locked by another process%'")" -eq 1 ]
 check "locked mid-run: the runs before it are intact" [ "$(earlier "$d" "$r")" = "$sum2" ]
@@ -207,8 +207,8 @@ if is_root && mkdir -p "$full" && mount -t tmpfs -o size=1m tmpfs "$full"; then
     check "disk full: with a hint" err_has "hint: free space on the file system holding the store"
     check "disk full: the next step did not run" [ ! -e "$DRILL_FAIL_DIR/after-full-ran" ]
     check "disk full: cleanup ran and freed the space" [ ! -e "$full/fill" ]
-    check "disk full: cleanup recorded, run finished as error" \
-        [ "$(step_is "$fd" "$r" "free the space" ok && run_is "$fd" "$r" "error 3" && echo y)" = y ]
+    check "disk full: cleanup recorded, run finished as aborted" \
+        [ "$(step_is "$fd" "$r" "free the space" ok && run_is "$fd" "$r" "aborted 3" && echo y)" = y ]
     check "disk full: the run before is intact" [ "$(earlier "$fd" "$r")" = "$sumf" ]
     store_sound "$fd" "disk-full store"
     head -c 2000000 /dev/zero > "$full/fill" 2> /dev/null

@@ -211,40 +211,6 @@ TEST(round_trip_every_field)
     free(path);
 }
 
-/* A write nobody checked is still known: the first failure sticks until the
- * next run begins, and later successful writes do not hide it. */
-TEST(write_error_is_sticky)
-{
-    char *path = tmp_path("sticky.db");
-    Store *st = NULL;
-    DrillError err = {0};
-    CHECK_INT(store_open(path, &st, &err), 0);
-    int64_t id = 0;
-    record_full_run(st, &id);
-    CHECK_INT(store_write_error(st, &err), 0);
-    /* Another connection makes every measure insert fail (as a full disk would). */
-    sqlite3 *db = NULL;
-    CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
-    CHECK_INT(sqlite3_exec(db, "CREATE TRIGGER no_measures BEFORE INSERT ON measures BEGIN "
-                           "SELECT RAISE(ABORT, 'measures refused by the test'); END", NULL, NULL,
-                           NULL), SQLITE_OK);
-    sqlite3_close(db);
-    CHECK(store_measure_add(st, id, "rto_ms", 1, "ms", "test", NULL) < 0);   /* unchecked */
-    CHECK_INT(store_event_add(st, id, "after", 1, 1, NULL, NULL), 0);
-    memset(&err, 0, sizeof err);
-    CHECK_INT(store_write_error(st, &err), DRILL_E_STORE);
-    CHECK(strstr(err.message, "measures refused by the test") != NULL);
-    CHECK(strstr(err.message, path) != NULL);   /* names the file */
-    CHECK_INT(store_write_error(st, NULL), DRILL_E_STORE);
-    /* A new run starts clean. */
-    int64_t id2 = 0;
-    RunInfo info = {.drill_name = "next", .started_utc_ms = 2};
-    CHECK_INT(store_run_begin(st, &info, &id2, &err), 0);
-    CHECK_INT(store_write_error(st, &err), 0);
-    store_close(st);
-    free(path);
-}
-
 TEST(text_is_clamped)
 {
     char *path = tmp_path("clamp.db");
@@ -728,7 +694,6 @@ int main(void)
     RUN(text_file_refused);
     RUN(concurrent_reader_during_write);
     RUN(default_path);
-    RUN(write_error_is_sticky);
     remove_tree();
     return harness_done();
 }
