@@ -6,8 +6,9 @@
  * process (`drill history` during a run) reads a consistent snapshot (WAL).
  *
  * The sticky write error: the first failing write of a run's rows is kept in
- * the Store, later ones of that run are refused at once (a locked store
- * would otherwise cost its busy timeout per write), and the runner asks
+ * the Store, later ones of that run (except steps: store.h says why) are
+ * refused at once (a locked store would otherwise cost its busy timeout
+ * per write), and the runner asks
  * store_write_error() before it finishes and seals the run. So a caller may
  * ignore an add's result without the record silently missing a row.
  */
@@ -39,6 +40,60 @@ static int store_write(Store *st, sqlite3_stmt *stmt, const char *what, int64_t 
     return rc;
 }
 
+/* ---- the sticky write error ---- */
+
+/* Keeps e as the run's write error unless one is kept already: the first
+ * failure is the cause, later ones are its consequences. Returns rc. */
+static int sticky_note(Store *st, int64_t run_id, int rc, const DrillError *e)
+{
+    if (rc >= 0)
+        return rc;
+    pthread_mutex_lock(&st->lock);
+    if (!st->sticky.set) {
+        st->sticky.set = true;
+        st->sticky.run_id = run_id;
+        st->sticky.error = *e;
+    }
+    pthread_mutex_unlock(&st->lock);
+    return rc;
+}
+
+int store_write_error(Store *st, int64_t run_id, DrillError *err)
+{
+    pthread_mutex_lock(&st->lock);
+    int rc = st->sticky.set && st->sticky.run_id == run_id ? st->sticky.error.code : 0;
+    if (rc != 0 && err != NULL)
+        *err = st->sticky.error;
+    pthread_mutex_unlock(&st->lock);
+    return rc;
+}
+
+/* Prepares a write of run_id's rows, or (refuse) refuses it at once with
+ * the kept error, unchanged, when one of them failed already: no
+ * redaction, no statement, no busy timeout to wait out again. */
+static int run_prep(Store *st, int64_t run_id, bool refuse, const char *sql, sqlite3_stmt **s,
+                    DrillError *err)
+{
+    DrillError e;
+    int rc = refuse ? store_write_error(st, run_id, &e) : 0;
+    if (rc == 0)
+        rc = sticky_note(st, run_id, store_prep(st, sql, s, &e), &e);
+    if (rc != 0 && err != NULL)
+        *err = e;
+    return rc;
+}
+
+/* store_write for run_id's rows: a failure becomes the run's kept error. */
+static int run_write(Store *st, int64_t run_id, sqlite3_stmt *s, const char *what,
+                     DrillError *err)
+{
+    DrillError e;
+    int rc = sticky_note(st, run_id, store_write(st, s, what, NULL, NULL, &e), &e);
+    if (rc != 0 && err != NULL)
+        *err = e;
+    return rc;
+}
+
 /* ---- recording ---- */
 
 int store_run_begin(Store *st, const RunInfo *info, int64_t *run_id, DrillError *err)
@@ -67,7 +122,15 @@ int store_run_begin(Store *st, const RunInfo *info, int64_t *run_id, DrillError 
     sqlite3_bind_int64(s, 13, info->pid);
     store_bind_text(st, s, 14, info->lock_path);
     store_bind_text(st, s, 15, info->uuid);
-    return store_write(st, s, "recording the start of a run", run_id, NULL, err);
+    rc = store_write(st, s, "recording the start of a run", run_id, NULL, err);
+    if (rc == 0) {
+        /* A new run starts with a clean record: an earlier run's kept error
+         * is that run's (store_write_error asks by run id anyway). */
+        pthread_mutex_lock(&st->lock);
+        st->sticky.set = false;
+        pthread_mutex_unlock(&st->lock);
+    }
+    return rc;
 }
 
 int store_run_finish(Store *st, int64_t run_id, const char *verdict, int exit_code,
@@ -98,11 +161,14 @@ int store_run_finish(Store *st, int64_t run_id, const char *verdict, int exit_co
 int store_step_add(Store *st, int64_t run_id, const StepRecord *r, DrillError *err)
 {
     sqlite3_stmt *s;
-    int rc = store_prep(st,
-                        "INSERT INTO steps (run_id, seq, phase, name, kind, node, command, status,"
-                        " exit_code, term_signal, started_ms, ended_ms, duration_us, out, err, message)"
-                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
-                        &s, err);
+    /* Never refused: the runner checks this one itself and stops the drill
+     * on a failure, and cleanup steps are still worth recording after one. */
+    int rc = run_prep(st, run_id, false,
+                      "INSERT INTO steps (run_id, seq, phase, name, kind, node, command,"
+                      " status, exit_code, term_signal, started_ms, ended_ms, duration_us,"
+                      " out, err, message) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
+                      " ?11, ?12, ?13, ?14, ?15, ?16)",
+                      &s, err);
     if (rc != 0)
         return rc;
     sqlite3_bind_int64(s, 1, run_id);
@@ -121,17 +187,17 @@ int store_step_add(Store *st, int64_t run_id, const StepRecord *r, DrillError *e
     store_bind_text(st, s, 14, r->out);
     store_bind_text(st, s, 15, r->err);
     store_bind_text(st, s, 16, r->message);
-    return store_write(st, s, "recording a step", NULL, NULL, err);
+    return run_write(st, run_id, s, "recording a step", err);
 }
 
 int store_event_add(Store *st, int64_t run_id, const char *name, int64_t utc_ms,
                     int64_t mono_us_since_start, const char *detail, DrillError *err)
 {
     sqlite3_stmt *s;
-    int rc = store_prep(st,
-                        "INSERT INTO events (run_id, name, utc_ms, mono_us, detail)"
-                        " VALUES (?1, ?2, ?3, ?4, ?5)",
-                        &s, err);
+    int rc = run_prep(st, run_id, true,
+                      "INSERT INTO events (run_id, name, utc_ms, mono_us, detail)"
+                      " VALUES (?1, ?2, ?3, ?4, ?5)",
+                      &s, err);
     if (rc != 0)
         return rc;
     sqlite3_bind_int64(s, 1, run_id);
@@ -139,17 +205,17 @@ int store_event_add(Store *st, int64_t run_id, const char *name, int64_t utc_ms,
     sqlite3_bind_int64(s, 3, utc_ms);
     sqlite3_bind_int64(s, 4, mono_us_since_start);
     store_bind_text(st, s, 5, detail);
-    return store_write(st, s, "recording an event", NULL, NULL, err);
+    return run_write(st, run_id, s, "recording an event", err);
 }
 
 int store_measure_add(Store *st, int64_t run_id, const char *key, double value,
                       const char *unit, const char *how, DrillError *err)
 {
     sqlite3_stmt *s;
-    int rc = store_prep(st,
-                        "INSERT INTO measures (run_id, key, value, unit, how)"
-                        " VALUES (?1, ?2, ?3, ?4, ?5)",
-                        &s, err);
+    int rc = run_prep(st, run_id, true,
+                      "INSERT INTO measures (run_id, key, value, unit, how)"
+                      " VALUES (?1, ?2, ?3, ?4, ?5)",
+                      &s, err);
     if (rc != 0)
         return rc;
     sqlite3_bind_int64(s, 1, run_id);
@@ -157,7 +223,7 @@ int store_measure_add(Store *st, int64_t run_id, const char *key, double value,
     store_bind_real(s, 3, value);
     store_bind_text(st, s, 4, unit);
     store_bind_text(st, s, 5, how);
-    return store_write(st, s, "recording a measurement", NULL, NULL, err);
+    return run_write(st, run_id, s, "recording a measurement", err);
 }
 
 int store_objective_add(Store *st, int64_t run_id, const char *name, double target,
@@ -165,10 +231,10 @@ int store_objective_add(Store *st, int64_t run_id, const char *name, double targ
                         DrillError *err)
 {
     sqlite3_stmt *s;
-    int rc = store_prep(st,
-                        "INSERT INTO objectives (run_id, name, target, measured, unit, passed, how)"
-                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                        &s, err);
+    int rc = run_prep(st, run_id, true,
+                      "INSERT INTO objectives (run_id, name, target, measured, unit, passed, how)"
+                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                      &s, err);
     if (rc != 0)
         return rc;
     sqlite3_bind_int64(s, 1, run_id);
@@ -178,7 +244,7 @@ int store_objective_add(Store *st, int64_t run_id, const char *name, double targ
     store_bind_text(st, s, 5, unit);
     sqlite3_bind_int(s, 6, passed ? 1 : 0);
     store_bind_text(st, s, 7, how);
-    return store_write(st, s, "recording an objective", NULL, NULL, err);
+    return run_write(st, run_id, s, "recording an objective", err);
 }
 
 /* A fact recorded twice keeps the last value: facts describe the state of the
@@ -187,32 +253,32 @@ int store_fact_add(Store *st, int64_t run_id, const char *key, const char *value
                    DrillError *err)
 {
     sqlite3_stmt *s;
-    int rc = store_prep(st,
-                        "INSERT INTO facts (run_id, key, value) VALUES (?1, ?2, ?3)"
-                        " ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value",
-                        &s, err);
+    int rc = run_prep(st, run_id, true,
+                      "INSERT INTO facts (run_id, key, value) VALUES (?1, ?2, ?3)"
+                      " ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value",
+                      &s, err);
     if (rc != 0)
         return rc;
     sqlite3_bind_int64(s, 1, run_id);
     store_bind_text(st, s, 2, key);
     store_bind_text(st, s, 3, value);
-    return store_write(st, s, "recording a fact", NULL, NULL, err);
+    return run_write(st, run_id, s, "recording a fact", err);
 }
 
 int store_sample_add(Store *st, int64_t run_id, const char *series, int64_t t_ms,
                      double value, DrillError *err)
 {
     sqlite3_stmt *s;
-    int rc = store_prep(st,
-                        "INSERT INTO samples (run_id, series, t_ms, value) VALUES (?1, ?2, ?3, ?4)",
-                        &s, err);
+    int rc = run_prep(st, run_id, true,
+                      "INSERT INTO samples (run_id, series, t_ms, value) VALUES (?1, ?2, ?3, ?4)",
+                      &s, err);
     if (rc != 0)
         return rc;
     sqlite3_bind_int64(s, 1, run_id);
     store_bind_text(st, s, 2, series);
     sqlite3_bind_int64(s, 3, t_ms);
     store_bind_real(s, 4, value);
-    return store_write(st, s, "recording a sample", NULL, NULL, err);
+    return run_write(st, run_id, s, "recording a sample", err);
 }
 
 int store_run_set_batch(Store *st, int64_t run_id, int64_t batch_id, DrillError *err)
