@@ -278,7 +278,9 @@ static int run_steps(RunCtx *ctx, Verdict *v, Progress *pg, PgLock *lock, DrillE
     return store_failed;
 }
 
-/* The store failed mid-run: finish the record if the store works again, so
+/* The store failed mid-run (a step that could not be recorded, or any
+ * other write: store.h, the sticky write error): the run is an `error`
+ * (infrastructure), exit 3. Finish the record if the store works again, so
  * the run does not stay `running`; if it still fails, the next `drill run`
  * on this host reaps it as aborted (runner_reap_orphans). */
 static void finish_store_failure(RunCtx *ctx, RunResult *res, const DrillError *cause)
@@ -288,8 +290,8 @@ static void finish_store_failure(RunCtx *ctx, RunResult *res, const DrillError *
              "(cleanup ran): %s", cause->message);
     DrillError e;
     res->exit_code = DRILL_EXIT_ABORTED;
-    snprintf(res->verdict, sizeof res->verdict, "aborted");
-    RunEnd end = {"aborted", DRILL_EXIT_ABORTED, time_utc_ms(), time_mono_us() - ctx->t0_mono_us,
+    snprintf(res->verdict, sizeof res->verdict, "error");
+    RunEnd end = {"error", DRILL_EXIT_ABORTED, time_utc_ms(), time_mono_us() - ctx->t0_mono_us,
                   msg};
     if (evidence_finish(ctx->store, ctx->run_id, &end, &e) < 0)
         fprintf(stderr, "drill: the run stays `running` in the store (the next run reaps it): "
@@ -542,10 +544,18 @@ static int run_guarded(const Plan *plan, Store *st, const RunOptions *opt, RunRe
         /* Before finish(): the gate's objectives are part of the sealed record. */
         if (opt->gate != NULL && gate_apply(st, ctx.run_id, opt->gate, &pg, NULL) > 0)
             v.objective_missed = true;
-        rc = finish(&ctx, &v, res, err);
-    } else {
-        finish_store_failure(&ctx, res, err);
+        /* Writes whose result nobody checked (facts, events, measures...)
+         * kept their first failure: a run missing rows is not sealed as if
+         * complete. */
+        rc = store_write_error(st, ctx.run_id, err);
+        if (rc < 0)
+            progress_note(&pg, "drill: a write to the store failed during the run (error "
+                          "below): the run ends as error");
     }
+    if (rc == 0)
+        rc = finish(&ctx, &v, res, err);
+    else
+        finish_store_failure(&ctx, res, err);
     heartbeat_free(ctx.heartbeat);
     runctx_captures_free(&ctx);
     steps_release(&ctx);

@@ -58,6 +58,25 @@ int store_run_finish(Store *st, int64_t run_id, const char *verdict, int exit_co
                      int64_t ended_utc_ms, int64_t duration_us, const char *message,
                      DrillError *err);
 
+/* ---- a run's rows, and the sticky write error ----
+ *
+ * The first write of a run's rows (steps, events, measures, objectives,
+ * facts, samples) that fails is kept in the Store; every later event,
+ * measure, objective, fact or sample of that run is then refused at once
+ * with that same error (a locked store would otherwise cost its busy
+ * timeout per write). Steps are always attempted: their caller (the
+ * runner) checks each and stops the drill on a failure, and the cleanup
+ * steps that still run are worth recording if the store recovers. So a
+ * caller may ignore an add's result (pass err NULL): nothing is lost
+ * silently, because the runner asks store_write_error() before it finishes
+ * and seals the run, and finishes it as `error` with that message.
+ * store_run_finish and the evidence seal are never refused. A new
+ * store_run_begin clears the kept error. */
+
+/* The kept error of run_id's writes: its code (negative) with err filled
+ * (err may be NULL), or 0 when every write of that run succeeded. */
+int store_write_error(Store *st, int64_t run_id, DrillError *err);
+
 typedef struct StepRecord {
     const char *phase;
     int seq;                      /* order of execution within the run, 0-based */

@@ -155,7 +155,7 @@ check "locked mid-run: the error names the file and the lock" \
 check "locked mid-run: the next step did not run" [ ! -e "$DRILL_FAIL_DIR/after-lock-ran" ]
 check "locked mid-run: cleanup ran" [ -e "$DRILL_FAIL_DIR/cleanup-ran" ]
 check "locked mid-run: cleanup was recorded once the lock was gone" step_is "$d" "$r" "cleanup runs" ok
-check "locked mid-run: run finished as aborted, exit 3 (not left running)" run_is "$d" "$r" "aborted 3"
+check "locked mid-run: run finished as error, exit 3 (not left running)" run_is "$d" "$r" "error 3"
 check "locked mid-run: its message carries the store error" \
     [ "$(sq3 "$d" "select count(*) from runs where id = $r and message like 'the store failed during the run%locked by another process%'")" -eq 1 ]
 check "locked mid-run: the runs before it are intact" [ "$(earlier "$d" "$r")" = "$sum2" ]

@@ -1,7 +1,8 @@
 /*
  * test_store.c — the sqlite store: round trip of every field, history order
  * and filter, reopening, refusal of newer schemas and of non-databases, and
- * a second connection reading while the first holds a write transaction.
+ * a second connection reading while the first holds a write transaction, and
+ * the sticky write error (a failed write mid-run is kept and reported).
  */
 #include <math.h>
 #include <sqlite3.h>
@@ -466,6 +467,59 @@ TEST(finish_and_seal_are_atomic)
     free(path);
 }
 
+/* A write that fails mid-run is sticky (store.h): it is reported by
+ * store_write_error, later non-step writes of that run are refused even
+ * once the store works again, steps are still attempted, finishing and
+ * sealing still work, and the next run starts clean. The failure is a
+ * trigger that RAISEs, deterministic and independent of the user (root
+ * ignores file modes). */
+TEST(write_error_is_sticky)
+{
+    char *path = tmp_path("sticky.db");
+    Store *st = NULL;
+    CHECK_INT(store_open(path, &st, NULL), 0);
+    if (st == NULL)
+        return;
+    int64_t id = begin_run(st);
+    DrillError e;
+    CHECK_INT(store_fact_add(st, id, "before", "ok", NULL), 0);
+    CHECK_INT(store_write_error(st, id, &e), 0);
+    sql_exec(path, "CREATE TRIGGER no_facts BEFORE INSERT ON facts"
+                   " BEGIN SELECT RAISE(ABORT, 'injected: disk full'); END");
+    CHECK(store_fact_add(st, id, "lost", "x", NULL) < 0);   /* result ignored, as callers do */
+    CHECK_INT(store_write_error(st, id, &e), DRILL_E_STORE);
+    CHECK(strstr(e.message, "recording a fact: injected: disk full") != NULL);
+    CHECK_INT(store_write_error(st, id, NULL), DRILL_E_STORE);
+    CHECK_INT(store_write_error(st, id + 1, NULL), 0);      /* another run's writes are not its */
+    sql_exec(path, "DROP TRIGGER no_facts");
+    DrillError r;
+    CHECK_INT(store_event_add(st, id, "later", 1, 2, "refused", &r), DRILL_E_STORE);
+    CHECK_STR(r.message, e.message);                         /* the first error, unchanged */
+    CHECK(store_measure_add(st, id, "rto_ms", 1, "ms", "x", NULL) < 0);
+    CHECK(store_fact_add(st, id, "after", "x", NULL) < 0);
+    StepRecord step = sample_step(0, "ok");
+    CHECK_INT(store_step_add(st, id, &step, NULL), 0);       /* steps are always attempted */
+    RunEnd end = {"error", DRILL_EXIT_ABORTED, 1700000009000, 5, e.message};
+    CHECK_INT(evidence_finish(st, id, &end, NULL), 0);       /* finishing is never refused */
+    RunRecord *rec = NULL;
+    CHECK_INT(store_run_load(st, id, &rec, NULL), 0);
+    if (rec != NULL) {
+        CHECK_STR(rec->status, "error");
+        CHECK(rec->message != NULL && strstr(rec->message, "injected: disk full") != NULL);
+        CHECK(rec->sealed);
+        CHECK_INT(rec->nfacts, 1);                           /* "before" only */
+        CHECK_INT(rec->nevents, 0);
+        CHECK_INT(rec->nmeasures, 0);
+        CHECK_INT(rec->nsteps, 1);
+    }
+    run_record_free(rec);
+    int64_t next = begin_run(st);
+    CHECK_INT(store_write_error(st, next, NULL), 0);
+    CHECK_INT(store_fact_add(st, next, "k", "v", NULL), 0);
+    store_close(st);
+    free(path);
+}
+
 /* Text after a NUL is stored bytes too: appending it to a sealed record
  * fails verify, and loading shows it (as \0) instead of cutting it off. */
 TEST(hash_covers_bytes_after_nul)
@@ -687,6 +741,7 @@ int main(void)
     RUN(run_ids_never_reused);
     RUN(migrate_real_v4_store);
     RUN(finish_and_seal_are_atomic);
+    RUN(write_error_is_sticky);
     RUN(hash_covers_bytes_after_nul);
     RUN(baseline_same_target_only);
     RUN(newer_schema_refused);

@@ -1,0 +1,284 @@
+/*
+ * store_read.c — the store's queries (store.h): history, baselines for the
+ * gate, batches, runs still `running` or not yet sealed, the files runs
+ * emitted; and the row-reading helpers the other files share (texts with
+ * every stored byte, NaN for NULL reals, bounded row counts).
+ */
+#include "store_int.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+/* ---- reading back ---- */
+
+/* A text column, every stored byte of it: a NUL inside (drill never writes
+ * one; an edited store may) is shown as the two characters \0, so what
+ * reports show and what the evidence hash covers is the whole value, never
+ * the part before a NUL. */
+char *store_col_text(sqlite3_stmt *s, int i)
+{
+    const char *t = (const char *)sqlite3_column_text(s, i);
+    if (t == NULL)
+        return NULL;
+    size_t n = (size_t)sqlite3_column_bytes(s, i);
+    if (memchr(t, '\0', n) == NULL)
+        return xstrdup(t);
+    Buf b;
+    buf_init(&b, 2 * n + 1);
+    for (size_t k = 0; k < n; k++)
+        buf_appends(&b, t[k] == '\0' ? "\\0" : (char[]){t[k], '\0'});
+    return buf_steal(&b);
+}
+
+double store_col_real(sqlite3_stmt *s, int i)
+{
+    return sqlite3_column_type(s, i) == SQLITE_NULL ? NAN : sqlite3_column_double(s, i);
+}
+
+/* Steps a bound statement to the end, appending one elsize-byte element per
+ * row (filled by fn) to the growing array *arr. Always finalizes s. The
+ * caller holds the lock. */
+int store_collect_rows(Store *st, sqlite3_stmt *s, size_t elsize, StoreRowFn fn, void **arr,
+                       size_t *n, DrillError *err)
+{
+    size_t cap = 0;
+    int step;
+    while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+        if (*n == STORE_ROWS_MAX) {
+            sqlite3_finalize(s);
+            return drill_error_set(err, DRILL_E_STORE, "store %s: more than %d rows in one "
+                                   "table for one query: drill never writes that many, so the "
+                                   "store was edited or is damaged (nothing of it is shown as "
+                                   "if complete)", st->path, STORE_ROWS_MAX);
+        }
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 16;
+            *arr = xrealloc(*arr, cap * elsize);
+        }
+        char *elem = (char *)*arr + *n * elsize;
+        memset(elem, 0, elsize);
+        fn(s, elem);
+        (*n)++;
+    }
+    int rc = 0;
+    if (step != SQLITE_DONE && step != SQLITE_ROW)
+        rc = store_fail(st, "reading the store", err);
+    sqlite3_finalize(s);
+    return rc;
+}
+
+/* Loads the rows of sql (?1 = run_id) into a new array stored in *arr. */
+int store_load_rows(Store *st, const char *sql, int64_t run_id, size_t elsize, StoreRowFn fn,
+                    void **arr, size_t *n, DrillError *err)
+{
+    sqlite3_stmt *s;
+    int rc = store_prep(st, sql, &s, err);
+    if (rc != 0)
+        return rc;
+    sqlite3_bind_int64(s, 1, run_id);
+    return store_collect_rows(st, s, elsize, fn, arr, n, err);
+}
+
+/* ---- history ---- */
+
+/* Copies src into a fixed field, cut on a UTF-8 boundary. */
+void store_copy_field(char *dst, size_t dstsz, const unsigned char *src)
+{
+    const char *s = src != NULL ? (const char *)src : "";
+    size_t n = store_text_clamp_len(s, dstsz - 1);
+    memcpy(dst, s, n);
+    dst[n] = '\0';
+}
+
+static double col_measure(sqlite3_stmt *s, int i)
+{
+    return sqlite3_column_type(s, i) == SQLITE_NULL ? -1 : sqlite3_column_double(s, i);
+}
+
+static void row_summary(sqlite3_stmt *s, void *elem)
+{
+    RunSummary *p = elem;
+    p->id = sqlite3_column_int64(s, 0);
+    store_copy_field(p->drill_name, sizeof p->drill_name, sqlite3_column_text(s, 1));
+    store_copy_field(p->status, sizeof p->status, sqlite3_column_text(s, 2));
+    p->started_utc_ms = sqlite3_column_int64(s, 3);
+    p->duration_us = sqlite3_column_int64(s, 4);
+    p->rto_ms = col_measure(s, 5);
+    p->rpo_ms = col_measure(s, 6);
+    p->rpo_transactions = col_measure(s, 7);
+    p->batch_id = sqlite3_column_int64(s, 8);
+}
+
+int store_history(Store *st, const char *drill_name, size_t limit, RunSummary **out,
+                  size_t *n, DrillError *err)
+{
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *s;
+    /* The last value recorded for each key wins, as in the run's report. */
+    int rc = store_prep(st,
+                        "SELECT r.id, r.drill_name, r.status, r.started_ms, r.duration_us,"
+                        " (SELECT value FROM measures m WHERE m.run_id = r.id AND m.key = 'rto_ms'"
+                        "  ORDER BY m.id DESC LIMIT 1),"
+                        " (SELECT value FROM measures m WHERE m.run_id = r.id AND m.key = 'rpo_ms'"
+                        "  ORDER BY m.id DESC LIMIT 1),"
+                        " (SELECT value FROM measures m WHERE m.run_id = r.id"
+                        "  AND m.key = 'rpo_transactions' ORDER BY m.id DESC LIMIT 1), r.batch_id"
+                        " FROM runs r WHERE (?1 IS NULL OR r.drill_name = ?1)"
+                        " ORDER BY r.started_ms DESC, r.id DESC LIMIT ?2",
+                        &s, err);
+    if (rc != 0)
+        return rc;
+    store_bind_text(st, s, 1, drill_name);
+    /* 0 = no limit (up to STORE_ROWS_MAX, where store_collect_rows would fail). */
+    sqlite3_bind_int64(s, 2, limit == 0 || limit > STORE_ROWS_MAX ? STORE_ROWS_MAX
+                                                                   : (sqlite3_int64)limit);
+    void *rows = NULL;
+    pthread_mutex_lock(&st->lock);
+    rc = store_collect_rows(st, s, sizeof **out, row_summary, &rows, n, err);
+    pthread_mutex_unlock(&st->lock);
+    *out = rows;
+    if (rc != 0) {
+        free(*out);
+        *out = NULL;
+        *n = 0;
+    }
+    return rc;
+}
+
+static void row_id(sqlite3_stmt *s, void *elem)
+{
+    *(int64_t *)elem = sqlite3_column_int64(s, 0);
+}
+
+int store_runs_unsealed(Store *st, int64_t **ids, size_t *n, DrillError *err)
+{
+    void *rows = NULL;
+    *n = 0;
+    pthread_mutex_lock(&st->lock);
+    int rc = store_load_rows(st,
+                             "SELECT id FROM runs WHERE status <> 'running' AND ?1 = ?1 AND id NOT IN"
+                             " (SELECT run_id FROM evidence) ORDER BY id",
+                             0, sizeof(int64_t), row_id, &rows, n, err);
+    pthread_mutex_unlock(&st->lock);
+    *ids = rows;
+    return rc;
+}
+
+int store_batch_runs(Store *st, int64_t batch_id, int64_t **ids, size_t *n, DrillError *err)
+{
+    void *rows = NULL;
+    *n = 0;
+    pthread_mutex_lock(&st->lock);
+    int rc = store_load_rows(st, "SELECT id FROM runs WHERE batch_id = ?1 ORDER BY id", batch_id,
+                             sizeof(int64_t), row_id, &rows, n, err);
+    pthread_mutex_unlock(&st->lock);
+    *ids = rows;
+    if (rc == 0 && *n == 0)
+        rc = drill_error_set(err, DRILL_E_NOTFOUND, "no batch %lld in the store "
+                             "(hint: `drill history` shows each run's batch)", (long long)batch_id);
+    return rc;
+}
+
+static void row_value(sqlite3_stmt *s, void *elem)
+{
+    *(double *)elem = sqlite3_column_double(s, 0);
+}
+
+/* Same target = same topology name and, when the run recorded one, a node
+ * with the same system_identifier (standbys share the primary's). */
+int store_baseline(Store *st, const BaselineQuery *q, double **values, size_t *n,
+                   DrillError *err)
+{
+    sqlite3_stmt *s;
+    *values = NULL;
+    *n = 0;
+    int rc = store_prep(st,
+                        "SELECT (SELECT m.value FROM measures m WHERE m.run_id = r.id AND m.key = ?4"
+                        "  ORDER BY m.id DESC LIMIT 1) AS v"
+                        " FROM runs r WHERE r.drill_name = ?1 AND r.topology_name IS ?2"
+                        " AND r.status = 'passed' AND r.id < ?3 AND v IS NOT NULL"
+                        " AND (?5 IS NULL OR EXISTS (SELECT 1 FROM facts f WHERE f.run_id = r.id"
+                        "  AND f.key LIKE 'system_identifier:%' AND f.value = ?5))"
+                        " ORDER BY r.id DESC LIMIT ?6",
+                        &s, err);
+    if (rc != 0)
+        return rc;
+    store_bind_text(st, s, 1, q->drill_name);
+    store_bind_text(st, s, 2, q->topology_name);
+    sqlite3_bind_int64(s, 3, q->before_run_id);
+    store_bind_text(st, s, 4, q->measure_key);
+    store_bind_text(st, s, 5, q->system_identifier);
+    sqlite3_bind_int64(s, 6, (sqlite3_int64)q->limit);
+    void *rows = NULL;
+    pthread_mutex_lock(&st->lock);
+    rc = store_collect_rows(st, s, sizeof(double), row_value, &rows, n, err);
+    pthread_mutex_unlock(&st->lock);
+    *values = rows;
+    return rc;
+}
+
+static void row_artifact(sqlite3_stmt *s, void *elem)
+{
+    StoredArtifact *p = elem;
+    p->run_id = sqlite3_column_int64(s, 0);
+    p->path = store_col_text(s, 1);
+    store_copy_field(p->sha256, sizeof p->sha256, sqlite3_column_text(s, 2));
+    p->bytes = sqlite3_column_int64(s, 3);
+    p->written_utc_ms = sqlite3_column_int64(s, 4);
+}
+
+int store_artifacts_latest(Store *st, StoredArtifact **out, size_t *n, DrillError *err)
+{
+    void *rows = NULL;
+    *n = 0;
+    pthread_mutex_lock(&st->lock);
+    int rc = store_load_rows(st,
+                             "SELECT run_id, path, sha256, bytes, written_ms FROM artifacts"
+                             " WHERE ?1 = ?1 AND id IN (SELECT max(id) FROM artifacts GROUP BY path)"
+                             " ORDER BY run_id, id",
+                             0, sizeof **out, row_artifact, &rows, n, err);
+    pthread_mutex_unlock(&st->lock);
+    *out = rows;
+    return rc;
+}
+
+void stored_artifacts_free(StoredArtifact *a, size_t n)
+{
+    for (size_t i = 0; a != NULL && i < n; i++)
+        free(a[i].path);
+    free(a);
+}
+
+/* ---- orphaned runs ---- */
+
+static void row_running(sqlite3_stmt *s, void *elem)
+{
+    RunningRun *p = elem;
+    p->id = sqlite3_column_int64(s, 0);
+    p->pid = sqlite3_column_int64(s, 1);
+    store_copy_field(p->lock_path, sizeof p->lock_path, sqlite3_column_text(s, 2));
+}
+
+int store_runs_running(Store *st, const char *hostname, RunningRun **out, size_t *n,
+                       DrillError *err)
+{
+    sqlite3_stmt *s;
+    void *rows = NULL;
+    *n = 0;
+    int rc = store_prep(st,
+                        "SELECT id, pid, lock_path FROM runs WHERE status = 'running'"
+                        " AND hostname = ?1 ORDER BY id",
+                        &s, err);
+    if (rc == 0) {
+        sqlite3_bind_text(s, 1, hostname, -1, SQLITE_TRANSIENT);
+        pthread_mutex_lock(&st->lock);
+        rc = store_collect_rows(st, s, sizeof **out, row_running, &rows, n, err);
+        pthread_mutex_unlock(&st->lock);
+    }
+    *out = rows;
+    return rc;
+}
