@@ -207,8 +207,8 @@ if is_root && mkdir -p "$full" && mount -t tmpfs -o size=1m tmpfs "$full"; then
     check "disk full: with a hint" err_has "hint: free space on the file system holding the store"
     check "disk full: the next step did not run" [ ! -e "$DRILL_FAIL_DIR/after-full-ran" ]
     check "disk full: cleanup ran and freed the space" [ ! -e "$full/fill" ]
-    check "disk full: cleanup recorded, run finished as aborted" \
-        [ "$(step_is "$fd" "$r" "free the space" ok && run_is "$fd" "$r" "aborted 3" && echo y)" = y ]
+    check "disk full: cleanup recorded, run finished as error" \
+        [ "$(step_is "$fd" "$r" "free the space" ok && run_is "$fd" "$r" "error 3" && echo y)" = y ]
     check "disk full: the run before is intact" [ "$(earlier "$fd" "$r")" = "$sumf" ]
     store_sound "$fd" "disk-full store"
     head -c 2000000 /dev/zero > "$full/fill" 2> /dev/null
