@@ -3,6 +3,7 @@
  * against the topology, run them as one batch (batch.c) or print the plans,
  * then render reports from the store.
  */
+#include <ctype.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@
 #include "topology.h"
 #include "util.h"
 #include "validate.h"
+#include "yamldoc.h"
 
 static void help(FILE *out)
 {
@@ -65,6 +67,9 @@ static void help(FILE *out)
           "                        rpo_transactions=0, slot_retained_alert=64MB, or\n"
           "                        NAME=none to measure without judging. See\n"
           "                        \"Objectives\" below\n"
+          "      --set NAME=VALUE  replace the drill's variable NAME (repeatable), e.g.\n"
+          "                        --set standby_slot=standby_slot; an unknown NAME is an\n"
+          "                        error; the values set are recorded with the run\n"
           "      --progress MODE   auto (default), tty, lines or quiet\n"
           "  -q, --quiet           same as --progress quiet\n", out);
     fputs("      --suite FILE      run the drills a suite file lists (README: \"Suites\"):\n"
@@ -103,6 +108,9 @@ static void help(FILE *out)
     fputs(cli_exit_help, out);
 }
 
+#define RUN_MAX_SET 64
+#define SET_NAME_MAX 63
+
 typedef struct RunArgs {
     const char *topology, *sandbox_dir, *db, *junit, *html, *operator_name, *change_ref;
     const char *suite;
@@ -113,6 +121,9 @@ typedef struct RunArgs {
     bool gate;                 /* --max-regression given */
     GateOptions gate_opt;
     Objectives objectives;     /* --objective, UNSET where not given */
+    VarSetting set[RUN_MAX_SET];  /* --set NAME=VALUE, in order (the last wins) */
+    char set_names[RUN_MAX_SET][SET_NAME_MAX + 1];
+    size_t nset;
 } RunArgs;
 
 static int parse_progress(const char *s, ProgressMode *m)
@@ -156,6 +167,28 @@ static int parse_objective(const char *v, RunArgs *a)
     return 0;
 }
 
+/* --set NAME=VALUE: NAME is checked against the drills once they are loaded. */
+static int parse_set(char *v, RunArgs *a)
+{
+    const char *eq = strchr(v, '=');
+    size_t n = eq ? (size_t)(eq - v) : 0;
+    if (eq == NULL || n == 0)
+        return cli_usage("run", "--set takes NAME=VALUE (a variable of the drill), not \"%s\"", v);
+    bool ident = n <= SET_NAME_MAX && (isalpha((unsigned char)v[0]) || v[0] == '_');
+    for (size_t i = 1; ident && i < n; i++)
+        ident = isalnum((unsigned char)v[i]) || v[i] == '_';
+    if (!ident)
+        return cli_usage("run", "--set %.*s: a variable name is a letter or _, then letters, "
+                         "digits or _ (at most %d)", (int)n, v, SET_NAME_MAX);
+    if (a->nset == RUN_MAX_SET)
+        return cli_usage("run", "at most %d --set values", RUN_MAX_SET);
+    memcpy(a->set_names[a->nset], v, n);
+    a->set_names[a->nset][n] = '\0';
+    a->set[a->nset] = (VarSetting){a->set_names[a->nset], eq + 1};
+    a->nset++;
+    return 0;
+}
+
 static int parse_option(int c, RunArgs *a)
 {
     switch (c) {
@@ -174,6 +207,7 @@ static int parse_option(int c, RunArgs *a)
     case 'f': a->fail_fast = true; break;
     case 'R': case 'B': return parse_gate(c, optarg, a);
     case 'o': return parse_objective(optarg, a);
+    case 'V': return parse_set(optarg, a);
     case 'F': return cli_parse_format("run", optarg, &a->json);
     case 'c': return cli_parse_color("run", optarg);
     case 'p':
@@ -201,6 +235,7 @@ static int parse_args(int argc, char **argv, RunArgs *a)
         {"baseline-runs", required_argument, NULL, 'B'},
         {"format", required_argument, NULL, 'F'},   {"color", required_argument, NULL, 'c'},
         {"objective", required_argument, NULL, 'o'},
+        {"set", required_argument, NULL, 'V'},
         {0}};
     int c, rc;
     while ((c = getopt_long(argc, argv, "t:ynqh", opts, NULL)) != -1)
@@ -252,6 +287,35 @@ static int add_suite(const RunArgs *a, Inputs *in, DiagList *diags)
     return 0;
 }
 
+/* Every --set must name a variable of at least one drill: a typo would
+ * otherwise run the drill with the value the operator meant to replace. */
+static int check_set(const RunArgs *a, const Inputs *in)
+{
+    for (size_t k = 0; k < a->nset; k++) {
+        bool found = false;
+        size_t nnames = 0;
+        for (size_t i = 0; i < in->n; i++) {
+            found = found || scenario_var(in->scenarios[i], a->set[k].name) != NULL;
+            nnames += in->scenarios[i]->nvars;
+        }
+        if (found)
+            continue;
+        const char **names = xcalloc(nnames + 1, sizeof *names);
+        size_t j = 0;
+        for (size_t i = 0; i < in->n; i++)
+            for (size_t v = 0; v < in->scenarios[i]->nvars; v++)
+                names[j++] = in->scenarios[i]->vars[v].name;
+        char *hint = nnames ? yamldoc_hint_for(a->set[k].name, names, "the drill's variables")
+                            : xstrdup("the drill declares no `variables:`");
+        int rc = cli_usage("run", "--set %s: no drill of this run has a variable \"%s\" (%s)",
+                           a->set[k].name, a->set[k].name, hint);
+        free(hint);
+        free(names);
+        return rc;
+    }
+    return 0;
+}
+
 /* Resolves and parses every drill; all problems are reported, not just the first. */
 static int load_drills(const RunArgs *a, Inputs *in, DiagList *diags)
 {
@@ -271,9 +335,9 @@ static int load_drills(const RunArgs *a, Inputs *in, DiagList *diags)
         in->scenarios[in->n++] = NULL;
     }
     for (size_t i = 0; i < in->n; i++)
-        if (scenario_load(in->paths[i], diags, &in->scenarios[i]) != 0)
+        if (scenario_load_with(in->paths[i], a->set, a->nset, diags, &in->scenarios[i]) != 0)
             rc = DRILL_EXIT_INVALID;
-    return rc;
+    return rc == 0 ? check_set(a, in) : rc;
 }
 
 static int load_topology(const RunArgs *a, Topology **t, DiagList *diags)

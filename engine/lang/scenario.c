@@ -148,8 +148,8 @@ static Scenario *scenario_new(const char *file, const char *text, size_t len)
     return s;
 }
 
-int scenario_parse(const char *file, const char *text, size_t len, DiagList *diags,
-                   Scenario **out)
+static int parse_with(const char *file, const char *text, size_t len, const VarSetting *set,
+                      size_t nset, DiagList *diags, Scenario **out)
 {
     *out = NULL;
     DiagList *own = diags ? NULL : diag_list_new();
@@ -158,7 +158,7 @@ int scenario_parse(const char *file, const char *text, size_t len, DiagList *dia
     Scenario *s = scenario_new(file, text, text ? len : 0);
     YamlDoc *doc = yamldoc_parse(s->file, s->source, s->source_len, dl);
     if (doc != NULL) {
-        Ctx c = {doc, s, 0, NULL, NULL, 0, 0};
+        Ctx c = {doc, s, 0, NULL, NULL, 0, 0, set, nset};
         const yaml_node_t *root = yamldoc_root(doc);
         if (root->type != YAML_MAPPING_NODE)
             yamldoc_error(doc, root, "a drill file is a mapping that starts with `name: ...`",
@@ -179,7 +179,14 @@ int scenario_parse(const char *file, const char *text, size_t len, DiagList *dia
     return 0;
 }
 
-int scenario_load(const char *path, DiagList *diags, Scenario **out)
+int scenario_parse(const char *file, const char *text, size_t len, DiagList *diags,
+                   Scenario **out)
+{
+    return parse_with(file, text, len, NULL, 0, diags, out);
+}
+
+int scenario_load_with(const char *path, const VarSetting *set, size_t nset, DiagList *diags,
+                       Scenario **out)
 {
     *out = NULL;
     char *text = NULL;
@@ -187,9 +194,22 @@ int scenario_load(const char *path, DiagList *diags, Scenario **out)
     int rc = yamldoc_read_file(path, diags, &text, &len);
     if (rc != 0)
         return rc;
-    rc = scenario_parse(path, text, len, diags, out);
+    rc = parse_with(path, text, len, set, nset, diags, out);
     free(text);
     return rc;
+}
+
+int scenario_load(const char *path, DiagList *diags, Scenario **out)
+{
+    return scenario_load_with(path, NULL, 0, diags, out);
+}
+
+const ScenarioVar *scenario_var(const Scenario *s, const char *name)
+{
+    for (size_t i = 0; s != NULL && i < s->nvars; i++)
+        if (strcmp(s->vars[i].name, name) == 0)
+            return &s->vars[i];
+    return NULL;
 }
 
 void scenario_free(Scenario *s)

@@ -67,7 +67,15 @@ typedef struct Step {
 typedef struct ScenarioVar {
     char *name;
     char *value;
+    bool set;              /* value given by `drill run --set`, not the file's */
 } ScenarioVar;
+
+/* `--set NAME=VALUE`: replaces a declared variable's value before any
+ * reference to it is substituted (so it is checked like the file's own). */
+typedef struct VarSetting {
+    const char *name;
+    const char *value;
+} VarSetting;
 
 typedef struct Scenario {
     char *file;            /* path as given */
@@ -88,10 +96,17 @@ typedef struct Scenario {
  * otherwise DRILL_E_INVALID with every problem in diags (and *out NULL), or
  * DRILL_E_IO when the file cannot be read (also reported in diags). */
 int scenario_load(const char *path, DiagList *diags, Scenario **out);
+/* Same, with `--set` values: a setting whose name the drill does not declare
+ * is ignored here (a suite's drills declare different variables); the
+ * caller reports names no drill declares (scenario_var). */
+int scenario_load_with(const char *path, const VarSetting *set, size_t nset, DiagList *diags,
+                       Scenario **out);
 /* Same, from a buffer (fuzzing, tests); `file` names it in diagnostics. */
 int scenario_parse(const char *file, const char *text, size_t len, DiagList *diags,
                    Scenario **out);
 void scenario_free(Scenario *s);
+/* The drill's variable `name`, or NULL when it declares none by that name. */
+const ScenarioVar *scenario_var(const Scenario *s, const char *name);
 /* SHA-256 hex of the source, computed on demand: `drill validate` and
  * `drill list` never need it, and the first digest costs OpenSSL's
  * initialisation (~1.3 ms, a seventh of validate's start-up). */

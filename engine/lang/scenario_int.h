@@ -35,6 +35,8 @@ typedef struct Ctx {
     const Step *cur;     /* step whose parameters are being parsed */
     CaptureRef *refs;
     size_t nrefs, cap_refs;
+    const VarSetting *set; /* `--set` values, applied as `variables:` is read */
+    size_t nset;
 } Ctx;
 
 #define CAPTURE_PREFIX "capture."

@@ -13,6 +13,9 @@
  * parameter when the step runs (scenario_bind), and the parser refuses it
  * where a parameter cannot stand (sql_ref).
  *
+ * `drill run --set NAME=VALUE` replaces a declared variable's value as
+ * `variables:` is read, before any reference is substituted.
+ *
  * Apart from the step parser because these are the injection-sensitive
  * rules of the language: one file to read when reviewing them.
  */
@@ -316,6 +319,20 @@ char *scenario_subst(Ctx *c, const yaml_node_t *v, const char *s, ParamType type
     return buf_steal(&b);
 }
 
+/* `--set` replaces declared values (the last setting of a name wins). */
+static void vars_apply_set(Ctx *c)
+{
+    for (size_t i = 0; i < c->nset; i++)
+        for (size_t j = 0; j < c->s->nvars; j++) {
+            ScenarioVar *v = &c->s->vars[j];
+            if (strcmp(v->name, c->set[i].name) != 0)
+                continue;
+            free(v->value);
+            v->value = xstrdup(c->set[i].value);
+            v->set = true;
+        }
+}
+
 void scenario_vars_parse(Ctx *c, const yaml_node_t *map)
 {
     if (!yamldoc_want_type(c->doc, "variables", map, YAML_MAPPING_NODE))
@@ -337,8 +354,9 @@ void scenario_vars_parse(Ctx *c, const yaml_node_t *map)
         const char *val = yamldoc_want_string(c->doc, name, yamldoc_node(c->doc, pr->value));
         if (val == NULL)
             continue;
-        c->s->vars[c->s->nvars++] = (ScenarioVar){xstrdup(name), xstrdup(val)};
+        c->s->vars[c->s->nvars++] = (ScenarioVar){xstrdup(name), xstrdup(val), false};
     }
+    vars_apply_set(c);
 }
 
 /* ---- capture references ---------------------------------------------------- */

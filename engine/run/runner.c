@@ -188,6 +188,13 @@ static void record_environment(RunCtx *ctx)
     store_fact_add(ctx->store, ctx->run_id, "library:libyaml", yamldoc_library_version(), NULL);
     store_fact_add(ctx->store, ctx->run_id, "library:libcrypto", crypto_library_version(), NULL);
     store_fact_add(ctx->store, ctx->run_id, "library:libssh", exec_ssh_library_version(), NULL);
+    const Scenario *sc = ctx->plan->scenario;
+    for (size_t i = 0; i < sc->nvars; i++) {
+        if (!sc->vars[i].set)
+            continue;
+        snprintf(key, sizeof key, "set:%s", sc->vars[i].name);
+        store_fact_add(ctx->store, ctx->run_id, key, sc->vars[i].value, NULL);
+    }
     const Topology *t = ctx->plan->topology;
     for (size_t i = 0; i < t->nnodes; i++) {
         const Node *n = &t->nodes[i];

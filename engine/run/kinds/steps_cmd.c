@@ -186,14 +186,6 @@ void cmd_barman(const Node *backup, const char *command, char *const *args, Argv
 
 #define IDENT_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_"
 
-static const char *scenario_var(const Scenario *sc, const char *name)
-{
-    for (size_t i = 0; sc != NULL && i < sc->nvars; i++)
-        if (strcmp(sc->vars[i].name, name) == 0)
-            return sc->vars[i].value;
-    return NULL;
-}
-
 static bool argv_has_key(const Argv *a, const char *key, size_t n)
 {
     for (size_t i = 1; i < a->n; i++)   /* a->v[0] is "env" */
@@ -215,7 +207,7 @@ static int shell_env_add(const Scenario *sc, const char *env, size_t n, CaptureL
     char *pair = NULL;
     int rc = 0;
     if (!capture && scenario_var(sc, name) != NULL)
-        pair = xasprintf("%s=%s", key, scenario_var(sc, name));
+        pair = xasprintf("%s=%s", key, scenario_var(sc, name)->value);
     else if (capture && lookup == NULL)
         pair = xasprintf("%s=${capture.%s}", key, name);   /* dry run */
     else if (capture && lookup(ud, name) != NULL)
