@@ -24,7 +24,7 @@ static const char *const node_keys[] = {
     "name",          "role",          "access",        "ssh",           "os_user",
     "conninfo",      "data_directory", "bin_directory", "log_file",      "start_command",
     "stop_command",  "slot_name",     "upstream",      "barman_config", "barman_server",
-    "barman_slot",   NULL};
+    "barman_slot",   "config_directory", "recover_ssh_command", "wal_restore_host", NULL};
 static const char *const ssh_keys[] = {"host",        "port",        "user", "identity_file",
                                        "known_hosts", "accept_new_hostkey", "become", NULL};
 static const char *const role_names[] = {"primary", "standby", "backup", NULL};
@@ -165,6 +165,66 @@ static void parse_node_access(Ctx *c, const yaml_node_t *map, Node *n)
         parse_ssh(c, ssh, &n->ssh);
 }
 
+/* Values drill writes into configuration files (postgresql.auto.conf) or
+ * command lines: one line each, no control characters. */
+static char *opt_line(Ctx *c, const yaml_node_t *map, const char *key)
+{
+    char *v = opt_string(c, map, key);
+    for (const char *p = v; p != NULL && *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+            yamldoc_error(c->doc, yamldoc_get(c->doc, map, key),
+                          "write it on one line, without control characters",
+                          "\"%s\" contains a control character (byte %d)", key,
+                          (int)(unsigned char)*p);
+            break;
+        }
+    return v;
+}
+
+static char *opt_path(Ctx *c, const yaml_node_t *map, const char *key)
+{
+    char *v = opt_line(c, map, key);
+    if (v != NULL && v[0] != '/')
+        yamldoc_error(c->doc, yamldoc_get(c->doc, map, key), "write the full path, starting with /",
+                      "\"%s\" must be an absolute path", key);
+    return v;
+}
+
+/* recover_ssh_command: the words barman runs to reach the target, with
+ * {user}, {host} and {port} of the target node; nothing else in braces. */
+static void check_ssh_template(Ctx *c, const yaml_node_t *map, const char *tmpl)
+{
+    static const char *const known[] = {"{user}", "{host}", "{port}", NULL};
+    for (const char *p = strchr(tmpl, '{'); p != NULL; p = strchr(p + 1, '{')) {
+        bool ok = false;
+        for (size_t i = 0; known[i] && !ok; i++)
+            ok = strncmp(p, known[i], strlen(known[i])) == 0;
+        if (!ok) {
+            yamldoc_error(c->doc, yamldoc_get(c->doc, map, "recover_ssh_command"),
+                          "placeholders are {user}, {host} and {port} (of the recovered node)",
+                          "unknown placeholder in \"recover_ssh_command\"");
+            return;
+        }
+    }
+}
+
+static void parse_node_barman(Ctx *c, const yaml_node_t *map, Node *n)
+{
+    n->barman_config = opt_path(c, map, "barman_config");
+    n->barman_server = opt_line(c, map, "barman_server");
+    n->barman_slot = opt_string(c, map, "barman_slot");
+    n->recover_ssh_command = opt_line(c, map, "recover_ssh_command");
+    if (n->recover_ssh_command != NULL)
+        check_ssh_template(c, map, n->recover_ssh_command);
+    n->wal_restore_host = opt_line(c, map, "wal_restore_host");
+    static const char *const barman_only[] = {"recover_ssh_command", "wal_restore_host", NULL};
+    for (size_t i = 0; barman_only[i] != NULL && n->role != ROLE_BACKUP; i++)
+        if (yamldoc_get(c->doc, map, barman_only[i]) != NULL)
+            yamldoc_error(c->doc, yamldoc_get(c->doc, map, barman_only[i]),
+                          "it describes how to reach Barman: put it on the backup node",
+                          "\"%s\" is only for backup nodes", barman_only[i]);
+}
+
 static void parse_node_pg(Ctx *c, const yaml_node_t *map, Node *n)
 {
     const yaml_node_t *v;
@@ -173,11 +233,8 @@ static void parse_node_pg(Ctx *c, const yaml_node_t *map, Node *n)
         yamldoc_error(c->doc, yamldoc_get(c->doc, map, "conninfo"),
                       "put the password in ~/.pgpass or a file named by PGPASSFILE",
                       "conninfo must not contain a password");
-    n->data_directory = opt_string(c, map, "data_directory");
-    if (n->data_directory && n->data_directory[0] != '/')
-        yamldoc_error(c->doc, yamldoc_get(c->doc, map, "data_directory"),
-                      "write the full path, starting with /",
-                      "\"data_directory\" must be an absolute path");
+    n->data_directory = opt_path(c, map, "data_directory");
+    n->config_directory = opt_path(c, map, "config_directory");
     n->bin_directory = opt_string(c, map, "bin_directory");
     n->log_file = opt_string(c, map, "log_file");
     n->start_command = opt_list(c, map, "start_command");
@@ -237,9 +294,7 @@ static void parse_node(Ctx *c, const yaml_node_t *map, Node *n, NodePos *pos)
     parse_node_access(c, map, n);
     n->os_user = opt_string(c, map, "os_user");
     parse_node_pg(c, map, n);
-    n->barman_config = opt_string(c, map, "barman_config");
-    n->barman_server = opt_string(c, map, "barman_server");
-    n->barman_slot = opt_string(c, map, "barman_slot");
+    parse_node_barman(c, map, n);
     if (pos->ok)
         check_node_role(c, map, n);
 }
@@ -467,7 +522,8 @@ static void node_clear(Node *n)
     char **strs[] = {&n->name, &n->ssh.host, &n->ssh.user, &n->ssh.identity_file,
                      &n->ssh.known_hosts, &n->ssh.become, &n->os_user, &n->conninfo,
                      &n->data_directory, &n->bin_directory, &n->log_file, &n->slot_name, &n->upstream,
-                     &n->barman_config, &n->barman_server, &n->barman_slot};
+                     &n->barman_config, &n->barman_server, &n->barman_slot,
+                     &n->config_directory, &n->recover_ssh_command, &n->wal_restore_host};
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
         free(*strs[i]);
     yamldoc_list_free(n->start_command);

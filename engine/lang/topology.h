@@ -42,16 +42,26 @@ typedef struct Node {
     /* PostgreSQL nodes (primary, standby): */
     char *conninfo;         /* libpq conninfo, no password */
     char *data_directory;
+    char *config_directory; /* postgresql.conf lives here (Debian: /etc/postgresql/15/main,
+                               with data_directory = ... in it): pg_ctl -D this; NULL =
+                               data_directory */
     char *bin_directory;    /* default /usr/lib/postgresql/15/bin */
     char *log_file;         /* pg_ctl -l; default DATA_DIRECTORY/../NAME.log */
     char **start_command;   /* argv overriding `pg_ctl start`; NULL-terminated or NULL */
-    char **stop_command;    /* argv overriding `pg_ctl stop`; NULL-terminated or NULL */
+    char **stop_command;    /* argv overriding `pg_ctl stop`; NULL-terminated or NULL;
+                               `{mode}` in a word becomes the stop mode (fast, immediate,
+                               smart) */
     char *slot_name;        /* standby: slot it streams through on its upstream */
     char *upstream;         /* standby: node it streams from (default: the primary) */
     /* Barman nodes (backup): */
     char *barman_config;    /* barman -c FILE */
     char *barman_server;    /* server name in that config */
     char *barman_slot;      /* barman's slot on the primary (default: barman) */
+    char *recover_ssh_command; /* barman recover --remote-ssh-command, {user} {host} {port}
+                                  of the target; default "ssh -p {port} -o BatchMode=yes
+                                  {user}@{host}" */
+    char *wal_restore_host; /* how database hosts reach this node over SSH for
+                               barman-wal-restore; default ssh.host */
     int line, col;
 } Node;
 
