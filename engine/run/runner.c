@@ -508,7 +508,8 @@ static int run_guarded(const Plan *plan, Store *st, const RunOptions *opt, RunRe
 {
     int rc;
     RunCtx ctx = {.plan = plan, .store = st, .fault_mono_us = -1, .recovered_mono_us = -1,
-                  .slot_alert_t_ms = -1, .slot_lost_t_ms = -1, .slot_retained_max = -1};
+                  .slot_alert_t_ms = -1, .slot_lost_t_ms = -1, .slot_retained_max = -1,
+                  .stop = runner_stop_signal};
     ctx.t0_mono_us = time_mono_us();
     if ((rc = runner_record_start(plan, st, opt, lock_path, &ctx.run_id, ctx.run_uuid, err)) < 0)
         return rc;

@@ -84,5 +84,9 @@ int runner_record_start(const Plan *plan, Store *st, const RunOptions *opt,
 /* Async-signal-safe: asks the runner to stop after the current step, skip to
  * cleanup, and finish with 128+signo. */
 void runner_request_stop(int signo);
+/* The signal that asked the run to stop, 0 if none (during cleanup only a
+ * second signal counts): what the runner and the dry run give their steps
+ * as RunCtx.stop. */
+int runner_stop_signal(void);
 
 #endif

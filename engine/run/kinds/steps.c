@@ -44,6 +44,11 @@ StepStatus step_set(StepOutcome *o, StepStatus status, const char *fmt, ...)
     return status;
 }
 
+bool runctx_stopping(const RunCtx *ctx)
+{
+    return ctx->stop != NULL && ctx->stop() != 0;
+}
+
 int64_t step_remaining_ms(int64_t deadline_mono_us)
 {
     int64_t left = (deadline_mono_us - time_mono_us()) / 1000;
@@ -245,7 +250,7 @@ int step_run_argv(RunCtx *ctx, const Node *node, char *const *argv, int expect_e
         .env_extra = env,
         .timeout_ms = step_remaining_ms(deadline_mono_us),
         .output_limit = STEP_OUTPUT_LIMIT,
-        .cancelled = runner_stop_signal,
+        .cancelled = ctx->stop,
     };
     ExecResult r;
     memset(&r, 0, sizeof r);

@@ -54,7 +54,7 @@ static StepStatus await_evidence(RunCtx *ctx, const PlanStep *ps, int64_t interv
         if (hs.acked >= need && heartbeat_first_ack_after(ctx->heartbeat, INT64_MIN, &first) == 0 &&
             now - first.mono_us >= evidence_ms * 1000)
             break;
-        if (now >= until || step_remaining_ms(deadline) <= 10 || runner_stop_signal() != 0) {
+        if (now >= until || step_remaining_ms(deadline) <= 10 || runctx_stopping(ctx)) {
             heartbeat_stop(ctx->heartbeat);
             return step_set(o, STEP_ERROR,
                             "the heartbeat is not being acknowledged: %lld of %lld commits in %lldms "

@@ -95,7 +95,4 @@ StepStatus step_wal_generate(RunCtx *ctx, const PlanStep *ps, int64_t deadline, 
 /* CaptureLookup over ctx's captures (a RunCtx *). */
 const char *runctx_capture_lookup(void *ctx, const char *name);
 
-/* Used by runner.c for stop requests inside long steps (sleep, wait_for). */
-int runner_stop_signal(void);
-
 #endif

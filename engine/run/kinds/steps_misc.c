@@ -120,7 +120,7 @@ StepStatus step_sleep(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOut
     int64_t until = time_mono_us() + step_duration_ms(ps->step, "duration", 0) * 1000;
     buf_appendf(&o->command, "sleep %lldms", (long long)step_duration_ms(ps->step, "duration", 0));
     while (time_mono_us() < until) {
-        if (runner_stop_signal() != 0)
+        if (runctx_stopping(ctx))
             return step_set(o, STEP_ERROR, "interrupted");
         int64_t left = until - time_mono_us();
         sleep_us(left < 50000 ? left : 50000);

@@ -250,7 +250,7 @@ static StepStatus rewind_fallback(RunCtx *ctx, const PlanStep *ps, const Node *s
 {
     const Node *n = ps->node;
     if (strcmp(step_str(ps->step, "fallback", "none"), "reclone") != 0 ||
-        o->status == STEP_TIMEOUT || runner_stop_signal() != 0)
+        o->status == STEP_TIMEOUT || runctx_stopping(ctx))
         return o->status;
     char why[sizeof o->message];
     snprintf(why, sizeof why, "%s", o->message);
