@@ -99,6 +99,16 @@ void runner_print_plan(const Plan *plan, FILE *out)
     }
 }
 
+char *runner_describe_step(const Plan *plan, size_t index)
+{
+    return index < plan->nsteps ? steps_describe(plan, &plan->steps[index]) : NULL;
+}
+
+int runner_check_kinds(DrillError *err)
+{
+    return step_kinds_check(err);
+}
+
 static int record_step(RunCtx *ctx, const PlanStep *ps, const StepOutcome *o, int64_t start_utc,
                        int64_t dur_us, DrillError *err)
 {

@@ -41,8 +41,9 @@ typedef struct WalGen {
     int64_t samples, written;
 } WalGen;
 
-char *wal_generate_describe(const Step *s)
+char *wal_generate_describe(const Plan *plan, const PlanStep *ps)
 {
+    const Step *s = ps->step;
     char rate[32];
     size_format_mb(step_size_bytes(s, "rate", 0), rate, sizeof rate);
     int64_t cp = step_duration_ms(s, "checkpoint_interval", 0);
@@ -259,7 +260,7 @@ static StepStatus wal_result(WalGen *g, int64_t elapsed_us, bool deadline_hit, S
 StepStatus step_wal_generate(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutcome *o)
 {
     const Step *s = ps->step;
-    char *cmd = wal_generate_describe(s);
+    char *cmd = wal_generate_describe(ctx->plan, ps);
     buf_appends(&o->command, cmd);
     free(cmd);
     const char *until = step_str(s, "until", NULL);
