@@ -121,6 +121,9 @@ int64_t step_int(const Step *s, const char *key, int64_t dflt);
 int64_t step_size_bytes(const Step *s, const char *key, int64_t dflt);
 bool step_bool(const Step *s, const char *key, bool dflt);
 char *const *step_list(const Step *s, const char *key); /* NULL-terminated or NULL */
+/* What the step's `node:` must be: its kind's node_need, or the need_by row
+ * its parameters match (wait_for's barman probes need a backup node). */
+NodeNeed step_node_need(const Step *s);
 
 /* ---- run-time captures ----
  * A step may capture a value (`capture: NAME` on sql, shell); later steps reference

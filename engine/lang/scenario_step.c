@@ -3,7 +3,8 @@
  * mean" for unknown ones), its common fields (name, node, timeout,
  * capture...), its parameters typed against the step-kind catalogue
  * (stepkind.c: strings, durations, sizes, integers, booleans, lists), and the
- * typed step_* accessors the runner reads them with.
+ * typed step_* accessors the runner reads them with (and step_node_need,
+ * which the planner checks a step's node with).
  *
  * Apart from scenario.c (the document and its phases) and scenario_vars.c
  * (what a `${...}` in a value becomes), which this file calls for every
@@ -281,4 +282,12 @@ char *const *step_list(const Step *s, const char *key)
 {
     const StepParam *p = step_param(s, key);
     return p ? p->list : NULL;
+}
+
+NodeNeed step_node_need(const Step *s)
+{
+    for (const NeedByValue *r = s->kind->need_by; r != NULL && r->key != NULL; r++)
+        if (str_eq(step_str(s, r->key, NULL), r->value))
+            return r->need;
+    return s->kind->node_need;
 }

@@ -115,6 +115,12 @@ static const ParamSpec p_wait_for[] = {
     {"expect", PT_STRING, false, NULL, "t", "sql: expected first value"},
     {"interval", PT_DURATION, false, NULL, "10ms", "poll interval"},
     END};
+/* wait_for on a PostgreSQL node, except the barman probes: they run
+ * `barman check` on a backup node. */
+static const NeedByValue need_by_probe[] = {
+    {"probe", "barman_check", NEED_BACKUP},
+    {"probe", "barman_streaming", NEED_BACKUP},
+    {NULL, NULL, NEED_ANY}};
 static const ParamSpec p_hb_start[] = {
     {"interval", PT_DURATION, false, NULL, "10ms", "time between heartbeat commits"},
     {"evidence", PT_DURATION, false, NULL, "1s",
@@ -157,50 +163,62 @@ static const ParamSpec p_sleep[] = {
 #define S 1000
 #define READ_ONLY true   /* StepKind.read_only */
 #define CHANGES false
-static const StepKind kinds[SK_COUNT] = {
+/* StepKind.node_need and need_by: what the step's `node:` must be. */
+#define ON_ANY NEED_ANY, NULL
+#define ON_PG NEED_PG, NULL
+#define ON_BACKUP NEED_BACKUP, NULL
+#define ON_PG_OR_BY_PROBE NEED_PG, need_by_probe
+static const StepKind kinds[] = {
     {SK_SQL, "sql", "run SQL on the node and check the result",
-     false, true, 30 * S, p_sql, CHANGES},
-    {SK_SHELL, "shell", "run a shell command on the node", false, true, 60 * S, p_shell, CHANGES},
+     false, true, 30 * S, p_sql, CHANGES, ON_PG},
+    {SK_SHELL, "shell", "run a shell command on the node", false, true, 60 * S, p_shell,
+     CHANGES, ON_ANY},
     {SK_EXEC, "exec", "run a program on the node (argv, no shell)",
-     false, true, 60 * S, p_exec, CHANGES},
+     false, true, 60 * S, p_exec, CHANGES, ON_ANY},
     {SK_PG_START, "pg_start", "start PostgreSQL on the node",
-     false, true, 60 * S, p_pg_start, CHANGES},
-    {SK_PG_STOP, "pg_stop", "stop PostgreSQL on the node", false, true, 60 * S, p_pg_stop, CHANGES},
-    {SK_PG_KILL, "pg_kill", "signal the node's postmaster", true, true, 10 * S, p_pg_kill, CHANGES},
+     false, true, 60 * S, p_pg_start, CHANGES, ON_PG},
+    {SK_PG_STOP, "pg_stop", "stop PostgreSQL on the node", false, true, 60 * S, p_pg_stop,
+     CHANGES, ON_PG},
+    {SK_PG_KILL, "pg_kill", "signal the node's postmaster", true, true, 10 * S, p_pg_kill,
+     CHANGES, ON_PG},
     {SK_WIPE_DATADIR, "wipe_datadir", "delete everything in the node's data directory", true,
-     true, 60 * S, p_none, CHANGES},
+     true, 60 * S, p_none, CHANGES, ON_PG},
     {SK_BARMAN, "barman", "run a barman command for the node's barman server", false, true,
-     300 * S, p_barman, CHANGES},
+     300 * S, p_barman, CHANGES, ON_BACKUP},
     {SK_BARMAN_RECOVER, "barman_recover", "restore a backup with barman recover", true, true,
-     600 * S, p_barman_recover, CHANGES},
+     600 * S, p_barman_recover, CHANGES, ON_BACKUP},
     {SK_BASE_BACKUP, "base_backup", "re-clone the node as a standby with pg_basebackup", true,
-     true, 600 * S, p_base_backup, CHANGES},
+     true, 600 * S, p_base_backup, CHANGES, ON_PG},
     {SK_REWIND, "rewind", "resynchronise the node with pg_rewind",
-     true, true, 600 * S, p_rewind, CHANGES},
+     true, true, 600 * S, p_rewind, CHANGES, ON_PG},
     {SK_DIVERGENCE_CHECK, "divergence_check",
      "detect a standby that replayed past the fork of its primary's timeline", false, true,
-     30 * S, p_divergence, READ_ONLY},
+     30 * S, p_divergence, READ_ONLY, ON_PG},
     {SK_PROMOTE, "promote", "promote the standby on the node",
-     false, true, 60 * S, p_promote, CHANGES},
+     false, true, 60 * S, p_promote, CHANGES, ON_PG},
     {SK_SLOT_CREATE, "slot_create", "create a physical replication slot", false, true, 30 * S,
-     p_slot, CHANGES},
-    {SK_SLOT_DROP, "slot_drop", "drop a replication slot", false, true, 30 * S, p_slot, CHANGES},
+     p_slot, CHANGES, ON_PG},
+    {SK_SLOT_DROP, "slot_drop", "drop a replication slot", false, true, 30 * S, p_slot,
+     CHANGES, ON_PG},
     {SK_WAIT_FOR, "wait_for", "poll a probe until it holds",
-     false, true, 60 * S, p_wait_for, READ_ONLY},
+     false, true, 60 * S, p_wait_for, READ_ONLY, ON_PG_OR_BY_PROBE},
     {SK_HEARTBEAT_START, "heartbeat_start", "start the heartbeat writer (measures RTO/RPO)",
-     false, false, 30 * S, p_hb_start, CHANGES},
+     false, false, 30 * S, p_hb_start, CHANGES, ON_ANY},
     {SK_HEARTBEAT_STOP, "heartbeat_stop", "stop the heartbeat writer", false, false, 30 * S,
-     p_none, CHANGES},
+     p_none, CHANGES, ON_ANY},
     {SK_HEARTBEAT_VERIFY, "heartbeat_verify",
      "check acknowledged heartbeats on the node; measures RPO", false, true, 60 * S,
-     p_hb_verify, READ_ONLY},
+     p_hb_verify, READ_ONLY, ON_PG},
     {SK_EVENT, "event", "mark an event (fault, recovered, ...)",
-     false, false, 1 * S, p_event, CHANGES},
-    {SK_SLEEP, "sleep", "wait a fixed time", false, false, 3600 * S, p_sleep, CHANGES},
+     false, false, 1 * S, p_event, CHANGES, ON_ANY},
+    {SK_SLEEP, "sleep", "wait a fixed time", false, false, 3600 * S, p_sleep, CHANGES, ON_ANY},
     {SK_WAL_GENERATE, "wal_generate",
      "write WAL on the node at a steady rate, sampling every slot (slot bloat)", false, true,
-     600 * S, p_wal_generate, CHANGES},
+     600 * S, p_wal_generate, CHANGES, ON_PG},
 };
+/* A row per StepKindId, in its order (stepkind_get indexes by id; the unit
+ * test kinds_tables checks each row's id). */
+_Static_assert(sizeof kinds / sizeof kinds[0] == SK_COUNT, "a catalogue row per StepKindId");
 
 const char *stepkind_param_type_name(const ParamSpec *p)
 {

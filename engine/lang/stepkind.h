@@ -1,10 +1,15 @@
 /*
  * stepkind.h — the catalogue of step kinds a drill may use.
  *
- * One table (stepkind.c) is the single source of truth: the parser checks
- * parameters against it, `drill validate --help` prints it, and the runner
- * dispatches on StepKindId. Adding a step kind = one row here + one
- * implementation in steps.c.
+ * One table (stepkind.c) is the single source of truth of the language:
+ * the parser checks parameters against it, the planner checks each step's
+ * node against its row's NodeNeed (validate.c), `drill validate --help` and
+ * drill(5) print it, and the runner dispatches on StepKindId.
+ *
+ * Adding a step kind = its StepKindId here (before SK_COUNT) + its row in
+ * stepkind.c (same order) + step_<kind> and <kind>_describe in the run
+ * layer's file of its family (engine/run/kinds/steps_*.c) + one row of the
+ * run layer's table (STEP_KINDS in engine/run/kinds/steps_kinds.h).
  */
 #ifndef DRILL_STEPKIND_H
 #define DRILL_STEPKIND_H
@@ -61,6 +66,21 @@ typedef struct ParamSpec {
     const char *help;
 } ParamSpec;
 
+/* What the node a step names (its `node:`) must be in the topology. */
+typedef enum NodeNeed {
+    NEED_ANY,      /* any node */
+    NEED_PG,       /* a PostgreSQL node: primary or standby */
+    NEED_BACKUP    /* a backup (Barman) node */
+} NodeNeed;
+
+/* A NodeNeed that depends on a parameter's value: a step whose parameter
+ * `key` is `value` needs `need` instead of its kind's node_need. */
+typedef struct NeedByValue {
+    const char *key;
+    const char *value;
+    NodeNeed need;
+} NeedByValue;
+
 typedef struct StepKind {
     StepKindId id;
     const char *name;          /* as written in drills: "barman_recover" */
@@ -74,6 +94,8 @@ typedef struct StepKind {
      * may change things are false (sql, shell, exec: see plan_step_read_only
      * for the cases a dry run still runs them). */
     bool read_only;
+    NodeNeed node_need;        /* what its `node:` must be (step_node_need, scenario.h) */
+    const NeedByValue *need_by;/* exceptions by parameter value ({NULL}-terminated), or NULL */
 } StepKind;
 
 const StepKind *stepkind_find(const char *name);

@@ -1,8 +1,8 @@
 /*
  * validate.c — checks between a drill and a topology: every node a step names
  * (its `node:` and its PT_NODE parameters) exists, and the step's kind fits
- * the node's role. Errors point at the value that names the node, in the
- * drill file.
+ * the node's role (the catalogue row's NodeNeed: step_node_need). Errors
+ * point at the value that names the node, in the drill file.
  */
 #include "validate.h"
 
@@ -11,40 +11,6 @@
 
 #include "util.h"
 #include "yamldoc.h"
-
-typedef enum Need { NEED_ANY, NEED_PG, NEED_BACKUP } Need;
-
-/* What kind of node a step's `node:` must be. */
-static Need need_of_step(const Step *st)
-{
-    switch (st->kind->id) {
-    case SK_BARMAN:
-    case SK_BARMAN_RECOVER:
-        return NEED_BACKUP;
-    case SK_WAIT_FOR: {
-        const char *probe = step_str(st, "probe", "");
-        return (strcmp(probe, "barman_check") == 0 || strcmp(probe, "barman_streaming") == 0)
-                   ? NEED_BACKUP
-                   : NEED_PG;
-    }
-    case SK_SQL:
-    case SK_PG_START:
-    case SK_PG_STOP:
-    case SK_PG_KILL:
-    case SK_WIPE_DATADIR:
-    case SK_BASE_BACKUP:
-    case SK_REWIND:
-    case SK_DIVERGENCE_CHECK:
-    case SK_PROMOTE:
-    case SK_SLOT_CREATE:
-    case SK_SLOT_DROP:
-    case SK_HEARTBEAT_VERIFY:
-    case SK_WAL_GENERATE:
-        return NEED_PG;
-    default:
-        return NEED_ANY;
-    }
-}
 
 static char *available_hint(const Topology *t, const char *word)
 {
@@ -77,7 +43,7 @@ static char *available_hint(const Topology *t, const char *word)
 
 /* Checks one reference to a node; returns 1 when a problem was reported. */
 static size_t check_ref(const Scenario *s, const Topology *t, DiagList *diags, const Step *st,
-                        const char *what, const char *ref, int line, int col, Need need)
+                        const char *what, const char *ref, int line, int col, NodeNeed need)
 {
     const Node *n = topology_find(t, ref);
     if (n == NULL) {
@@ -106,7 +72,7 @@ static size_t check_step(const Scenario *s, const Topology *t, DiagList *diags, 
     size_t added = 0;
     if (st->node != NULL)
         added += check_ref(s, t, diags, st, "node", st->node, st->node_line, st->node_col,
-                           need_of_step(st));
+                           step_node_need(st));
     for (size_t i = 0; i < st->nparams; i++) {
         const StepParam *p = &st->params[i];
         const ParamSpec *spec = stepkind_param(st->kind, p->key);

@@ -189,7 +189,7 @@ static int check_preflight(DryRun *d, const Plan *plan, const RunOptions *opt, D
     int rc = store_open(":memory:", &mem, err);
     RunCtx ctx = {.plan = plan, .store = mem, .fault_mono_us = -1, .recovered_mono_us = -1,
                   .slot_alert_t_ms = -1, .slot_lost_t_ms = -1, .slot_retained_max = -1,
-                  .dry_run = true};
+                  .dry_run = true, .stop = runner_stop_signal};
     ctx.t0_mono_us = time_mono_us();
     if (rc == 0)
         rc = runner_record_start(plan, mem, opt, NULL, &ctx.run_id, ctx.run_uuid, err);

@@ -99,6 +99,16 @@ void runner_print_plan(const Plan *plan, FILE *out)
     }
 }
 
+char *runner_describe_step(const Plan *plan, size_t index)
+{
+    return index < plan->nsteps ? steps_describe(plan, &plan->steps[index]) : NULL;
+}
+
+int runner_check_kinds(DrillError *err)
+{
+    return step_kinds_check(err);
+}
+
 static int record_step(RunCtx *ctx, const PlanStep *ps, const StepOutcome *o, int64_t start_utc,
                        int64_t dur_us, DrillError *err)
 {
@@ -515,7 +525,8 @@ static int run_guarded(const Plan *plan, Store *st, const RunOptions *opt, RunRe
 {
     int rc;
     RunCtx ctx = {.plan = plan, .store = st, .fault_mono_us = -1, .recovered_mono_us = -1,
-                  .slot_alert_t_ms = -1, .slot_lost_t_ms = -1, .slot_retained_max = -1};
+                  .slot_alert_t_ms = -1, .slot_lost_t_ms = -1, .slot_retained_max = -1,
+                  .stop = runner_stop_signal};
     ctx.t0_mono_us = time_mono_us();
     if ((rc = runner_record_start(plan, st, opt, lock_path, &ctx.run_id, ctx.run_uuid, err)) < 0)
         return rc;

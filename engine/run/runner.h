@@ -57,6 +57,14 @@ int runner_reap_orphans(Store *st, FILE *out, DrillError *err);
 
 /* Prints the plan: every step, node and resolved command (drill run --dry-run). */
 void runner_print_plan(const Plan *plan, FILE *out);
+/* What runner_print_plan shows under step `index` of the plan: the commands
+ * or SQL it runs, a `${capture.NAME}` as written (malloc'd; NULL when index
+ * is out of range). */
+char *runner_describe_step(const Plan *plan, size_t index);
+/* Checks the run layer's table of step kinds (run/kinds/kinds.c) against the
+ * catalogue (stepkind.c): row i is kind i, of the same name, with a run and
+ * a describe function. DRILL_E_INVALID names the first wrong row. */
+int runner_check_kinds(DrillError *err);
 
 /* `drill run --dry-run` (dryrun.c): prints the plan, then runs only read-only
  * checks against the topology (nodes reachable and in their roles, target
@@ -84,5 +92,9 @@ int runner_record_start(const Plan *plan, Store *st, const RunOptions *opt,
 /* Async-signal-safe: asks the runner to stop after the current step, skip to
  * cleanup, and finish with 128+signo. */
 void runner_request_stop(int signo);
+/* The signal that asked the run to stop, 0 if none (during cleanup only a
+ * second signal counts): what the runner and the dry run give their steps
+ * as RunCtx.stop. */
+int runner_stop_signal(void);
 
 #endif

@@ -15,9 +15,9 @@
 #include <string.h>
 
 #include "harness.h"
-#include "runctx.h"
 #include "diag.h"
 #include "duration.h"
+#include "runner.h"
 #include "scenario.h"
 #include "topology.h"
 #include "util.h"
@@ -431,7 +431,7 @@ TEST(barman_recover_remote)
     Plan *p = NULL;
     DrillError err;
     CHECK(s != NULL && t != NULL && plan_build(s, t, &p, &err) == 0);
-    char *cmd = p != NULL ? steps_describe(p, &p->steps[0]) : NULL;
+    char *cmd = p != NULL ? runner_describe_step(p, 0) : NULL;
     CHECK(cmd != NULL && strstr(cmd, " recover --get-wal --remote-ssh-command 'ssh -p 2222 -o "
                                      "BatchMode=yes postgres@db1.example.internal' pg1 latest "
                                      "/srv/pg/pg1/data") != NULL);

@@ -16,8 +16,8 @@
 #include "exec.h"
 #include "harness.h"
 #include "scenario.h"
+#include "shellenv.h"
 #include "shellscan.h"
-#include "steps_kinds.h"
 
 static ShellCtx ctx_after(const char *text)
 {
@@ -193,7 +193,7 @@ static void run_one(const Scenario *sc, const char *command, const char *want, c
 {
     Argv a = {.n = 0};
     DrillError err;
-    CHECK_INT(cmd_shell(sc, command, lookup_c, NULL, &a, &err), 0);
+    CHECK_INT(shellenv_argv(sc, command, lookup_c, NULL, &a, &err), 0);
     CHECK_STR(a.v[0], "env");
     Executor *ex = exec_local_new();
     ExecRequest req = {.argv = a.v, .timeout_ms = 10000};
@@ -253,8 +253,8 @@ TEST(shell_argv_builder)
     Argv a = {.n = 0};
     DrillError err;
     /* every mentioned name once; unknown DRILL_VAR_ names left alone */
-    CHECK_INT(cmd_shell(s, "echo $DRILL_VAR_v2 $DRILL_VAR_v2 $DRILL_VAR_nope $XDRILL_VAR_v1", NULL,
-                        NULL, &a, &err), 0);
+    CHECK_INT(shellenv_argv(s, "echo $DRILL_VAR_v2 $DRILL_VAR_v2 $DRILL_VAR_nope $XDRILL_VAR_v1",
+                            NULL, NULL, &a, &err), 0);
     CHECK_INT((int)a.n, 5);
     char *pair = xasprintf("DRILL_VAR_v2=%s", hostile[2]);
     CHECK_STR(a.v[1], pair);
@@ -262,14 +262,14 @@ TEST(shell_argv_builder)
     free(pair);
     argv_free(&a);
     /* dry run: the capture as written; run time without it: an error */
-    CHECK_INT(cmd_shell(s, "echo $DRILL_CAPTURE_c", NULL, NULL, &a, &err), 0);
+    CHECK_INT(shellenv_argv(s, "echo $DRILL_CAPTURE_c", NULL, NULL, &a, &err), 0);
     CHECK_STR(a.v[1], "DRILL_CAPTURE_c=${capture.c}");
     argv_free(&a);
-    CHECK_INT(cmd_shell(s, "echo $DRILL_CAPTURE_zz", lookup_c, NULL, &a, &err),
+    CHECK_INT(shellenv_argv(s, "echo $DRILL_CAPTURE_zz", lookup_c, NULL, &a, &err),
               DRILL_E_NOTFOUND);
     argv_free(&a);
     /* no value: plain /bin/sh -c, as before */
-    CHECK_INT(cmd_shell(s, "true", NULL, NULL, &a, &err), 0);
+    CHECK_INT(shellenv_argv(s, "true", NULL, NULL, &a, &err), 0);
     CHECK_STR(a.v[0], "/bin/sh");
     argv_free(&a);
     scenario_free(s);

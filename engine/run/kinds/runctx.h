@@ -57,7 +57,14 @@ typedef struct RunCtx {
     int64_t slot_retained_max;  /* largest retained WAL sampled, -1 none */
     RunCapture *captures;       /* at most one per name: a new capture replaces the value */
     size_t ncaptures;
+    /* Whoever builds the context (runner.c, dryrun.c) says how a step learns
+     * that the run was asked to stop (a signal): non-zero then, and long
+     * steps end early, running commands are killed. NULL: never asked. */
+    int (*stop)(void);
 } RunCtx;
+
+/* Was the run asked to stop (ctx->stop)? */
+bool runctx_stopping(const RunCtx *ctx);
 
 /* ms since the fault event, or since the run began when none was marked. */
 int64_t run_t_ms(const RunCtx *ctx, int64_t mono_us);

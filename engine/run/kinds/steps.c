@@ -1,8 +1,8 @@
 /*
  * steps.c — step dispatch and the helpers every step kind shares: running an
  * argv on a node within the step's deadline and collecting bounded evidence.
- * The kinds themselves live in steps_pg.c, steps_barman.c, steps_heartbeat.c
- * and steps_misc.c.
+ * The kinds themselves live in one file per family (steps_pg.c,
+ * steps_barman.c, steps_probe.c, ...), found through the table in kinds.c.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -42,6 +42,11 @@ StepStatus step_set(StepOutcome *o, StepStatus status, const char *fmt, ...)
     vsnprintf(o->message, sizeof o->message, fmt, ap);
     va_end(ap);
     return status;
+}
+
+bool runctx_stopping(const RunCtx *ctx)
+{
+    return ctx->stop != NULL && ctx->stop() != 0;
 }
 
 int64_t step_remaining_ms(int64_t deadline_mono_us)
@@ -245,7 +250,7 @@ int step_run_argv(RunCtx *ctx, const Node *node, char *const *argv, int expect_e
         .env_extra = env,
         .timeout_ms = step_remaining_ms(deadline_mono_us),
         .output_limit = STEP_OUTPUT_LIMIT,
-        .cancelled = runner_stop_signal,
+        .cancelled = ctx->stop,
     };
     ExecResult r;
     memset(&r, 0, sizeof r);
@@ -277,33 +282,6 @@ int step_run_argv(RunCtx *ctx, const Node *node, char *const *argv, int expect_e
     free(cmd);
     return result;
 }
-
-typedef StepStatus (*StepFn)(RunCtx *, const PlanStep *, int64_t, StepOutcome *);
-
-static const StepFn step_fns[SK_COUNT] = {
-    [SK_SQL] = step_sql,
-    [SK_SHELL] = step_shell,
-    [SK_EXEC] = step_exec,
-    [SK_PG_START] = step_pg_start,
-    [SK_PG_STOP] = step_pg_stop,
-    [SK_PG_KILL] = step_pg_kill,
-    [SK_WIPE_DATADIR] = step_wipe_datadir,
-    [SK_BARMAN] = step_barman,
-    [SK_BARMAN_RECOVER] = step_barman_recover,
-    [SK_BASE_BACKUP] = step_base_backup,
-    [SK_REWIND] = step_rewind,
-    [SK_DIVERGENCE_CHECK] = step_divergence_check,
-    [SK_PROMOTE] = step_promote,
-    [SK_SLOT_CREATE] = step_slot_create,
-    [SK_SLOT_DROP] = step_slot_drop,
-    [SK_WAIT_FOR] = step_wait_for,
-    [SK_HEARTBEAT_START] = step_heartbeat_start,
-    [SK_HEARTBEAT_STOP] = step_heartbeat_stop,
-    [SK_HEARTBEAT_VERIFY] = step_heartbeat_verify,
-    [SK_EVENT] = step_event,
-    [SK_SLEEP] = step_sleep,
-    [SK_WAL_GENERATE] = step_wal_generate,
-};
 
 /* ---- run-time captures ---------------------------------------------------- */
 
@@ -370,8 +348,11 @@ void steps_execute(RunCtx *ctx, const PlanStep *ps, int64_t deadline_mono_us, St
     }
     if (copy != NULL)
         resolved.step = copy;
-    StepFn fn = step_fns[ps->step->kind->id];
-    fn(ctx, &resolved, deadline_mono_us, o);
+    const StepKindImpl *kind = step_kind_impl(ps->step->kind->id);
+    if (kind != NULL)
+        kind->run(ctx, &resolved, deadline_mono_us, o);
+    else
+        step_set(o, STEP_ERROR, "step kind %d has no implementation", (int)ps->step->kind->id);
     step_resolved_free(copy);
     if (o->status == STEP_OK && time_mono_us() > deadline_mono_us)
         step_set(o, STEP_TIMEOUT, "step took longer than its timeout");

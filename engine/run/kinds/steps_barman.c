@@ -24,6 +24,13 @@ StepStatus step_barman(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOu
     return o->status;
 }
 
+char *barman_describe(const Plan *p, const PlanStep *ps)
+{
+    Argv a = {.n = 0};
+    cmd_barman(ps->node, step_str(ps->step, "command", ""), step_list(ps->step, "args"), &a);
+    return describe_argv(NULL, &a);
+}
+
 static void add_target(Argv *a, const Step *s, const char *key, const char *flag)
 {
     const char *v = step_str(s, key, NULL);

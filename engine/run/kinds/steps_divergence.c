@@ -121,3 +121,10 @@ StepStatus step_divergence_check(RunCtx *ctx, const PlanStep *ps, int64_t deadli
     return step_set(o, met ? STEP_OK : STEP_FAILED, "%s%s%s", d.finding,
                     met ? "" : "; expected ", met ? "" : expect);
 }
+
+char *divergence_check_describe(const Plan *p, const PlanStep *ps)
+{
+    return xasprintf("compare %s's timeline and replay LSN with the history of %s's timeline; "
+                     "expect %s", ps->node->name, plan_param_node(p, ps, "source")->name,
+                     step_str(ps->step, "expect", "either"));
+}

@@ -54,7 +54,7 @@ static StepStatus await_evidence(RunCtx *ctx, const PlanStep *ps, int64_t interv
         if (hs.acked >= need && heartbeat_first_ack_after(ctx->heartbeat, INT64_MIN, &first) == 0 &&
             now - first.mono_us >= evidence_ms * 1000)
             break;
-        if (now >= until || step_remaining_ms(deadline) <= 10 || runner_stop_signal() != 0) {
+        if (now >= until || step_remaining_ms(deadline) <= 10 || runctx_stopping(ctx)) {
             heartbeat_stop(ctx->heartbeat);
             return step_set(o, STEP_ERROR,
                             "the heartbeat is not being acknowledged: %lld of %lld commits in %lldms "
@@ -97,7 +97,7 @@ StepStatus step_heartbeat_start(RunCtx *ctx, const PlanStep *ps, int64_t deadlin
     return await_evidence(ctx, ps, interval, deadline, o);
 }
 
-char *heartbeat_start_describe(const Plan *p, const Step *s)
+char *heartbeat_start_describe(const Plan *p, const PlanStep *ps)
 {
     char *conninfo = NULL;
     if (writable_conninfo(p->topology, &conninfo, NULL) < 0)
@@ -105,7 +105,7 @@ char *heartbeat_start_describe(const Plan *p, const Step *s)
     char *text = xasprintf("SQL on the writable node of \"%s\": create table if not exists "
                            "drill_heartbeat (run_uuid, seq, client_ts, server_ts, lsn); then insert "
                            "one row every %lldms, each in its own transaction", conninfo,
-                           (long long)step_duration_ms(s, "interval", 10));
+                           (long long)step_duration_ms(ps->step, "interval", 10));
     free(conninfo);
     return text;
 }
@@ -120,6 +120,11 @@ StepStatus step_heartbeat_stop(RunCtx *ctx, const PlanStep *ps, int64_t deadline
     heartbeat_stats(ctx->heartbeat, &hs);
     return step_set(o, STEP_OK, "heartbeat stopped: %lld acknowledged, %lld failed, %lld reconnects",
                     (long long)hs.acked, (long long)hs.failed, (long long)hs.reconnects);
+}
+
+char *heartbeat_stop_describe(const Plan *p, const PlanStep *ps)
+{
+    return xstrdup("stop the heartbeat writer (no SQL)");
 }
 
 /* The acknowledged sequence numbers as ranges ("1-189,195-642"), kept as the
@@ -342,4 +347,16 @@ StepStatus step_heartbeat_verify(RunCtx *ctx, const PlanStep *ps, int64_t deadli
                     (long long)((int64_t)nacks - r.missing), (long long)nacks, n->name,
                     target != NULL ? " (not counting those discarded by design)" : "",
                     r.missing > 0 ? " (loss judged by the RPO objective)" : "");
+}
+
+char *heartbeat_verify_describe(const Plan *p, const PlanStep *ps)
+{
+    const Step *s = ps->step;
+    return xasprintf("SQL: select seq, server_ts, lsn from drill_heartbeat where run_uuid = "
+                     "<this run's UUID> order by seq; compare with the acknowledged "
+                     "heartbeats%s%s%s",
+                     step_bool(s, "measure_rpo", ps->node->role == ROLE_PRIMARY)
+                         ? "; measure RPO" : "",
+                     step_str(s, "compare_with", NULL) ? "; and with the rows on " : "",
+                     step_str(s, "compare_with", ""));
 }

@@ -1,27 +1,18 @@
 /*
- * steps_kinds.h — the implementation of each step kind (one function per
- * row of the catalogue in stepkind.c) and the command builders they share
- * with dry runs, so a dry run prints exactly what a real run executes.
- * Internal to the engine.
+ * steps_kinds.h — the run layer's side of each step kind: the table of kinds
+ * (STEP_KINDS: a run and a describe function per row of the catalogue in
+ * stepkind.c, materialised in kinds.c) and the command builders
+ * (steps_cmd.c) the kinds share with their dry-run descriptions, so a dry
+ * run prints exactly what a real run executes. Private to the run layer.
  */
 #ifndef DRILL_STEPS_KINDS_H
 #define DRILL_STEPS_KINDS_H
 
+#include "argv.h"
 #include "runctx.h"
+#include "shellenv.h"
 
-#define ARGV_MAX 64
-
-/* An owned, NULL-terminated argv. */
-typedef struct Argv {
-    char *v[ARGV_MAX + 1];
-    size_t n;
-} Argv;
-void argv_add(Argv *a, const char *s);
-void argv_addf(Argv *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void argv_add_list(Argv *a, char *const *list);
-void argv_free(Argv *a);
-
-/* Command builders (also used by step_describe_kind). */
+/* Command builders, shared by the kinds' run and describe functions. */
 void cmd_pg_ctl_start(const Node *n, Argv *a);
 void cmd_pg_ctl_stop(const Node *n, const char *mode, int64_t timeout_ms, Argv *a);
 void cmd_pg_kill(const Node *n, const char *signal_name, Argv *a);
@@ -31,13 +22,6 @@ void cmd_rewind(const Node *n, const Node *source, Argv *a);
 void cmd_append_slot(const Node *n, const char *slot, Argv *a);
 void cmd_barman(const Node *backup, const char *command, char *const *args, Argv *a);
 void cmd_barman_recover(const Plan *p, const PlanStep *ps, Argv *a);
-/* `env DRILL_VAR_x=VALUE ... /bin/sh -c COMMAND`: every DRILL_VAR_name (a
- * variable of sc) and DRILL_CAPTURE_NAME (lookup) the command mentions is
- * passed as one argv element, so values never become shell text. With
- * lookup NULL (dry runs) a capture shows as ${capture.NAME}. Fails when a
- * capture is missing or there are too many values. */
-int cmd_shell(const Scenario *sc, const char *command, CaptureLookup lookup, void *ud, Argv *a,
-              DrillError *err);
 
 /* Connects to a node for a step (conninfo NULL = the node's), within the
  * step's deadline; on failure the outcome says why and NULL is returned. */
@@ -55,47 +39,66 @@ void sql_command_show(Buf *b, const StepParam *q);
 /* Absolute path of a PostgreSQL program for a node (malloc'd). */
 char *node_program(const Node *n, const char *program);
 
-char *step_describe_kind(const Plan *plan, const PlanStep *ps);
-char *wal_generate_describe(const Step *s);   /* steps_wal.c */
 /* Dry-run text of a built argv (freed here): "on NODE as USER: CMD" when on
  * is given (a command on another node than the step's), else just CMD. */
 char *describe_argv(const Node *on, Argv *a);
-char *barman_recover_describe(const Plan *p, const PlanStep *ps);       /* steps_barman.c */
-char *reclone_describe(const Node *n, const Node *source, const char *slot, bool start,
-                       int64_t timeout_ms);                              /* steps_pg.c */
-char *start_describe(const Node *n, bool wait);                          /* steps_pg.c */
-char *rewind_describe(const Plan *p, const PlanStep *ps);                /* steps_pg.c */
-char *wait_for_describe(const Plan *p, const PlanStep *ps);              /* steps_probe.c */
-char *heartbeat_start_describe(const Plan *p, const Step *s);            /* steps_heartbeat.c */
 
-/* One run function per kind, all of this signature (steps.c dispatches). */
-StepStatus step_sql(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutcome *o);
-StepStatus step_shell(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutcome *o);
-StepStatus step_exec(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutcome *o);
-StepStatus step_pg_start(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutcome *o);
-StepStatus step_pg_stop(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutcome *o);
-StepStatus step_pg_kill(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutcome *o);
-StepStatus step_wipe_datadir(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutcome *o);
-StepStatus step_barman(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutcome *o);
-StepStatus step_barman_recover(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutcome *o);
-StepStatus step_base_backup(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutcome *o);
-StepStatus step_rewind(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutcome *o);
-StepStatus step_divergence_check(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutcome *o);
-StepStatus step_promote(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutcome *o);
-StepStatus step_slot_create(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutcome *o);
-StepStatus step_slot_drop(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutcome *o);
-StepStatus step_wait_for(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutcome *o);
-StepStatus step_heartbeat_start(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutcome *o);
-StepStatus step_heartbeat_stop(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutcome *o);
-StepStatus step_heartbeat_verify(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutcome *o);
-StepStatus step_event(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutcome *o);
-StepStatus step_sleep(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutcome *o);
-StepStatus step_wal_generate(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutcome *o);
+/* ---- the table of step kinds ------------------------------------------------
+ * Every kind has a run function and a describe function of these types,
+ * defined in the file of its family (steps_pg.c, steps_barman.c, ...). */
+typedef StepStatus StepRunFn(RunCtx *ctx, const PlanStep *ps, int64_t deadline_mono_us,
+                             StepOutcome *o);
+/* The commands (or SQL) the step runs, as a dry run shows them (malloc'd). */
+typedef char *StepDescribeFn(const Plan *plan, const PlanStep *ps);
+
+/* One row per StepKindId, in its order: X(SK_NAME, name) says that
+ * step_<name> runs the kind and <name>_describe describes it, and <name> is
+ * the kind's name in the catalogue (stepkind.c). kinds.c turns the list into
+ * the table the runner dispatches on; runner_check_kinds checks it. */
+#define STEP_KINDS(X)                                                    \
+    X(SK_SQL, sql)                            /* steps_pg.c */           \
+    X(SK_SHELL, shell)                        /* steps_misc.c */         \
+    X(SK_EXEC, exec)                          /* steps_misc.c */         \
+    X(SK_PG_START, pg_start)                  /* steps_pg.c */           \
+    X(SK_PG_STOP, pg_stop)                    /* steps_pg.c */           \
+    X(SK_PG_KILL, pg_kill)                    /* steps_pg.c */           \
+    X(SK_WIPE_DATADIR, wipe_datadir)          /* steps_pg.c */           \
+    X(SK_BARMAN, barman)                      /* steps_barman.c */       \
+    X(SK_BARMAN_RECOVER, barman_recover)      /* steps_barman.c */       \
+    X(SK_BASE_BACKUP, base_backup)            /* steps_pg.c */           \
+    X(SK_REWIND, rewind)                      /* steps_pg.c */           \
+    X(SK_DIVERGENCE_CHECK, divergence_check)  /* steps_divergence.c */   \
+    X(SK_PROMOTE, promote)                    /* steps_pg.c */           \
+    X(SK_SLOT_CREATE, slot_create)            /* steps_pg.c */           \
+    X(SK_SLOT_DROP, slot_drop)                /* steps_pg.c */           \
+    X(SK_WAIT_FOR, wait_for)                  /* steps_probe.c */        \
+    X(SK_HEARTBEAT_START, heartbeat_start)    /* steps_heartbeat.c */    \
+    X(SK_HEARTBEAT_STOP, heartbeat_stop)      /* steps_heartbeat.c */    \
+    X(SK_HEARTBEAT_VERIFY, heartbeat_verify)  /* steps_heartbeat.c */    \
+    X(SK_EVENT, event)                        /* steps_misc.c */         \
+    X(SK_SLEEP, sleep)                        /* steps_misc.c */         \
+    X(SK_WAL_GENERATE, wal_generate)          /* steps_wal.c */
+
+#define STEP_KIND_DECLARE(id, name) StepRunFn step_##name; StepDescribeFn name##_describe;
+STEP_KINDS(STEP_KIND_DECLARE)
+#undef STEP_KIND_DECLARE
+
+typedef struct StepKindImpl {
+    StepKindId kind;
+    const char *name;           /* the catalogue's name of the kind */
+    StepRunFn *run;
+    StepDescribeFn *describe;
+} StepKindImpl;
+
+/* The row of a kind (kinds.c), NULL when id is no kind. */
+const StepKindImpl *step_kind_impl(StepKindId id);
+/* Row i is kind i, named as in the catalogue, with both functions. */
+int step_kinds_check(DrillError *err);
+/* Its describe function on ps (unresolved captures as written: see
+ * steps_describe). */
+char *step_describe_kind(const Plan *plan, const PlanStep *ps);
 
 /* CaptureLookup over ctx's captures (a RunCtx *). */
 const char *runctx_capture_lookup(void *ctx, const char *name);
-
-/* Used by runner.c for stop requests inside long steps (sleep, wait_for). */
-int runner_stop_signal(void);
 
 #endif

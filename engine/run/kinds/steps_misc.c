@@ -35,8 +35,8 @@ StepStatus step_shell(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOut
 {
     Argv a = {.n = 0};
     DrillError err;
-    if (cmd_shell(ctx->plan->scenario, step_str(ps->step, "command", ""), runctx_capture_lookup,
-                  ctx, &a, &err) < 0)
+    if (shellenv_argv(ctx->plan->scenario, step_str(ps->step, "command", ""),
+                      runctx_capture_lookup, ctx, &a, &err) < 0)
         step_set(o, STEP_ERROR, "%s", err.message);
     else if (step_run_argv(ctx, ps->node, a.v, (int)step_int(ps->step, "expect_exit", 0),
                            deadline, o) == 0 &&
@@ -46,11 +46,28 @@ StepStatus step_shell(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOut
     return o->status;
 }
 
+/* With its values as written: a ${capture.NAME} shows as such. A command a
+ * real run would refuse (too many values) shows what was built: the run
+ * says why. */
+char *shell_describe(const Plan *p, const PlanStep *ps)
+{
+    Argv a = {.n = 0};
+    shellenv_argv(p->scenario, step_str(ps->step, "command", ""), NULL, NULL, &a, NULL);
+    return describe_argv(NULL, &a);
+}
+
 StepStatus step_exec(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutcome *o)
 {
     step_run_argv(ctx, ps->node, step_list(ps->step, "argv"),
                   (int)step_int(ps->step, "expect_exit", 0), deadline, o);
     return o->status;
+}
+
+char *exec_describe(const Plan *p, const PlanStep *ps)
+{
+    Argv a = {.n = 0};
+    argv_add_list(&a, step_list(ps->step, "argv"));
+    return describe_argv(NULL, &a);
 }
 
 int64_t run_t_ms(const RunCtx *ctx, int64_t mono_us)
@@ -115,15 +132,31 @@ StepStatus step_event(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOut
                     (long long)((now - ctx->t0_mono_us) / 1000));
 }
 
+char *event_describe(const Plan *p, const PlanStep *ps)
+{
+    const Step *s = ps->step;
+    const char *measure = step_str(s, "measure", NULL), *since = step_str(s, "since", NULL);
+    if (measure == NULL && since == NULL)
+        return xasprintf("mark event `%s`", step_str(s, "event", ""));
+    return xasprintf("mark event `%s`; measure %s%s = time since event `%s`",
+                     step_str(s, "event", ""), measure ? measure : step_str(s, "event", ""),
+                     measure ? "" : "_ms", since ? since : "fault");
+}
+
 StepStatus step_sleep(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutcome *o)
 {
     int64_t until = time_mono_us() + step_duration_ms(ps->step, "duration", 0) * 1000;
     buf_appendf(&o->command, "sleep %lldms", (long long)step_duration_ms(ps->step, "duration", 0));
     while (time_mono_us() < until) {
-        if (runner_stop_signal() != 0)
+        if (runctx_stopping(ctx))
             return step_set(o, STEP_ERROR, "interrupted");
         int64_t left = until - time_mono_us();
         sleep_us(left < 50000 ? left : 50000);
     }
     return step_set(o, STEP_OK, "slept");
+}
+
+char *sleep_describe(const Plan *p, const PlanStep *ps)
+{
+    return xasprintf("sleep %lldms", (long long)step_duration_ms(ps->step, "duration", 0));
 }

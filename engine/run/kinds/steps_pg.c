@@ -2,6 +2,7 @@
  * steps_pg.c — step kinds that act on a PostgreSQL node: SQL, start/stop/kill,
  * wiping and re-cloning a data directory, rewind, promotion and slots.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -250,7 +251,7 @@ static StepStatus rewind_fallback(RunCtx *ctx, const PlanStep *ps, const Node *s
 {
     const Node *n = ps->node;
     if (strcmp(step_str(ps->step, "fallback", "none"), "reclone") != 0 ||
-        o->status == STEP_TIMEOUT || runner_stop_signal() != 0)
+        o->status == STEP_TIMEOUT || runctx_stopping(ctx))
         return o->status;
     char why[sizeof o->message];
     snprintf(why, sizeof why, "%s", o->message);
@@ -342,7 +343,23 @@ StepStatus step_slot_drop(RunCtx *ctx, const PlanStep *ps, int64_t deadline, Ste
 
 /* ---- dry-run descriptions: the same builders as the steps above ---- */
 
-char *start_describe(const Node *n, bool wait)
+/* Everything a sql step asks, as it will be sent. */
+char *sql_describe(const Plan *p, const PlanStep *ps)
+{
+    const Step *s = ps->step;
+    const char *db = step_str(s, "database", NULL), *expect = step_str(s, "expect", NULL);
+    const char *capture = step_str(s, "capture", NULL);
+    int64_t rows = step_int(s, "expect_rows", -1);
+    char nrows[32] = "";
+    if (rows >= 0)
+        snprintf(nrows, sizeof nrows, "; expect %lld row(s)", (long long)rows);
+    return xasprintf("SQL%s%s: %s%s%s%s%s%s", db ? " in database " : "", db ? db : "",
+                     step_str(s, "query", ""), expect ? "; expect first value = " : "",
+                     expect ? expect : "", nrows, capture ? "; capture as " : "",
+                     capture ? capture : "");
+}
+
+static char *start_text(const Node *n, bool wait)
 {
     Argv a = {.n = 0};
     cmd_pg_ctl_start(n, &a);
@@ -353,9 +370,35 @@ char *start_describe(const Node *n, bool wait)
     return text;
 }
 
+char *pg_start_describe(const Plan *p, const PlanStep *ps)
+{
+    return start_text(ps->node, step_bool(ps->step, "wait", true));
+}
+
+char *pg_stop_describe(const Plan *p, const PlanStep *ps)
+{
+    Argv a = {.n = 0};
+    cmd_pg_ctl_stop(ps->node, step_str(ps->step, "mode", "fast"), ps->step->timeout_ms, &a);
+    return describe_argv(NULL, &a);
+}
+
+char *pg_kill_describe(const Plan *p, const PlanStep *ps)
+{
+    Argv a = {.n = 0};
+    cmd_pg_kill(ps->node, step_str(ps->step, "signal", "KILL"), &a);
+    return describe_argv(NULL, &a);
+}
+
+char *wipe_datadir_describe(const Plan *p, const PlanStep *ps)
+{
+    Argv a = {.n = 0};
+    cmd_wipe(ps->node, &a);
+    return describe_argv(NULL, &a);
+}
+
 /* "stop (if running)", wipe, pg_basebackup, start: what reclone() runs. */
-char *reclone_describe(const Node *n, const Node *source, const char *slot, bool start,
-                       int64_t timeout_ms)
+static char *reclone_text(const Node *n, const Node *source, const char *slot, bool start,
+                          int64_t timeout_ms)
 {
     Argv a = {.n = 0};
     cmd_pg_ctl_stop(n, "immediate", timeout_ms, &a);
@@ -364,7 +407,7 @@ char *reclone_describe(const Node *n, const Node *source, const char *slot, bool
     char *wipe = describe_argv(NULL, &a);
     cmd_basebackup(n, source, slot, &a);
     char *clone = describe_argv(NULL, &a);
-    char *run = start ? start_describe(n, true) : xstrdup("(not started: start: false)");
+    char *run = start ? start_text(n, true) : xstrdup("(not started: start: false)");
     char *text = xasprintf("%s   (exit 1, not running, is fine)\n%s\n%s\n%s", stop, wipe, clone,
                            run);
     free(stop);
@@ -372,6 +415,14 @@ char *reclone_describe(const Node *n, const Node *source, const char *slot, bool
     free(clone);
     free(run);
     return text;
+}
+
+char *base_backup_describe(const Plan *p, const PlanStep *ps)
+{
+    const Node *n = ps->node;
+    return reclone_text(n, plan_param_node(p, ps, "source"),
+                        step_str(ps->step, "slot", n->slot_name),
+                        step_bool(ps->step, "start", true), ps->step->timeout_ms);
 }
 
 char *rewind_describe(const Plan *p, const PlanStep *ps)
@@ -387,10 +438,10 @@ char *rewind_describe(const Plan *p, const PlanStep *ps)
     if (slot != NULL)
         cmd_append_slot(n, slot, &a);
     char *append = slot != NULL ? describe_argv(NULL, &a) : xstrdup("");
-    char *run = start ? start_describe(n, true) : xstrdup("");
+    char *run = start ? start_text(n, true) : xstrdup("");
     char *fallback = strcmp(step_str(ps->step, "fallback", "none"), "reclone") == 0
-                         ? reclone_describe(n, source, slot ? slot : n->slot_name, start,
-                                            ps->step->timeout_ms)
+                         ? reclone_text(n, source, slot ? slot : n->slot_name, start,
+                                        ps->step->timeout_ms)
                          : NULL;
     char *text = xasprintf("%s   (exit 1, not running, is fine)\n%s%s%s%s%s%s%s", stop, rewind,
                            slot ? "\n" : "", append, start ? "\n" : "", run,
@@ -402,4 +453,32 @@ char *rewind_describe(const Plan *p, const PlanStep *ps)
     free(run);
     free(fallback);
     return text;
+}
+
+char *promote_describe(const Plan *p, const PlanStep *ps)
+{
+    return xasprintf("SQL: select pg_promote(true, %s)",
+                     step_bool(ps->step, "wait", true) ? "<seconds left in the step>" : "60");
+}
+
+static char *slot_text(const Step *s, bool create)
+{
+    const char *slot = step_str(s, "slot", "");
+    const char *unless = !step_bool(s, "if_exists", false) ? ""
+                         : create                         ? " unless it exists"
+                                                          : " unless it is absent";
+    return xasprintf("SQL: select pg_replication_slots (does %s exist?), then select "
+                     "%s('%s'%s)%s", slot,
+                     create ? "pg_create_physical_replication_slot" : "pg_drop_replication_slot",
+                     slot, create ? ", true" : "", unless);
+}
+
+char *slot_create_describe(const Plan *p, const PlanStep *ps)
+{
+    return slot_text(ps->step, true);
+}
+
+char *slot_drop_describe(const Plan *p, const PlanStep *ps)
+{
+    return slot_text(ps->step, false);
 }

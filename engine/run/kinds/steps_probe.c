@@ -206,7 +206,7 @@ StepStatus step_wait_for(RunCtx *ctx, const PlanStep *ps, int64_t deadline, Step
         if (probe_once(&pr, probe, o))
             return step_set(o, STEP_OK, "%s held after %lldms (%d polls)", probe,
                             (long long)((time_mono_us() - start) / 1000), polls);
-        if (runner_stop_signal() != 0)
+        if (runctx_stopping(ctx))
             return step_set(o, STEP_ERROR, "interrupted while waiting for %s", probe);
         if (time_mono_us() + interval_us >= deadline)
             return step_set(o, STEP_TIMEOUT, "%s did not hold within %lldms: %s", probe,

@@ -41,8 +41,9 @@ typedef struct WalGen {
     int64_t samples, written;
 } WalGen;
 
-char *wal_generate_describe(const Step *s)
+char *wal_generate_describe(const Plan *plan, const PlanStep *ps)
 {
+    const Step *s = ps->step;
     char rate[32];
     size_format_mb(step_size_bytes(s, "rate", 0), rate, sizeof rate);
     int64_t cp = step_duration_ms(s, "checkpoint_interval", 0);
@@ -200,7 +201,7 @@ static int wal_loop(WalGen *g, const WalPlan *p, int64_t start, DrillError *err)
 {
     int64_t next_sample = start, next_cp = start + p->checkpoint_us;
     int rc = 0;
-    while (rc == 0 && !g->until_reached && runner_stop_signal() == 0) {
+    while (rc == 0 && !g->until_reached && !runctx_stopping(g->ctx)) {
         int64_t now = time_mono_us();
         if (now >= p->end || now >= p->deadline)
             break;
@@ -244,7 +245,7 @@ static StepStatus wal_result(WalGen *g, int64_t elapsed_us, bool deadline_hit, S
     char mb[32];
     size_format_mb(g->written, mb, sizeof mb);
     const char *until = step_str(g->ps->step, "until", NULL);
-    if (runner_stop_signal() != 0)
+    if (runctx_stopping(g->ctx))
         return step_set(o, STEP_ERROR, "interrupted after writing %s", mb);
     if (deadline_hit && !g->until_reached)
         return step_set(o, STEP_TIMEOUT, "step timeout after writing %s", mb);
@@ -259,7 +260,7 @@ static StepStatus wal_result(WalGen *g, int64_t elapsed_us, bool deadline_hit, S
 StepStatus step_wal_generate(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutcome *o)
 {
     const Step *s = ps->step;
-    char *cmd = wal_generate_describe(s);
+    char *cmd = wal_generate_describe(ctx->plan, ps);
     buf_appends(&o->command, cmd);
     free(cmd);
     const char *until = step_str(s, "until", NULL);
