@@ -1,8 +1,9 @@
 # shellcheck shell=bash
 # test-lib.sh — sourced by every test shell script (integration tests through
 # integration/check-lib.sh, with-postgres.sh, with-sshd.sh, checks/*.sh,
-# fuzz/run.sh): what a missing prerequisite means, decided in one place, and
-# a free loopback port for the servers the tests start.
+# fuzz/run.sh): what a missing prerequisite means, decided in one place, the
+# check counters and closing line every checking script uses, and a free
+# loopback port for the servers the tests start.
 #
 # A test whose server (PostgreSQL, Barman, sshd) or tool is missing did not
 # test anything: under CI=true that is a failure (exit 1); elsewhere a skip
@@ -72,6 +73,42 @@ ctest_selection() {
     local dir=$1 re=$2
     shift 2
     ctest --test-dir "$dir" --output-on-failure --no-tests=error -R "$re" "$@"
+}
+
+# ---- the check counters -----------------------------------------------------
+# Set once: sourcing this file again (a test that also sources with-postgres.sh)
+# keeps the counts so far.
+: "${passed:=0}" "${failed:=0}" "${skipped:=0}"
+
+# ok MESSAGE / fail MESSAGE: counts a passed / failed check and says so
+# ("ok - MESSAGE", "FAIL - MESSAGE").
+ok()   { passed=$((passed + 1)); echo "ok - $*"; }
+fail() { failed=$((failed + 1)); echo "FAIL - $*"; }
+
+# check NAME CMD...: ok NAME when CMD succeeds, else fail NAME.
+check() { local what=$1; shift; if "$@"; then ok "$what"; else fail "$what"; fi; }
+
+# skip_part MESSAGE: a part of the test cannot run here (missing_status):
+# under CI=true a failed check; elsewhere a note, and the test as a whole
+# then ends as skipped (finish), not passed: it did not check everything.
+skip_part() {
+    local status=0
+    missing_status "$*" || status=$?
+    if [ "$status" -eq 77 ]; then skipped=$((skipped + 1)); else fail "$*"; fi
+}
+
+# finish [EXPECTED]: the closing line and the exit status: 1 when a check
+# failed, when no check ran at all (the script lost its body), or when
+# EXPECTED is given and another number of checks ran; 77 when one passed only
+# because a part was skipped (skip_part); else 0.
+finish() {
+    local expected=${1:-} ran=$((passed + failed))
+    echo "$passed passed, $failed failed$([ "$skipped" -eq 0 ] || echo ", $skipped parts skipped")"
+    [ "$failed" -eq 0 ] || return 1
+    [ "$passed" -gt 0 ] || { echo "FAIL - no check ran"; return 1; }
+    [ -z "$expected" ] || [ "$ran" -eq "$expected" ] ||
+        { echo "FAIL - $ran checks ran, $expected expected"; return 1; }
+    [ "$skipped" -eq 0 ] || return 77
 }
 
 # free_port: a loopback port nobody listens on. A race with another process

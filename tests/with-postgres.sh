@@ -20,7 +20,7 @@
 #
 # Sourcing the file (DRILL_WITH_POSTGRES_LIB=1) only defines the functions, so a
 # test script can start several servers: pgw_init_cluster DIR; pgw_start DIR PORT;
-# pgw_stop DIR; pgw_free_port.
+# pgw_stop DIR; free_port (test-lib.sh) gives a PORT.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/test-lib.sh"
 
@@ -48,9 +48,6 @@ pgw_as_pg() {
         "$@"
     fi
 }
-
-# A port nobody listens on (loopback only; test-lib.sh).
-pgw_free_port() { free_port; }
 
 pgw_init_cluster() {
     local dir=$1
@@ -122,7 +119,7 @@ pgw_main() {
     pgw_init_cluster "$dir" || return 1
     cp "$dir/data/postgresql.conf" "$dir/postgresql.conf.orig" || return 1
     for attempt in 1 2 3; do
-        port=$(pgw_free_port) || return 1
+        port=$(free_port) || return 1
         cp "$dir/postgresql.conf.orig" "$dir/data/postgresql.conf" || return 1
         if pgw_start "$dir" "$port"; then
             break

@@ -16,10 +16,9 @@
 set -uo pipefail
 src=${1:?usage: honest.sh SOURCE_DIR BUILD_DIR}
 build=${2:?usage: honest.sh SOURCE_DIR BUILD_DIR}
-. "$src/tests/test-lib.sh"
+. "$src/tests/test-lib.sh"   # ok, fail, finish, and the rules under test
 export DRILL_SOURCE_DIR=$src DRILL_TEST_DATA=$src/tests/data
 export DRILL_BIN=${DRILL_BIN:-$build/drill}
-pass=0 fail=0
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/drill-honest.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
@@ -29,9 +28,9 @@ expect() {
     shift 2
     "$@" > "$tmp/out" 2>&1 || rc=$?
     if [ "$rc" -eq "$want" ]; then
-        pass=$((pass + 1)); echo "ok - $name (exit $rc)"
+        ok "$name (exit $rc)"
     else
-        fail=$((fail + 1)); echo "FAIL - $name: exit $rc, expected $want"; tail -n 20 "$tmp/out"
+        fail "$name: exit $rc, expected $want"; tail -n 20 "$tmp/out"
     fi
 }
 # both NAME CMD...: CMD skips (77) without CI and fails (1) under CI=true.
@@ -93,5 +92,4 @@ expect 8 "ctest_selection (sanitize.sh) matching no test" \
 expect 1 "require_nonempty (fuzz/run.sh) on an empty glob" \
     bash -c '. "$1"; require_nonempty "seed drill" "$2"/*.yaml' _ "$src/tests/test-lib.sh" "$tmp/emptybuild"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ] && [ "$pass" -eq 20 ]
+finish 20

@@ -11,16 +11,14 @@
 set -euo pipefail
 src=${1:?usage: layers.sh SOURCE_DIR BUILD_DIR}
 build=${2:?usage: layers.sh SOURCE_DIR BUILD_DIR}
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "ok: $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL: $1"; }
+. "$src/tests/test-lib.sh"   # ok, fail, finish
 
 layers=(base lang plan exec pg measure store run reports)
 for l in "${layers[@]}"; do
     if cmake --build "$build" --target "drill_layercheck_$l" > /dev/null 2>&1; then
         ok "layer $l links against the layers below it only"
     else
-        bad "layer $l does not link against its declared dependencies:"
+        fail "layer $l does not link against its declared dependencies:"
         cmake --build "$build" --target "drill_layercheck_$l" 2>&1 | grep -E 'undefined|error' | head -5
     fi
 done
@@ -32,17 +30,15 @@ probe() {   # probe LAYER — configure a scratch build with the probe in LAYER,
         cmake --build "$scratch/$1" --target "drill_layercheck_$1" -j 2 > "$scratch/$1.log" 2>&1
 }
 if probe base; then
-    bad "an upward call from base into run linked (layers are not enforced)"
+    fail "an upward call from base into run linked (layers are not enforced)"
 elif grep -q "undefined reference to .runner_request_stop" "$scratch/base.log"; then
     ok "an upward call from base into run fails to link"
 else
-    bad "the probe build failed for another reason:"; tail -20 "$scratch/base.log"
+    fail "the probe build failed for another reason:"; tail -20 "$scratch/base.log"
 fi
 if nm --defined-only "$build/engine/libdrill_run.a" 2>/dev/null | grep -q ' T runner_request_stop$'; then
     ok "the probe's target runner_request_stop is defined by the run layer"
 else
-    bad "runner_request_stop is not defined in libdrill_run.a: the probe proves nothing"
+    fail "runner_request_stop is not defined in libdrill_run.a: the probe proves nothing"
 fi
-total=$((pass + fail))
-echo "$pass passed, $fail failed"
-[ "$total" -eq $((${#layers[@]} + 2)) ] && [ "$fail" -eq 0 ]
+finish $((${#layers[@]} + 2))

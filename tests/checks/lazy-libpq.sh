@@ -7,22 +7,16 @@
 set -euo pipefail
 drill=${1:?usage: lazy-libpq.sh DRILL SOURCE_DIR}
 src=${2:?usage: lazy-libpq.sh DRILL SOURCE_DIR}
-pass=0 fail=0
-check() {   # check NAME CMD... — CMD's loader trace must not mention libpq
+. "$src/tests/test-lib.sh"   # check, finish
+# no_libpq CMD...: CMD's loader trace shows it ran (libc initialised) and
+# never mapped libpq.
+no_libpq() {
     local out
-    out=$(LD_DEBUG=libs "${@:2}" 2>&1 >/dev/null) || true
-    if grep -q 'calling init: .*/libc\.so' <<<"$out" && ! grep -q 'libpq\.so' <<<"$out"; then
-        pass=$((pass + 1))
-    else
-        echo "FAIL: $1: libpq loaded (or no loader trace)"; fail=$((fail + 1))
-    fi
+    out=$(LD_DEBUG=libs "$@" 2>&1 >/dev/null) || true
+    grep -q 'calling init: .*/libc\.so' <<<"$out" && ! grep -q 'libpq\.so' <<<"$out"
 }
-check "drill --version" "$drill" --version
-check "drill validate" "$drill" validate "$src"/drills/*.yaml
-if readelf -d "$drill" | grep -q 'NEEDED.*libpq'; then
-    echo "FAIL: drill is linked with libpq (NEEDED)"; fail=$((fail + 1))
-else
-    pass=$((pass + 1))
-fi
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+not_linked_with_libpq() { ! readelf -d "$1" | grep -q 'NEEDED.*libpq'; }
+check "drill --version does not load libpq" no_libpq "$drill" --version
+check "drill validate does not load libpq" no_libpq "$drill" validate "$src"/drills/*.yaml
+check "drill is not linked with libpq (no NEEDED entry)" not_linked_with_libpq "$drill"
+finish 3

@@ -1,7 +1,8 @@
 # sandbox-lib.sh — sourced by the integration tests that run drills on a real
 # sandbox: check-lib.sh, the "servers present" rule (require, ../test-lib.sh:
-# a failure under CI=true, a skip otherwise), and a private sandbox directory that is torn
-# down on exit, whatever happened.
+# a failure under CI=true, a skip otherwise), a private sandbox directory that
+# is torn down on exit, whatever happened, and the helpers these tests share
+# (psql and sqlite queries, stored measures and facts, the sandbox's checks).
 . "$(dirname "${BASH_SOURCE[0]}")/check-lib.sh"
 : "${DRILL_SOURCE_DIR:?}"
 export DRILL_FIXTURES_DIR="$DRILL_SOURCE_DIR/fixtures"
@@ -19,6 +20,9 @@ trap cleanup EXIT INT TERM
 
 q()  { psql -XAtq "host=127.0.0.1 port=$1 user=postgres dbname=postgres" -c "$2"; }
 sq() { sqlite3 "$db" "$1"; }
+# measure KEY / fact KEY: run $run's stored measure (as an integer) / fact KEY.
+measure() { sq "select cast(value as int) from measures where run_id = $run and key = '$1'"; }
+fact() { sq "select value from facts where run_id = $run and key = '$1'"; }
 as_barman() {  # barman against the sandbox's config, as its OS user
     if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- barman -c "$sandbox/barman/barman.conf" "$@"
     else barman -c "$sandbox/barman/barman.conf" "$@"; fi

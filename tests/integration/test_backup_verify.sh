@@ -100,7 +100,6 @@ topology_untouched "after a failed run"
 
 # --- down leaves nothing behind ----------------------------------------------
 "$DRILL_BIN" sandbox down --dir "$sandbox" >/dev/null 2>&1
-no_sandbox_process() { ! pgrep -f -- "$sandbox/" > /dev/null; }
 check "no process of the sandbox remains" no_sandbox_process
 check "sandbox directory removed" [ ! -e "$sandbox" ]
 

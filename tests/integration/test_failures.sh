@@ -34,8 +34,8 @@ trap cleanup EXIT INT TERM
 sq3() { sqlite3 -cmd ".timeout 5000" "$@"; }
 is_root() { [ "$(id -u)" -eq 0 ]; }
 
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-# A local topology without servers: pg1 on a port nothing listens on.
+# A local topology without servers: pg1 on a port nothing listens on
+# (free_port, ../test-lib.sh).
 topo=$work/topo-local.yaml
 cat > "$topo" <<YAML
 name: failures-local

@@ -119,10 +119,9 @@ cleanup:
   - kind: heartbeat_stop
 YAML
 DRILL_HEARTBEAT_BUFFER=32 sandbox_run spill "$work/spill.yaml"
-m() { sq "select cast(value as int) from measures where run_id = $run and key = '$1'"; }
-check "spill: more acks ($(m heartbeat_acked)) than the 32-ack buffer, some spilled ($(m heartbeat_acks_spilled))" \
-    [ "$(m heartbeat_acked)" -gt 64 -a "$(m heartbeat_acks_spilled)" -gt 0 ]
-check "spill: RPO counts exactly the 3 deleted (spilled) acks" [ "$(m rpo_transactions)" = 3 ]
+check "spill: more acks ($(measure heartbeat_acked)) than the 32-ack buffer, some spilled ($(measure heartbeat_acks_spilled))" \
+    [ "$(measure heartbeat_acked)" -gt 64 -a "$(measure heartbeat_acks_spilled)" -gt 0 ]
+check "spill: RPO counts exactly the 3 deleted (spilled) acks" [ "$(measure rpo_transactions)" = 3 ]
 check "spill: the RPO objective fails on them (exit 1)" [ "$rc" -eq 1 ]
 
 sandbox_down_checked

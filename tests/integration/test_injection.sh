@@ -177,7 +177,7 @@ if pgw_find_bin; then
     trap 'pgw_cleanup; rm -rf "$work"' EXIT INT TERM
     pgdir=$work/pg
     PGW_DIRS+=("$pgdir")
-    pgport=$(pgw_free_port)
+    pgport=$(free_port)
     pgw_init_cluster "$pgdir" && pgw_start "$pgdir" "$pgport"
     check "a throwaway PostgreSQL runs on port $pgport" [ -f "$pgdir/data/postmaster.pid" ]
     sql_drill > "$work/sqlcapture.yaml"

@@ -10,8 +10,6 @@
 . "$(dirname "${BASH_SOURCE[0]}")/sandbox-lib.sh"
 
 sandbox_up
-measure() { sq "select cast(value as int) from measures where run_id = $run and key = '$1'"; }
-fact() { sq "select value from facts where run_id = $run and key = '$1'"; }
 tli() { q "$1" "select ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int"; }
 qa() { psql -XAtq "host=127.0.0.1 port=$1 user=postgres dbname=drill_app" -c "$2"; }
 hb() { q "$p1" "select $1 from drill_heartbeat where run_uuid = '$(run_uuid $run)' $2"; }

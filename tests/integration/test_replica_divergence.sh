@@ -13,8 +13,6 @@
 . "$(dirname "${BASH_SOURCE[0]}")/sandbox-lib.sh"
 
 sandbox_up
-fact() { sq "select value from facts where run_id = $run and key = '$1'"; }
-measure() { sq "select cast(value as int) from measures where run_id = $run and key = '$1'"; }
 tli1() { q "$p1" "select substr(pg_walfile_name(pg_current_wal_lsn()),1,8)::int"; }
 digest() { q "$1" "select count(*) || ':' || max(seq) || ':' || md5(string_agg(seq::text, ',' order by seq)) from drill_heartbeat where run_uuid = '$(run_uuid $run)'"; }
 

@@ -13,8 +13,6 @@
 
 sandbox_up
 MB=$((1024 * 1024))
-measure() { sq "select cast(value as int) from measures where run_id = $run and key = '$1'"; }
-fact() { sq "select value from facts where run_id = $run and key = '$1'"; }
 # The alert's stored time must be the first sample of the series at or over
 # the threshold, and the sample before it must be under it.
 alert_consistent() {  # SLOT THRESHOLD_BYTES

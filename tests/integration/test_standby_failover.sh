@@ -9,7 +9,6 @@
 . "$(dirname "${BASH_SOURCE[0]}")/sandbox-lib.sh"
 
 sandbox_up
-measure() { sq "select cast(value as int) from measures where run_id = $run and key = '$1'"; }
 barman_check() { as_barman check pg1; }
 tli() { q "$1" "select substr(pg_walfile_name(pg_current_wal_lsn()),1,8)::int"; }
 tli0=$(tli "$p1")

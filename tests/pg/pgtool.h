@@ -1,8 +1,9 @@
 /*
  * pgtool.h — for the PostgreSQL tests: run a program from the server's bin
  * directory (as the postgres user when the tests run as root, because
- * PostgreSQL refuses to run as root), and connect to the test server or
- * stop the program. Header-only: each test is one program.
+ * PostgreSQL refuses to run as root), connect to the test server or stop the
+ * program, and run one SQL statement. Header-only: each test is one program
+ * (the helpers every C test shares are in ../testutil.h).
  */
 #ifndef DRILL_TEST_PGTOOL_H
 #define DRILL_TEST_PGTOOL_H
@@ -56,6 +57,24 @@ static inline PgConn *pgtool_connect(const char *conninfo)
         exit(1);
     }
     return c;
+}
+
+/* Runs SQL without parameters; pg_user_sql's code, the error on stderr when
+ * it is not 0. Its first value (a new string, NULL when none) in *value, or
+ * dropped when value is NULL. */
+static inline int pgtool_sql(PgConn *c, const char *sql, char **value)
+{
+    char *v = NULL;
+    long rows = 0;
+    DrillError err = {0};
+    int rc = pg_user_sql(c, sql, 0, NULL, &v, &rows, &err);
+    if (rc != 0)
+        fprintf(stderr, "sql %s: %s\n", sql, err.message);
+    if (value != NULL)
+        *value = v;
+    else
+        free(v);
+    return rc;
 }
 
 #endif

@@ -19,6 +19,7 @@
 #include "heartbeat.h"
 #include "measure.h"
 #include "pg.h"
+#include "testutil.h"
 #include "util.h"
 
 static const char *conninfo, *pgdata, *pgbin, *pglog;
@@ -48,19 +49,6 @@ static bool pidfile_ready(void)
     free(text);
     free(path);
     return ready;
-}
-
-/* Runs SQL without parameters; its status (the error on stderr). */
-static int run_sql(PgConn *c, const char *sql)
-{
-    char *v = NULL;
-    long rows = 0;
-    DrillError err = {0};
-    int rc = pg_user_sql(c, sql, 0, NULL, &v, &rows, &err);
-    if (rc != 0)
-        fprintf(stderr, "sql %s: %s\n", sql, err.message);
-    free(v);
-    return rc;
 }
 
 /* Run UUIDs as the runner makes them (uuid_new), fixed so failures repeat. */
@@ -161,7 +149,7 @@ TEST(test_table_dropped)
     sleep_us(100000);
     PgConn *c = pgtool_connect(conninfo);
     int64_t dropped = time_mono_us();   /* before: the thread may fail while DROP commits */
-    CHECK_INT(run_sql(c, "drop table drill_heartbeat"), 0);
+    CHECK_INT(pgtool_sql(c, "drop table drill_heartbeat", NULL), 0);
     pg_close(c);
     sleep_us(200000);
     HeartbeatAck ack;
@@ -284,8 +272,8 @@ TEST(test_sync_wait_cancelled)
 {
     PgConn *c = pgtool_connect(conninfo);
     DrillError err = {0};
-    CHECK_INT(run_sql(c, "alter system set synchronous_standby_names = 'nobody'"), 0);
-    CHECK_INT(run_sql(c, "select pg_reload_conf()"), 0);
+    CHECK_INT(pgtool_sql(c, "alter system set synchronous_standby_names = 'nobody'", NULL), 0);
+    CHECK_INT(pgtool_sql(c, "select pg_reload_conf()", NULL), 0);
     sleep_us(200000);
     Heartbeat *hb = NULL;
     CHECK_INT(heartbeat_start(conninfo, RUN_D, 10, 3000, &hb, &err), 0);
@@ -308,8 +296,8 @@ TEST(test_sync_wait_cancelled)
         free(acks);
         heartbeat_free(hb);
     }
-    CHECK_INT(run_sql(c, "alter system reset synchronous_standby_names"), 0);
-    CHECK_INT(run_sql(c, "select pg_reload_conf()"), 0);
+    CHECK_INT(pgtool_sql(c, "alter system reset synchronous_standby_names", NULL), 0);
+    CHECK_INT(pgtool_sql(c, "select pg_reload_conf()", NULL), 0);
     pg_close(c);
     sleep_us(200000);
 }
@@ -376,14 +364,10 @@ TEST(test_spill_keeps_every_ack)
 
 int main(void)
 {
-    conninfo = getenv("DRILL_TEST_CONNINFO");
-    pgdata = getenv("DRILL_TEST_PGDATA");
-    pgbin = getenv("DRILL_TEST_PGBIN");
-    pglog = getenv("DRILL_TEST_PGLOG");
-    if (conninfo == NULL || pgdata == NULL || pgbin == NULL || pglog == NULL) {
-        fprintf(stderr, "DRILL_TEST_* not set: run through tests/with-postgres.sh\n");
-        return 1;
-    }
+    conninfo = testutil_env("DRILL_TEST_CONNINFO", "tests/with-postgres.sh");
+    pgdata = testutil_env("DRILL_TEST_PGDATA", "tests/with-postgres.sh");
+    pgbin = testutil_env("DRILL_TEST_PGBIN", "tests/with-postgres.sh");
+    pglog = testutil_env("DRILL_TEST_PGLOG", "tests/with-postgres.sh");
     RUN(test_start_fails_fast);
     RUN(test_steady);
     RUN(test_table_dropped);

@@ -17,6 +17,7 @@
 #include "harness.h"
 #include "pgtool.h"
 #include "pg.h"
+#include "testutil.h"
 #include "util.h"
 
 static const char *conninfo, *pgbin, *tmpdir;
@@ -32,12 +33,8 @@ static const char *sql1(PgConn *c, const char *sql)
 {
     static char out[256];
     char *v = NULL;
-    long n = 0;
-    DrillError err = {0};
-    int rc = pg_user_sql(c, sql, 0, NULL, &v, &n, &err);
-    if (rc != 0)
-        fprintf(stderr, "sql %s: %s\n", sql, err.message);
-    snprintf(out, sizeof out, "%s", v ? v : "");
+    int rc = pgtool_sql(c, sql, &v); /* a failure is said on stderr */
+    snprintf(out, sizeof out, "%s", rc == 0 && v != NULL ? v : "");
     free(v);
     return out;
 }
@@ -586,13 +583,9 @@ TEST(test_standby)
 
 int main(void)
 {
-    conninfo = getenv("DRILL_TEST_CONNINFO");
-    pgbin = getenv("DRILL_TEST_PGBIN");
-    tmpdir = getenv("DRILL_TEST_TMPDIR");
-    if (conninfo == NULL || pgbin == NULL || tmpdir == NULL) {
-        fprintf(stderr, "DRILL_TEST_CONNINFO not set: run through tests/with-postgres.sh\n");
-        return 1;
-    }
+    conninfo = testutil_env("DRILL_TEST_CONNINFO", "tests/with-postgres.sh");
+    pgbin = testutil_env("DRILL_TEST_PGBIN", "tests/with-postgres.sh");
+    tmpdir = testutil_env("DRILL_TEST_TMPDIR", "tests/with-postgres.sh");
     RUN(test_server_state);
     RUN(test_lsn);
     RUN(test_slots_and_replication);

@@ -19,16 +19,13 @@
 
 #include "exec.h"
 #include "harness.h"
+#include "testutil.h"
 #include "util.h"
 
+/* $NAME, set by tests/with-sshd.sh (testutil_env). */
 static const char *env_or(const char *name)
 {
-    const char *v = getenv(name);
-    if (v == NULL) {
-        fprintf(stderr, "%s not set: run through tests/with-sshd.sh\n", name);
-        exit(2);
-    }
-    return v;
+    return testutil_env(name, "tests/with-sshd.sh");
 }
 
 static ExecSshTarget target(const char *known_hosts, const char *key)
@@ -60,33 +57,22 @@ static int run(Executor *ex, char *const *argv, int64_t timeout_ms, size_t limit
     return exec_run(ex, &req, r, err);
 }
 
-static int sh(Executor *ex, const char *script, int64_t timeout_ms, ExecResult *r)
-{
-    char *argv[] = {(char *)(uintptr_t)"/bin/sh", (char *)(uintptr_t)"-c",
-                    (char *)(uintptr_t)script, NULL};
-    DrillError err = {0};
-    int rc = run(ex, argv, timeout_ms, 0, r, &err);
-    if (rc != 0)
-        fprintf(stderr, "exec failed: %s\n", err.message);
-    return rc;
-}
-
 TEST(exit_codes_and_signals)
 {
     Executor *ex = good_executor();
     ExecResult r;
-    CHECK_INT(sh(ex, "echo out; echo err >&2; exit 7", 10000, &r), 0);
+    CHECK_INT(testutil_sh(ex, "echo out; echo err >&2; exit 7", 10000, 0, &r), 0);
     CHECK_INT(r.exit_code, 7);
     CHECK_INT(r.term_signal, 0);
     CHECK_STR(r.out, "out\n");   /* the DRILL-PID marker is stripped */
     CHECK_STR(r.err, "err\n");
     CHECK(r.pid > 1);
     exec_result_clear(&r);
-    CHECK_INT(sh(ex, "kill -s USR1 $$", 10000, &r), 0);
+    CHECK_INT(testutil_sh(ex, "kill -s USR1 $$", 10000, 0, &r), 0);
     CHECK_INT(r.term_signal, SIGUSR1);
     CHECK_INT(r.exit_code, -1);
     exec_result_clear(&r);
-    CHECK_INT(sh(ex, "kill -s KILL $$", 10000, &r), 0);
+    CHECK_INT(testutil_sh(ex, "kill -s KILL $$", 10000, 0, &r), 0);
     CHECK_INT(r.term_signal, SIGKILL);
     exec_result_clear(&r);
     exec_free(ex);
@@ -183,7 +169,7 @@ TEST(deadline_kills_remote)
     Executor *ex = good_executor();
     ExecResult r;
     int64_t t0 = time_mono_us();
-    CHECK_INT(sh(ex, "sleep 60 & sleep 61; echo never", 500, &r), 0);
+    CHECK_INT(testutil_sh(ex, "sleep 60 & sleep 61; echo never", 500, 0, &r), 0);
     int64_t ms = (time_mono_us() - t0) / 1000;
     CHECK(r.timed_out);
     CHECK(ms >= 500 && ms < 4000);
@@ -201,7 +187,7 @@ TEST(deadline_kills_remote)
     CHECK(group_gone(r.pid));
     exec_result_clear(&r);
     /* The session is still usable afterwards. */
-    CHECK_INT(sh(ex, "exit 3", 10000, &r), 0);
+    CHECK_INT(testutil_sh(ex, "exit 3", 10000, 0, &r), 0);
     CHECK_INT(r.exit_code, 3);
     exec_result_clear(&r);
     exec_free(ex);
@@ -320,7 +306,7 @@ TEST(link_loss_and_reconnect)
 {
     Executor *ex = good_executor();
     ExecResult r;
-    CHECK_INT(sh(ex, "true", 10000, &r), 0);
+    CHECK_INT(testutil_sh(ex, "true", 10000, 0, &r), 0);
     exec_result_clear(&r);
     pthread_t th;
     pthread_create(&th, NULL, kill_sessions, (void *)(uintptr_t)env_or("DRILL_SSH_PID"));
@@ -335,7 +321,7 @@ TEST(link_loss_and_reconnect)
     exec_result_clear(&r);
     pthread_join(th, NULL);
     /* The next command reconnects by itself. */
-    CHECK_INT(sh(ex, "exit 4", 10000, &r), 0);
+    CHECK_INT(testutil_sh(ex, "exit 4", 10000, 0, &r), 0);
     CHECK_INT(r.exit_code, 4);
     exec_result_clear(&r);
     /* Now the whole server goes: one reconnect attempt, then a clear error. */

@@ -11,9 +11,8 @@
 #include "../harness.h"
 #include "evidence.h"
 #include "manifest.h"
+#include "testutil.h"
 #include "util.h"
-
-static char tmpdir[64];
 
 static RunRecord *sample_record(void)
 {
@@ -112,11 +111,10 @@ TEST(chain_step)
     CHECK_STR(out, expect);
 }
 
-static char *path_in(const char *name) { return xasprintf("%s/%s", tmpdir, name); }
-
 TEST(manifest_record_and_check)
 {
-    char *a = path_in("a.xml"), *b = path_in("b.html"), *m = path_in("SHA256SUMS");
+    char *a = testutil_tmp_path("a.xml"), *b = testutil_tmp_path("b.html");
+    char *m = testutil_tmp_path("SHA256SUMS");
     CHECK_INT(file_write_atomic(a, "one", 3, NULL), 0);
     CHECK_INT(file_write_atomic(b, "two", 3, NULL), 0);
     char sha[65];
@@ -141,14 +139,12 @@ TEST(manifest_record_and_check)
     CHECK_INT(manifest_check(m, out, &nbad, NULL), 0);
     CHECK_INT(nbad, 2);                                      /* one FAILED, one MISSING */
     fclose(out);
-    unlink(b);
-    unlink(m);
     free(a); free(b); free(m);
 }
 
 TEST(manifest_malformed)
 {
-    char *m = path_in("bad.sums");
+    char *m = testutil_tmp_path("bad.sums");
     DrillError err;
     size_t nbad = 0;
     CHECK_INT(file_write_atomic(m, "abc  x\n", 7, NULL), 0);
@@ -157,17 +153,15 @@ TEST(manifest_malformed)
     CHECK_INT(file_write_atomic(m, "", 0, NULL), 0);
     CHECK_INT(manifest_check(m, stdout, &nbad, &err), DRILL_E_INVALID);
     CHECK(strstr(err.message, "lists no file") != NULL);
-    char *nl = path_in("new\nline");
+    char *nl = testutil_tmp_path("new\nline");
     CHECK_INT(manifest_record(nl, NULL, NULL, &err), DRILL_E_INVALID);
-    unlink(m);
     free(m);
     free(nl);
 }
 
 int main(void)
 {
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/drill-evidence-XXXXXX");
-    if (mkdtemp(tmpdir) == NULL)
+    if (testutil_tmpdir() == NULL)
         return 2;
     RUN(hash_is_stable);
     RUN(hash_sees_every_change);
@@ -175,6 +169,5 @@ int main(void)
     RUN(chain_step);
     RUN(manifest_record_and_check);
     RUN(manifest_malformed);
-    rmdir(tmpdir);
     return harness_done();
 }

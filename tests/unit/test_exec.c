@@ -18,6 +18,7 @@
 
 #include "exec.h"
 #include "harness.h"
+#include "testutil.h"
 #include "util.h"
 
 static Executor *ex;
@@ -47,18 +48,6 @@ static int run_req(ExecRequest *req, ExecResult *res, DrillError *err)
 {
     drill_error_clear(err);
     return exec_run(ex, req, res, err);
-}
-
-static int run_sh(const char *script, int64_t timeout_ms, size_t limit, ExecResult *res)
-{
-    char **argv = av("/bin/sh", "-c", script, NULL);
-    ExecRequest req = {.argv = argv, .timeout_ms = timeout_ms, .output_limit = limit};
-    DrillError err;
-    int rc = run_req(&req, res, &err);
-    if (rc != 0)
-        fprintf(stderr, "exec_run: %s\n", err.message);
-    av_free(argv);
-    return rc;
 }
 
 static int count_fds(void)
@@ -96,7 +85,7 @@ TEST(exit_codes_propagate)
         char script[32];
         snprintf(script, sizeof script, "exit %d", codes[i]);
         ExecResult res;
-        CHECK_INT(run_sh(script, 5000, 0, &res), 0);
+        CHECK_INT(testutil_sh(ex, script, 5000, 0, &res), 0);
         CHECK_INT(res.exit_code, codes[i]);
         CHECK_INT(res.term_signal, 0);
         CHECK(!res.timed_out);
@@ -109,7 +98,7 @@ TEST(exit_codes_propagate)
 TEST(signal_is_reported)
 {
     ExecResult res;
-    CHECK_INT(run_sh("kill -TERM $$", 5000, 0, &res), 0);
+    CHECK_INT(testutil_sh(ex, "kill -TERM $$", 5000, 0, &res), 0);
     CHECK_INT(res.exit_code, -1);
     CHECK_INT(res.term_signal, SIGTERM);
     CHECK(!res.timed_out);
@@ -119,7 +108,8 @@ TEST(signal_is_reported)
 TEST(stdout_stderr_separate)
 {
     ExecResult res;
-    CHECK_INT(run_sh("echo out1; echo err1 >&2; echo out2; printf err2 >&2", 5000, 0, &res), 0);
+    CHECK_INT(testutil_sh(ex, "echo out1; echo err1 >&2; echo out2; printf err2 >&2", 5000, 0,
+                          &res), 0);
     CHECK_STR(res.out, "out1\nout2\n");
     CHECK_STR(res.err, "err1\nerr2");
     CHECK_INT(res.out_len, 10);
@@ -137,7 +127,7 @@ TEST(big_interleaved_output_no_deadlock)
                          "i=$((i+1)); done";
     ExecResult res;
     int64_t t0 = time_mono_us();
-    CHECK_INT(run_sh(script, 60000, 100000, &res), 0);
+    CHECK_INT(testutil_sh(ex, script, 60000, 100000, &res), 0);
     CHECK_INT(res.exit_code, 0);
     CHECK(!res.timed_out);
     CHECK_INT(res.out_len, 100000);
@@ -151,7 +141,7 @@ TEST(big_interleaved_output_no_deadlock)
 TEST(default_output_limit)
 {
     ExecResult res;
-    CHECK_INT(run_sh("head -c 200000 /dev/zero", 10000, 0, &res), 0);
+    CHECK_INT(testutil_sh(ex, "head -c 200000 /dev/zero", 10000, 0, &res), 0);
     CHECK_INT(res.out_len, EXEC_OUTPUT_LIMIT_DEFAULT);
     CHECK(res.out_truncated);
     exec_result_clear(&res);
@@ -183,7 +173,7 @@ TEST(timeout_kills_grandchildren)
     int64_t t0 = time_mono_us();
     /* 2 s: the shell must have echoed before the timeout, also under
      * valgrind on a loaded machine (200 ms was not always enough). */
-    CHECK_INT(run_sh("sleep 30 & echo $!; wait", 2000, 0, &res), 0);
+    CHECK_INT(testutil_sh(ex, "sleep 30 & echo $!; wait", 2000, 0, &res), 0);
     int64_t ms = (time_mono_us() - t0) / 1000;
     CHECK(res.timed_out);
     CHECK(ms < 10000);
@@ -200,7 +190,7 @@ TEST(timeout_escalates_to_sigkill)
     ExecResult res;
     int64_t t0 = time_mono_us();
     /* The trap must be set before TERM comes: 2 s, as above. */
-    CHECK_INT(run_sh("trap '' TERM; while :; do sleep 0.05; done", 2000, 0, &res), 0);
+    CHECK_INT(testutil_sh(ex, "trap '' TERM; while :; do sleep 0.05; done", 2000, 0, &res), 0);
     int64_t ms = (time_mono_us() - t0) / 1000;
     CHECK(res.timed_out);
     CHECK_INT(res.term_signal, SIGKILL);
@@ -214,7 +204,7 @@ TEST(background_holder_does_not_stall)
 {
     ExecResult res;
     int64_t t0 = time_mono_us();
-    CHECK_INT(run_sh("sleep 5 & echo $!; exit 4", 10000, 0, &res), 0);
+    CHECK_INT(testutil_sh(ex, "sleep 5 & echo $!; exit 4", 10000, 0, &res), 0);
     int64_t ms = (time_mono_us() - t0) / 1000;
     CHECK(!res.timed_out);
     CHECK_INT(res.exit_code, 4);
@@ -243,7 +233,7 @@ TEST(missing_program_is_exec_error)
     CHECK(res.out != NULL && res.err != NULL);
     exec_result_clear(&res);
     /* A program that really exits 127 is not a start failure. */
-    CHECK_INT(run_sh("exit 127", 5000, 0, &res), 0);
+    CHECK_INT(testutil_sh(ex, "exit 127", 5000, 0, &res), 0);
     CHECK_INT(res.exit_code, 127);
     exec_result_clear(&res);
     av_free(argv);
@@ -347,7 +337,7 @@ TEST(signals_reset_in_child)
     ign.sa_handler = SIG_IGN;
     sigaction(SIGTERM, &ign, &old);
     ExecResult res;
-    CHECK_INT(run_sh("kill -TERM $$; exit 3", 5000, 0, &res), 0);
+    CHECK_INT(testutil_sh(ex, "kill -TERM $$; exit 3", 5000, 0, &res), 0);
     CHECK_INT(res.term_signal, SIGTERM);
     sigaction(SIGTERM, &old, NULL);
     exec_result_clear(&res);

@@ -19,29 +19,11 @@
 #include "duration.h"
 #include "runner.h"
 #include "scenario.h"
+#include "testutil.h"
 #include "topology.h"
 #include "util.h"
 #include "validate.h"
 #include "yamldoc.h"
-
-static const char *data_dir(void)
-{
-    const char *d = getenv("DRILL_TEST_DATA");
-    return d ? d : "tests/data";
-}
-
-static char *data_path(const char *rel) { return xasprintf("%s/%s", data_dir(), rel); }
-
-static char *read_text(const char *path, size_t *len)
-{
-    char *text = NULL;
-    DrillError err;
-    if (file_read_all(path, 4 * 1024 * 1024, &text, len, &err) != 0) {
-        fprintf(stderr, "%s\n", err.message);
-        return NULL;
-    }
-    return text;
-}
 
 /* ---- expectations -------------------------------------------------------- */
 
@@ -108,7 +90,7 @@ static const Topology *sandbox_topology(void)
 {
     static Topology *t;
     if (t == NULL) {
-        char *path = data_path("valid/topology-sandbox.yaml");
+        char *path = testutil_data_path("valid/topology-sandbox.yaml");
         DiagList *dl = diag_list_new();
         if (topology_load(path, dl, &t) != 0)
             diag_print(dl, stderr);
@@ -122,7 +104,7 @@ static void run_fixture(const char *dir, const char *fname, Mode mode)
 {
     char *path = xasprintf("%s/%s", dir, fname);
     size_t len;
-    char *text = read_text(path, &len);
+    char *text = testutil_read_file(path, &len);
     CHECK(text != NULL);
     if (text == NULL) {
         free(path);
@@ -172,7 +154,7 @@ static int cmp_str(const void *a, const void *b)
 /* Runs every *.yaml fixture of invalid/SUB; returns how many. */
 static size_t run_fixture_dir(const char *sub, Mode mode)
 {
-    char *dir = xasprintf("%s/invalid/%s", data_dir(), sub);
+    char *dir = xasprintf("%s/invalid/%s", testutil_data_dir(), sub);
     DIR *d = opendir(dir);
     CHECK(d != NULL);
     char *names[512];
@@ -205,7 +187,7 @@ TEST(invalid_against_topology) { CHECK(run_fixture_dir("validate", MODE_VALIDATE
 
 static Scenario *load_drill(const char *rel)
 {
-    char *path = data_path(rel);
+    char *path = testutil_data_path(rel);
     DiagList *dl = diag_list_new();
     Scenario *s = NULL;
     int rc = scenario_load(path, dl, &s);
@@ -219,7 +201,7 @@ static Scenario *load_drill(const char *rel)
 
 static Topology *load_topology(const char *rel)
 {
-    char *path = data_path(rel);
+    char *path = testutil_data_path(rel);
     DiagList *dl = diag_list_new();
     Topology *t = NULL;
     int rc = topology_load(path, dl, &t);

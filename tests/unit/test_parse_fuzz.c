@@ -16,6 +16,7 @@
 #include "harness.h"
 #include "diag.h"
 #include "scenario.h"
+#include "testutil.h"
 #include "topology.h"
 #include "util.h"
 #include "validate.h"
@@ -183,8 +184,7 @@ TEST(pathological)
 
 int main(void)
 {
-    const char *data = getenv("DRILL_TEST_DATA");
-    data = data ? data : "tests/data";
+    const char *data = testutil_data_dir();
     const char *subdirs[] = {"valid", "invalid/drill", "invalid/topology", "invalid/validate"};
     for (size_t i = 0; i < 4; i++) {
         char *dir = xasprintf("%s/%s", data, subdirs[i]);

@@ -5,10 +5,10 @@
  * not searched as bare text; text without secrets is unchanged.
  */
 #include <stdlib.h>
-#include <unistd.h>
 
 #include "harness.h"
 #include "redact.h"
+#include "testutil.h"
 #include "util.h"
 
 static void check_mask(const Redactor *r, const char *in, const char *want)
@@ -45,9 +45,8 @@ TEST(known_values)
 
 TEST(environment_and_pgpass)
 {
-    char dir[] = "/tmp/drill-redact-XXXXXX";
-    CHECK(mkdtemp(dir) != NULL);
-    char *pass = xasprintf("%s/pgpass", dir);
+    CHECK(testutil_tmpdir() != NULL);
+    char *pass = testutil_tmp_path("pgpass");
     const char text[] = "# comment:x:x:x:notasecret\n"
                         "db:5432:*:app:pa\\:ss\\\\word\n"
                         "*:*:*:*:second-secret\n";
@@ -62,8 +61,6 @@ TEST(environment_and_pgpass)
     redact_free(r);
     unsetenv("PGPASSFILE");
     unsetenv("PGPASSWORD");
-    unlink(pass);
-    rmdir(dir);
     free(pass);
 }
 

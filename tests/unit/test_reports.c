@@ -13,15 +13,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "harness.h"
 #include "report.h"
 #include "rtext.h"
 #include "store.h"
+#include "testutil.h"
 #include "util.h"
-
-static char tmpdir[64];
 
 /* Output of a hostile command: ANSI colours, an OSC title, controls, invalid
  * UTF-8 (lone continuation, overlong, surrogate, truncated), CDATA end, markup. */
@@ -29,11 +27,6 @@ static const char HOSTILE_OUT[] =
     "\x1b[31mred\x1b[0m \x1b]0;title\x07ok bell\x07 nul-ish\x01\x02 del\x7f "
     "bad\x80utf \xc0\xaf \xed\xa0\x80 end]]> <script>alert(1)</script> & \"q\" caf\xc3\xa9 "
     "trunc\xe2\x82";
-
-static char *tmp_path(const char *name)
-{
-    return xasprintf("%s/%s", tmpdir, name);
-}
 
 static void add_step(Store *st, int64_t id, int seq, const char *phase, const char *status,
                      const char *out)
@@ -77,11 +70,12 @@ static int64_t record_run(Store *st)
     return id;
 }
 
+/* The whole file (testutil_read_file), checked: one CHECK that it was read. */
 static char *read_file(const char *path, size_t *len)
 {
-    char *data = NULL;
     *len = 0;
-    CHECK_INT(file_read_all(path, 64 << 20, &data, len, NULL), 0);
+    char *data = testutil_read_file(path, len);
+    CHECK(data != NULL);
     return data;
 }
 
@@ -186,8 +180,7 @@ static void check_counts(xmlNode *root, long tests, long failures, long errors, 
 
 static void check_schema(const char *xml_path)
 {
-    const char *data = getenv("DRILL_TEST_DATA");
-    char *xsd = xasprintf("%s/junit-drill.xsd", data ? data : "tests/data");
+    char *xsd = testutil_data_path("junit-drill.xsd");
     xmlSchemaParserCtxtPtr pc = xmlSchemaNewParserCtxt(xsd);
     xmlSchemaPtr schema = pc ? xmlSchemaParse(pc) : NULL;
     CHECK(schema != NULL);
@@ -272,7 +265,8 @@ static void check_junit_file(const char *path)
 
 TEST(junit_from_store)
 {
-    char *db = tmp_path("r.db"), *a = tmp_path("a.xml"), *b = tmp_path("b.xml");
+    char *db = testutil_tmp_path("r.db");
+    char *a = testutil_tmp_path("a.xml"), *b = testutil_tmp_path("b.xml");
     Store *st = NULL;
     CHECK_INT(store_open(db, &st, NULL), 0);
     int64_t id = record_run(st);
@@ -295,7 +289,7 @@ TEST(junit_from_store)
 /* An aborted run with no failing step still fails in CI. */
 TEST(junit_aborted_run_not_green)
 {
-    char *db = tmp_path("r.db"), *x = tmp_path("aborted.xml");
+    char *db = testutil_tmp_path("r.db"), *x = testutil_tmp_path("aborted.xml");
     Store *st = NULL;
     CHECK_INT(store_open(db, &st, NULL), 0);
     RunInfo info = {"quick", NULL, NULL, NULL, NULL, NULL, NULL, NULL, 1000, -1, -1, -1, 0, NULL, NULL};
@@ -314,7 +308,7 @@ TEST(junit_aborted_run_not_green)
     }
     check_schema(x);
     /* Mostly-NULL run info renders in HTML too. */
-    char *h = tmp_path("aborted.html");
+    char *h = testutil_tmp_path("aborted.html");
     CHECK_INT(report_html_write(r, NULL, 0, h, NULL), 0);
     size_t len = 0;
     char *html = read_file(h, &len);
@@ -395,7 +389,8 @@ static void check_html(const char *html, size_t len)
 
 TEST(html_from_store)
 {
-    char *db = tmp_path("h.db"), *a = tmp_path("a.html"), *b = tmp_path("b.html");
+    char *db = testutil_tmp_path("h.db");
+    char *a = testutil_tmp_path("a.html"), *b = testutil_tmp_path("b.html");
     Store *st = NULL;
     CHECK_INT(store_open(db, &st, NULL), 0);
     int64_t id = record_run(st);
@@ -450,20 +445,11 @@ TEST(rtext_helpers)
 
 int main(void)
 {
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/drill-reports-XXXXXX");
-    if (mkdtemp(tmpdir) == NULL)
+    if (testutil_tmpdir() == NULL)
         return 2;
     RUN(rtext_helpers);
     RUN(junit_from_store);
     RUN(junit_aborted_run_not_green);
     RUN(html_from_store);
-    const char *files[] = {"r.db", "r.db-wal", "r.db-shm", "h.db", "h.db-wal", "h.db-shm",
-                           "a.xml", "b.xml", "aborted.xml", "aborted.html", "a.html", "b.html"};
-    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-        char *p = tmp_path(files[i]);
-        remove(p);
-        free(p);
-    }
-    rmdir(tmpdir);
     return harness_done();
 }

@@ -18,6 +18,7 @@
 #include "scenario.h"
 #include "shellenv.h"
 #include "shellscan.h"
+#include "testutil.h"
 
 static ShellCtx ctx_after(const char *text)
 {
@@ -136,16 +137,6 @@ TEST(shell_rewrites_references)
     diag_list_free(dl);
 }
 
-static char *diags_text(DiagList *dl)
-{
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&text, &len);
-    diag_print(dl, f);
-    fclose(f);
-    return text;
-}
-
 /* A reference where the shell would not expand it (or would evaluate it)
  * is an error at the `${`, with a hint. */
 static void check_refused(const char *command, const char *where)
@@ -153,7 +144,7 @@ static void check_refused(const char *command, const char *where)
     DiagList *dl = diag_list_new();
     Scenario *s = hostile_drill(command, dl);
     CHECK(s == NULL);
-    char *text = diags_text(dl);
+    char *text = testutil_diags_text(dl);
     CHECK(strstr(text, where) != NULL);
     CHECK(strstr(text, "this reference is inside") != NULL);
     CHECK(strstr(text, "hint:") != NULL);
@@ -173,21 +164,6 @@ TEST(shell_refuses_unexpanded_contexts)
     check_refused("\"echo \\\\${v1}\"", "h.yaml:20:22:");
 }
 
-static char *read_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return NULL;
-    Buf b;
-    buf_init(&b, 1 << 16);
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        buf_append(&b, chunk, n);
-    fclose(f);
-    return buf_steal(&b);
-}
-
 /* Runs `printf %s <ref> > FILE` through the real argv for each value. */
 static void run_one(const Scenario *sc, const char *command, const char *want, const char *out)
 {
@@ -201,7 +177,7 @@ static void run_one(const Scenario *sc, const char *command, const char *want, c
     memset(&r, 0, sizeof r);
     CHECK_INT(exec_run(ex, &req, &r, &err), 0);
     CHECK_INT(r.exit_code, 0);
-    char *got = read_file(out);
+    char *got = testutil_read_file(out, NULL);
     CHECK(got != NULL);
     if (got != NULL)
         CHECK_STR(got, want);
@@ -220,9 +196,8 @@ TEST(shell_values_arrive_as_data)
     CHECK(s != NULL);
     if (s == NULL)
         return;
-    char dir[] = "/tmp/drill-unit-shell.XXXXXX";
-    CHECK(mkdtemp(dir) != NULL);
-    char *out = xasprintf("%s/out", dir);
+    CHECK(testutil_tmpdir() != NULL);
+    char *out = testutil_tmp_path("out");
     for (size_t i = 0; i < NHOSTILE; i++) {
         char *plain = xasprintf("printf %%s \"${DRILL_VAR_v%zu}\" > %s", i, out);
         char *quoted = xasprintf("printf %%s \"<${DRILL_VAR_v%zu}>\" > %s", i, out);
@@ -236,8 +211,6 @@ TEST(shell_values_arrive_as_data)
     char *cap = xasprintf("printf %%s \"${DRILL_CAPTURE_c}\" > %s", out);
     run_one(s, cap, hostile[3], out);   /* a captured value, at run time */
     CHECK(access(MARK, F_OK) != 0);     /* nothing ran */
-    unlink(out);
-    rmdir(dir);
     free(cap);
     free(out);
     scenario_free(s);

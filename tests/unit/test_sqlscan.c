@@ -14,6 +14,7 @@
 #include "harness.h"
 #include "scenario.h"
 #include "sqlscan.h"
+#include "testutil.h"
 #include "util.h"
 
 static SqlCtx ctx_after(const char *text)
@@ -105,23 +106,13 @@ static Scenario *query_drill(const char *query, DiagList *dl)
     return s;
 }
 
-static char *diags_text(DiagList *dl)
-{
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&text, &len);
-    diag_print(dl, f);
-    fclose(f);
-    return text;
-}
-
 /* The query is refused with this text in the diagnostics (position, why). */
 static void check_refused(const char *query, const char *want, const char *hint)
 {
     DiagList *dl = diag_list_new();
     Scenario *s = query_drill(query, dl);
     CHECK(s == NULL);
-    char *text = diags_text(dl);
+    char *text = testutil_diags_text(dl);
     bool found = strstr(text, want) != NULL && strstr(text, hint) != NULL;
     CHECK(found);
     if (!found)

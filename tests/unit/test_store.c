@@ -10,19 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "evidence.h"
 #include "harness.h"
 #include "store.h"
+#include "testutil.h"
 #include "util.h"
-
-static char tmpdir[64];
-
-static char *tmp_path(const char *name)
-{
-    return xasprintf("%s/%s", tmpdir, name);
-}
 
 static RunInfo sample_info(const char *drill, int64_t started)
 {
@@ -181,12 +174,12 @@ static void check_children(const RunRecord *r)
 
 TEST(round_trip_every_field)
 {
-    char *path = tmp_path("sub/dir/rt.db"); /* parents are created */
+    char *path = testutil_tmp_path("sub/dir/rt.db"); /* parents are created */
     Store *st = NULL;
     DrillError err = {0};
     CHECK_INT(store_open(path, &st, &err), 0);
     struct stat sb;
-    char *dir = tmp_path("sub/dir");
+    char *dir = testutil_tmp_path("sub/dir");
     CHECK(stat(dir, &sb) == 0 && (sb.st_mode & 0777) == 0700);
     free(dir);
     int64_t id = 0;
@@ -214,7 +207,7 @@ TEST(round_trip_every_field)
 
 TEST(text_is_clamped)
 {
-    char *path = tmp_path("clamp.db");
+    char *path = testutil_tmp_path("clamp.db");
     Store *st = NULL;
     CHECK_INT(store_open(path, &st, NULL), 0);
     RunInfo info = sample_info("clamp", 1);
@@ -241,7 +234,7 @@ TEST(text_is_clamped)
 
 TEST(history_order_and_filter)
 {
-    char *path = tmp_path("hist.db");
+    char *path = testutil_tmp_path("hist.db");
     Store *st = NULL;
     CHECK_INT(store_open(path, &st, NULL), 0);
     int64_t ids[4];
@@ -286,7 +279,7 @@ TEST(history_order_and_filter)
 
 TEST(reopen_preserves)
 {
-    char *path = tmp_path("reopen.db");
+    char *path = testutil_tmp_path("reopen.db");
     Store *st = NULL;
     int64_t id = 0;
     CHECK_INT(store_open(path, &st, NULL), 0);
@@ -318,7 +311,7 @@ static void sql_exec(const char *path, const char *sql)
  * without a UUID (they had none). */
 TEST(migrate_v2_to_v3_batches)
 {
-    char *path = tmp_path("v2.db");
+    char *path = testutil_tmp_path("v2.db");
     Store *st = NULL;
     int64_t id = 0, id2 = 0;
     CHECK_INT(store_open(path, &st, NULL), 0);
@@ -376,7 +369,7 @@ static int64_t begin_run(Store *st)
  * otherwise blame the new run for the old one's missing record. */
 TEST(run_ids_never_reused)
 {
-    char *path = tmp_path("ids.db");
+    char *path = testutil_tmp_path("ids.db");
     Store *st = NULL;
     CHECK_INT(store_open(path, &st, NULL), 0);
     if (st == NULL)
@@ -406,9 +399,8 @@ static void load_sql_file(const char *db_path, const char *sql_file)
  * deleted before the upgrade does not lend its id, new runs seal in form 2. */
 TEST(migrate_real_v4_store)
 {
-    char *path = tmp_path("v4.db");
-    const char *data = getenv("DRILL_TEST_DATA");
-    char *fixture = xasprintf("%s/store-v4.sql", data ? data : "tests/data");
+    char *path = testutil_tmp_path("v4.db");
+    char *fixture = testutil_data_path("store-v4.sql");
     load_sql_file(path, fixture);
     Store *st = NULL;
     CHECK_INT(store_open(path, &st, NULL), 0);
@@ -441,7 +433,7 @@ TEST(migrate_real_v4_store)
  * written the run stays `running` (reaped later), never finished unsealed. */
 TEST(finish_and_seal_are_atomic)
 {
-    char *path = tmp_path("atomic.db");
+    char *path = testutil_tmp_path("atomic.db");
     Store *st = NULL;
     CHECK_INT(store_open(path, &st, NULL), 0);
     if (st == NULL)
@@ -475,7 +467,7 @@ TEST(finish_and_seal_are_atomic)
  * ignores file modes). */
 TEST(write_error_is_sticky)
 {
-    char *path = tmp_path("sticky.db");
+    char *path = testutil_tmp_path("sticky.db");
     Store *st = NULL;
     CHECK_INT(store_open(path, &st, NULL), 0);
     if (st == NULL)
@@ -524,7 +516,7 @@ TEST(write_error_is_sticky)
  * fails verify, and loading shows it (as \0) instead of cutting it off. */
 TEST(hash_covers_bytes_after_nul)
 {
-    char *path = tmp_path("nul.db");
+    char *path = testutil_tmp_path("nul.db");
     Store *st = NULL;
     int64_t id = 0;
     CHECK_INT(store_open(path, &st, NULL), 0);
@@ -564,7 +556,7 @@ static int64_t baseline_run(Store *st, const char *drill, const char *topo, cons
 /* Only passed runs of the same drill, topology and cluster, newest first. */
 TEST(baseline_same_target_only)
 {
-    char *path = tmp_path("baseline.db");
+    char *path = testutil_tmp_path("baseline.db");
     Store *st = NULL;
     CHECK_INT(store_open(path, &st, NULL), 0);
     baseline_run(st, "a", "t", "passed", 100, "42");
@@ -600,7 +592,7 @@ TEST(baseline_same_target_only)
 
 TEST(newer_schema_refused)
 {
-    char *path = tmp_path("newer.db");
+    char *path = testutil_tmp_path("newer.db");
     Store *st = NULL;
     CHECK_INT(store_open(path, &st, NULL), 0);
     store_close(st);
@@ -616,7 +608,7 @@ TEST(newer_schema_refused)
 
 TEST(foreign_database_refused)
 {
-    char *path = tmp_path("foreign.db");
+    char *path = testutil_tmp_path("foreign.db");
     sql_exec(path, "CREATE TABLE t (x INTEGER)");
     DrillError err = {0};
     Store *st = NULL;
@@ -627,7 +619,7 @@ TEST(foreign_database_refused)
 
 TEST(text_file_refused)
 {
-    char *path = tmp_path("notes.txt");
+    char *path = testutil_tmp_path("notes.txt");
     const char text[] = "this is not a database, just some notes that are long enough\n"
                         "to fill the first page header of an sqlite file and more......\n";
     CHECK_INT(file_write_atomic(path, text, sizeof text - 1, NULL), 0);
@@ -649,7 +641,7 @@ TEST(text_file_refused)
  * still read the last committed state (and does not block for 5 s). */
 TEST(concurrent_reader_during_write)
 {
-    char *path = tmp_path("wal.db");
+    char *path = testutil_tmp_path("wal.db");
     Store *writer = NULL, *reader = NULL;
     int64_t id = 0;
     CHECK_INT(store_open(path, &writer, NULL), 0);
@@ -706,32 +698,9 @@ TEST(default_path)
     free(p);
 }
 
-static void remove_tree(void)
-{
-    const char *nested[] = {"sub/dir/rt.db", "sub/dir/rt.db-wal", "sub/dir/rt.db-shm",
-                            "sub/dir", "sub", NULL};
-    for (const char **c = nested; *c != NULL; c++) {
-        char *p = tmp_path(*c);
-        remove(p);
-        free(p);
-    }
-    const char *files[] = {"clamp.db", "hist.db", "reopen.db", "newer.db", "foreign.db",
-                           "notes.txt", "wal.db",   "ids.db",    "v4.db",  "atomic.db",
-                           "nul.db",    "v2.db",    "rt.db"};
-    const char *suffix[] = {"", "-wal", "-shm"};
-    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
-        for (size_t k = 0; k < 3; k++) {
-            char *p = xasprintf("%s/%s%s", tmpdir, files[i], suffix[k]);
-            remove(p);
-            free(p);
-        }
-    rmdir(tmpdir);
-}
-
 int main(void)
 {
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/drill-store-XXXXXX");
-    if (mkdtemp(tmpdir) == NULL)
+    if (testutil_tmpdir() == NULL)
         return 2;
     RUN(round_trip_every_field);
     RUN(text_is_clamped);
@@ -749,6 +718,5 @@ int main(void)
     RUN(text_file_refused);
     RUN(concurrent_reader_during_write);
     RUN(default_path);
-    remove_tree();
     return harness_done();
 }
