@@ -334,6 +334,19 @@ bool str_has_prefix(const char *s, const char *prefix)
     return s != NULL && strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
+char *str_replace_all(const char *s, const char *from, const char *to)
+{
+    Buf b;
+    buf_init(&b, 65536);   /* command words and templates: far below this */
+    size_t n = strlen(from);
+    for (const char *p; n > 0 && (p = strstr(s, from)) != NULL; s = p + n) {
+        buf_append(&b, s, (size_t)(p - s));
+        buf_appends(&b, to);
+    }
+    buf_appends(&b, s);
+    return buf_steal(&b);
+}
+
 int dir_make_parents(const char *path, mode_t mode, const char *what, DrillError *err)
 {
     char *p = xstrdup(path);

@@ -77,6 +77,8 @@ int file_write_atomic(const char *path, const char *data, size_t len, DrillError
 
 bool str_eq(const char *a, const char *b);   /* NULL-safe */
 bool str_has_prefix(const char *s, const char *prefix);
+/* s with every `from` replaced by `to` (malloc'd; from must not be empty). */
+char *str_replace_all(const char *s, const char *from, const char *to);
 /* 1 to 63 of [a-z0-9_]: PostgreSQL's rule for slot names, also used for
  * names drill splices into configuration files or keys. */
 bool str_is_pg_name(const char *s);

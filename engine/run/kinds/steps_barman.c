@@ -3,10 +3,12 @@
  * `barman recover` into a node's data directory.
  *
  * `barman recover --get-wal` writes a restore_command that calls barman
- * through `sudo -u barman` with the default configuration. drill rewrites it
- * to call barman as the node's OS user with the topology's config, so the
- * streamed .partial segment is fetched too (`get-wal -P`) and nothing
- * acknowledged before the fault is lost.
+ * through `sudo -u barman` with the default configuration. drill replaces
+ * it with one built for where Barman really is (restore_command_line): a
+ * local `barman get-wal -P` with the topology's config on Barman's own host,
+ * `barman-wal-restore -P` over SSH from any other host; both fetch the
+ * streamed .partial segment too, so nothing acknowledged before the fault is
+ * lost.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -57,28 +59,62 @@ static bool recover_is_remote(const Node *backup, const Node *target)
            backup->ssh.port != target->ssh.port;
 }
 
-/* `ssh [-p PORT] -o BatchMode=yes USER@HOST` for barman's --remote-ssh-command,
- * every word quoted for the shell barman hands it to. Barman runs it ON THE
- * BARMAN NODE: that node's own keys and known_hosts must reach the target as
- * its OS user (the owner of the data directory). */
-static char *remote_ssh_command(const Node *target)
+/* The words joined, each quoted for a POSIX shell. */
+static char *shell_words(char *const *words)
 {
-    const char *user = target->os_user ? target->os_user
-                                       : (target->ssh.user ? target->ssh.user : "postgres");
-    char port[16];
-    snprintf(port, sizeof port, "%d", target->ssh.port);
-    char *dest = xasprintf("%s@%s", user, target->ssh.host);
-    char *words[] = {(char *)(uintptr_t)"ssh", (char *)(uintptr_t)"-p", port,
-                     (char *)(uintptr_t)"-o", (char *)(uintptr_t)"BatchMode=yes", dest, NULL};
     Buf b;
-    buf_init(&b, 4096);
+    buf_init(&b, 8192);
     for (size_t i = 0; words[i] != NULL; i++) {
         if (i > 0)
             buf_append(&b, " ", 1);
         exec_shell_quote(&b, words[i]);
     }
-    free(dest);
     return buf_steal(&b);
+}
+
+/* The OS user that owns the target's data directory (barman connects as it). */
+static const char *target_user(const Node *target)
+{
+    return target->os_user ? target->os_user : (target->ssh.user ? target->ssh.user : "postgres");
+}
+
+/* barman's --remote-ssh-command. Barman runs it ON THE BARMAN NODE: that
+ * node's own keys and known_hosts must reach the target as its OS user. The
+ * topology's recover_ssh_command (e.g. the server's ssh_command) is used
+ * with {user} {host} {port} of the target filled in, each value quoted;
+ * by default `ssh -p PORT -o BatchMode=yes USER@HOST`. */
+static char *remote_ssh_command(const Node *backup, const Node *target)
+{
+    char port[16];
+    snprintf(port, sizeof port, "%d", target->ssh.port);
+    Argv q = {.n = 0};
+    argv_add(&q, target_user(target));
+    argv_add(&q, target->ssh.host);
+    argv_add(&q, port);
+    char *one[2] = {NULL, NULL};
+    char *quoted[3];
+    for (size_t i = 0; i < 3; i++) {
+        one[0] = q.v[i];
+        quoted[i] = shell_words(one);
+    }
+    argv_free(&q);
+    char *out;
+    if (backup->recover_ssh_command != NULL) {
+        char *u = str_replace_all(backup->recover_ssh_command, "{user}", quoted[0]);
+        char *h = str_replace_all(u, "{host}", quoted[1]);
+        out = str_replace_all(h, "{port}", quoted[2]);
+        free(u);
+        free(h);
+    } else {
+        char *dest = xasprintf("%s@%s", target_user(target), target->ssh.host);
+        char *words[] = {(char *)(uintptr_t)"ssh", (char *)(uintptr_t)"-p", port,
+                         (char *)(uintptr_t)"-o", (char *)(uintptr_t)"BatchMode=yes", dest, NULL};
+        out = shell_words(words);
+        free(dest);
+    }
+    for (size_t i = 0; i < 3; i++)
+        free(quoted[i]);
+    return out;
 }
 
 void cmd_barman_recover(const Plan *p, const PlanStep *ps, Argv *a)
@@ -111,7 +147,7 @@ void cmd_barman_recover(const Plan *p, const PlanStep *ps, Argv *a)
     if (has_pitr_target(s) && step_bool(s, "exclusive", true))
         argv_add(a, "--exclusive");
     if (recover_is_remote(ps->node, target)) {
-        char *ssh = remote_ssh_command(target);
+        char *ssh = remote_ssh_command(ps->node, target);
         argv_add(a, "--remote-ssh-command");
         argv_add(a, ssh);
         free(ssh);
@@ -121,18 +157,87 @@ void cmd_barman_recover(const Plan *p, const PlanStep *ps, Argv *a)
     argv_add(a, target != NULL ? target->data_directory : "");
 }
 
-/* Replaces the restore_command barman wrote with one that runs barman as the
- * node's OS user with the topology's configuration file. */
-static void cmd_fix_restore_command(const Node *backup, const Node *target, Argv *a)
+/* Is Barman on the target's own host? Then the recovered node can call
+ * `barman get-wal` itself; otherwise it fetches WAL over SSH. */
+static bool barman_on_target_host(const Node *backup, const Node *target)
 {
+    if (backup->access != target->access)
+        return false;
+    return backup->access == ACCESS_LOCAL || str_eq(backup->ssh.host, target->ssh.host);
+}
+
+/* How the node reaches Barman for WAL; NULL when the topology cannot say. */
+static const char *wal_restore_host(const Node *backup)
+{
+    if (backup->wal_restore_host != NULL)
+        return backup->wal_restore_host;
+    return backup->access == ACCESS_SSH ? backup->ssh.host : NULL;
+}
+
+/* The restore_command the recovered node runs (PostgreSQL runs it with
+ * /bin/sh as the server's user): `barman get-wal -P` on Barman's host,
+ * else `barman-wal-restore -P` (package barman-cli) over SSH to the Barman
+ * host as Barman's user. Both take the streamed .partial segment, so nothing
+ * acknowledged before the fault is lost. Every value is a quoted shell word,
+ * `%` is doubled (PostgreSQL expands %f/%p/%%) and the whole is a quoted
+ * configuration value (' doubled): a path with spaces, `;` or quotes stays
+ * one argument. Values with control characters are refused by the topology
+ * parser (one line). NULL with *why set when it cannot be built. */
+static char *restore_command_line(const Node *backup, const Node *target, const char **why)
+{
+    Argv w = {.n = 0};
+    if (barman_on_target_host(backup, target)) {
+        argv_add(&w, "barman");
+        argv_add(&w, "-c");
+        argv_add(&w, backup->barman_config);
+        argv_add(&w, "get-wal");
+        argv_add(&w, "-P");
+        argv_add(&w, backup->barman_server);
+    } else if (wal_restore_host(backup) == NULL) {
+        *why = "Barman is local to drill but the target is remote: set `wal_restore_host:` on "
+               "the backup node (how the target reaches Barman over SSH)";
+        return NULL;
+    } else {
+        argv_add(&w, "barman-wal-restore");
+        argv_add(&w, "-U");
+        argv_add(&w, backup->os_user ? backup->os_user : "barman");
+        if (backup->access == ACCESS_SSH && backup->ssh.port != 22)
+            argv_addf(&w, "--port=%d", backup->ssh.port);
+        argv_add(&w, "-c");
+        argv_add(&w, backup->barman_config);
+        argv_add(&w, "-P");
+        argv_add(&w, wal_restore_host(backup));
+        argv_add(&w, backup->barman_server);
+    }
+    char *words = shell_words(w.v);
+    argv_free(&w);
+    char *pct = str_replace_all(words, "%", "%%");
+    char *guc = str_replace_all(pct, "'", "''");
+    bool local = barman_on_target_host(backup, target);
+    char *line = xasprintf("restore_command = '%s %s'", guc, local ? "%f > %p" : "%f %p");
+    free(words);
+    free(pct);
+    free(guc);
+    return line;
+}
+
+/* Replaces the restore_command barman wrote (`sudo -u barman barman get-wal`
+ * with the default configuration, on the target) with restore_command_line. */
+static int cmd_fix_restore_command(const Node *backup, const Node *target, Argv *a,
+                                   const char **why)
+{
+    char *line = restore_command_line(backup, target, why);
+    if (line == NULL)
+        return -1;
     argv_add(a, "/bin/sh");
     argv_add(a, "-c");
     argv_add(a, "f=\"$1/postgresql.auto.conf\" && grep -v '^restore_command' \"$f\" > \"$f.drill\""
                 " ; printf '%s\\n' \"$2\" >> \"$f.drill\" && mv \"$f.drill\" \"$f\"");
     argv_add(a, "drill-restore-command");
     argv_add(a, target->data_directory);
-    argv_addf(a, "restore_command = 'barman -c %s get-wal -P %s %%f > %%p'", backup->barman_config,
-              backup->barman_server);
+    argv_add(a, line);
+    free(line);
+    return 0;
 }
 
 StepStatus step_barman_recover(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutcome *o)
@@ -146,12 +251,16 @@ StepStatus step_barman_recover(RunCtx *ctx, const PlanStep *ps, int64_t deadline
     argv_free(&a);
     if (rc < 0 || !step_bool(ps->step, "get_wal", true))
         return o->status;
-    cmd_fix_restore_command(ps->node, target, &a);
+    const char *why = NULL;
+    if (cmd_fix_restore_command(ps->node, target, &a, &why) < 0)
+        return step_set(o, STEP_ERROR, "cannot build the restore_command: %s", why);
     step_run_argv(ctx, target, a.v, 0, deadline, o);
     argv_free(&a);
     if (o->status == STEP_OK)
-        step_set(o, STEP_OK, "backup %s restored into %s (WAL via barman get-wal -P)",
-                 step_str(ps->step, "backup_id", "latest"), target->name);
+        step_set(o, STEP_OK, "backup %s restored into %s (WAL via %s -P)",
+                 step_str(ps->step, "backup_id", "latest"), target->name,
+                 barman_on_target_host(ps->node, target) ? "barman get-wal"
+                                                         : "barman-wal-restore over SSH");
     return o->status;
 }
 
@@ -164,11 +273,15 @@ char *barman_recover_describe(const Plan *p, const PlanStep *ps)
     char *recover = describe_argv(NULL, &a);
     if (!step_bool(ps->step, "get_wal", true) || target == NULL || target->data_directory == NULL)
         return recover;
-    cmd_fix_restore_command(ps->node, target, &a);
+    const char *why = NULL;
+    if (cmd_fix_restore_command(ps->node, target, &a, &why) < 0) {
+        char *text = xasprintf("%s\nthen: cannot build the restore_command: %s", recover, why);
+        free(recover);
+        return text;
+    }
     char *fix = describe_argv(target, &a);
-    char *text = xasprintf("%s\nthen rewrite barman's restore_command (sudo -u barman, default "
-                           "config) to run barman as the node's user with this config:\n%s",
-                           recover, fix);
+    char *text = xasprintf("%s\nthen replace barman's restore_command (sudo -u barman, default "
+                           "config) with one for where Barman is:\n%s", recover, fix);
     free(recover);
     free(fix);
     return text;

@@ -24,6 +24,14 @@ static void add_program(Argv *a, const Node *n, const char *program)
     free(p);
 }
 
+/* pg_ctl -D takes the directory holding postgresql.conf: on Debian-style
+ * clusters that is config_directory, whose data_directory setting then
+ * points pg_ctl at the data (it asks `postgres -C data_directory`). */
+static const char *pg_ctl_directory(const Node *n)
+{
+    return n->config_directory != NULL ? n->config_directory : n->data_directory;
+}
+
 void cmd_pg_ctl_start(const Node *n, Argv *a)
 {
     if (n->start_command != NULL) {
@@ -34,7 +42,7 @@ void cmd_pg_ctl_start(const Node *n, Argv *a)
      * which would inflate the measured RTO). */
     add_program(a, n, "pg_ctl");
     argv_add(a, "-D");
-    argv_add(a, n->data_directory);
+    argv_add(a, pg_ctl_directory(n));
     argv_add(a, "-l");
     if (n->log_file != NULL)
         argv_add(a, n->log_file);
@@ -47,12 +55,16 @@ void cmd_pg_ctl_start(const Node *n, Argv *a)
 void cmd_pg_ctl_stop(const Node *n, const char *mode, int64_t timeout_ms, Argv *a)
 {
     if (n->stop_command != NULL) {
-        argv_add_list(a, n->stop_command);
+        for (size_t i = 0; n->stop_command[i] != NULL; i++) {
+            char *word = str_replace_all(n->stop_command[i], "{mode}", mode);
+            argv_add(a, word);
+            free(word);
+        }
         return;
     }
     add_program(a, n, "pg_ctl");
     argv_add(a, "-D");
-    argv_add(a, n->data_directory);
+    argv_add(a, pg_ctl_directory(n));
     argv_add(a, "-m");
     argv_add(a, mode);
     argv_add(a, "-w");
@@ -104,6 +116,10 @@ void cmd_rewind(const Node *n, const Node *source, Argv *a)
     argv_add(a, "-D");
     argv_add(a, n->data_directory);
     argv_addf(a, "--source-server=%s", source->conninfo);
+    /* An unclean target is first crash-recovered in single-user mode, which
+     * needs the configuration: outside PGDATA it has to be named (PG 15+). */
+    if (n->config_directory != NULL)
+        argv_addf(a, "--config-file=%s/postgresql.conf", n->config_directory);
     argv_add(a, "-R");
     argv_add(a, "--progress");
 }
