@@ -3,9 +3,9 @@
  * hashes to a fixed value: changing the encoding would break every existing
  * chain, so it must be a deliberate, versioned change; a record with every
  * kind of row and NULL strings pins the byte order of every field in both
- * canonical forms), sensitive to every
- * field, and unambiguous at field boundaries; the chain step; SHA256SUMS
- * manifests (record, replace, check, malformed input).
+ * canonical forms), sensitive to every field, and unambiguous at field
+ * boundaries; the chain step; SHA256SUMS manifests (record, replace, check,
+ * malformed input).
  */
 #include <math.h>
 #include <stdlib.h>
