@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "record.h"
 #include "report.h"
 #include "rtext.h"
 #include "util.h"
@@ -203,28 +204,39 @@ static void write_banner(Buf *b, const RunRecord *run)
     buf_appends(b, "\n</header>\n");
 }
 
+/* A field of the run as a row: times in UTC (a dash when not recorded),
+ * durations as such, numbers in decimal. */
+static void h_field_row(Buf *b, const RunRecord *run, const RecordField *f)
+{
+    int64_t v = record_number(run, f);
+    char num[32];
+    if (f->type == RECORD_TEXT) {
+        h_row(b, f->html, record_text(run, f));
+        return;
+    }
+    if (!(f->flags & (RECORD_UTC_MS | RECORD_DURATION_US))) {
+        snprintf(num, sizeof num, "%lld", (long long)v);
+        h_row(b, f->html, num);
+        return;
+    }
+    buf_appendf(b, "<tr><th scope=\"row\">%s</th><td>", f->html);
+    if (f->flags & RECORD_UTC_MS)
+        h_utc(b, v);
+    else
+        h_duration_ms(b, nonneg(v) / 1000);
+    buf_appends(b, "</td></tr>\n");
+}
+
 static void write_facts_table(Buf *b, const RunRecord *run)
 {
-    char id[32];
-    snprintf(id, sizeof id, "%lld", (long long)run->id);
+    static const RecordGroup order[] = {RECORD_IDENTITY, RECORD_TIME, RECORD_OUTCOME};
+    const RecordField *fields[RECORD_FIELDS_MAX];
+    size_t n = record_order(record_run_fields, record_run_nfields, order,
+                            sizeof order / sizeof order[0], fields);
     buf_appends(b, "<h2 id=\"run\">Run</h2>\n<table>\n");
-    h_row(b, "Run id", id);
-    h_row(b, "Drill", run->drill_name);
-    h_row(b, "Drill file", run->drill_file);
-    h_row(b, "Drill file SHA-256", run->drill_sha256);
-    h_row(b, "Topology", run->topology_name);
-    h_row(b, "Topology file", run->topology_file);
-    h_row(b, "Host", run->hostname);
-    h_row(b, "drill version", run->drill_version);
-    buf_appends(b, "<tr><th scope=\"row\">Started (UTC)</th><td>");
-    h_utc(b, run->started_utc_ms);
-    buf_appends(b, "</td></tr>\n<tr><th scope=\"row\">Ended (UTC)</th><td>");
-    h_utc(b, run->ended_utc_ms);
-    buf_appends(b, "</td></tr>\n<tr><th scope=\"row\">Duration</th><td>");
-    h_duration_ms(b, nonneg(run->duration_us) / 1000);
-    buf_appends(b, "</td></tr>\n");
-    h_row(b, "Verdict", run->status);
-    h_row(b, "Message", run->message);
+    for (size_t i = 0; i < n; i++)
+        if (fields[i]->html != NULL)
+            h_field_row(b, run, fields[i]);
     static const char *const who[][2] = {
         {"who.os_user", "Run by (OS user)"}, {"who.sudo_user", "Through sudo, by"},
         {"who.operator", "Operator"},        {"who.change_ref", "Change reference"},

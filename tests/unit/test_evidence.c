@@ -4,16 +4,19 @@
  * chain, so it must be a deliberate, versioned change; a record with every
  * kind of row and NULL strings pins the byte order of every field in both
  * canonical forms), sensitive to every field, and unambiguous at field
- * boundaries; the chain step; SHA256SUMS manifests (record, replace, check,
- * malformed input).
+ * boundaries; record.h's tables have a row for every scalar member; the
+ * chain step; SHA256SUMS manifests (record, replace, check, malformed
+ * input).
  */
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "../harness.h"
 #include "evidence.h"
 #include "manifest.h"
+#include "record.h"
 #include "util.h"
 
 static char tmpdir[64];
@@ -171,6 +174,47 @@ TEST(full_record_hash_is_stable)
     run_record_free(r);
 }
 
+static size_t field_size(const RecordField *f)
+{
+    return f->type == RECORD_TEXT ? sizeof(char *) : f->type == RECORD_INT ? sizeof(int)
+                                                                           : sizeof(int64_t);
+}
+
+/* The rows of a table, by offset, tile the struct's first `end` bytes with
+ * nothing between them but alignment padding: a scalar member without a
+ * row (so neither hashed nor shown) leaves a hole. */
+static void check_tiles(const RecordField *fields, size_t n, size_t end)
+{
+    size_t pos = 0;
+    for (size_t done = 0; done < n; done++) {
+        const RecordField *next = NULL;
+        for (size_t i = 0; i < n; i++)
+            if (fields[i].offset >= pos && (next == NULL || fields[i].offset < next->offset))
+                next = &fields[i];
+        CHECK(next != NULL);
+        if (next == NULL)
+            return;
+        size_t align = field_size(next);
+        CHECK_INT(next->offset, (pos + align - 1) / align * align);
+        pos = next->offset + field_size(next);
+    }
+    CHECK_INT((pos + sizeof(void *) - 1) / sizeof(void *) * sizeof(void *), end);
+}
+
+TEST(record_tables_cover_every_field)
+{
+    check_tiles(record_run_fields, record_run_nfields, offsetof(RunRecord, steps));
+    check_tiles(record_step_fields, record_step_nfields, sizeof(StoredStep));
+    for (size_t i = 0; i < record_run_nfields; i++) {
+        const RecordField *f = &record_run_fields[i];
+        /* Only the batch grouping (set after sealing) is left unhashed. */
+        CHECK(f->evidence != NULL || strcmp(f->name, "batch_id") == 0);
+        CHECK(f->group != RECORD_TARGET || (f->measure != NULL && f->junit_measured != NULL));
+    }
+    for (size_t i = 0; i < record_step_nfields; i++)
+        CHECK(record_step_fields[i].evidence != NULL);
+}
+
 TEST(hash_sees_every_change)
 {
     RunRecord *r = sample_record();
@@ -278,6 +322,7 @@ int main(void)
         return 2;
     RUN(hash_is_stable);
     RUN(full_record_hash_is_stable);
+    RUN(record_tables_cover_every_field);
     RUN(hash_sees_every_change);
     RUN(field_boundaries_are_unambiguous);
     RUN(chain_step);
