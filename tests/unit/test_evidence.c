@@ -107,7 +107,8 @@ static void full_rows(RunRecord *r)
     r->events[1] = (StoredEvent){xstrdup("recovered"), NULL, 1700000003500, 3500000};
     r->nmeasures = 3;
     r->measures = xcalloc(3, sizeof *r->measures);
-    r->measures[0] = (StoredMeasure){xstrdup("rto_ms"), xstrdup("ms"), xstrdup("first write"), 1500.25};
+    r->measures[0] = (StoredMeasure){xstrdup("rto_ms"), xstrdup("ms"), xstrdup("first write"),
+                                     1500.25};
     r->measures[1] = (StoredMeasure){xstrdup("rpo_ms"), NULL, NULL, 0.1};
     r->measures[2] = (StoredMeasure){xstrdup("lag"), xstrdup("bytes"), xstrdup("x"), NAN};
     r->nobjectives = 2;
