@@ -6,7 +6,8 @@
  *   <testsuites name="drill" tests failures errors time>   (sums of its suites)
  *     <testsuite name=DRILL ...> one per run: `drill run A B` writes two
  *     <testsuite name=DRILL tests failures errors skipped time timestamp hostname>
- *       <properties> run facts and measurements </properties>
+ *       <properties> the run's fields (as record.h names them), facts and
+ *         measurements </properties>
  *       <testcase classname="drill.DRILL.PHASE" name="SEQ STEP" time> per step
  *       <testcase classname="drill.DRILL.objectives" name="rto"> per objective
  *       <testcase classname="drill.DRILL.run" name="verdict"> only when the run
@@ -25,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "record.h"
 #include "report.h"
 #include "rtext.h"
 #include "util.h"
@@ -171,32 +173,39 @@ static double measure_value(const RunRecord *run, const char *key)
 
 /* ---- sections ---- */
 
+/* A field of the run as a property: texts as they are (NULL: none), times
+ * as UTC text (when recorded), a target (when set) followed by the value
+ * measured against it. */
+static void write_field_property(Jw *j, const RunRecord *run, const RecordField *f)
+{
+    int64_t v = record_number(run, f);
+    char num[32], when[40];
+    if (f->type == RECORD_TEXT) {
+        jw_property(j, f->junit, record_text(run, f));
+    } else if (f->flags & RECORD_UTC_MS) {
+        if (v > 0) {
+            time_format_utc_ms(v, when, sizeof when);
+            jw_property(j, f->junit, when);
+        }
+    } else if (f->group == RECORD_TARGET) {
+        jw_property_num(j, f->junit, (double)v);
+        jw_property_num(j, f->junit_measured, measure_value(run, f->measure));
+    } else {
+        snprintf(num, sizeof num, "%lld", (long long)v);
+        jw_property(j, f->junit, num);
+    }
+}
+
 static void write_main_properties(Jw *j, const RunRecord *run)
 {
-    char num[32], when[40];
-    snprintf(num, sizeof num, "%lld", (long long)run->id);
-    jw_property(j, "run_id", num);
-    jw_property(j, "drill_file", run->drill_file);
-    jw_property(j, "drill_sha256", run->drill_sha256);
-    jw_property(j, "topology", run->topology_name);
-    jw_property(j, "topology_file", run->topology_file);
-    jw_property(j, "drill_version", run->drill_version);
-    jw_property(j, "status", run->status);
-    snprintf(num, sizeof num, "%d", run->exit_code);
-    jw_property(j, "exit_code", num);
-    jw_property(j, "message", run->message);
-    time_format_utc_ms(run->started_utc_ms, when, sizeof when);
-    jw_property(j, "started_utc", when);
-    if (run->ended_utc_ms > 0) {
-        time_format_utc_ms(run->ended_utc_ms, when, sizeof when);
-        jw_property(j, "ended_utc", when);
-    }
-    jw_property_num(j, "rto_target_ms", (double)run->rto_target_ms);
-    jw_property_num(j, "rto_measured_ms", measure_value(run, "rto_ms"));
-    jw_property_num(j, "rpo_target_ms", (double)run->rpo_target_ms);
-    jw_property_num(j, "rpo_measured_ms", measure_value(run, "rpo_ms"));
-    jw_property_num(j, "rpo_transactions_target", (double)run->rpo_tx_target);
-    jw_property_num(j, "rpo_transactions", measure_value(run, "rpo_transactions"));
+    static const RecordGroup order[] = {RECORD_IDENTITY, RECORD_OUTCOME, RECORD_TIME,
+                                        RECORD_TARGET};
+    const RecordField *fields[RECORD_FIELDS_MAX];
+    size_t n = record_order(record_run_fields, record_run_nfields, order,
+                            sizeof order / sizeof order[0], fields);
+    for (size_t i = 0; i < n; i++)
+        if (fields[i]->junit != NULL)
+            write_field_property(j, run, fields[i]);
     static const char *const who[] = {"who.os_user", "who.sudo_user", "who.operator",
                                       "who.change_ref", "who.ci_job_url"};
     for (size_t i = 0; i < sizeof who / sizeof who[0]; i++)

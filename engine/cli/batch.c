@@ -2,8 +2,9 @@
  * batch.c — several drills in one `drill run` (A B C, or --suite FILE):
  * runs the plans one after the other against one topology, groups the runs
  * in the store as one batch (its first run's id), and prints the outcome —
- * a human summary or one JSON document — from the STORED runs, like the
- * reports. The exit status is the worst of the runs' (0 < 1 < 2 < 3 < 128+N).
+ * a human summary or one JSON document (a run's fields as record.h names
+ * them) — from the STORED runs, like the reports. The exit status is the
+ * worst of the runs' (0 < 1 < 2 < 3 < 128+N).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include "batch.h"
 #include "color.h"
 #include "json.h"
+#include "record.h"
 #include "util.h"
 
 int cli_load_batch(const char *cmd, Store *st, int64_t batch_id, RunRecord ***recs, size_t *n)
@@ -129,20 +131,33 @@ static void json_run_objectives(JsonWriter *w, const RunRecord *r)
     json_array_end(w);
 }
 
+/* One field as JSON: times as UTC text, durations in ms. */
+static void json_field(JsonWriter *w, const RunRecord *r, const RecordField *f)
+{
+    int64_t v = record_number(r, f);
+    char ts[40];
+    if (f->type == RECORD_TEXT) {
+        json_kv_string(w, f->json, record_text(r, f));
+    } else if (f->flags & RECORD_UTC_MS) {
+        time_format_utc_ms(v, ts, sizeof ts);
+        json_kv_string(w, f->json, ts);
+    } else if (f->flags & RECORD_DURATION_US) {
+        json_kv_number(w, f->json, (double)(v / 1000));
+    } else {
+        json_kv_int(w, f->json, v);
+    }
+}
+
 static void json_run(JsonWriter *w, const RunRecord *r)
 {
-    char ts[40];
-    time_format_utc_ms(r->started_utc_ms, ts, sizeof ts);
+    static const RecordGroup order[] = {RECORD_IDENTITY, RECORD_OUTCOME, RECORD_TIME};
+    const RecordField *fields[RECORD_FIELDS_MAX];
+    size_t n = record_order(record_run_fields, record_run_nfields, order,
+                            sizeof order / sizeof order[0], fields);
     json_object_begin(w);
-    json_kv_int(w, "run_id", r->id);
-    json_kv_string(w, "drill", r->drill_name);
-    json_kv_string(w, "drill_file", r->drill_file);
-    json_kv_string(w, "topology", r->topology_name);
-    json_kv_string(w, "verdict", r->status);
-    json_kv_int(w, "exit_code", r->exit_code);
-    json_kv_string(w, "message", r->message);
-    json_kv_string(w, "started", ts);
-    json_kv_number(w, "duration_ms", (double)(r->duration_us / 1000));
+    for (size_t i = 0; i < n; i++)
+        if (fields[i]->json != NULL)
+            json_field(w, r, fields[i]);
     json_key(w, "measures");
     json_object_begin(w);
     for (size_t i = 0; i < r->nmeasures; i++)

@@ -10,6 +10,9 @@
  * machine. It is streamed into SHA-256: a run with megabytes of output is
  * never held twice in memory.
  *
+ * The run's and each step's fields, and the tag and form of each, are
+ * those of record.h's tables; their order is put_fields'.
+ *
  * Form 2 (schema v5 on) adds the run's UUID, pid and lock path, so every
  * stored byte of a run except its batch grouping (set after sealing, see
  * store.h) is covered. Form 1 is kept for links sealed before: a store
@@ -24,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "record.h"
 #include "util.h"
 
 static void put_str(Sha256 *h, const char *tag, const char *v)
@@ -55,46 +59,43 @@ static void put_real(Sha256 *h, const char *tag, double v)
     put_str(h, tag, num);
 }
 
-static void put_run(Sha256 *h, const RunRecord *r, int format)
+/* Where field f goes in form `format`: pass 0 the record's key, pass 1 the
+ * fields form 2 added, pass 2 every other text, pass 3 every other number
+ * (form 1 wrote the key, texts, numbers; form 2 put its additions after the
+ * key); -1 = not in this form. */
+static int field_pass(const RecordField *f, int format)
 {
-    put_int(h, "run.id", r->id);
-    if (format >= 2) {
-        put_str(h, "run.uuid", r->uuid);
-        put_int(h, "run.pid", r->pid);
-        put_str(h, "run.lock_path", r->lock_path);
-    }
-    const char *texts[][2] = {
-        {"run.drill_name", r->drill_name},       {"run.drill_file", r->drill_file},
-        {"run.drill_sha256", r->drill_sha256},   {"run.drill_source", r->drill_source},
-        {"run.topology_name", r->topology_name}, {"run.topology_file", r->topology_file},
-        {"run.hostname", r->hostname},           {"run.drill_version", r->drill_version},
-        {"run.status", r->status},               {"run.message", r->message}};
-    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
-        put_str(h, texts[i][0], texts[i][1]);
-    const int64_t ints[] = {r->exit_code,     r->started_utc_ms, r->ended_utc_ms,
-                            r->duration_us,   r->rto_target_ms,  r->rpo_target_ms,
-                            r->rpo_tx_target};
-    for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++)
-        put_int(h, "run.n", ints[i]);
+    if (f->evidence == NULL || f->since > format)
+        return -1;
+    if (f->flags & RECORD_KEY)
+        return 0;
+    if (f->since >= 2)
+        return 1;
+    return f->type == RECORD_TEXT ? 2 : 3;
 }
 
-static void put_step(Sha256 *h, const StoredStep *s)
+/* The fields of one record (a RunRecord or StoredStep, as the table is),
+ * pass by pass, each pass in table order. */
+static void put_fields(Sha256 *h, const void *rec, const RecordField *fields, size_t n,
+                       int format)
 {
-    const char *texts[] = {s->phase,  s->name, s->kind, s->node,   s->command,
-                           s->status, s->out,  s->err,  s->message};
-    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
-        put_str(h, "step.s", texts[i]);
-    const int64_t ints[] = {s->seq,          s->exit_code,    s->term_signal,
-                            s->started_utc_ms, s->ended_utc_ms, s->duration_us};
-    for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++)
-        put_int(h, "step.n", ints[i]);
+    for (int pass = 0; pass <= 3; pass++)
+        for (size_t i = 0; i < n; i++) {
+            const RecordField *f = &fields[i];
+            if (field_pass(f, format) != pass)
+                continue;
+            if (f->type == RECORD_TEXT)
+                put_str(h, f->evidence, record_text(rec, f));
+            else
+                put_int(h, f->evidence, record_number(rec, f));
+        }
 }
 
-static void put_children(Sha256 *h, const RunRecord *r)
+static void put_children(Sha256 *h, const RunRecord *r, int format)
 {
     put_int(h, "steps", (int64_t)r->nsteps);
     for (size_t i = 0; i < r->nsteps; i++)
-        put_step(h, &r->steps[i]);
+        put_fields(h, &r->steps[i], record_step_fields, record_step_nfields, format);
     put_int(h, "events", (int64_t)r->nevents);
     for (size_t i = 0; i < r->nevents; i++) {
         const StoredEvent *e = &r->events[i];
@@ -144,8 +145,8 @@ void evidence_record_hash(const RunRecord *r, int format, char out[65])
     char magic[32];
     int n = snprintf(magic, sizeof magic, "drill-evidence-v%d\n", format);
     sha256_update(h, magic, (size_t)n);
-    put_run(h, r, format);
-    put_children(h, r);
+    put_fields(h, r, record_run_fields, record_run_nfields, format);
+    put_children(h, r, format);
     put_data(h, r);
     sha256_final(h, out);
 }

@@ -1,13 +1,16 @@
 /*
  * store_record.c — one whole run read back (store_run_load): its row and
  * every child row from one read snapshot, in the order store.h promises,
- * with its evidence link; run_record_free and run_record_fact. Reports and
- * the evidence hash are computed from this, never from the in-memory run.
+ * with its evidence link; run_record_free (texts as record.h lists them)
+ * and run_record_fact. Reports and the evidence hash are computed from
+ * this, never from the in-memory run.
  */
 #include "store_int.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+#include "record.h"
 
 static void row_step(sqlite3_stmt *s, void *elem)
 {
@@ -203,13 +206,8 @@ void run_record_free(RunRecord *r)
 {
     if (r == NULL)
         return;
-    for (size_t i = 0; i < r->nsteps; i++) {
-        StoredStep *p = &r->steps[i];
-        char *texts[] = {p->phase, p->name, p->kind, p->node, p->command,
-                         p->status, p->out, p->err, p->message};
-        for (size_t k = 0; k < sizeof texts / sizeof texts[0]; k++)
-            free(texts[k]);
-    }
+    for (size_t i = 0; i < r->nsteps; i++)
+        record_free_texts(&r->steps[i], record_step_fields, record_step_nfields);
     for (size_t i = 0; i < r->nevents; i++) {
         free(r->events[i].name);
         free(r->events[i].detail);
@@ -230,11 +228,7 @@ void run_record_free(RunRecord *r)
     }
     for (size_t i = 0; i < r->nsamples; i++)
         free(r->samples[i].series);
-    char *texts[] = {r->drill_name,    r->drill_file,    r->drill_sha256, r->drill_source,
-                     r->topology_name, r->topology_file, r->hostname,     r->drill_version,
-                     r->status,        r->message,       r->uuid,         r->lock_path};
-    for (size_t k = 0; k < sizeof texts / sizeof texts[0]; k++)
-        free(texts[k]);
+    record_free_texts(r, record_run_fields, record_run_nfields);
     free(r->steps);
     free(r->events);
     free(r->measures);
