@@ -295,7 +295,8 @@ static int check_set(const RunArgs *a, const Inputs *in)
         bool found = false;
         size_t nnames = 0;
         for (size_t i = 0; i < in->n; i++) {
-            found = found || scenario_var(in->scenarios[i], a->set[k].name) != NULL;
+            const ScenarioVar *v = scenario_var(in->scenarios[i], a->set[k].name);
+            found = found || (v != NULL && !v->node_attr);
             nnames += in->scenarios[i]->nvars;
         }
         if (found)
@@ -304,7 +305,8 @@ static int check_set(const RunArgs *a, const Inputs *in)
         size_t j = 0;
         for (size_t i = 0; i < in->n; i++)
             for (size_t v = 0; v < in->scenarios[i]->nvars; v++)
-                names[j++] = in->scenarios[i]->vars[v].name;
+                if (!in->scenarios[i]->vars[v].node_attr)
+                    names[j++] = in->scenarios[i]->vars[v].name;
         char *hint = nnames ? yamldoc_hint_for(a->set[k].name, names, "the drill's variables")
                             : xstrdup("the drill declares no `variables:`");
         int rc = cli_usage("run", "--set %s: no drill of this run has a variable \"%s\" (%s)",
@@ -335,7 +337,8 @@ static int load_drills(const RunArgs *a, Inputs *in, DiagList *diags)
         in->scenarios[in->n++] = NULL;
     }
     for (size_t i = 0; i < in->n; i++)
-        if (scenario_load_with(in->paths[i], a->set, a->nset, diags, &in->scenarios[i]) != 0)
+        if (scenario_load_with(in->paths[i], &(ScenarioLoad){a->set, a->nset, NULL}, diags,
+                               &in->scenarios[i]) != 0)
             rc = DRILL_EXIT_INVALID;
     return rc == 0 ? check_set(a, in) : rc;
 }
@@ -392,9 +395,18 @@ static int layer_objectives(const RunArgs *a, Inputs *in)
 static int load_inputs(const RunArgs *a, Inputs *in)
 {
     DiagList *diags = diag_list_new();
+    /* Drills are checked before the topology is looked for (a bare `drill run`
+     * may bring the sandbox up: not for a drill with a typo), then read again
+     * with it: they take their nodes' values from it (${ROLE.slot}). */
     int rc = load_drills(a, in, diags);
     if (rc == 0)
         rc = load_topology(a, &in->topology, diags);
+    for (size_t i = 0; rc == 0 && i < in->n; i++) {
+        scenario_free(in->scenarios[i]);
+        if (scenario_load_with(in->paths[i], &(ScenarioLoad){a->set, a->nset, in->topology},
+                               diags, &in->scenarios[i]) != 0)
+            rc = DRILL_EXIT_INVALID;
+    }
     for (size_t i = 0; rc == 0 && i < in->n; i++)
         if (validate_against_topology(in->scenarios[i], in->topology, diags) > 0)
             rc = DRILL_EXIT_INVALID;

@@ -89,7 +89,7 @@ static bool looks_like_topology(const char *path)
 static int validate_drill(const char *path, const Topology *topo, DiagList *diags)
 {
     Scenario *s = NULL;
-    int rc = scenario_load(path, diags, &s);
+    int rc = scenario_load_with(path, &(ScenarioLoad){NULL, 0, topo}, diags, &s);
     if (rc == 0 && topo != NULL && validate_against_topology(s, topo, diags) > 0)
         rc = DRILL_E_INVALID;
     scenario_free(s);

@@ -25,9 +25,9 @@
 static const char *const phase_names[PHASE_COUNT] = {"preflight", "fault", "recover", "verify",
                                                      "cleanup"};
 
-static const char *const top_keys[] = {"name",    "description", "objectives", "variables",
-                                       "preflight", "fault",     "recover",    "verify",
-                                       "cleanup", NULL};
+static const char *const top_keys[] = {"name",    "description", "objectives", "roles",
+                                       "variables", "preflight", "fault",     "recover",
+                                       "verify",  "cleanup",     NULL};
 
 const char *phase_name(Phase p)
 {
@@ -112,6 +112,8 @@ static void parse_top(Ctx *c, const yaml_node_t *root)
     }
     if ((v = yamldoc_get(c->doc, root, "objectives")) != NULL)
         objectives_parse_yaml(c->doc, v, "objectives", &c->s->objectives);
+    if ((v = yamldoc_get(c->doc, root, "roles")) != NULL)
+        scenario_roles_parse(c, v);
     if ((v = yamldoc_get(c->doc, root, "variables")) != NULL)
         scenario_vars_parse(c, v);
     bool any_phase = false;
@@ -148,8 +150,8 @@ static Scenario *scenario_new(const char *file, const char *text, size_t len)
     return s;
 }
 
-static int parse_with(const char *file, const char *text, size_t len, const VarSetting *set,
-                      size_t nset, DiagList *diags, Scenario **out)
+static int parse_with(const char *file, const char *text, size_t len, const ScenarioLoad *with,
+                      DiagList *diags, Scenario **out)
 {
     *out = NULL;
     DiagList *own = diags ? NULL : diag_list_new();
@@ -158,7 +160,12 @@ static int parse_with(const char *file, const char *text, size_t len, const VarS
     Scenario *s = scenario_new(file, text, text ? len : 0);
     YamlDoc *doc = yamldoc_parse(s->file, s->source, s->source_len, dl);
     if (doc != NULL) {
-        Ctx c = {doc, s, 0, NULL, NULL, 0, 0, set, nset};
+        Ctx c = {doc, s, 0, NULL, NULL, 0, 0, NULL, 0, NULL};
+        if (with != NULL) {
+            c.set = with->set;
+            c.nset = with->nset;
+            c.topology = with->topology;
+        }
         const yaml_node_t *root = yamldoc_root(doc);
         if (root->type != YAML_MAPPING_NODE)
             yamldoc_error(doc, root, "a drill file is a mapping that starts with `name: ...`",
@@ -182,10 +189,10 @@ static int parse_with(const char *file, const char *text, size_t len, const VarS
 int scenario_parse(const char *file, const char *text, size_t len, DiagList *diags,
                    Scenario **out)
 {
-    return parse_with(file, text, len, NULL, 0, diags, out);
+    return parse_with(file, text, len, NULL, diags, out);
 }
 
-int scenario_load_with(const char *path, const VarSetting *set, size_t nset, DiagList *diags,
+int scenario_load_with(const char *path, const ScenarioLoad *with, DiagList *diags,
                        Scenario **out)
 {
     *out = NULL;
@@ -194,14 +201,14 @@ int scenario_load_with(const char *path, const VarSetting *set, size_t nset, Dia
     int rc = yamldoc_read_file(path, diags, &text, &len);
     if (rc != 0)
         return rc;
-    rc = parse_with(path, text, len, set, nset, diags, out);
+    rc = parse_with(path, text, len, with, diags, out);
     free(text);
     return rc;
 }
 
 int scenario_load(const char *path, DiagList *diags, Scenario **out)
 {
-    return scenario_load_with(path, NULL, 0, diags, out);
+    return scenario_load_with(path, NULL, diags, out);
 }
 
 const ScenarioVar *scenario_var(const Scenario *s, const char *name)
@@ -226,6 +233,9 @@ void scenario_free(Scenario *s)
         free(s->vars[i].value);
     }
     free(s->vars);
+    for (size_t i = 0; i < s->nroles; i++)
+        free(s->roles[i].name);
+    free(s->roles);
     free(s->file);
     free(s->source);
     free(s->name);

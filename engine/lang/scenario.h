@@ -19,6 +19,8 @@
 #include "objectives.h"
 #include "error.h"
 #include "stepkind.h"
+#include "topology.h"
+#include "util.h"
 
 /* More steps than this (all phases together) is refused: keeps the work per
  * file (and the checks against the topology) bounded. */
@@ -68,7 +70,19 @@ typedef struct ScenarioVar {
     char *name;
     char *value;
     bool set;              /* value given by `drill run --set`, not the file's */
+    bool node_attr;        /* `${ROLE.FIELD}`: a value of the topology's node
+                              (scenario_roles.c), not a declared variable */
 } ScenarioVar;
+
+/* `roles: {NAME: ROLE}`: a name of the drill's own for one of the
+ * topology's roles (a failover's old_primary / new_primary), bound to the
+ * topology's node of that role when the drill is planned. */
+typedef struct ScenarioRole {
+    char *name;
+    NodeRole role;
+} ScenarioRole;
+
+#define SCENARIO_MAX_ROLES 32
 
 /* `--set NAME=VALUE`: replaces a declared variable's value before any
  * reference to it is substituted (so it is checked like the file's own). */
@@ -76,6 +90,16 @@ typedef struct VarSetting {
     const char *name;
     const char *value;
 } VarSetting;
+
+/* What a drill is loaded with besides its file. */
+typedef struct ScenarioLoad {
+    const VarSetting *set;   /* `--set` values */
+    size_t nset;
+    /* The topology the drill will run on: `${ROLE.FIELD}` references take
+     * its nodes' values. NULL (validating a drill alone): they are checked
+     * and get the placeholder text "<ROLE.FIELD>". */
+    const Topology *topology;
+} ScenarioLoad;
 
 typedef struct Scenario {
     char *file;            /* path as given */
@@ -86,8 +110,10 @@ typedef struct Scenario {
     /* As the drill file states them, until the CLI layers the topology's and
      * the run's overrides on top (objectives.h); OBJECTIVE_NONE = not judged. */
     Objectives objectives;
-    ScenarioVar *vars;
+    ScenarioVar *vars;     /* declared, then the `${ROLE.FIELD}` values used */
     size_t nvars;
+    ScenarioRole *roles;
+    size_t nroles;
     Step *steps[PHASE_COUNT];
     size_t nsteps[PHASE_COUNT];
 } Scenario;
@@ -96,10 +122,11 @@ typedef struct Scenario {
  * otherwise DRILL_E_INVALID with every problem in diags (and *out NULL), or
  * DRILL_E_IO when the file cannot be read (also reported in diags). */
 int scenario_load(const char *path, DiagList *diags, Scenario **out);
-/* Same, with `--set` values: a setting whose name the drill does not declare
- * is ignored here (a suite's drills declare different variables); the
- * caller reports names no drill declares (scenario_var). */
-int scenario_load_with(const char *path, const VarSetting *set, size_t nset, DiagList *diags,
+/* Same, with `--set` values and the topology (ScenarioLoad; NULL = none): a
+ * setting whose name the drill does not declare is ignored here (a suite's
+ * drills declare different variables); the caller reports names no drill
+ * declares (scenario_var). */
+int scenario_load_with(const char *path, const ScenarioLoad *with, DiagList *diags,
                        Scenario **out);
 /* Same, from a buffer (fuzzing, tests); `file` names it in diagnostics. */
 int scenario_parse(const char *file, const char *text, size_t len, DiagList *diags,
@@ -107,6 +134,13 @@ int scenario_parse(const char *file, const char *text, size_t len, DiagList *dia
 void scenario_free(Scenario *s);
 /* The drill's variable `name`, or NULL when it declares none by that name. */
 const ScenarioVar *scenario_var(const Scenario *s, const char *name);
+/* The role a node reference of the drill stands for: "primary", "standby",
+ * "backup", or the role a `roles:` name is bound to; NULL when `ref` is
+ * neither (the parser has refused such a drill). */
+const char *scenario_role_of(const Scenario *s, const char *ref);
+/* The environment name a shell command reads a `${ROLE.FIELD}` value from
+ * (DRILL_ROLE_<role>_<field>; var_name is "ROLE.FIELD"), appended to b. */
+void scenario_node_attr_env(Buf *b, const char *var_name);
 /* SHA-256 hex of the source, computed on demand: `drill validate` and
  * `drill list` never need it, and the first digest costs OpenSSL's
  * initialisation (~1.3 ms, a seventh of validate's start-up). */

@@ -6,6 +6,7 @@
  *                      the step_* accessors
  *   scenario_vars.c    `variables`, `${...}` substitution (shell and SQL
  *                      rules), and the check of `${capture.NAME}` references
+ *   scenario_roles.c   `roles:`, node references by role, `${ROLE.FIELD}`
  *   scenario_expand.c  run-time expansion and binding of captures
  * Nothing outside engine/lang/scenario*.c includes it.
  */
@@ -37,6 +38,7 @@ typedef struct Ctx {
     size_t nrefs, cap_refs;
     const VarSetting *set; /* `--set` values, applied as `variables:` is read */
     size_t nset;
+    const Topology *topology; /* ScenarioLoad.topology; may be NULL */
 } Ctx;
 
 #define CAPTURE_PREFIX "capture."
@@ -68,9 +70,23 @@ char *scenario_subst(Ctx *c, const yaml_node_t *v, const char *s, ParamType type
                      bool *deferred);
 /* Does s hold a `${capture.NAME}` reference (not escaped as `$${`)? */
 bool scenario_has_capture_ref(const char *s);
+/* Position of the k-th `${` (not `$${`) of scalar v in the source. */
+void scenario_ref_pos(Ctx *c, const yaml_node_t *v, size_t k, int *line, int *col);
 /* Appends literal text; in a deferred value `${` is written `$${`. */
 void scenario_append_literal(Buf *b, const char *s, size_t n, bool deferred);
 /* Checks every capture reference against the steps that capture (and frees them). */
 void scenario_captures_check(Ctx *c);
+
+/* ---- scenario_roles.c ---- */
+void scenario_roles_parse(Ctx *c, const yaml_node_t *map);
+/* Checks a node reference (`node:` or a PT_NODE parameter) at line:col:
+ * it must be a role or a `roles:` name; false after reporting. */
+bool scenario_node_ref_check(Ctx *c, const char *ref, int line, int col);
+/* `${ROLE.FIELD}` (n bytes at name, the text after `${`): the variable that
+ * holds its value, added to the scenario on first use; NULL after
+ * reporting (k: the reference's number in scalar v, for its position). */
+const ScenarioVar *scenario_node_attr(Ctx *c, const yaml_node_t *v, size_t k, const char *name,
+                                      size_t n);
+
 
 #endif

@@ -58,6 +58,8 @@ static bool parse_param(Ctx *c, const ParamSpec *spec, const yaml_node_t *v, Ste
         break;
     case PT_NODE:
         s = yamldoc_want_string(d, k, v);
+        if (s != NULL && !scenario_node_ref_check(c, s, yamldoc_line(v), yamldoc_col(v)))
+            s = NULL;
         break;
     case PT_STRING_LIST:
         return (p->list = yamldoc_want_list(d, k, v, &p->nlist)) != NULL;
@@ -170,9 +172,10 @@ static void parse_step_common(Ctx *c, const yaml_node_t *map, Step *st)
         st->node = xstrdup(s);
         st->node_line = yamldoc_line(v);
         st->node_col = yamldoc_col(v);
+        scenario_node_ref_check(c, s, st->node_line, st->node_col);
     } else if (v == NULL && st->kind->node_required) {
-        char *hint = xasprintf("step kind `%s` runs on a node: give a node name or a role "
-                               "(primary, standby, backup)", st->kind->name);
+        char *hint = xasprintf("step kind `%s` runs on a node: give its role (primary, "
+                               "standby, backup, or a name under `roles:`)", st->kind->name);
         yamldoc_missing(c->doc, map, "node", "step", hint);
         free(hint);
     }

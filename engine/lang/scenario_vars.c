@@ -14,7 +14,9 @@
  * where a parameter cannot stand (sql_ref).
  *
  * `drill run --set NAME=VALUE` replaces a declared variable's value as
- * `variables:` is read, before any reference is substituted.
+ * `variables:` is read, before any reference is substituted. `${ROLE.FIELD}`
+ * (a value of the topology's node, scenario_roles.c) is substituted like a
+ * variable.
  *
  * Apart from the step parser because these are the injection-sensitive
  * rules of the language: one file to read when reviewing them.
@@ -46,7 +48,7 @@ static const char *var_lookup(const Scenario *s, const char *name, size_t n)
 
 /* Position of the k-th `${` (not `$${`) of scalar v in the source; the scalar's
  * own position when it cannot be found (e.g. written with escapes). */
-static void ref_pos(Ctx *c, const yaml_node_t *v, size_t k, int *line, int *col)
+void scenario_ref_pos(Ctx *c, const yaml_node_t *v, size_t k, int *line, int *col)
 {
     size_t len;
     const char *text = yamldoc_text(c->doc, &len);
@@ -85,7 +87,7 @@ static bool ref_error(Ctx *c, const yaml_node_t *v, size_t k, const char *name, 
         return false;
     }
     int line, col;
-    ref_pos(c, v, k, &line, &col);
+    scenario_ref_pos(c, v, k, &line, &col);
     if (name == NULL) {
         yamldoc_error_at(c->doc, line, col, "write ${name}, or $${ for a literal ${",
                          "malformed variable reference");
@@ -133,7 +135,7 @@ static void capture_ref_add(Ctx *c, const yaml_node_t *v, size_t k, const char *
     r->name = xstrndup(name, n);
     r->phase = c->cur->phase;
     r->index = c->cur->index;
-    ref_pos(c, v, k, &r->line, &r->col);
+    scenario_ref_pos(c, v, k, &r->line, &r->col);
 }
 
 /* In a `shell` command a reference becomes a reference to the environment
@@ -141,7 +143,7 @@ static void capture_ref_add(Ctx *c, const yaml_node_t *v, size_t k, const char *
  * value itself never enters the shell text, whatever it contains. Quoted so
  * that it stays one word; inside "..." the quotes are already there. */
 static bool shell_ref(Ctx *c, const yaml_node_t *v, size_t k, ShellCtx where, bool capture,
-                      Buf *b)
+                      bool node_attr, Buf *b)
 {
     static const char *const why[] = {
         [SHELL_LITERAL] = "is inside single quotes, a quoted here-document or after a "
@@ -157,14 +159,15 @@ static bool shell_ref(Ctx *c, const yaml_node_t *v, size_t k, ShellCtx where, bo
         [SHELL_PARAM] = "assign it to a shell variable first: v=${name}; then $${v:-...}",
         [SHELL_TOO_DEEP] = "assign it to a shell variable at the top level first",
     };
-    const char *env = capture ? "DRILL_CAPTURE_" : "DRILL_VAR_";
+    /* ${ROLE.FIELD}: its DRILL_ROLE_ name follows (scenario_node_attr_env). */
+    const char *env = capture ? "DRILL_CAPTURE_" : node_attr ? "" : "DRILL_VAR_";
     if (where == SHELL_CODE || where == SHELL_COMMENT)
         buf_appendf(b, "\"${%s", env);
     else if (where == SHELL_QUOTED)
         buf_appendf(b, "${%s", env);
     else {
         int line, col;
-        ref_pos(c, v, k, &line, &col);
+        scenario_ref_pos(c, v, k, &line, &col);
         yamldoc_error_at(c->doc, line, col, fix[where], "this reference %s", why[where]);
         return false;
     }
@@ -222,7 +225,7 @@ static bool sql_ref(Ctx *c, const yaml_node_t *v, size_t k, Quoting *q, char nex
     if (where == SQL_CODE)
         return true;
     int line, col;
-    ref_pos(c, v, k, &line, &col);
+    scenario_ref_pos(c, v, k, &line, &col);
     yamldoc_error_at(c->doc, line, col, fix[where], "this reference %s", why[where]);
     return false;
 }
@@ -232,7 +235,7 @@ static bool sql_ref(Ctx *c, const yaml_node_t *v, size_t k, Quoting *q, char nex
 static bool sql_positional_conflict(Ctx *c, const yaml_node_t *v, size_t k)
 {
     int line, col;
-    ref_pos(c, v, k, &line, &col);
+    scenario_ref_pos(c, v, k, &line, &col);
     yamldoc_error_at(c->doc, line, col,
                      "drill numbers the bound captures $1, $2, ... itself: write the other "
                      "values as literals, or capture them too",
@@ -252,19 +255,28 @@ static size_t subst_ref(Ctx *c, const yaml_node_t *v, const char *p, size_t k, b
     bool capture = strncmp(p, CAPTURE_PREFIX, CAPTURE_PREFIX_LEN) == 0;
     const char *name = capture ? p + CAPTURE_PREFIX_LEN : p;
     size_t n = strspn(name, IDENT_REST);
+    bool node_attr = !capture && n > 0 && name[n] == '.';   /* ${ROLE.FIELD} */
+    if (node_attr)
+        n += 1 + strspn(name + n + 1, IDENT_REST);
     size_t used = (size_t)(name - p) + n + (name[n] == '}');
     const char *val = NULL;
+    const ScenarioVar *attr = NULL;
     if (name[n] != '}' || n == 0 || strchr(IDENT_FIRST, name[0]) == NULL) {
         *ok = ref_error(c, v, k, NULL, 0);
-    } else if (!capture && (val = var_lookup(c->s, name, n)) == NULL) {
+    } else if (node_attr && (attr = scenario_node_attr(c, v, k, name, n)) == NULL) {
+        *ok = false;
+    } else if (!capture && !node_attr && (val = var_lookup(c->s, name, n)) == NULL) {
         *ok = ref_error(c, v, k, name, n);
     } else if (q->type == PT_SHELL) {
         if (capture)
             capture_ref_add(c, v, k, name, n);
         ShellCtx where = shellscan_context(&q->sh);
-        if (!shell_ref(c, v, k, where, capture, b))
+        if (!shell_ref(c, v, k, where, capture, node_attr, b))
             *ok = false;
-        buf_append(b, name, n);
+        if (node_attr)
+            scenario_node_attr_env(b, attr->name);
+        else
+            buf_append(b, name, n);
         buf_appends(b, where == SHELL_QUOTED ? "}" : "}\"");
         quoting_feed(q, "x", 1);   /* the reference is one ordinary word character */
     } else if (capture) {
@@ -275,6 +287,7 @@ static size_t subst_ref(Ctx *c, const yaml_node_t *v, const char *p, size_t k, b
         buf_append(b, p, used);
         quoting_feed(q, " ", 1);   /* a parameter: a token of its own */
     } else {
+        val = attr != NULL ? attr->value : val;
         scenario_append_literal(b, val, strlen(val), deferred);
         quoting_feed(q, val, strlen(val));   /* pasted: SQL text like the rest */
     }
@@ -354,7 +367,7 @@ void scenario_vars_parse(Ctx *c, const yaml_node_t *map)
         const char *val = yamldoc_want_string(c->doc, name, yamldoc_node(c->doc, pr->value));
         if (val == NULL)
             continue;
-        c->s->vars[c->s->nvars++] = (ScenarioVar){xstrdup(name), xstrdup(val), false};
+        c->s->vars[c->s->nvars++] = (ScenarioVar){xstrdup(name), xstrdup(val), false, false};
     }
     vars_apply_set(c);
 }

@@ -16,6 +16,23 @@ static bool argv_has_key(const Argv *a, const char *key, size_t n)
     return false;
 }
 
+/* The `${ROLE.FIELD}` value whose environment name is key (DRILL_ROLE_...). */
+static const ScenarioVar *node_attr_var(const Scenario *sc, const char *key)
+{
+    const ScenarioVar *found = NULL;
+    for (size_t i = 0; found == NULL && i < sc->nvars; i++) {
+        if (!sc->vars[i].node_attr)
+            continue;
+        Buf b;
+        buf_init(&b, 256);
+        scenario_node_attr_env(&b, sc->vars[i].name);
+        if (strcmp(b.data, key) == 0)
+            found = &sc->vars[i];
+        buf_free(&b);
+    }
+    return found;
+}
+
 /* Adds `ENV=VALUE` for one name the command mentions (n bytes at env), once.
  * A DRILL_VAR_ name that is no variable is left alone (the author's own). */
 static int shell_env_add(const Scenario *sc, const char *env, size_t n, CaptureLookup lookup,
@@ -25,11 +42,13 @@ static int shell_env_add(const Scenario *sc, const char *env, size_t n, CaptureL
         return 0;
     char *key = xstrndup(env, n);
     bool capture = str_has_prefix(key, "DRILL_CAPTURE_");
-    const char *name = key + strlen(capture ? "DRILL_CAPTURE_" : "DRILL_VAR_");
+    bool role = str_has_prefix(key, "DRILL_ROLE_");
+    const char *name = key + strlen(capture ? "DRILL_CAPTURE_" : role ? "DRILL_ROLE_" : "DRILL_VAR_");
+    const ScenarioVar *var = role ? node_attr_var(sc, key) : capture ? NULL : scenario_var(sc, name);
     char *pair = NULL;
     int rc = 0;
-    if (!capture && scenario_var(sc, name) != NULL)
-        pair = xasprintf("%s=%s", key, scenario_var(sc, name)->value);
+    if (var != NULL)
+        pair = xasprintf("%s=%s", key, var->value);
     else if (capture && lookup == NULL)
         pair = xasprintf("%s=${capture.%s}", key, name);   /* dry run */
     else if (capture && lookup(ud, name) != NULL)
@@ -57,7 +76,8 @@ int shellenv_argv(const Scenario *sc, const char *command, CaptureLookup lookup,
             continue;
         size_t n = strspn(p, IDENT_CHARS);
         size_t prefix = str_has_prefix(p, "DRILL_VAR_") ? strlen("DRILL_VAR_")
-                        : str_has_prefix(p, "DRILL_CAPTURE_") ? strlen("DRILL_CAPTURE_") : n;
+                        : str_has_prefix(p, "DRILL_CAPTURE_") ? strlen("DRILL_CAPTURE_")
+                        : str_has_prefix(p, "DRILL_ROLE_") ? strlen("DRILL_ROLE_") : n;
         if (n > prefix)
             rc = shell_env_add(sc, p, n, lookup, ud, a, err);
     }

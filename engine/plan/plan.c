@@ -23,7 +23,7 @@ int plan_build(const Scenario *s, const Topology *t, Plan **out, DrillError *err
             ps->step = st;
             ps->seq = p->nsteps++;
             if (st->node != NULL) {
-                ps->node = topology_find(t, st->node);
+                ps->node = topology_find(t, scenario_role_of(s, st->node));
                 if (ps->node == NULL) {
                     plan_free(p);
                     return drill_error_set(err, DRILL_E_INVALID,
@@ -51,7 +51,8 @@ void plan_free(Plan *p)
 const Node *plan_param_node(const Plan *p, const PlanStep *ps, const char *key)
 {
     const char *v = step_str(ps->step, key, NULL);
-    return v != NULL ? topology_find(p->topology, v) : NULL;
+    const char *role = scenario_role_of(p->scenario, v);
+    return role != NULL ? topology_find(p->topology, role) : NULL;
 }
 
 static bool barman_reads_only(const Step *s)

@@ -1,6 +1,6 @@
 /*
- * validate.c — checks between a drill and a topology: every node a step names
- * (its `node:` and its PT_NODE parameters) exists, and the step's kind fits
+ * validate.c — checks between a drill and a topology: every role a step names
+ * (its `node:` and its PT_NODE parameters) has a node, and the step's kind fits
  * the node's role (the catalogue row's NodeNeed: step_node_need). Errors
  * point at the value that names the node, in the drill file.
  */
@@ -12,46 +12,19 @@
 #include "util.h"
 #include "yamldoc.h"
 
-static char *available_hint(const Topology *t, const char *word)
-{
-    const char **cands = xcalloc(t->nnodes + 4, sizeof(char *));
-    size_t n = 0;
-    for (size_t i = 0; i < t->nnodes; i++)
-        cands[n++] = t->nodes[i].name;
-    for (int r = ROLE_PRIMARY; r <= ROLE_BACKUP; r++) {
-        const Node *node = topology_find(t, node_role_name((NodeRole)r));
-        if (node != NULL && node->role == (NodeRole)r)
-            cands[n++] = node_role_name((NodeRole)r);
-    }
-    Buf b;
-    buf_init(&b, 4096);
-    for (size_t i = 0; i < n; i++) {
-        /* A node named like its role ("backup") is listed once. */
-        bool dup = false;
-        for (size_t j = 0; j < i; j++)
-            dup = dup || strcmp(cands[i], cands[j]) == 0;
-        if (!dup)
-            buf_appendf(&b, "%s%s", b.len ? ", " : "", cands[i]);
-    }
-    const char *sug = yamldoc_suggest(word, cands);
-    char *hint = sug ? xasprintf("did you mean `%s`? (nodes and roles: %s)", sug, b.data)
-                     : xasprintf("nodes and roles in the topology: %s", b.data);
-    buf_free(&b);
-    free(cands);
-    return hint;
-}
-
 /* Checks one reference to a node; returns 1 when a problem was reported. */
 static size_t check_ref(const Scenario *s, const Topology *t, DiagList *diags, const Step *st,
                         const char *what, const char *ref, int line, int col, NodeNeed need)
 {
-    const Node *n = topology_find(t, ref);
+    /* The parser has checked that ref is a role or a `roles:` name. */
+    const char *role = scenario_role_of(s, ref);
+    const Node *n = role != NULL ? topology_find(t, role) : NULL;
     if (n == NULL) {
-        /* The hint costs O(nodes^2): skip it once reports are being dropped. */
-        char *hint = diag_count(diags) < DIAG_MAX ? available_hint(t, ref) : NULL;
         char clip[64];
-        diag_add(diags, s->file, line, col, hint, "%s \"%s\" is not in topology \"%s\"", what,
-                 yamldoc_clip(ref, clip), t->name ? t->name : t->file);
+        char *hint = xasprintf("add a node with `role: %s` to the topology", role ? role : "?");
+        diag_add(diags, s->file, line, col, hint, "%s \"%s\" needs the %s node, and topology "
+                 "\"%s\" has none", what, yamldoc_clip(ref, clip), role ? role : "?",
+                 t->name ? t->name : t->file);
         free(hint);
         return 1;
     }
