@@ -192,6 +192,12 @@ int scenario_parse(const char *file, const char *text, size_t len, DiagList *dia
     return parse_with(file, text, len, NULL, diags, out);
 }
 
+int scenario_parse_with(const char *file, const char *text, size_t len, const ScenarioLoad *with,
+                        DiagList *diags, Scenario **out)
+{
+    return parse_with(file, text, len, with, diags, out);
+}
+
 int scenario_load_with(const char *path, const ScenarioLoad *with, DiagList *diags,
                        Scenario **out)
 {

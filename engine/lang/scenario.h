@@ -131,6 +131,8 @@ int scenario_load_with(const char *path, const ScenarioLoad *with, DiagList *dia
 /* Same, from a buffer (fuzzing, tests); `file` names it in diagnostics. */
 int scenario_parse(const char *file, const char *text, size_t len, DiagList *diags,
                    Scenario **out);
+int scenario_parse_with(const char *file, const char *text, size_t len, const ScenarioLoad *with,
+                        DiagList *diags, Scenario **out);
 void scenario_free(Scenario *s);
 /* The drill's variable `name`, or NULL when it declares none by that name. */
 const ScenarioVar *scenario_var(const Scenario *s, const char *name);
