@@ -54,9 +54,9 @@ static Topology *topo(const char *text)
     DiagList *dl = diag_list_new();
     int rc = topology_parse("topo.yaml", text, strlen(text), dl, &t);
     if (rc != 0) {
-        char *text = testutil_diags_text(dl);
-        fprintf(stderr, "%s", text);
-        free(text);
+        char *report = testutil_diags_text(dl);
+        fprintf(stderr, "%s", report);
+        free(report);
     }
     diag_list_free(dl);
     return t;
