@@ -206,6 +206,12 @@ static void record_environment(RunCtx *ctx)
         store_fact_add(ctx->store, ctx->run_id, key, sc->vars[i].value, NULL);
     }
     const Topology *t = ctx->plan->topology;
+    /* Which machine each of the drill's own names stood for in this run. */
+    for (size_t i = 0; i < sc->nroles; i++) {
+        const Node *n = topology_find(t, node_role_name(sc->roles[i].role));
+        snprintf(key, sizeof key, "role:%s", sc->roles[i].name);
+        store_fact_add(ctx->store, ctx->run_id, key, n != NULL ? n->name : "(none)", NULL);
+    }
     for (size_t i = 0; i < t->nnodes; i++) {
         const Node *n = &t->nodes[i];
         snprintf(key, sizeof key, "node:%s", n->name);
