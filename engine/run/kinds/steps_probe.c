@@ -3,6 +3,8 @@
  * it holds or the step's deadline passes. Each poll is bounded so a dead
  * node cannot stall the loop past the deadline.
  */
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,7 +19,26 @@ typedef struct Probe {
     int64_t deadline;
     uint64_t target_lsn;      /* caught_up: upstream LSN when the wait began */
     char last[256];           /* why the last poll did not hold */
+    /* Why a poll that reached the node and got an answer did not hold (the
+     * newest such): on a timeout it says more than a last poll that could
+     * not even connect because the deadline left it 5 ms ("streams through
+     * slot pg2, not standby_slot" beats "connection not established"). */
+    char answered[256];
 } Probe;
+
+/* Records why a poll did not hold; answered: the node answered (the reason
+ * is its state, not a failure to ask). */
+static void probe_why(Probe *pr, bool answered, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void probe_why(Probe *pr, bool answered, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(pr->last, sizeof pr->last, fmt, ap);
+    va_end(ap);
+    if (answered)
+        snprintf(pr->answered, sizeof pr->answered, "%s", pr->last);
+}
 
 static PgConn *probe_connect(Probe *pr, const char *conninfo)
 {
@@ -25,7 +46,7 @@ static PgConn *probe_connect(Probe *pr, const char *conninfo)
     DrillError err;
     int64_t left = step_remaining_ms(pr->deadline);
     if (pg_connect(conninfo, left < POLL_CONNECT_MS ? left : POLL_CONNECT_MS, &c, &err) < 0) {
-        snprintf(pr->last, sizeof pr->last, "%s", err.message);
+        probe_why(pr, false, "%s", err.message);
         return NULL;
     }
     return c;
@@ -39,7 +60,7 @@ static bool probe_recovery(Probe *pr, bool want)
     bool ok = c != NULL && pg_is_in_recovery(c, &in_recovery, &err) == 0;
     pg_close(c);
     if (ok && in_recovery != want)
-        snprintf(pr->last, sizeof pr->last, "%s is %s", pr->ps->node->name,
+        probe_why(pr, true, "%s is %s", pr->ps->node->name,
                  in_recovery ? "in recovery" : "not in recovery");
     return ok && in_recovery == want;
 }
@@ -56,12 +77,12 @@ static bool probe_streaming(Probe *pr)
         return false;
     const char *slot = step_str(pr->ps->step, "slot", n->slot_name);
     if (!rcv.present || strcmp(rcv.status, "streaming") != 0) {
-        snprintf(pr->last, sizeof pr->last, "WAL receiver of %s is %s", n->name,
+        probe_why(pr, true, "WAL receiver of %s is %s", n->name,
                  rcv.present ? rcv.status : "not running");
         return false;
     }
     if (slot != NULL && strcmp(rcv.slot_name, slot) != 0) {
-        snprintf(pr->last, sizeof pr->last, "%s streams through slot \"%s\", not \"%s\"",
+        probe_why(pr, true, "%s streams through slot \"%s\", not \"%s\"",
                  n->name, rcv.slot_name, slot);
         return false;
     }
@@ -93,7 +114,7 @@ static bool probe_caught_up(Probe *pr)
         char a[32], b[32];
         pg_lsn_format(replay, a, sizeof a);
         pg_lsn_format(pr->target_lsn, b, sizeof b);
-        snprintf(pr->last, sizeof pr->last, "%s replayed %s of %s", n->name, a, b);
+        probe_why(pr, true, "%s replayed %s of %s", n->name, a, b);
     }
     return ok && replay >= pr->target_lsn;
 }
@@ -111,8 +132,8 @@ static bool probe_slot_active(Probe *pr)
             active = active || (slot != NULL && strcmp(slots[i].name, slot) == 0 && slots[i].active);
     free(slots);
     pg_close(c);
-    if (!active)
-        snprintf(pr->last, sizeof pr->last, "slot \"%s\" is not active", slot ? slot : "");
+    if (c != NULL && !active)
+        probe_why(pr, true, "slot \"%s\" is not active", slot ? slot : "");
     return active;
 }
 
@@ -130,7 +151,7 @@ static bool probe_sql(Probe *pr)
     const char *expect = step_str(pr->ps->step, "expect", "t");
     bool holds = ok && str_eq(value, expect);
     if (ok && !holds)
-        snprintf(pr->last, sizeof pr->last, "query returned \"%s\", waiting for \"%s\"",
+        probe_why(pr, true, "query returned \"%s\", waiting for \"%s\"",
                  value ? value : "(no row)", expect);
     free(value);
     return holds;
@@ -150,7 +171,7 @@ static bool probe_barman(Probe *pr, StepOutcome *o, bool streaming_only)
                      ? tmp.out.data != NULL && strstr(tmp.out.data, "receive-wal running: OK")
                      : rc == 0;
     if (!holds)
-        snprintf(pr->last, sizeof pr->last, "%s", tmp.message[0] ? tmp.message : "barman check not OK");
+        probe_why(pr, rc >= 0, "%s", tmp.message[0] ? tmp.message : "barman check not OK");
     if (o->command.len == 0)
         buf_appends(&o->command, tmp.command.data ? tmp.command.data : "");
     buf_free(&o->out);
@@ -170,7 +191,7 @@ static bool probe_once(Probe *pr, const char *probe, StepOutcome *o)
         PgReadiness want = probe[0] == 'a' ? PG_READY_ACCEPTING : PG_READY_WRITABLE;
         if (pg_wait_ready(pr->ps->node->conninfo, want, left, 10, &err) == 0)
             return true;
-        snprintf(pr->last, sizeof pr->last, "%s", err.message);
+        probe_why(pr, false, "%s", err.message);
         return false;
     }
     if (strcmp(probe, "in_recovery") == 0)
@@ -184,6 +205,18 @@ static bool probe_once(Probe *pr, const char *probe, StepOutcome *o)
     if (strcmp(probe, "sql") == 0)
         return probe_sql(pr);
     return probe_barman(pr, o, strcmp(probe, "barman_streaming") == 0);
+}
+
+/* The timeout's message: the most informative reason seen (probe_why), and
+ * the last poll's when it differs. */
+static StepStatus wait_timed_out(const Probe *pr, const char *probe, StepOutcome *o)
+{
+    long long ms = (long long)pr->ps->step->timeout_ms;
+    if (pr->answered[0] == '\0' || strcmp(pr->answered, pr->last) == 0)
+        return step_set(o, STEP_TIMEOUT, "%s did not hold within %lldms: %s", probe, ms,
+                        pr->last);
+    return step_set(o, STEP_TIMEOUT, "%s did not hold within %lldms: %s (last poll: %s)", probe,
+                    ms, pr->answered, pr->last);
 }
 
 StepStatus step_wait_for(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutcome *o)
@@ -209,8 +242,7 @@ StepStatus step_wait_for(RunCtx *ctx, const PlanStep *ps, int64_t deadline, Step
         if (runctx_stopping(ctx))
             return step_set(o, STEP_ERROR, "interrupted while waiting for %s", probe);
         if (time_mono_us() + interval_us >= deadline)
-            return step_set(o, STEP_TIMEOUT, "%s did not hold within %lldms: %s", probe,
-                            (long long)(ps->step->timeout_ms), pr.last);
+            return wait_timed_out(&pr, probe, o);
         sleep_us(interval_us);
     }
 }
