@@ -6,9 +6,12 @@
  *     # expect: LINE:COL: message
  *     # hint: text          (optional: hint of the diagnostic just above)
  * and the parser must report exactly those diagnostics (same count, each
- * message and position exact). Drills under invalid/validate parse cleanly
- * and fail only validate_against_topology() against
- * valid/topology-sandbox.yaml. Valid fixtures are checked field by field.
+ * message and position exact). Drills under invalid/validate are checked as
+ * `drill validate -t TOPOLOGY` checks them: read with the topology (a node
+ * name is refused with the node's role as hint), then, when they parse,
+ * validate_against_topology(); the topology is valid/topology-sandbox.yaml
+ * unless a first line `# topology: valid/FILE.yaml` names another. Valid
+ * fixtures are checked field by field.
  */
 #include <dirent.h>
 #include <stdlib.h>
@@ -86,17 +89,24 @@ static bool match_expects(const char *name, DiagList *diags, Expect *ex, size_t 
 
 typedef enum Mode { MODE_DRILL, MODE_TOPOLOGY, MODE_VALIDATE } Mode;
 
-static const Topology *sandbox_topology(void)
+/* The topology a validate fixture names on a line `# topology: REL` (a path
+ * under tests/data), else valid/topology-sandbox.yaml; NULL when it does not
+ * load (reported). The caller frees it. */
+static Topology *fixture_topology(const char *text)
 {
-    static Topology *t;
-    if (t == NULL) {
-        char *path = testutil_data_path("valid/topology-sandbox.yaml");
-        DiagList *dl = diag_list_new();
-        if (topology_load(path, dl, &t) != 0)
-            diag_print(dl, stderr);
-        diag_list_free(dl);
-        free(path);
-    }
+    static const char key[] = "# topology: ";
+    char *rel = NULL;
+    for (const char *line = text; line && *line == '#'; line = strchr(line, '\n'), line = line ? line + 1 : NULL)
+        if (rel == NULL && strncmp(line, key, sizeof key - 1) == 0)
+            rel = xstrndup(line + sizeof key - 1, strcspn(line, "\n") - (sizeof key - 1));
+    char *path = testutil_data_path(rel != NULL ? rel : "valid/topology-sandbox.yaml");
+    DiagList *dl = diag_list_new();
+    Topology *t = NULL;
+    if (topology_load(path, dl, &t) != 0)
+        diag_print(dl, stderr);
+    diag_list_free(dl);
+    free(path);
+    free(rel);
     return t;
 }
 
@@ -122,17 +132,21 @@ static void run_fixture(const char *dir, const char *fname, Mode mode)
         rc = topology_parse(fname, text, len, dl, &t);
         CHECK(t == NULL);
         topology_free(t);
-    } else {
+    } else if (mode == MODE_DRILL) {
         Scenario *s = NULL;
         rc = scenario_parse(fname, text, len, dl, &s);
-        if (mode == MODE_VALIDATE) {
-            if (rc != 0)
-                diag_print(dl, stderr);
-            CHECK_INT(rc, 0);
-            CHECK(sandbox_topology() != NULL);
-            rc = validate_against_topology(s, sandbox_topology(), dl) > 0 ? DRILL_E_INVALID : 0;
-        }
+        CHECK(s == NULL);
         scenario_free(s);
+    } else {
+        /* As `drill validate -t`: parse with the topology, then validate. */
+        Topology *t = fixture_topology(text);
+        CHECK(t != NULL);
+        Scenario *s = NULL;
+        rc = scenario_parse_with(fname, text, len, &(ScenarioLoad){NULL, 0, t}, dl, &s);
+        if (rc == 0 && t != NULL)
+            rc = validate_against_topology(s, t, dl) > 0 ? DRILL_E_INVALID : 0;
+        scenario_free(s);
+        topology_free(t);
     }
     CHECK_INT(rc, DRILL_E_INVALID);
     if (!match_expects(path, dl, ex, nex))
@@ -234,7 +248,17 @@ TEST(drill_full)
     scenario_sha256(s, sha);
     CHECK_INT(strlen(sha), 64);
     CHECK_INT(s->source_len, strlen(s->source));
-    CHECK(s->nvars == 2);
+    size_t declared = 0;
+    for (size_t i = 0; i < s->nvars; i++)
+        declared += !s->vars[i].node_attr;
+    CHECK_INT(declared, 2);
+    /* ${standby.name}, ${standby.slot}, ${new_primary.slot}, ${new_primary.name} */
+    CHECK_INT(s->nvars, 6);
+    CHECK_INT(s->nroles, 2);
+    CHECK_STR(scenario_role_of(s, "old_primary"), "primary");
+    CHECK_STR(scenario_role_of(s, "new_primary"), "standby");
+    CHECK_STR(scenario_role_of(s, "standby"), "standby");
+    CHECK(scenario_role_of(s, "pg1") == NULL);
     /* every step kind of the catalogue appears */
     for (size_t k = 0; k < stepkind_count(); k++) {
         bool found = false;
@@ -249,7 +273,9 @@ TEST(drill_full)
     CHECK_STR(sql->name, "primary is writable");
     CHECK_INT(sql->index, 0);
     CHECK_INT(sql->phase, PHASE_PREFLIGHT);
-    CHECK_STR(step_str(sql, "query", NULL), "select count(*) from pg_stat_replication where application_name = 'pg2'");
+    /* Without a topology, a node's value is a placeholder (drill_full_bound). */
+    CHECK_STR(step_str(sql, "query", NULL),
+              "select count(*) from pg_stat_replication where application_name = '<standby.name>'");
     CHECK_STR(step_str(sql, "expect", NULL), "1");
     CHECK_INT(sql->timeout_ms, 5000);
     const Step *stop = find_step(s, PHASE_FAULT, "pg_stop");
@@ -275,7 +301,8 @@ TEST(drill_full)
     if (sh)
         /* a shell command gets an environment reference, never the value */
         CHECK_STR(step_str(sh, "command", NULL),
-                  "echo '${not_a_var}' done on \"${DRILL_VAR_standby}\"");
+                  "echo '${not_a_var}' \"${DRILL_VAR_label}\" done on "
+                  "\"${DRILL_ROLE_new_primary_name}\"");
     const Step *hb = find_step(s, PHASE_PREFLIGHT, "heartbeat_start");
     CHECK(hb != NULL);
     if (hb) {
@@ -296,8 +323,67 @@ TEST(drill_full)
     CHECK(shl != NULL);
     if (shl)
         CHECK_INT(step_int(shl, "expect_exit", -1), 3);
+    const Step *pk = find_step(s, PHASE_FAULT, "pg_kill");
+    CHECK(pk != NULL && str_eq(pk->name, "pg_kill on old_primary"));   /* the drill's word */
     CHECK(scenario_is_destructive(s));
     scenario_free(s);
+}
+
+static const PlanStep *find_plan_step(const Plan *p, const char *kind)
+{
+    for (size_t i = 0; p != NULL && i < p->nsteps; i++)
+        if (strcmp(p->steps[i].step->kind->name, kind) == 0)
+            return &p->steps[i];
+    return NULL;
+}
+
+static const char *plan_node_name(const Plan *p, const char *kind, const char *param)
+{
+    const PlanStep *ps = find_plan_step(p, kind);
+    const Node *n = ps == NULL ? NULL : param == NULL ? ps->node : plan_param_node(p, ps, param);
+    return n != NULL ? n->name : "(none)";
+}
+
+/* drill-full read with a topology, as `drill run` reads it: its roles bound
+ * to the topology's nodes, ${ROLE.FIELD} the nodes' values. */
+TEST(drill_full_bound)
+{
+    const char *topos[] = {"valid/topology-sandbox.yaml", "valid/topology-full.yaml"};
+    for (size_t i = 0; i < 2; i++) {
+        Topology *t = load_topology(topos[i]);
+        char *path = testutil_data_path("valid/drill-full.yaml");
+        DiagList *dl = diag_list_new();
+        Scenario *s = NULL;
+        CHECK_INT(scenario_load_with(path, &(ScenarioLoad){NULL, 0, t}, dl, &s), 0);
+        diag_print(dl, stderr);
+        CHECK_INT(validate_against_topology(s, t, dl), 0);
+        diag_print(dl, stderr);
+        Plan *p = NULL;
+        DrillError err;
+        CHECK(s != NULL && t != NULL && plan_build(s, t, &p, &err) == 0);
+        if (s != NULL) {
+            /* Both topologies: pg1 primary, pg2 the (first) standby, slot pg2. */
+            CHECK_STR(step_str(&s->steps[PHASE_PREFLIGHT][0], "query", NULL),
+                      "select count(*) from pg_stat_replication where application_name = 'pg2'");
+            CHECK_STR(step_str(find_step(s, PHASE_RECOVER, "base_backup"), "slot", NULL), "pg2");
+            CHECK_STR(step_str(find_step(s, PHASE_RECOVER, "rewind"), "slot", NULL), "pg2");
+            const ScenarioVar *v = scenario_var(s, "new_primary.name");
+            CHECK(v != NULL && v->node_attr && str_eq(v->value, "pg2"));
+        }
+        CHECK_STR(plan_node_name(p, "pg_kill", NULL), "pg1");        /* old_primary */
+        CHECK_STR(plan_node_name(p, "pg_stop", NULL), "pg1");        /* primary */
+        CHECK_STR(plan_node_name(p, "barman_recover", NULL), "backup");
+        CHECK_STR(plan_node_name(p, "barman_recover", "target"), "pg1");
+        CHECK_STR(plan_node_name(p, "base_backup", NULL), "pg2");
+        CHECK_STR(plan_node_name(p, "base_backup", "source"), "pg1");
+        CHECK_STR(plan_node_name(p, "pg_start", NULL), "pg2");       /* new_primary */
+        CHECK_STR(plan_node_name(p, "heartbeat_verify", "compare_with"), "pg2");
+        plan_free(p);
+        diag_list_free(dl);
+        scenario_free(s);
+        free(path);
+        topology_free(t);
+    }
 }
 
 TEST(topology_full)
@@ -405,7 +491,7 @@ TEST(drill_full_validates)
 TEST(barman_recover_remote)
 {
     static const char drill[] = "name: r\nrecover:\n  - kind: barman_recover\n    node: backup\n"
-                                "    target: pg1\n";
+                                "    target: primary\n";
     DiagList *dl = diag_list_new();
     Scenario *s = NULL;
     CHECK_INT(scenario_parse("r.yaml", drill, sizeof drill - 1, dl, &s), 0);
@@ -633,6 +719,7 @@ int main(void)
     RUN(topology_full);
     RUN(topology_sandbox);
     RUN(drill_full_validates);
+    RUN(drill_full_bound);
     RUN(empty_and_oversized);
     RUN(node_count_limit);
     RUN(diag_cap_and_format);
