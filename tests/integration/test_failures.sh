@@ -228,7 +228,9 @@ sd=$db
 stopo=$work/topo-sb.yaml
 mkdir -m 700 "$work/rootonly"
 # The sandbox's topology plus pg3, a standby whose data directory lies
-# under a directory only root may enter (its OS user is postgres).
+# under a directory only root may enter (its OS user is postgres). Drills
+# name roles, not nodes: pg3 comes before pg2, so it is the node the role
+# `standby` stands for (the first standby); pg2 stays in the topology.
 /usr/bin/python3 - "$sandbox/topology.yaml" "$stopo" "$work/rootonly/pg3/data" <<'PY'
 import sys
 t = open(sys.argv[1]).read()
@@ -236,7 +238,8 @@ pg3 = ("  - name: pg3\n    role: standby\n    access: local\n    os_user: postgr
        "    conninfo: \"host=127.0.0.1 port=1 user=postgres dbname=postgres\"\n"
        "    data_directory: %s\n    bin_directory: /usr/lib/postgresql/15/bin\n"
        "    upstream: pg1\n" % sys.argv[3])
-open(sys.argv[2], "w").write(t.replace("  - name: backup\n", pg3 + "  - name: backup\n"))
+assert t.count("  - name: pg2\n") == 1, "no pg2 node in the sandbox topology"
+open(sys.argv[2], "w").write(t.replace("  - name: pg2\n", pg3 + "  - name: pg2\n"))
 PY
 sed 's/barman_server: pg1/barman_server: nosuch/' "$stopo" > "$work/topo-nosuch.yaml"
 

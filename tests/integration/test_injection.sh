@@ -132,28 +132,28 @@ name: sqlcapture
 preflight:
   - name: capture a value that is SQL syntax
     kind: shell
-    node: pg1
+    node: primary
     command: |
       printf '%s\n' "x'; create table pwned(i int); --"
     capture: x
   - name: the captured value is a bound parameter
     kind: sql
-    node: pg1
+    node: primary
     query: select ${capture.x}
     expect: "x'; create table pwned(i int); --"
   - name: a cast and the same value twice
     kind: sql
-    node: pg1
+    node: primary
     query: select ${capture.x}::text || ${capture.x}::text
     expect: "x'; create table pwned(i int); --x'; create table pwned(i int); --"
   - name: wait_for binds it too
     kind: wait_for
-    node: pg1
+    node: primary
     probe: sql
     query: select ${capture.x}::text like 'x''; create table%'
   - name: no statement ran from the value
     kind: sql
-    node: pg1
+    node: primary
     query: select to_regclass('pwned') is null
     expect: "t"
 YAML

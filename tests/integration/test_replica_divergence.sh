@@ -72,17 +72,30 @@ check_outcome rewind rewind
 echo "detection: $(fact divergence.finding)"
 
 # --- pg_rewind made impossible: the re-clone fallback ------------------------
-# pg2 is stopped and its WAL removed just before the rewind: pg_rewind cannot
-# read the target's WAL since the last common checkpoint and fails.
-sed -e 's/^name: replica-divergence$/name: replica-divergence-no-rewind/' \
-    -e '/^  - name: rewind pg2 from pg1/i\
-  - name: stop pg2 and remove its WAL (pg_rewind cannot work without it)\
-    kind: shell\
-    node: pg2\
-    command: >-\
-      "$DRILL_BIN_DIRECTORY/pg_ctl" -D "$DRILL_DATA_DIRECTORY" -m fast -w stop \&\&\
-      find "$DRILL_DATA_DIRECTORY/pg_wal" -maxdepth 1 -name "0000*" ! -name "*.history" -delete' \
-    "$DRILL_SOURCE_DIR/drills/replica-divergence.yaml" > "$work/no-rewind.yaml"
+# pg2 (the standby) is stopped and its WAL removed just before the rewind:
+# pg_rewind cannot read the target's WAL since the last common checkpoint and
+# fails. The step goes right before the drill's `kind: rewind` step (found by
+# its kind, not by its name).
+/usr/bin/python3 - "$DRILL_SOURCE_DIR/drills/replica-divergence.yaml" "$work/no-rewind.yaml" <<'PY'
+import re, sys
+src = open(sys.argv[1]).read()
+stop = """  - name: stop the standby and remove its WAL (pg_rewind cannot work without it)
+    kind: shell
+    node: standby
+    command: >-
+      "$DRILL_BIN_DIRECTORY/pg_ctl" -D "$DRILL_DATA_DIRECTORY" -m fast -w stop &&
+      find "$DRILL_DATA_DIRECTORY/pg_wal" -maxdepth 1 -name "0000*" ! -name "*.history" -delete
+"""
+src, n = re.subn(r"^name: replica-divergence$", "name: replica-divergence-no-rewind", src,
+                 flags=re.M)
+assert n == 1, "no `name: replica-divergence` line"
+# A step: "  - " then its lines indented by 4; the rewind step has `kind: rewind`.
+steps = list(re.finditer(r"^  - .*\n(?:    .*\n|\s*\n)*", src, flags=re.M))
+rewind = [m for m in steps if re.search(r"^(  - |    )kind: rewind\s*$", m.group(0), flags=re.M)]
+assert len(rewind) == 1, "%d rewind steps" % len(rewind)
+at = rewind[0].start()
+open(sys.argv[2], "w").write(src[:at] + stop + src[at:])
+PY
 sandbox_run nr "$work/no-rewind.yaml"
 check_outcome reclone reclone
 check "reclone: the rewind step says pg_rewind failed" \

@@ -25,7 +25,7 @@ objectives:
 preflight:
   - name: the store refuses objectives from now on
     kind: shell
-    node: pg1
+    node: primary
     command: |
       sqlite3 "$STICKY_DB" "CREATE TRIGGER no_obj BEFORE INSERT ON objectives BEGIN SELECT RAISE(ABORT, 'injected: no room'); END"
 YAML
