@@ -12,65 +12,14 @@
 # sandbox nodes is not this test's failure). Then `down`, and nothing is
 # left: no namespace, no process, no /etc/netns entry, no directory.
 # Prints the up and down times ("measure:" lines).
-CHECK_LIB_NAME=multihost
-. "$(dirname "${BASH_SOURCE[0]}")/check-lib.sh"
-. "$DRILL_SOURCE_DIR/fixtures/sshd-lib.sh"
-mh=$DRILL_SOURCE_DIR/fixtures/multihost.sh
-have() { command -v "$1" > /dev/null; }
-quiet() { "$@" > "$work/quiet.out" 2>&1 || { cat "$work/quiet.out"; return 1; }; }
-require root "run as root: network namespaces" [ "$(id -u)" -eq 0 ]
-require iproute2 "apt-get install iproute2" have ip
-require sshd "apt-get install openssh-server" sshd_available
-require postgresql "run fixtures/setup.sh" [ -x /usr/lib/postgresql/15/bin/initdb ]
-require barman "run fixtures/setup.sh" have barman
-require barman-cli "run fixtures/setup.sh" have barman-wal-restore
-
-dir=$work/mh
-cleanup() {
-    if [ -d "$dir" ]; then "$mh" down --dir "$dir" > /dev/null 2>&1 || true; fi
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-ms_since() { echo $(( (${EPOCHREALTIME/./} - $1) / 1000 )); }
+CHECK_LIB_NAME=multihost . "$(dirname "${BASH_SOURCE[0]}")/multihost-lib.sh"
 homes_before=$(ls -d /var/lib/postgresql/.ssh /var/lib/barman/.ssh 2>/dev/null)
-
-t0=${EPOCHREALTIME/./}
-"$mh" up --dir "$dir" > "$work/up.out" 2> "$work/up.err"
-rc=$?
-up_ms=$(ms_since "$t0")
-cat "$work/up.err"
-if [ "$rc" -eq 77 ]; then skip_or_fail "multihost fixture cannot run here: $(tail -n 1 "$work/up.err")"; fi
-check "up exits 0 (got $rc)" [ "$rc" -eq 0 ]
-check "up prints its directory" [ "$(cat "$work/up.out")" = "$dir" ]
-[ "$rc" -eq 0 ] || { finish; exit; }
-topo=$dir/topology.yaml
-prefix=$(sed -n 's/^PREFIX=//p' "$dir/state")
+multihost_up
 check "status: up (exit 0)" quiet "$mh" status --dir "$dir"
 
-# --- the topology, read back without drill -----------------------------------
-# One line per node: name host port user identity_file known_hosts [barman_config].
-awk '/^  - name: /  { if (n != "") print n, h, p, u, i, k, b; n = $3; b = "" }
-     /^      host: / { h = $2 } /^      port: / { p = $2 } /^      user: / { u = $2 }
-     /^      identity_file: / { i = $2 } /^      known_hosts: / { k = $2 }
-     /^    barman_config: / { b = $2 }
-     END { print n, h, p, u, i, k, b }' "$topo" > "$work/nodes"
+# --- the topology, read back without drill (multihost-lib.sh) ------------------
 check "topology classic3 lists node1, node2, barman" \
     [ "$(cut -d' ' -f1 "$work/nodes" | tr '\n' ' ')" = "node1 node2 barman " ]
-addr() { awk -v n="$1" '$1 == n { print $2 }' "$work/nodes"; }
-in_ctl() { "$mh" exec --dir "$dir" -- "$@"; }
-# ssh_as NODE [KNOWN_HOSTS] -- CMD: ssh from ctl with exactly the topology's settings.
-ssh_as() {
-    local name host port user id kh b
-    read -r name host port user id kh b < <(awk -v n="$1" '$1 == n' "$work/nodes")
-    shift
-    if [ "$1" != -- ]; then kh=$1; shift; fi
-    shift
-    in_ctl ssh -F /dev/null -p "$port" -i "$id" -o IdentitiesOnly=yes -o BatchMode=yes \
-        -o StrictHostKeyChecking=yes -o UserKnownHostsFile="$kh" -o GlobalKnownHostsFile=/dev/null \
-        "$user@$host" "$@"
-}
 : > "$work/empty_known_hosts"
 refused() { ! ssh_as "$1" "$work/empty_known_hosts" -- true > /dev/null 2>&1; }
 for n in node1 node2 barman; do
@@ -84,20 +33,12 @@ check "exec runs in the client namespace (10.231.7.10)" \
 check "the root namespace has no 10.231.7.0/24 address" bash -c '! ip -4 -o addr | grep -q " 10\.231\.7\."'
 
 # --- replication ---------------------------------------------------------------
-sql() {  # sql NODE SQL
-    in_ctl /usr/lib/postgresql/15/bin/psql -X -At -v ON_ERROR_STOP=1 -h "$(addr "$1")" -p 5432 \
-        -U postgres -d postgres -c "$2" 2>&1
-}
 check "node2 streams from node1 through standby_slot (slot active, pg_stat_replication from $(addr node2))" \
-    [ "$(sql node1 "select s.active, r.state from pg_replication_slots s
-                    join pg_stat_replication r on r.pid = s.active_pid
-                    where s.slot_name = 'standby_slot' and host(r.client_addr) = '$(addr node2)'")" = "t|streaming" ]
+    [ "$(sql node1 "$STANDBY_STREAMS_SQL and host(r.client_addr) = '$(addr node2)'")" = "t|streaming" ]
 check "node2 is in recovery with primary_slot_name standby_slot" \
     [ "$(sql node2 "select pg_is_in_recovery() || ' ' || current_setting('primary_slot_name')")" = "true standby_slot" ]
 check "Barman's receiver is the synchronous standby of node1 through barman_slot" \
-    [ "$(sql node1 "select r.sync_state from pg_stat_replication r join pg_replication_slots s
-                    on s.active_pid = r.pid where s.slot_name = 'barman_slot'
-                    and r.application_name = 'barman_receive_wal'")" = sync ]
+    [ "$(sql node1 "$BARMAN_SYNC_SQL")" = sync ]
 sql node1 "create table mh_probe as select 4242 as v" > /dev/null
 replayed=
 for _ in $(seq 1 100); do
@@ -107,7 +48,7 @@ done
 check "a row written on node1 is replayed on node2" [ -n "$replayed" ]
 
 # --- Barman and the hosts' own keys ------------------------------------------------
-conf=$(awk '$1 == "barman" { print $7 }' "$work/nodes")
+conf=$(barman_conf)
 check "barman check main-db OK (as barman on bkp, over ssh)" quiet ssh_as barman -- barman -c "$conf" check main-db
 for n in node1 node2; do
     out=$(ssh_as "$n" -- barman-wal-restore -U barman -c "$conf" -t "$(addr barman)" main-db DUMMY DUMMY 2>&1)
