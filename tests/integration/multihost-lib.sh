@@ -11,9 +11,10 @@
 #   addr NODE               the node's address (node1, node2, barman)
 #   ssh_as NODE [KNOWN_HOSTS] -- CMD   ssh with the topology's key and strict host keys
 #   sql NODE SQL            psql on the node, unaligned
-#   mh_healthy LABEL        checks the layout's healthy shape: node1 writable,
+#   mh_healthy LABEL [serving]  checks the layout's healthy shape: node1 writable,
 #                           node2 streaming through standby_slot, Barman's
-#                           receiver synchronous through barman_slot, barman check OK
+#                           receiver synchronous through barman_slot, barman
+#                           check OK (with `serving`: the databases only)
 CHECK_LIB_NAME=${CHECK_LIB_NAME:-multihost}
 . "$(dirname "${BASH_SOURCE[0]}")/check-lib.sh"
 . "$DRILL_SOURCE_DIR/fixtures/sshd-lib.sh"
@@ -94,13 +95,14 @@ until_ok() {
 }
 is_eq() { [ "$("${@:2}")" = "$1" ]; }
 
-mh_healthy() {
+mh_healthy() {  # mh_healthy LABEL [serving]: serving = the databases only, not Barman
     local l=$1
     check "$l: node1 is a writable primary" is_eq f sql node1 "select pg_is_in_recovery()"
     check "$l: node2 streams from node1 through standby_slot ($(addr node2))" \
         until_ok 30 is_eq "t|streaming" sql node1 "$STANDBY_STREAMS_SQL"
     check "$l: node2 is in recovery with primary_slot_name standby_slot" \
         is_eq "true standby_slot" sql node2 "select pg_is_in_recovery() || ' ' || current_setting('primary_slot_name')"
+    [ "${2:-}" != serving ] || return 0
     check "$l: Barman's receiver is node1's synchronous standby through barman_slot" \
         until_ok 30 is_eq sync sql node1 "$BARMAN_SYNC_SQL"
     check "$l: barman check main-db OK (as barman on bkp, over ssh)" \
