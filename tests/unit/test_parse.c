@@ -10,7 +10,7 @@
  * `drill validate -t TOPOLOGY` checks them: read with the topology (a node
  * name is refused with the node's role as hint), then, when they parse,
  * validate_against_topology(); the topology is valid/topology-sandbox.yaml
- * unless a first line `# topology: valid/FILE.yaml` names another. Valid
+ * unless a comment line `# topology: valid/FILE.yaml` names another. Valid
  * fixtures are checked field by field.
  */
 #include <dirent.h>
