@@ -180,9 +180,11 @@ static const char *wal_restore_host(const Node *backup)
  * host as Barman's user. Both take the streamed .partial segment, so nothing
  * acknowledged before the fault is lost. Every value is a quoted shell word,
  * `%` is doubled (PostgreSQL expands %f/%p/%%) and the whole is a quoted
- * configuration value (' doubled): a path with spaces, `;` or quotes stays
- * one argument. Values with control characters are refused by the topology
+ * configuration value (\ and ' doubled): a path with spaces, `;` or quotes
+ * stays one argument. Values with control characters are refused by the topology
  * parser (one line). NULL with *why set when it cannot be built. */
+#define BACKSLASH_FOR_GUC "\\\\"
+
 static char *restore_command_line(const Node *backup, const Node *target, const char **why)
 {
     Argv w = {.n = 0};
@@ -212,7 +214,12 @@ static char *restore_command_line(const Node *backup, const Node *target, const 
     char *words = shell_words(w.v);
     argv_free(&w);
     char *pct = str_replace_all(words, "%", "%%");
-    char *guc = str_replace_all(pct, "'", "''");
+    /* PostgreSQL's configuration lexer takes \ as an escape inside a quoted
+     * value (\' would end up a bare ', the shell's '\'' then broken, and
+     * the file a syntax error the server refuses to start with). */
+    char *bs = str_replace_all(pct, "\\", BACKSLASH_FOR_GUC);
+    char *guc = str_replace_all(bs, "'", "''");
+    free(bs);
     bool local = barman_on_target_host(backup, target);
     char *line = xasprintf("restore_command = '%s %s'", guc, local ? "%f > %p" : "%f %p");
     free(words);
