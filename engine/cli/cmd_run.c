@@ -68,8 +68,9 @@ static void help(FILE *out)
           "                        NAME=none to measure without judging. See\n"
           "                        \"Objectives\" below\n"
           "      --set NAME=VALUE  replace the drill's variable NAME (repeatable), e.g.\n"
-          "                        --set standby_slot=standby_slot; an unknown NAME is an\n"
-          "                        error; the values set are recorded with the run\n"
+          "                        --set bin=/usr/lib/postgresql/16/bin; an unknown NAME\n"
+          "                        is an error; the values set are recorded with the run\n"
+          "                        (nodes and slots come from the topology, not --set)\n"
           "      --progress MODE   auto (default), tty, lines or quiet\n"
           "  -q, --quiet           same as --progress quiet\n", out);
     fputs("      --suite FILE      run the drills a suite file lists (README: \"Suites\"):\n"

@@ -59,7 +59,7 @@ int64_t step_remaining_ms(int64_t deadline_mono_us)
  * having to parse the topology. */
 static char **node_env(RunCtx *ctx, const Node *node)
 {
-    char **env = xcalloc(12, sizeof *env);
+    char **env = xcalloc(13, sizeof *env);
     size_t n = 0;
     env[n++] = xasprintf("DRILL_RUN_ID=%lld", (long long)ctx->run_id);
     env[n++] = xasprintf("DRILL_RUN_UUID=%s", ctx->run_uuid);
@@ -68,6 +68,11 @@ static char **node_env(RunCtx *ctx, const Node *node)
         env[n++] = xasprintf("DRILL_ROLE=%s", node_role_name(node->role));
         if (node->data_directory != NULL)
             env[n++] = xasprintf("DRILL_DATA_DIRECTORY=%s", node->data_directory);
+        /* What pg_ctl -D takes: postgresql.conf's directory (Debian layouts
+         * keep it outside PGDATA). */
+        if (node->data_directory != NULL)
+            env[n++] = xasprintf("DRILL_CONFIG_DIRECTORY=%s", node->config_directory != NULL
+                                 ? node->config_directory : node->data_directory);
         if (node->conninfo != NULL)
             env[n++] = xasprintf("DRILL_CONNINFO=%s", node->conninfo);
         if (node->log_file != NULL)
