@@ -9,7 +9,8 @@
 # again (mh_healthy: node1 writable, node2 streaming through standby_slot,
 # Barman synchronous through barman_slot, barman check OK; after
 # primary-wipe-naive, run last, the databases only) and the heartbeat
-# rows drill says survived are on node1 (rows present >= acknowledged - lost).
+# rows drill says survived are on node1 (rows present >= acknowledged - lost
+# - discarded by a PITR).
 # Also: a drill naming a node is refused with the role as hint, and a wait
 # that times out says why (the slot it streams through), not the last
 # connection attempt. Prints a "measure:" line per drill (wall, RTO, RPO).
@@ -54,6 +55,7 @@ check "... and says which slot node2 streams through" \
 # --- every shipped drill -------------------------------------------------------------
 mq() { sqlite3 "$db" "$1"; }
 measure_of() { mq "select cast(value as int) from measures where run_id = $1 and key = '$2'"; }
+count_of() { mq "select coalesce(sum(cast(value as int)), 0) from measures where run_id = $1 and key = '$2'"; }
 # primary-wipe-naive runs last: it leaves Barman behind on purpose (its archive
 # is ahead of the restored primary: the drill's second lesson), so after it
 # only the databases are checked, and nothing runs after it.
@@ -81,10 +83,11 @@ for d in $drills; do
     mh_healthy "$d" "$([ "$d" = primary-wipe-naive ] && echo serving)"
     acked=$(measure_of "${run:-0}" heartbeat_acked)
     if [ -n "$acked" ]; then
-        lost=$(measure_of "$run" rpo_transactions)
+        # Lost by the fault (RPO) or discarded on purpose by a PITR.
+        lost=$(( $(count_of "$run" rpo_transactions) + $(count_of "$run" pitr_discarded_transactions) ))
         present=$(sql node1 "select count(*) from drill_heartbeat where run_uuid = '$(run_uuid "$run")'")
-        check "$d: node1 holds the rows drill says survived ($present >= $acked - ${lost:-0})" \
-            [ "${present:-0}" -ge $((acked - ${lost:-0})) ]
+        check "$d: node1 holds the rows drill says survived ($present >= $acked - $lost)" \
+            [ "${present:-0}" -ge $((acked - lost)) ]
     fi
     echo "measure: classic3 $d exit $rc wall ${wall} ms rto $(measure_of "${run:-0}" rto_ms) ms" \
          "rpo $(measure_of "${run:-0}" rpo_ms) ms / $(measure_of "${run:-0}" rpo_transactions) tx"
