@@ -62,7 +62,10 @@ CI1="host=127.0.0.1 port=$P1 user=postgres dbname=postgres"
 drill_run() {
     local t0 hwm=0 v pid
     t0=$(now_us)
-    "$DRILL" run "$1" --topology "$SB/topology.yaml" --db "$DB" >"$W/run.log" 2>&1 &
+    # RTO is measured here, not judged: a loaded machine that misses the
+    # drill's 30 s target (exit 1) still gives its figures.
+    DRILL_OBJECTIVES=rto=none "$DRILL" run "$1" --topology "$SB/topology.yaml" --db "$DB" \
+        >"$W/run.log" 2>&1 &
     pid=$!
     while v=$(awk '/^VmHWM/ {print $2}' "/proc/$pid/status" 2>/dev/null) && [ -n "$v" ]; do
         hwm=$v
@@ -202,8 +205,9 @@ synth_store() {
     {
         echo "BEGIN;"
         echo "CREATE TEMP TABLE k AS WITH RECURSIVE g(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM g WHERE i < $n) SELECT i FROM g;"
-        cols=$(sqlite3 "$out" "select group_concat(name) from pragma_table_info('runs') where name not in ('id','started_ms','ended_ms')")
-        echo "INSERT INTO runs (id, started_ms, ended_ms, $cols) SELECT 100000 + i, started_ms - i * 60000, ended_ms - i * 60000, $cols FROM runs, k WHERE id = $tpl;"
+        cols=$(sqlite3 "$out" "select group_concat(name) from pragma_table_info('runs') where name not in ('id','uuid','started_ms','ended_ms')")
+        # uuid is unique: each copy gets its own.
+        echo "INSERT INTO runs (id, uuid, started_ms, ended_ms, $cols) SELECT 100000 + i, printf('%08x-0000-4000-8000-%012x', i, i), started_ms - i * 60000, ended_ms - i * 60000, $cols FROM runs, k WHERE id = $tpl;"
         for t in steps events measures objectives facts samples artifacts; do
             cols=$(sqlite3 "$out" "select group_concat(name) from pragma_table_info('$t') where name not in ('id','run_id')")
             echo "INSERT INTO $t (run_id, $cols) SELECT 100000 + i, $cols FROM $t, k WHERE run_id = $tpl;"
