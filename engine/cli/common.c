@@ -20,7 +20,8 @@ const char cli_exit_help[] =
     "  1    an objective was missed, or recovery/verification failed\n"
     "  2    usage error, invalid drill or topology file\n"
     "  3    aborted: preflight or fault injection failed, infrastructure error\n"
-    "  128+N  interrupted by signal N (130 for SIGINT, 143 for SIGTERM); cleanup still ran\n";
+    "  128+N  interrupted by signal N (130 SIGINT, 143 SIGTERM, 129 SIGHUP): after the\n"
+    "         fault the recovery (or the rollback) finished first; cleanup still ran\n";
 
 int cli_fail(const char *cmd, const DrillError *err)
 {

@@ -22,12 +22,12 @@
 #include "util.h"
 #include "yamldoc.h"
 
-static const char *const phase_names[PHASE_COUNT] = {"preflight", "fault", "recover", "verify",
-                                                     "cleanup"};
+static const char *const phase_names[PHASE_COUNT] = {"preflight", "fault",    "recover",
+                                                     "verify",    "rollback", "cleanup"};
 
-static const char *const top_keys[] = {"name",    "description", "objectives", "roles",
-                                       "variables", "preflight", "fault",     "recover",
-                                       "verify",  "cleanup",     NULL};
+static const char *const top_keys[] = {"name",     "description", "objectives", "roles",
+                                       "variables", "preflight",  "fault",      "recover",
+                                       "verify",   "rollback",    "cleanup",    NULL};
 
 const char *phase_name(Phase p)
 {
@@ -126,7 +126,7 @@ static void parse_top(Ctx *c, const yaml_node_t *root)
     if (!any_phase)
         yamldoc_error(c->doc, root,
                       "add steps to at least one phase: preflight, fault, recover, verify, "
-                      "cleanup",
+                      "rollback, cleanup",
                       "the drill has no steps");
 }
 

@@ -31,6 +31,9 @@ typedef enum Phase {
     PHASE_FAULT,
     PHASE_RECOVER,
     PHASE_VERIFY,
+    PHASE_ROLLBACK,  /* runs only when a fault or recover step failed after the
+                        fault was injected: brings service back by the simplest
+                        safe path */
     PHASE_CLEANUP,   /* always runs, even after a failure or a signal */
     PHASE_COUNT
 } Phase;
@@ -64,7 +67,12 @@ typedef struct Step {
     size_t nparams;
     int line, col;       /* of the step mapping */
     int node_line, node_col; /* of the `node:` value (validate.c points there) */
+    /* `unless: {node: ..., probe: ...}`: a wait_for (default timeout 2s); when
+     * it holds, the step is not needed and is skipped. NULL: always runs. */
+    struct Step *unless;
 } Step;
+
+#define UNLESS_DEFAULT_TIMEOUT_MS 2000
 
 typedef struct ScenarioVar {
     char *name;

@@ -141,6 +141,7 @@ int step_resolve(const Step *s, CaptureLookup lookup, void *ud, Step **out, Dril
 {
     Step *r = xcalloc(1, sizeof *r);
     *r = *s;
+    r->unless = NULL;   /* run by the runner from the step itself, never resolved */
     r->name = xstrdup(s->name);
     r->node = s->node != NULL ? xstrdup(s->node) : NULL;
     r->params = xcalloc(s->nparams ? s->nparams : 1, sizeof(StepParam));

@@ -124,10 +124,12 @@ static void parse_params(Ctx *c, const yaml_node_t *map, Step *st)
 /* Keys a step of this kind accepts (common keys + its parameters). */
 static const char **step_keys(const StepKind *kind)
 {
-    size_t n = 0;
+    size_t n = 1;   /* the NULL */
     for (const ParamSpec *p = kind->params; p->key != NULL; p++)
         n++;
-    const char **keys = xcalloc(n + 5, sizeof(char *));
+    for (size_t i = 0; stepkind_common_keys[i] != NULL; i++)
+        n++;
+    const char **keys = xcalloc(n, sizeof(char *));
     size_t i = 0;
     for (; stepkind_common_keys[i] != NULL; i++)
         keys[i] = stepkind_common_keys[i];
@@ -188,6 +190,20 @@ static void parse_step_common(Ctx *c, const yaml_node_t *map, Step *st)
                             : xstrdup(st->kind->name);
 }
 
+static void parse_unless(Ctx *c, const yaml_node_t *map, Step *st);
+
+/* The keys, common fields and parameters of a step whose kind is known. */
+static void parse_body(Ctx *c, const yaml_node_t *map, Step *st, const char *what)
+{
+    st->timeout_ms = st->kind->default_timeout_ms;
+    const char **keys = step_keys(st->kind);
+    yamldoc_check_keys(c->doc, map, keys, what);
+    free(keys);
+    parse_step_common(c, map, st);
+    c->cur = st;
+    parse_params(c, map, st);
+}
+
 bool scenario_step_parse(Ctx *c, const yaml_node_t *map, Step *st)
 {
     if (map->type != YAML_MAPPING_NODE) {
@@ -200,13 +216,9 @@ bool scenario_step_parse(Ctx *c, const yaml_node_t *map, Step *st)
     st->kind = parse_kind(c, map);
     if (st->kind == NULL)
         return false;
-    st->timeout_ms = st->kind->default_timeout_ms;
-    const char **keys = step_keys(st->kind);
-    yamldoc_check_keys(c->doc, map, keys, "step");
-    free(keys);
-    parse_step_common(c, map, st);
+    parse_body(c, map, st, "step");
+    parse_unless(c, map, st);
     c->cur = st;
-    parse_params(c, map, st);
     /* An unnamed event reads better as "event fault" than as "event". */
     const char *event = st->kind->id == SK_EVENT ? step_str(st, "event", NULL) : NULL;
     if (event != NULL && strcmp(st->name, st->kind->name) == 0) {
@@ -216,8 +228,37 @@ bool scenario_step_parse(Ctx *c, const yaml_node_t *map, Step *st)
     return true;
 }
 
+/* `unless:` is a wait_for without `kind:` (rollback steps use it to do only
+ * what is still needed: "restore the primary unless it accepts
+ * connections"). Its capture references count as the step's own. */
+static void parse_unless(Ctx *c, const yaml_node_t *map, Step *st)
+{
+    const yaml_node_t *v = yamldoc_get(c->doc, map, "unless");
+    if (v == NULL || !yamldoc_want_type(c->doc, "unless", v, YAML_MAPPING_NODE))
+        return;
+    if (yamldoc_get(c->doc, v, "kind") != NULL || yamldoc_get(c->doc, v, "unless") != NULL) {
+        yamldoc_error(c->doc, v, "write the probe's keys only: unless: {node: primary, probe: "
+                      "accepting}", "`unless` is a wait_for: no `kind` or `unless` in it");
+        return;
+    }
+    Step *u = xcalloc(1, sizeof *u);
+    u->kind = stepkind_get(SK_WAIT_FOR);
+    u->phase = st->phase;
+    u->index = st->index;
+    u->line = yamldoc_line(v);
+    u->col = yamldoc_col(v);
+    parse_body(c, v, u, "unless");
+    if (yamldoc_get(c->doc, v, "timeout") == NULL)
+        u->timeout_ms = UNLESS_DEFAULT_TIMEOUT_MS;
+    st->unless = u;
+}
+
 void step_clear(Step *st)
 {
+    if (st->unless != NULL) {
+        step_clear(st->unless);
+        free(st->unless);
+    }
     free(st->name);
     free(st->node);
     for (size_t i = 0; i < st->nparams; i++) {

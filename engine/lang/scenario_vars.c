@@ -424,7 +424,7 @@ static void capture_ref_check(Ctx *c, const CaptureRef *r, const Step **caps)
     names[n] = NULL;
     char clip[64], *hint;
     if (later != NULL)
-        hint = xasprintf("steps run in phase order (preflight, fault, recover, verify, cleanup): "
+        hint = xasprintf("steps run in phase order (preflight, fault, recover, verify, rollback, cleanup): "
                          "%s step %zu captures it too late", phase_name(later->phase),
                          later->index + 1);
     else if (n == 0)

@@ -6,7 +6,7 @@
 
 #include <string.h>
 
-const char *const stepkind_common_keys[] = {"kind", "name", "node", "timeout", NULL};
+const char *const stepkind_common_keys[] = {"kind", "name", "node", "timeout", "unless", NULL};
 
 #define END {NULL, PT_STRING, false, NULL, NULL, NULL}
 

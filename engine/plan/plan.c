@@ -22,6 +22,11 @@ int plan_build(const Scenario *s, const Topology *t, Plan **out, DrillError *err
             PlanStep *ps = &p->steps[p->nsteps];
             ps->step = st;
             ps->seq = p->nsteps++;
+            if (st->unless != NULL) {
+                ps->unless = xcalloc(1, sizeof *ps->unless);
+                *ps->unless = (PlanStep){st->unless, topology_find(t, scenario_role_of(
+                                         s, st->unless->node)), ps->seq, NULL};
+            }
             if (st->node != NULL) {
                 ps->node = topology_find(t, scenario_role_of(s, st->node));
                 if (ps->node == NULL) {
@@ -44,6 +49,8 @@ void plan_free(Plan *p)
 {
     if (p == NULL)
         return;
+    for (size_t i = 0; i < p->nsteps; i++)
+        free(p->steps[i].unless);
     free(p->steps);
     free(p);
 }

@@ -16,6 +16,9 @@ typedef struct PlanStep {
     const Step *step;
     const Node *node;   /* NULL for steps without a node */
     size_t seq;         /* execution order, 0-based */
+    /* step->unless bound to its node (a wait_for; same seq), or NULL: when it
+     * holds, the step is not needed (owned by the plan). */
+    struct PlanStep *unless;
 } PlanStep;
 
 typedef struct Plan {

@@ -42,7 +42,7 @@ static size_t check_ref(const Scenario *s, const Topology *t, DiagList *diags, c
 
 static size_t check_step(const Scenario *s, const Topology *t, DiagList *diags, const Step *st)
 {
-    size_t added = 0;
+    size_t added = st->unless != NULL ? check_step(s, t, diags, st->unless) : 0;
     if (st->node != NULL)
         added += check_ref(s, t, diags, st, "node", st->node, st->node_line, st->node_col,
                            step_node_need(st));

@@ -24,21 +24,23 @@
 
 static volatile sig_atomic_t stop_signal;
 static volatile sig_atomic_t second_signal;
-/* Cleanup is interrupted only by a second signal: the first one asked for
- * the drill to stop, not for the environment to be left half-restored. */
-static volatile sig_atomic_t in_cleanup;
+/* Steps that bring service back — the recovery once the fault was injected,
+ * the rollback, the cleanup — are interrupted only by a second signal: the
+ * first one asked for the drill to stop, not for the database to be left
+ * broken (README "Safety"). */
+static volatile sig_atomic_t restoring;
 
 void runner_request_stop(int signo)
 {
     if (stop_signal == 0)
         stop_signal = signo;
-    else if (in_cleanup)   /* a repeated signal before cleanup does not skip it */
+    else if (restoring)   /* a repeated signal before that does not skip it */
         second_signal = signo;
 }
 
 int runner_stop_signal(void)
 {
-    return in_cleanup ? (int)second_signal : (int)stop_signal;
+    return restoring ? (int)second_signal : (int)stop_signal;
 }
 
 /* How each node is reached: a dry run shows where commands would run. */
@@ -89,6 +91,15 @@ void runner_print_plan(const Plan *plan, FILE *out)
             fprintf(out, "%s:\n", phase_name(ps->step->phase));
         }
         char *cmd = steps_describe(plan, ps);
+        if (ps->unless != NULL) {
+            char *u = steps_describe(plan, ps->unless);
+            char *both = xasprintf("unless, on %s within %lldms: %s\n%s",
+                                   ps->unless->node ? ps->unless->node->name : "-",
+                                   (long long)ps->unless->step->timeout_ms, u, cmd);
+            free(u);
+            free(cmd);
+            cmd = both;
+        }
         char tmo[32];
         time_format_duration_ms(ps->step->timeout_ms, tmo, sizeof tmo);
         fprintf(out, "  %2zu. %-28s %-8s timeout %-8s%s\n", ps->seq + 1, ps->step->name,
@@ -134,7 +145,10 @@ static int record_step(RunCtx *ctx, const PlanStep *ps, const StepOutcome *o, in
 
 typedef struct Verdict {
     bool early_failure;    /* preflight / fault failed: nothing measured */
-    bool recovery_failure; /* recover / verify failed */
+    bool recovery_failure; /* recover / verify / rollback failed */
+    bool rollback_ran, rollback_failure;
+    bool fault_started;    /* a fault step began: the target is no longer intact */
+    const char *stopped_at; /* the step a second signal stopped, or NULL */
     bool cleanup_failure;
     bool objective_missed;
     const char *first_failure;
@@ -147,6 +161,8 @@ static void note_failure(Verdict *v, const PlanStep *ps, const char *message)
     Phase ph = ps->step->phase;
     if (ph == PHASE_CLEANUP)
         v->cleanup_failure = true;
+    else if (ph == PHASE_ROLLBACK)
+        v->rollback_failure = v->recovery_failure = true;
     else if (ph == PHASE_PREFLIGHT || ph == PHASE_FAULT)
         v->early_failure = true;
     else
@@ -155,6 +171,27 @@ static void note_failure(Verdict *v, const PlanStep *ps, const char *message)
         v->first_failure = ps->step->name;
         snprintf(v->first_message, sizeof v->first_message, "%s", message);
     }
+}
+
+/* `unless:` holds: the step's outcome is already there (a rollback's "start
+ * the primary unless it accepts connections"); it is recorded as skipped,
+ * with the probe's answer. A probe that does not hold is no failure. */
+static bool step_not_needed(RunCtx *ctx, const PlanStep *ps, StepOutcome *o)
+{
+    if (ps->unless == NULL)
+        return false;
+    StepOutcome u;
+    step_outcome_init(&u);
+    steps_execute(ctx, ps->unless, time_mono_us() + ps->unless->step->timeout_ms * 1000, &u);
+    bool holds = u.status == STEP_OK;
+    if (holds) {
+        buf_appends(&o->command, u.command.data ? u.command.data : "");
+        step_set(o, STEP_SKIPPED, "not needed: unless %s on %s holds (%s)",
+                 step_str(ps->unless->step, "probe", "?"),
+                 ps->unless->node ? ps->unless->node->name : "-", u.message);
+    }
+    step_outcome_free(&u);
+    return holds;
 }
 
 /* Runs (or skips) one step and records it. Returns the step's status. */
@@ -170,10 +207,13 @@ static StepStatus run_step(RunCtx *ctx, const PlanStep *ps, bool skip, Progress 
         char *cmd = steps_describe(ctx->plan, ps);
         buf_appends(&o.command, cmd);
         free(cmd);
-        step_set(&o, STEP_SKIPPED, "not run: an earlier step failed or the drill was interrupted");
+        step_set(&o, STEP_SKIPPED, "%s", ps->step->phase == PHASE_ROLLBACK && second_signal == 0
+                 ? "not run: nothing to roll back (no step failed after the fault)"
+                 : "not run: an earlier step failed or the drill was interrupted");
     } else {
         progress_step_begin(pg, ps->seq, phase, ps->step->name);
-        steps_execute(ctx, ps, start + ps->step->timeout_ms * 1000, &o);
+        if (!step_not_needed(ctx, ps, &o))
+            steps_execute(ctx, ps, start + ps->step->timeout_ms * 1000, &o);
     }
     int64_t dur = skip ? 0 : time_mono_us() - start;
     if (!skip)
@@ -248,57 +288,133 @@ static void note_lock_lost(RunCtx *ctx, PgLock *lock, const PlanStep *ps, Progre
     progress_note(pg, "drill: %s", detail);
 }
 
-/* When a step cannot be recorded (disk full, store locked or read-only) the
- * drill stops: what it does next would leave no evidence. Cleanup still
- * runs, because leaving the environment broken does not help the store, and
- * its steps are still offered to the store (it may work again, e.g. once
- * cleanup freed space); skipped steps are not, each would wait for the lock
- * again. Returns the first store error. */
-/* A second signal during cleanup: the operator chose to leave now. Said once,
- * loudly, and kept as evidence: the environment may be half-restored. */
-static void note_cleanup_abandoned(RunCtx *ctx, const PlanStep *ps, Progress *pg, bool *said)
+/* Where the run is, for the rules of what runs next (README "Safety"). */
+typedef struct Flow {
+    bool failed;          /* a step before cleanup failed (or could not be recorded) */
+    bool needs_rollback;  /* ... a fault or recover step, once the fault began */
+    bool said_finishing, said_rollback, said_stopped;
+    int store_failed;     /* the first store error, or 0 */
+} Flow;
+
+/* Does a step of phase ph run, given what happened so far? */
+static bool step_runs(const Flow *f, const Verdict *v, Phase ph)
 {
-    if (*said || second_signal == 0)
+    if (second_signal != 0)
+        return false;   /* the operator chose to leave now */
+    switch (ph) {
+    case PHASE_PREFLIGHT:
+    case PHASE_FAULT:
+    case PHASE_VERIFY:
+        return !f->failed && stop_signal == 0;
+    case PHASE_RECOVER:   /* once the fault began, it is what restores service */
+        return !f->failed && (stop_signal == 0 || v->fault_started);
+    case PHASE_ROLLBACK:
+        return f->needs_rollback;
+    default:
+        return true;
+    }
+}
+
+static void flow_event(RunCtx *ctx, Progress *pg, const char *event, const char *detail)
+{
+    store_event_add(ctx->store, ctx->run_id, event, time_utc_ms(),
+                    time_mono_us() - ctx->t0_mono_us, detail, NULL);
+    progress_note(pg, "drill: %s", detail);
+}
+
+/* Says, once each, which path the run takes: finishing the recovery after
+ * an interrupt, rolling back after a failure. */
+static void flow_announce(RunCtx *ctx, Flow *f, const Verdict *v, const PlanStep *ps,
+                          Progress *pg)
+{
+    char detail[768];
+    Phase ph = ps->step->phase;
+    if (ph == PHASE_RECOVER && stop_signal != 0 && v->fault_started && !f->failed &&
+        !f->said_finishing) {
+        f->said_finishing = true;
+        snprintf(detail, sizeof detail, "signal %d after the fault was injected: finishing the "
+                 "recovery (it is what brings service back), then cleanup; verify is skipped. "
+                 "A second signal stops at once", (int)stop_signal);
+        flow_event(ctx, pg, "finishing_recovery", detail);
+    }
+    if (ph == PHASE_ROLLBACK && f->needs_rollback && !f->said_rollback) {
+        f->said_rollback = true;
+        snprintf(detail, sizeof detail, "step \"%s\" failed after the fault was injected: "
+                 "rolling back (the drill's rollback steps bring service back), then cleanup",
+                 v->first_failure ? v->first_failure : "?");
+        flow_event(ctx, pg, "rollback", detail);
+    }
+}
+
+/* A second signal stopped the run where it was: said once, loudly, and kept
+ * as evidence, with what state the target may be in. */
+static void flow_stopped(RunCtx *ctx, Flow *f, Verdict *v, const PlanStep *ps, Progress *pg)
+{
+    if (f->said_stopped || second_signal == 0)
         return;
-    *said = true;
-    char detail[512];
-    snprintf(detail, sizeof detail, "second signal %d during cleanup step %zu \"%s\": the rest "
-             "of the cleanup is skipped; the environment may be left half-restored: run the "
-             "skipped cleanup steps by hand (`drill report` lists them)", (int)second_signal,
-             ps->seq + 1, ps->step->name);
-    store_event_add(ctx->store, ctx->run_id, "cleanup_abandoned", time_utc_ms(),
+    f->said_stopped = true;
+    v->stopped_at = ps->step->name;
+    char detail[768];
+    snprintf(detail, sizeof detail, "second signal %d during %s step %zu \"%s\": stopped at "
+             "once, the remaining steps (cleanup too) are skipped. %s", (int)second_signal,
+             phase_name(ps->step->phase), ps->seq + 1, ps->step->name, v->fault_started
+             ? "The fault was injected and its recovery did not finish: the database may be "
+               "down or half-restored; `drill repair` finishes the recovery"
+             : "No fault was injected: the target is as it was, but the cleanup steps did "
+               "not run (`drill report` lists them)");
+    store_event_add(ctx->store, ctx->run_id, "stopped_at_once", time_utc_ms(),
                     time_mono_us() - ctx->t0_mono_us, detail, NULL);
     progress_note(pg, "drill: WARNING: %s", detail);
 }
 
+/* A step failed, or could not be recorded (disk full, store locked or
+ * read-only: what the drill does next would leave no evidence, so it stops,
+ * but the rollback and the cleanup still run — leaving the database broken
+ * does not help the store). */
+static void flow_failed(Flow *f, const Verdict *v, const PlanStep *ps)
+{
+    Phase ph = ps->step->phase;
+    if (ph == PHASE_CLEANUP || ph == PHASE_ROLLBACK)
+        return;
+    f->failed = true;
+    if (v->fault_started && (ph == PHASE_FAULT || ph == PHASE_RECOVER))
+        f->needs_rollback = true;
+}
+
 static int run_steps(RunCtx *ctx, Verdict *v, Progress *pg, PgLock *lock, DrillError *err)
 {
-    bool failed = false, abandoned = false;
-    int store_failed = 0;
+    Flow f = {0};
     for (size_t i = 0; i < ctx->plan->nsteps; i++) {
         const PlanStep *ps = &ctx->plan->steps[i];
-        bool cleanup = ps->step->phase == PHASE_CLEANUP;
-        in_cleanup = cleanup;
-        bool skip = cleanup ? second_signal != 0 : (failed || stop_signal != 0);
-        if (skip && store_failed < 0)
-            continue;
+        Phase ph = ps->step->phase;
+        bool runs = step_runs(&f, v, ph);
+        if (!runs && f.store_failed < 0)
+            continue;   /* each would wait for the store's lock again */
+        flow_announce(ctx, &f, v, ps, pg);
+        if (runs && ph == PHASE_FAULT)
+            v->fault_started = true;
+        if (runs && ph == PHASE_ROLLBACK)
+            v->rollback_ran = true;
+        restoring = (ph == PHASE_RECOVER && v->fault_started) || ph == PHASE_ROLLBACK ||
+                    ph == PHASE_CLEANUP;
         int store_rc = 0;
         DrillError serr;
-        StepStatus st = run_step(ctx, ps, skip, pg, v, &serr, &store_rc);
+        StepStatus st = run_step(ctx, ps, !runs, pg, v, &serr, &store_rc);
         note_lock_lost(ctx, lock, ps, pg);
-        if (store_rc < 0 && store_failed == 0) {
-            store_failed = store_rc;
+        if (store_rc < 0 && f.store_failed == 0) {
+            f.store_failed = store_rc;
             *err = serr;
             progress_note(pg, "drill: cannot record step \"%s\" in the store (error below): "
-                          "stopping the drill; cleanup still runs", ps->step->name);
-            failed = true;
+                          "stopping the drill; rollback and cleanup still run", ps->step->name);
+            flow_failed(&f, v, ps);
         }
         if (st != STEP_OK && st != STEP_SKIPPED)
-            failed = true;
-        if (cleanup)
-            note_cleanup_abandoned(ctx, ps, pg, &abandoned);
+            flow_failed(&f, v, ps);
+        if (runs)
+            flow_stopped(ctx, &f, v, ps, pg);
     }
-    return store_failed;
+    restoring = false;
+    return f.store_failed;
 }
 
 /* The store failed mid-run (a step that could not be recorded, or any
@@ -321,6 +437,26 @@ static void finish_store_failure(RunCtx *ctx, RunResult *res, const DrillError *
                 "%s\n", e.message);
 }
 
+/* What the run did after an interrupt or a failure, in a few words. */
+static void describe_path(const Verdict *v, char *out, size_t outsz)
+{
+    const char *rollback = !v->rollback_ran         ? ""
+                           : v->rollback_failure    ? "; rollback ran and FAILED"
+                                                    : "; rollback ran";
+    if (v->stopped_at != NULL)
+        snprintf(out, outsz, "%s; a second signal stopped it at once during \"%s\": cleanup "
+                 "did not run%s", v->fault_started ? "after the fault" : "before the fault",
+                 v->stopped_at, v->fault_started ? ", the recovery did not finish (drill repair)"
+                                                 : "");
+    else if (stop_signal != 0 && !v->fault_started)
+        snprintf(out, outsz, "before the fault: remaining steps skipped, cleanup ran");
+    else if (stop_signal != 0)
+        snprintf(out, outsz, "after the fault: recovery %s%s, verify skipped, cleanup ran",
+                 v->rollback_ran ? "failed" : "finished", rollback);
+    else
+        snprintf(out, outsz, "%s", rollback + (rollback[0] != '\0' ? 2 : 0));
+}
+
 static int finish(RunCtx *ctx, const Verdict *v, RunResult *res, DrillError *err)
 {
     const char *verdict = "passed";
@@ -338,15 +474,16 @@ static int finish(RunCtx *ctx, const Verdict *v, RunResult *res, DrillError *err
         verdict = "error";
         code = DRILL_EXIT_ABORTED;
     }
-    char msg[1024];
+    char msg[1024], path[256];
+    describe_path(v, path, sizeof path);
     if (v->refusal[0] != '\0')
         snprintf(msg, sizeof msg, "refused: %s", v->refusal);
     else if (stop_signal != 0)
-        snprintf(msg, sizeof msg, "interrupted by signal %d; remaining steps skipped, cleanup ran",
-                 (int)stop_signal);
+        snprintf(msg, sizeof msg, "interrupted by signal %d %s", (int)stop_signal, path);
     else if (v->first_failure != NULL)
-        snprintf(msg, sizeof msg, "first failed step: %s%s%s", v->first_failure,
-                 v->first_message[0] != '\0' ? ": " : "", v->first_message);
+        snprintf(msg, sizeof msg, "first failed step: %s%s%s%s%s", v->first_failure,
+                 v->first_message[0] != '\0' ? ": " : "", v->first_message,
+                 v->rollback_ran ? "; " : "", v->rollback_ran ? path : "");
     else
         snprintf(msg, sizeof msg, "%s", v->objective_missed ? "objective missed" : "");
     res->exit_code = code;
