@@ -3,6 +3,7 @@
  */
 #include "redact.h"
 
+#include <ctype.h>
 #include <pwd.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -45,21 +46,26 @@ void redact_add(Redactor *r, const char *secret)
     r->secret[r->n++] = xstrdup(secret);
 }
 
-/* The password field of a .pgpass line (host:port:db:user:password, with
- * \: and \\ escapes), unescaped into out. */
+/* The password field of a .pgpass line (host:port:db:user:password) as
+ * libpq reads it: the line ends before its trailing CR/LF (a file edited on
+ * Windows must still yield the real password, not one ending in \r), a
+ * backslash escapes any character, and an unescaped ':' ends the field. */
 static void pgpass_password(const char *line, char *out, size_t outsz)
 {
+    size_t len = strcspn(line, "\n");
+    while (len > 0 && line[len - 1] == '\r')
+        len--;
     int field = 0;
     size_t k = 0;
-    for (const char *p = line; *p != '\0' && *p != '\n'; p++) {
-        if (*p == '\\' && (p[1] == ':' || p[1] == '\\')) {
-            p++;
-        } else if (*p == ':' && field < 4) {
+    for (size_t i = 0; i < len && field < 5; i++) {
+        if (line[i] == '\\' && i + 1 < len)
+            i++;
+        else if (line[i] == ':') {
             field++;
             continue;
         }
         if (field == 4 && k + 1 < outsz)
-            out[k++] = *p;
+            out[k++] = line[i];
     }
     out[k] = '\0';
 }
@@ -99,48 +105,170 @@ void redact_add_environment(Redactor *r)
     add_pgpass(r);
 }
 
-/* Length of the value after "password=" (quoted '...' with \' escapes, or
- * up to whitespace / & / ; / quote). */
-static size_t keyword_value_len(const char *v)
+/* ---- password forms ------------------------------------------------------------ */
+
+/* A password found by its form: the first `keep` bytes stay (the key and
+ * what separates it from the value), the next `value` bytes are the secret. */
+typedef struct Match {
+    size_t keep;
+    size_t value;
+} Match;
+
+static int hex_digit(char c)
 {
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c = (char)tolower((unsigned char)c);
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* Bytes of the key "password" at s, any case, any of its letters possibly
+ * percent-encoded (libpq decodes URI query keys: ?pass%77ord= is password=);
+ * 0 if not there. Also found inside longer keys (PGPASSWORD, sslpassword). */
+static size_t password_key_len(const char *s)
+{
+    static const char kw[] = "password";
     size_t n = 0;
-    if (v[0] == '\'') {
-        for (n = 1; v[n] != '\0' && v[n] != '\''; n++)
-            if (v[n] == '\\' && v[n + 1] != '\0')
-                n++;
-        return v[n] == '\'' ? n + 1 : n;
+    for (size_t i = 0; kw[i] != '\0'; i++) {
+        int c = (unsigned char)s[n];
+        size_t used = 1;
+        if (c == '%' && hex_digit(s[n + 1]) >= 0 && hex_digit(s[n + 2]) >= 0) {
+            c = hex_digit(s[n + 1]) * 16 + hex_digit(s[n + 2]);
+            used = 3;
+        }
+        if (tolower(c) != kw[i])
+            return 0;
+        n += used;
     }
-    while (v[n] != '\0' && strchr(" \t\r\n&;\"'", v[n]) == NULL)
-        n++;
     return n;
 }
 
-/* At s: "password=" -> bytes consumed (0 if not there), masked form appended. */
-static size_t mask_keyword(Buf *b, const char *s)
+/* Whether c may follow an escaped-quoted value (q: its quote character);
+ * the other quote character closes an enclosing string. */
+static bool ends_value(char c, char q)
 {
-    static const char kw[] = "password=";
-    if (strncasecmp(s, kw, sizeof kw - 1) != 0)
-        return 0;
-    buf_append(b, s, sizeof kw - 1);
-    buf_appends(b, REDACT_MASK);
-    return sizeof kw - 1 + keyword_value_len(s + sizeof kw - 1);
+    return c == '\0' || strchr(" \t\r\n;,)&", c) != NULL ||
+           (c != q && (c == '\'' || c == '"'));
 }
 
-/* At s: "://user:pass@" -> bytes consumed (0 if not there). */
-static size_t mask_uri(Buf *b, const char *s)
+/* A value in plain quotes, 'pw' or "pw": up to the closing quote, skipping
+ * backslash escapes (conninfo, JSON, shell) and doubled quotes (SQL 'p''w'). */
+static size_t quoted_len(const char *v)
+{
+    size_t n = 1;
+    while (v[n] != '\0') {
+        if (v[n] == '\\' && v[n + 1] != '\0')
+            n += 2;
+        else if (v[n] == v[0] && v[n + 1] == v[0])
+            n += 2;
+        else if (v[n] == v[0])
+            return n + 1;
+        else
+            n++;
+    }
+    return n;
+}
+
+/* A value quoted with escaped quotes, because it sits inside a quoted string
+ * itself: ''pw'' or \'pw\' in a configuration value, '\''pw'\'' in a shell
+ * command as drill prints it. The opening sequence may recur inside the value
+ * (''p''w'' is p'w): the value ends at its first recurrence that the end of
+ * the value follows. Unterminated: to the end of the text. */
+static size_t escaped_quoted_len(const char *v, size_t open, char q)
+{
+    if (ends_value(v[open], q))
+        return open;
+    size_t n = open;
+    for (; v[n] != '\0'; n++)
+        if (strncmp(v + n, v, open) == 0 && ends_value(v[n + open], q))
+            return n + open;
+    return n;
+}
+
+/* A bare value: up to a blank, a URI '&', a ';' or a quote; a backslash
+ * escapes the next byte (libpq: password=a\ b is "a b"). */
+static size_t bare_len(const char *v)
+{
+    size_t n = 0;
+    while (v[n] != '\0' && strchr(" \t\r\n&;\"'", v[n]) == NULL)
+        n += v[n] == '\\' && v[n + 1] != '\0' ? 2 : 1;
+    return n;
+}
+
+/* Bytes of the value at v: quoted (plainly or with escaped quotes) or bare. */
+static size_t value_len(const char *v)
+{
+    size_t lead = strspn(v, "\\");
+    char q = v[lead];
+    if (q != '\'' && q != '"')
+        return bare_len(v);
+    size_t open = lead + strspn(v + lead, q == '\'' ? "'\\" : "\"\\");
+    while (v[open - 1] == '\\')   /* '\pw': the backslash belongs to the value */
+        open--;
+    return open == 1 ? quoted_len(v) : escaped_quoted_len(v, open, q);
+}
+
+/* Whether an SQL string literal starts at v ('pw', E'pw', quotes possibly
+ * escaped): the PASSWORD 'pw' of CREATE/ALTER ROLE. *prefix: its E. */
+static bool sql_literal_at(const char *v, size_t *prefix)
+{
+    *prefix = (v[0] == 'E' || v[0] == 'e') ? 1 : 0;
+    const char *q = v + *prefix + strspn(v + *prefix, "\\");
+    return *q == '\'' || *q == '"';
+}
+
+/* At s, a password key and its value, in the forms commands print:
+ *   password=pw, password = 'pw', PGPASSWORD="pw"   (conninfo, shell, URI query)
+ *   "password": "pw"                                  (JSON)
+ *   PASSWORD 'pw'                                     (SQL: CREATE/ALTER ROLE) */
+static bool match_keyword(const char *s, Match *m)
+{
+    size_t n = password_key_len(s);
+    if (n == 0)
+        return false;
+    bool quoted_key = s[n] == '"' || s[n] == '\'';
+    n += quoted_key;
+    size_t blanks = strspn(s + n, " \t");
+    n += blanks;
+    size_t prefix = 0;
+    if (s[n] == '=' || (quoted_key && s[n] == ':'))
+        n += 1 + strspn(s + n + 1, " \t");
+    else if (blanks == 0 || quoted_key || !sql_literal_at(s + n, &prefix))
+        return false;
+    *m = (Match){n, prefix + value_len(s + n + prefix)};
+    return true;
+}
+
+/* At s: "://user:pw@" (URI form). */
+static bool match_uri(const char *s, Match *m)
 {
     if (strncmp(s, "://", 3) != 0)
-        return 0;
+        return false;
     size_t user = strcspn(s + 3, ":@/ \t\r\n");
     if (s[3 + user] != ':')
-        return 0;
+        return false;
     size_t pass = strcspn(s + 4 + user, "@/ \t\r\n");
     if (s[4 + user + pass] != '@')
-        return 0;
-    buf_append(b, s, 4 + user);
-    buf_appends(b, REDACT_MASK "@");
-    return 4 + user + pass + 1;
+        return false;
+    *m = (Match){4 + user, pass};
+    return true;
 }
+
+static bool match_form(const char *s, Match *m)
+{
+    return match_keyword(s, m) || match_uri(s, m);
+}
+
+bool redact_has_password(const char *text)
+{
+    Match m;
+    for (size_t i = 0; text != NULL && text[i] != '\0'; i++)
+        if (match_form(text + i, &m))
+            return true;
+    return false;
+}
+
+/* ---- masking -------------------------------------------------------------------- */
 
 static size_t mask_secret(const Redactor *r, Buf *b, const char *s)
 {
@@ -161,11 +289,15 @@ char *redact_text(const Redactor *r, const char *s)
     Buf b;
     buf_init(&b, REDACT_TEXT_MAX);
     for (size_t i = 0; s[i] != '\0';) {
-        size_t used = mask_keyword(&b, s + i);
-        if (used == 0)
-            used = mask_uri(&b, s + i);
-        if (used == 0)
+        Match m;
+        size_t used = 0;
+        if (match_form(s + i, &m)) {
+            buf_append(&b, s + i, m.keep);
+            buf_appends(&b, REDACT_MASK);
+            used = m.keep + m.value;
+        } else {
             used = mask_secret(r, &b, s + i);
+        }
         if (used == 0) {
             buf_append(&b, s + i, 1);
             used = 1;

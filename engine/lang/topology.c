@@ -10,9 +10,9 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 
+#include "redact.h"
 #include "util.h"
 #include "yamldoc.h"
 
@@ -68,27 +68,6 @@ static bool is_name(const char *s, const char *allowed, size_t max)
 }
 
 #define NAME_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
-
-/* libpq would send it: a password in a topology ends up in logs, stores and
- * reports. Detected textually: `password=` (keyword form, also in URI query
- * strings) and `user:secret@` in URIs. */
-static bool conninfo_has_password(const char *ci)
-{
-    for (const char *p = ci; (p = strchr(p, '=')) != NULL; p++) {
-        const char *end = p;
-        while (end > ci && (end[-1] == ' ' || end[-1] == '\t'))
-            end--;
-        if (end - ci >= 8 && strncasecmp(end - 8, "password", 8) == 0)
-            return true;
-    }
-    const char *scheme = strstr(ci, "://");
-    if (scheme == NULL)
-        return false;
-    const char *auth = scheme + 3;
-    size_t authlen = strcspn(auth, "/?");
-    const char *at = memchr(auth, '@', authlen);
-    return at != NULL && memchr(auth, ':', (size_t)(at - auth)) != NULL;
-}
 
 /* ---- ssh ----------------------------------------------------------------------- */
 
@@ -229,7 +208,11 @@ static void parse_node_pg(Ctx *c, const yaml_node_t *map, Node *n)
 {
     const yaml_node_t *v;
     n->conninfo = opt_string(c, map, "conninfo");
-    if (n->conninfo && conninfo_has_password(n->conninfo))
+    /* libpq would send it: a password in a topology ends up in logs, stores and
+     * reports. Refused in every form redaction finds (redact.h): `password=`,
+     * also with blanks or as a percent-encoded URI query key (?pass%77ord=,
+     * which libpq decodes), and `user:secret@` in URIs. */
+    if (n->conninfo && redact_has_password(n->conninfo))
         yamldoc_error(c->doc, yamldoc_get(c->doc, map, "conninfo"),
                       "put the password in ~/.pgpass or a file named by PGPASSFILE",
                       "conninfo must not contain a password");
