@@ -49,6 +49,8 @@ static const ParamSpec p_pg_start[] = {
     END};
 static const ParamSpec p_pg_stop[] = {
     {"mode", PT_ENUM, false, "fast|immediate|smart", "fast", "pg_ctl stop mode"},
+    {"if_running", PT_BOOL, false, NULL, "false",
+     "a server that is not running is fine (pg_ctl's exit 1): rollbacks stop whatever is left"},
     END};
 static const ParamSpec p_pg_kill[] = {
     {"signal", PT_ENUM, false, "KILL|TERM|INT|QUIT", "KILL", "signal sent to the postmaster"},

@@ -4,56 +4,85 @@
 # without drill after each case: pg1 writable, pg2 streaming through its
 # slot, Barman streaming synchronously, barman check OK, and every heartbeat
 # drill saw acknowledged on pg1.
-#  1. a recover step fails right after the restore: the rollback runs (each
-#     step only where still needed: `unless:`), verify is skipped, exit 1;
+#  1. a recover step fails right after the restore (the rollback restores
+#     and starts the primary) and at the end of the recovery (everything
+#     serves: the rollback's steps are not needed, `unless:`), verify is
+#     skipped, exit 1;
 #  2. SIGINT while Barman restores the wiped primary: the recovery finishes,
 #     verify is skipped, cleanup runs, exit 130, the run says which path;
 #  3. SIGHUP (the operator's SSH session closing) at the same point: exit 129.
 . "$(dirname "${BASH_SOURCE[0]}")/sandbox-lib.sh"
 sandbox_up
 
+# acked_present RUN: "PRESENT ACKED" — of the heartbeats the run stored as
+# acknowledged (fact heartbeat_acked_seqs, "1-189,195-642"), how many rows pg1 has.
+acked_present() {
+    local ranges cond
+    ranges=$(sq "select value from facts where run_id = $1 and key = 'heartbeat_acked_seqs'")
+    [ -n "$ranges" ] || { echo "0 none"; return; }
+    cond=$(sed -E 's/([0-9]+)-([0-9]+)/(seq between \1 and \2)/g; s/,/ or /g' <<<"$ranges")
+    echo "$(q "$p1" "select count(*) from drill_heartbeat where run_uuid = '$(run_uuid "$1")' and ($cond)")" \
+         "$(awk -F, '{ n = 0; for (i = 1; i <= NF; i++) { split($i, r, "-"); n += r[2] - r[1] + 1 } print n }' <<<"$ranges")"
+}
 healthy() {  # healthy LABEL RUN
-    local l=$1 run=$2 acked present
+    local l=$1 run=$2 present acked
     check "$l: pg1 is a writable primary" [ "$(q "$p1" 'select pg_is_in_recovery()')" = f ]
     check "$l: pg2 streams from pg1 through slot pg2" pg2_streams_through_slot
     check "$l: Barman streams synchronously through slot barman" barman_streams_sync
     check "$l: barman check OK" as_barman check pg1
-    acked=$(sq "select cast(value as int) from measures where run_id = $run and key = 'heartbeat_acked'")
-    present=$(q "$p1" "select count(*) from drill_heartbeat where run_uuid = '$(run_uuid "$run")'")
-    check "$l: every acknowledged heartbeat is on pg1 ($present >= ${acked:-none})" \
-        [ -n "$acked" ] && [ "${present:-0}" -ge "$acked" ]
+    read -r present acked < <(acked_present "$run")
+    check "$l: every acknowledged heartbeat is on pg1 ($present of $acked)" [ "$present" = "$acked" ]
 }
 step_status() { sq "select status from steps where run_id = $run and name = '$1'"; }
 count_status() { sq "select count(*) from steps where run_id = $run and phase = '$1' and status = '$2'"; }
+count_not() { sq "select count(*) from steps where run_id = $run and phase = '$1' and status not in ($2)"; }
 
 # --- 1. a failed recovery step: rollback --------------------------------------------
-# primary-wipe as shipped, with one recover step that fails after the restore
-# (the primary is restored but not started: the rollback must start it).
-awk '{ print }
-     /^    get_wal: true$/ && !done {
-         print "  - name: an injected failure after the restore"
-         print "    kind: shell"
-         print "    node: backup"
-         print "    command: echo injected >&2; exit 1"
-         done = 1 }' "$DRILL_SOURCE_DIR/drills/primary-wipe.yaml" > "$work/pw-fails.yaml"
-sandbox_run fails "$work/pw-fails.yaml"
-check "failed recovery: exit 1 (got $rc)" [ "$rc" -eq 1 ]
-check "failed recovery: stored as failed" [ "$(sq "select status from runs where id = $run")" = failed ]
-check "the run's message names the failed step and the rollback" \
-    grep -q "first failed step: an injected failure after the restore: .*; rollback ran$" \
-    <<<"$(sq "select message from runs where id = $run")"
-check "progress said it rolls back" grep -q 'rolling back' "$work/fails.err"
-check "a rollback event is stored" [ "$(sq "select count(*) from events where run_id = $run and name = 'rollback'")" -eq 1 ]
-check "the rest of the recovery and verify were skipped" \
-    [ "$(count_status verify ok)" -eq 0 ] && [ "$(step_status 'start the restored primary')" = skipped ]
-check "rollback: the primary was not running, so it was started" \
-    [ "$(step_status 'start the primary unless it serves')" = ok ]
-check "rollback: no step of it failed" [ "$(count_status rollback ok)" -ge 3 ] && \
-    [ "$(sq "select count(*) from steps where run_id = $run and phase = 'rollback' and status not in ('ok', 'skipped')")" -eq 0 ]
-check "rollback: a step not needed says why" \
-    grep -q '^not needed: unless accepting on pg1 holds' <<<"$(sq "select message from steps where run_id = $run and name = 'restore the latest backup again unless the primary serves'")"
-check "cleanup ran" [ "$(count_status cleanup ok)" -ge 1 ]
-healthy "after the rollback" "$run"
+# fails_after LABEL LINE: primary-wipe as shipped, with a recover step that
+# fails inserted after the first line that is LINE; runs it.
+fails_after() {
+    awk -v at="$2" '{ print }
+         $0 == at && !done {
+             print "  - name: an injected failure"
+             print "    kind: shell"
+             print "    node: backup"
+             print "    command: echo injected >&2; exit 1"
+             done = 1 }' "$DRILL_SOURCE_DIR/drills/primary-wipe.yaml" > "$work/$1.yaml"
+    sandbox_run "$1" "$work/$1.yaml"
+}
+rollback_ran() {  # rollback_ran LABEL
+    check "$1: exit 1 (got $rc)" [ "$rc" -eq 1 ]
+    check "$1: stored as failed" [ "$(sq "select status from runs where id = $run")" = failed ]
+    check "$1: the run's message names the failed step and the rollback" \
+        grep -q "^first failed step: an injected failure: .*; rollback ran$" \
+        <<<"$(sq "select message from runs where id = $run")"
+    check "$1: progress said it rolls back" grep -q 'rolling back' "$work/$1.err"
+    check "$1: a rollback event is stored" \
+        [ "$(sq "select count(*) from events where run_id = $run and name = 'rollback'")" -eq 1 ]
+    check "$1: verify was skipped" [ "$(count_not verify "'skipped'")" -eq 0 ]
+    check "$1: no rollback step failed" [ "$(count_not rollback "'ok', 'skipped'")" -eq 0 ]
+    check "$1: cleanup ran" [ "$(count_not cleanup "'ok'")" -eq 0 ]
+}
+# (a) right after the restore: the primary is restored but not started.
+fails_after early "    get_wal: true"
+rollback_ran early
+check "early: the rest of the recovery was skipped" [ "$(step_status 'start the restored primary')" = skipped ]
+check "early: rollback stops whatever is left (nothing runs: fine)" \
+    [ "$(step_status 'stop whatever is left of the primary unless it serves')" = ok ]
+check "early: rollback starts the primary" [ "$(step_status 'start the primary unless it serves')" = ok ]
+healthy "after the early rollback" "$run"
+# (b) at the end of the recovery: everything serves again, so the rollback's
+# restoring steps are not needed and say why.
+fails_after late "    command: backup"
+rollback_ran late
+for s in 'stop whatever is left of the primary unless it serves' \
+         'restore the latest backup again unless the primary serves' \
+         'start the primary unless it serves' 're-clone the standby unless it streams'; do
+    check "late: \"$s\" not needed" \
+        grep -q '^not needed: unless \(accepting on pg1\|streaming on pg2\) holds' \
+        <<<"$(sq "select status || ': ' || message from steps where run_id = $run and name = '$s'" | sed 's/^skipped: //')"
+done
+healthy "after the late rollback" "$run"
 
 # --- 2 and 3. interrupted while Barman restores the wiped primary -------------------
 # interrupt LABEL SIGNAL: runs primary-wipe, sends SIGNAL once the restore
@@ -83,8 +112,8 @@ for case in "sigint INT 130 2" "sighup HUP 129 1"; do
     check "$label: progress said it finishes the recovery" grep -q 'finishing the recovery' "$work/$label.err"
     check "$label: every recover step ran and passed" \
         [ "$(sq "select count(*) from steps where run_id = $run and phase = 'recover' and status <> 'ok'")" -eq 0 ]
-    check "$label: verify skipped, rollback not needed" \
-        [ "$(count_status verify ok)" -eq 0 ] && [ "$(count_status rollback ok)" -eq 0 ]
+    check "$label: verify skipped" [ "$(count_not verify "'skipped'")" -eq 0 ]
+    check "$label: rollback not needed" [ "$(count_not rollback "'skipped'")" -eq 0 ]
     healthy "after $label" "$run"
 done
 sandbox_down_checked

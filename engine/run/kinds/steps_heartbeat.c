@@ -110,12 +110,24 @@ char *heartbeat_start_describe(const Plan *p, const PlanStep *ps)
     return text;
 }
 
+static void record_acked_seqs(RunCtx *ctx, const HeartbeatAck *acks, size_t nacks);
+
 StepStatus step_heartbeat_stop(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutcome *o)
 {
     buf_appends(&o->command, "stop heartbeat");
     if (ctx->heartbeat == NULL)
         return step_set(o, STEP_OK, "heartbeat was not running");
     heartbeat_stop(ctx->heartbeat);
+    /* What was acknowledged is evidence even when no verify step runs (an
+     * interrupted or rolled-back run): the list can be checked afterwards. */
+    HeartbeatAck *acks = NULL;
+    size_t nacks = 0;
+    DrillError err;
+    if (heartbeat_acks(ctx->heartbeat, &acks, &nacks, &err) == 0)
+        record_acked_seqs(ctx, acks, nacks);
+    else
+        buf_appendf(&o->err, "the acknowledged heartbeats cannot be listed: %s\n", err.message);
+    free(acks);
     HeartbeatStats hs;
     heartbeat_stats(ctx->heartbeat, &hs);
     return step_set(o, STEP_OK, "heartbeat stopped: %lld acknowledged, %lld failed, %lld reconnects",

@@ -144,10 +144,19 @@ StepStatus step_pg_start(RunCtx *ctx, const PlanStep *ps, int64_t deadline, Step
     return start_node(ctx, ps->node, step_bool(ps->step, "wait", true), deadline, o);
 }
 
+static void stop_if_running(RunCtx *ctx, const Node *n, const char *mode, int64_t deadline,
+                            StepOutcome *o);
+
 StepStatus step_pg_stop(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutcome *o)
 {
+    const char *mode = step_str(ps->step, "mode", "fast");
+    if (step_bool(ps->step, "if_running", false)) {
+        stop_if_running(ctx, ps->node, mode, deadline, o);
+        return o->status == STEP_OK ? step_set(o, STEP_OK, "%s is stopped", ps->node->name)
+                                    : o->status;
+    }
     Argv a = {.n = 0};
-    cmd_pg_ctl_stop(ps->node, step_str(ps->step, "mode", "fast"), step_remaining_ms(deadline), &a);
+    cmd_pg_ctl_stop(ps->node, mode, step_remaining_ms(deadline), &a);
     return run_built(ctx, ps->node, &a, deadline, o);
 }
 
