@@ -286,34 +286,92 @@ int file_read_all(const char *path, size_t limit, char **out, size_t *len, Drill
     return 0;
 }
 
-int file_write_atomic(const char *path, const char *data, size_t len, DrillError *err)
+/* Tries for a temporary file beside path before giving up: only names that
+ * already exist are skipped, and past the first they are random. */
+#define TEMP_NAME_TRIES 16
+
+/* Opens a new file at tmp, never one already there: O_EXCL refuses any
+ * existing name, a symlink (even dangling) included, and O_NOFOLLOW says so
+ * again, so a file or link planted at the name is never written through.
+ * 0644 (less the umask) is the mode reports have always had: rename keeps it. */
+static int temp_open(const char *tmp)
 {
-    char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        drill_error_set(err, DRILL_E_IO, "cannot create %s: %s", tmp, strerror(errno));
-        free(tmp);
-        return DRILL_E_IO;
+    return open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+}
+
+/* The i-th temporary name for path: PATH.tmp.PID, then PATH.tmp.PID.RANDOM
+ * (mkstemp-style), so neither a leftover of a killed drill whose pid came
+ * back nor a name planted by someone else blocks the write. */
+static char *temp_name(const char *path, int i)
+{
+    if (i == 0)
+        return xasprintf("%s.tmp.%ld", path, (long)getpid());
+    uint32_t r = 0;
+    if (getrandom(&r, sizeof r, 0) != (ssize_t)sizeof r)
+        r = (uint32_t)time_mono_us() ^ (uint32_t)i;   /* a fresh name; O_EXCL keeps it safe */
+    return xasprintf("%s.tmp.%ld.%08x", path, (long)getpid(), (unsigned)r);
+}
+
+/* Creates a fresh temporary file beside path: its fd, its name in *tmp. */
+static int temp_create(const char *path, char **tmp, DrillError *err)
+{
+    for (int i = 0; i < TEMP_NAME_TRIES; i++) {
+        *tmp = temp_name(path, i);
+        int fd = temp_open(*tmp);
+        if (fd >= 0)
+            return fd;
+        if (errno != EEXIST) {
+            int rc = drill_error_set(err, DRILL_E_IO, "cannot create %s: %s", *tmp,
+                                     strerror(errno));
+            free(*tmp);
+            *tmp = NULL;
+            return rc;
+        }
+        free(*tmp);
     }
+    *tmp = NULL;
+    return drill_error_set(err, DRILL_E_IO, "cannot create a temporary file beside %s: %d "
+                           "names %s.tmp.%ld* already exist\n  hint: remove them", path,
+                           TEMP_NAME_TRIES, path, (long)getpid());
+}
+
+/* Writes all of data to fd: 0, else the errno that stopped it. */
+static int write_all(int fd, const char *data, size_t len)
+{
     size_t off = 0;
     while (off < len) {
         ssize_t w = write(fd, data + off, len - off);
         if (w < 0 && errno == EINTR)
             continue;
-        if (w <= 0)
-            break;
+        if (w < 0)
+            return errno;
+        if (w == 0)
+            return EIO;
         off += (size_t)w;
     }
-    int ok = off == len && fsync(fd) == 0;
-    ok = (close(fd) == 0) && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        drill_error_set(err, DRILL_E_IO, "cannot write %s: %s", path, strerror(errno));
-        unlink(tmp);
-        free(tmp);
-        return DRILL_E_IO;
+    return 0;
+}
+
+int file_write_atomic(const char *path, const char *data, size_t len, DrillError *err)
+{
+    char *tmp = NULL;
+    int fd = temp_create(path, &tmp, err);
+    if (fd < 0)
+        return fd;
+    int e = write_all(fd, data, len);
+    if (e == 0 && fsync(fd) != 0)
+        e = errno;
+    if (close(fd) != 0 && e == 0)
+        e = errno;
+    if (e == 0 && rename(tmp, path) != 0)   /* atomic: readers see old or new, whole */
+        e = errno;
+    if (e != 0) {
+        /* Best effort: the error that matters is already being reported. */
+        (void)unlink(tmp);
+        drill_error_set(err, DRILL_E_IO, "cannot write %s: %s", path, strerror(e));
     }
     free(tmp);
-    return 0;
+    return e != 0 ? DRILL_E_IO : 0;
 }
 
 bool str_eq(const char *a, const char *b)

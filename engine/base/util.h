@@ -72,7 +72,10 @@ int sha256_file_hex(const char *path, char out[65], int64_t *bytes, DrillError *
  * `mode`. `what` names the file in errors ("the store"). */
 int dir_make_parents(const char *path, mode_t mode, const char *what, DrillError *err);
 int file_read_all(const char *path, size_t limit, char **out, size_t *len, DrillError *err);
-/* Writes data to path atomically: temp file in the same directory, fsync, rename. */
+/* Writes data to path atomically: a new temp file in the same directory
+ * (PATH.tmp.PID, else PATH.tmp.PID.RANDOM; never an existing file or a
+ * symlink someone planted there), fsync, rename. The file gets mode 0644
+ * less the umask. */
 int file_write_atomic(const char *path, const char *data, size_t len, DrillError *err);
 
 bool str_eq(const char *a, const char *b);   /* NULL-safe */
