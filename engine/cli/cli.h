@@ -7,6 +7,7 @@
 #define DRILL_CLI_H
 
 #include "error.h"
+#include "runner.h"
 #include "store.h"
 
 typedef int (*CmdFn)(int argc, char **argv);
@@ -61,6 +62,12 @@ void cli_free_batch(RunRecord **recs, size_t n);
 
 /* Exit statuses block shared by every --help. */
 extern const char cli_exit_help[];
+
+/* --progress auto|tty|lines|quiet; usage error (2) otherwise. */
+int cli_parse_progress(const char *cmd, const char *value, ProgressMode *mode);
+/* INT, TERM, HUP ask the runner to stop (runner_request_stop); SIGPIPE ignored. */
+void cli_install_signals(void);
+int cmd_repair(int argc, char **argv);
 
 /* Brings the local sandbox up if needed and returns its topology path (malloc'd). */
 int cli_sandbox_topology(const char *dir, char **topology_path, DrillError *err);

@@ -127,17 +127,6 @@ typedef struct RunArgs {
     size_t nset;
 } RunArgs;
 
-static int parse_progress(const char *s, ProgressMode *m)
-{
-    static const char *const names[] = {"auto", "tty", "lines", "quiet"};
-    for (int i = 0; i < 4; i++)
-        if (strcmp(s, names[i]) == 0) {
-            *m = (ProgressMode)i;
-            return 0;
-        }
-    return -1;
-}
-
 /* --max-regression PCT / --baseline-runs N */
 static int parse_gate(int c, const char *v, RunArgs *a)
 {
@@ -212,9 +201,7 @@ static int parse_option(int c, RunArgs *a)
     case 'F': return cli_parse_format("run", optarg, &a->json);
     case 'c': return cli_parse_color("run", optarg);
     case 'p':
-        if (parse_progress(optarg, &a->progress) < 0)
-            return cli_usage("run", "--progress must be auto, tty, lines or quiet");
-        break;
+        return cli_parse_progress("run", optarg, &a->progress);
     case 'h': help(stdout); return -1;
     default: return cli_usage("run", "invalid option");
     }
@@ -423,25 +410,6 @@ static int load_inputs(const RunArgs *a, Inputs *in)
     return 0;
 }
 
-static void on_signal(int signo)
-{
-    runner_request_stop(signo);
-}
-
-static void install_signals(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    /* The operator's SSH session closing: the same as an interrupt (the
-     * drill finishes its recovery), never a silent death mid-recovery. */
-    sigaction(SIGHUP, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
-}
-
 static int run_batch(const RunArgs *a, const Inputs *in)
 {
     Store *st = NULL;
@@ -453,7 +421,7 @@ static int run_batch(const RunArgs *a, const Inputs *in)
         store_close(st);
         return cli_fail("run", &err);
     }
-    install_signals();
+    cli_install_signals();
     RunOptions opt = {.yes = a->yes, .progress = a->progress, .topology_file = a->topology,
                       .operator_name = a->operator_name, .change_ref = a->change_ref,
                       .renderer_version = report_library_version(),

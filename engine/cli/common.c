@@ -3,6 +3,7 @@
  * store, the exit-status text.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "runner.h"
 #include "color.h"
 #include "util.h"
 
@@ -55,6 +57,12 @@ static int open_store(const char *cmd, const char *db_path, bool must_exist, Sto
     free(path);
     if (rc < 0)
         return cli_fail(cmd, &err);
+    /* A run whose drill died (SIGKILL, OOM, power) is never shown as
+     * `running`: its run lock is free, so it is marked aborted and sealed
+     * before anything reads the store. */
+    if (runner_reap_orphans(*out, stderr, &err) < 0)
+        fprintf(stderr, "drill %s: note: cannot mark the runs of dead drills aborted: %s\n",
+                cmd, err.message);
     return 0;
 }
 
@@ -83,4 +91,34 @@ int cli_parse_color(const char *cmd, const char *value)
         return cli_usage(cmd, "--color must be auto, always or never");
     color_set_mode(mode);
     return 0;
+}
+
+int cli_parse_progress(const char *cmd, const char *value, ProgressMode *mode)
+{
+    static const char *const names[] = {"auto", "tty", "lines", "quiet"};
+    for (int i = 0; i < 4; i++)
+        if (strcmp(value, names[i]) == 0) {
+            *mode = (ProgressMode)i;
+            return 0;
+        }
+    return cli_usage(cmd, "--progress must be auto, tty, lines or quiet");
+}
+
+static void on_signal(int signo)
+{
+    runner_request_stop(signo);
+}
+
+void cli_install_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    /* The operator's SSH session closing: the same as an interrupt (the
+     * drill finishes its recovery), never a silent death mid-recovery. */
+    sigaction(SIGHUP, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
 }

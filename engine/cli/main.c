@@ -13,6 +13,7 @@ static const Command commands[] = {
     {"history", cmd_history, "list past runs from the store"},
     {"report", cmd_report, "re-render the JUnit / HTML report of a stored run"},
     {"verify", cmd_verify, "check the integrity of stored evidence"},
+    {"repair", cmd_repair, "bring back a target a drill left broken, and release it"},
     {"sandbox", cmd_sandbox, "bring the local PostgreSQL + standby + Barman sandbox up or down"},
 };
 

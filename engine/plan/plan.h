@@ -31,6 +31,12 @@ typedef struct Plan {
 
 /* The scenario must already be validated against the topology. */
 int plan_build(const Scenario *s, const Topology *t, Plan **out, DrillError *err);
+/* `drill repair`: the drill's rollback steps, its cleanup steps, then its
+ * read-only preflight steps (plan_step_read_only) as the health check, in
+ * that order; nothing else of the drill. check_only: the checks alone (the
+ * operator repaired the target by hand). */
+int plan_build_repair(const Scenario *s, const Topology *t, bool check_only, Plan **out,
+                      DrillError *err);
 void plan_free(Plan *p);
 
 /* Resolves a PT_NODE parameter of a step (NULL if absent). */

@@ -294,6 +294,8 @@ typedef struct Flow {
     bool needs_rollback;  /* ... a fault or recover step, once the fault began */
     bool said_finishing, said_rollback, said_stopped;
     int store_failed;     /* the first store error, or 0 */
+    Phase phase;          /* of the step before (PHASE_COUNT: none yet) */
+    size_t checks_ok, checks; /* a repair's closing preflight checks */
 } Flow;
 
 /* Does a step of phase ph run, given what happened so far? */
@@ -381,18 +383,74 @@ static void flow_failed(Flow *f, const Verdict *v, const PlanStep *ps)
         f->needs_rollback = true;
 }
 
+/* Marks in the store, as the run goes, whether its target is intact: the
+ * fault was injected (fault_injected) and service came back — the recovery,
+ * or else the rollback, passed (service_restored). A fault_injected without
+ * service_restored keeps the target from further drills until `drill
+ * repair` (check_unfinished). Called before each step (next: its phase) and
+ * once at the end (PHASE_COUNT). */
+static void flow_phase(RunCtx *ctx, Flow *f, Verdict *v, Phase next, bool runs)
+{
+    Phase done = f->phase;
+    f->phase = next;
+    if (done == next || done == PHASE_COUNT)
+        return;
+    const char *restored = NULL;
+    if (done == PHASE_RECOVER && v->fault_started && !f->failed && second_signal == 0)
+        restored = "the recovery passed";
+    else if (done == PHASE_ROLLBACK && v->rollback_ran && !v->rollback_failure &&
+             second_signal == 0)
+        restored = "the rollback passed";
+    if (restored != NULL && ctx->repair_of == 0)   /* a repair proves more: target_healthy */
+        store_event_add(ctx->store, ctx->run_id, "service_restored", time_utc_ms(),
+                        time_mono_us() - ctx->t0_mono_us, restored, NULL);
+    (void)runs;
+}
+
+/* A repair releases its target only when the drill's own read-only
+ * preflight checks — the healthy shape the drill starts from — all pass
+ * after its rollback and cleanup: checked, never assumed. */
+static void repair_verdict(RunCtx *ctx, const Flow *f, Verdict *v, Progress *pg)
+{
+    char detail[512];
+    if (f->checks > 0 && f->checks_ok == f->checks && !f->failed && second_signal == 0) {
+        snprintf(detail, sizeof detail, "run %lld repaired: its %zu read-only preflight checks "
+                 "pass, the target is released", (long long)ctx->repair_of, f->checks);
+        flow_event(ctx, pg, "target_healthy", detail);
+        return;
+    }
+    snprintf(detail, sizeof detail, "run %lld is not repaired: %s; the target stays held "
+             "(fix it, then `drill repair --check`)", (long long)ctx->repair_of,
+             f->checks == 0 ? "the drill has no read-only preflight check to prove the target "
+                              "healthy"
+                            : "a health check failed or did not run");
+    flow_event(ctx, pg, "repair_incomplete", detail);
+    if (v->first_failure == NULL) {
+        v->recovery_failure = true;
+        v->first_failure = "health checks";
+        snprintf(v->first_message, sizeof v->first_message, "%s", detail);
+    }
+}
+
 static int run_steps(RunCtx *ctx, Verdict *v, Progress *pg, PgLock *lock, DrillError *err)
 {
-    Flow f = {0};
+    Flow f = {.phase = PHASE_COUNT};
+    /* A repair starts where an interrupted drill left its target: after the
+     * fault, so its rollback runs and is protected like a recovery. */
+    f.needs_rollback = v->fault_started = ctx->repair_of > 0;
     for (size_t i = 0; i < ctx->plan->nsteps; i++) {
         const PlanStep *ps = &ctx->plan->steps[i];
         Phase ph = ps->step->phase;
         bool runs = step_runs(&f, v, ph);
+        flow_phase(ctx, &f, v, ph, runs);
         if (!runs && f.store_failed < 0)
             continue;   /* each would wait for the store's lock again */
         flow_announce(ctx, &f, v, ps, pg);
-        if (runs && ph == PHASE_FAULT)
+        if (runs && ph == PHASE_FAULT && !v->fault_started) {
             v->fault_started = true;
+            store_event_add(ctx->store, ctx->run_id, "fault_injected", time_utc_ms(),
+                            time_mono_us() - ctx->t0_mono_us, ps->step->name, NULL);
+        }
         if (runs && ph == PHASE_ROLLBACK)
             v->rollback_ran = true;
         restoring = (ph == PHASE_RECOVER && v->fault_started) || ph == PHASE_ROLLBACK ||
@@ -412,8 +470,15 @@ static int run_steps(RunCtx *ctx, Verdict *v, Progress *pg, PgLock *lock, DrillE
             flow_failed(&f, v, ps);
         if (runs)
             flow_stopped(ctx, &f, v, ps, pg);
+        if (ctx->repair_of > 0 && ph == PHASE_PREFLIGHT) {
+            f.checks++;
+            f.checks_ok += st == STEP_OK;
+        }
     }
+    flow_phase(ctx, &f, v, PHASE_COUNT, false);
     restoring = false;
+    if (ctx->repair_of > 0)
+        repair_verdict(ctx, &f, v, pg);
     return f.store_failed;
 }
 
@@ -604,6 +669,50 @@ static int refuse_run(RunCtx *ctx, Verdict *v, Progress *pg, const char *event,
     return -1;
 }
 
+char *runner_target_key(const Topology *t)
+{
+    char *path = runlock_target_path(t);
+    const char *slash = strrchr(path, '/');
+    char *key = xstrdup(slash != NULL ? slash + 1 : path);
+    free(path);
+    return key;
+}
+
+/* A drill before this one on the target injected its fault and never
+ * brought service back (killed, stopped at once by a second signal, or its
+ * rollback failed): the database may be down or half-restored, and a new
+ * drill would measure — and break — that. Refused until `drill repair`. */
+static int check_unfinished(RunCtx *ctx, Verdict *v, Progress *pg)
+{
+    char *key = runner_target_key(ctx->plan->topology);
+    store_fact_add(ctx->store, ctx->run_id, "target", key, NULL);
+    if (ctx->repair_of > 0) {
+        char id[32];
+        snprintf(id, sizeof id, "%lld", (long long)ctx->repair_of);
+        store_fact_add(ctx->store, ctx->run_id, "repairs", id, NULL);
+    }
+    UnfinishedRun u;
+    DrillError e;
+    int rc = ctx->repair_of > 0 ? 0 : store_target_unfinished(ctx->store, key, &u, &e);
+    free(key);
+    if (rc < 0)
+        progress_note(pg, "drill: note: cannot look for an unfinished drill on this target: %s",
+                      e.message);
+    if (rc <= 0)
+        return 0;
+    char when[40], detail[2048];
+    time_format_utc_ms(u.started_utc_ms, when, sizeof when);
+    snprintf(detail, sizeof detail, "run %lld (%s, started %s, %s) injected its fault on this "
+             "target and never brought service back (%s): the database may be down or "
+             "half-restored.\n  hint: `drill repair` (same --db and topology) runs that drill's "
+             "rollback from wherever it stopped, its cleanup, then its read-only preflight "
+             "checks, and releases the target when they pass; after a repair by hand, `drill "
+             "repair --check` only checks", (long long)u.id, u.drill_name, when, u.status,
+             u.message[0] != '\0' ? u.message : "no message");
+    return refuse_run(ctx, v, pg, "target_unfinished", "an unfinished drill on this target",
+                      detail);
+}
+
 /* Target pin: before anything destructive, the primary must be the cluster
  * the topology names (system_identifier). */
 static int check_target(RunCtx *ctx, Verdict *v, Progress *pg)
@@ -669,7 +778,7 @@ static int run_guarded(const Plan *plan, Store *st, const RunOptions *opt, RunRe
     int rc;
     RunCtx ctx = {.plan = plan, .store = st, .fault_mono_us = -1, .recovered_mono_us = -1,
                   .slot_alert_t_ms = -1, .slot_lost_t_ms = -1, .slot_retained_max = -1,
-                  .stop = runner_stop_signal};
+                  .stop = runner_stop_signal, .repair_of = opt->repair_of};
     ctx.t0_mono_us = time_mono_us();
     if ((rc = runner_record_start(plan, st, opt, lock_path, &ctx.run_id, ctx.run_uuid, err)) < 0)
         return rc;
@@ -694,7 +803,8 @@ static int run_guarded(const Plan *plan, Store *st, const RunOptions *opt, RunRe
         store_fact_add(st, ctx.run_id, "library:libxml2", opt->renderer_version, NULL);
     Verdict v = {0};
     PgLock *lock = NULL;
-    rc = check_target(&ctx, &v, &pg) == 0 && take_pglock(&ctx, &v, &pg, &lock) == 0
+    rc = check_target(&ctx, &v, &pg) == 0 && check_unfinished(&ctx, &v, &pg) == 0 &&
+                 take_pglock(&ctx, &v, &pg, &lock) == 0
              ? run_steps(&ctx, &v, &pg, lock, err)
              : 0;
     pglock_release(lock);

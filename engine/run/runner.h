@@ -36,6 +36,10 @@ typedef struct RunOptions {
     const char *renderer_version; /* report library version, recorded; may be NULL */
     bool accept_new_hostkey;   /* --accept-new-hostkey: trust unknown SSH host keys (recorded) */
     const GateOptions *gate;   /* --max-regression: regression gate (gate.h); NULL = off */
+    /* drill repair: the unfinished run this one repairs (plan_build_repair:
+     * rollback, cleanup, then the read-only preflight checks; when they pass
+     * the target is released: event target_healthy); 0 = an ordinary run. */
+    int64_t repair_of;
 } RunOptions;
 
 typedef struct RunResult {
@@ -49,6 +53,10 @@ typedef struct RunResult {
  * destructive steps not allowed, ...). */
 int runner_run(const Plan *plan, Store *st, const RunOptions *opt, RunResult *result,
                DrillError *err);
+
+/* The target's name in the store (fact `target` of every run; a hash of the
+ * primary's conninfo and data directory, the run lock's file name), malloc'd. */
+char *runner_target_key(const Topology *t);
 
 /* Finds runs of this host still recorded as `running` whose drill process
  * died (their run lock is free: runlock.h), marks them aborted (exit 3) with

@@ -199,6 +199,20 @@ typedef struct RunningRun {
 /* Runs with status `running` recorded by this hostname. *out malloc'd. */
 int store_runs_running(Store *st, const char *hostname, RunningRun **out, size_t *n,
                        DrillError *err);
+/* The newest run on a target (fact `target`) that injected its fault (event
+ * fault_injected) and never brought service back (no service_restored),
+ * unless a later run on that target found it healthy again
+ * (target_healthy, or a later service_restored). */
+typedef struct UnfinishedRun {
+    int64_t id;
+    char drill_name[128];
+    char status[16];
+    int64_t started_utc_ms;
+    char message[1024];
+} UnfinishedRun;
+/* 1 with *out filled when there is one, 0 when none, negative on error. */
+int store_target_unfinished(Store *st, const char *target, UnfinishedRun *out, DrillError *err);
+
 /* Makes the store calls between them one write transaction (BEGIN
  * IMMEDIATE ... COMMIT): all of them are stored, or none. store_tx_end
  * commits when rc is 0 and every call inside succeeded, else rolls back;

@@ -282,3 +282,43 @@ int store_runs_running(Store *st, const char *hostname, RunningRun **out, size_t
     *out = rows;
     return rc;
 }
+
+/* ---- a target's unfinished drill ---- */
+
+static void row_unfinished(sqlite3_stmt *s, void *elem)
+{
+    UnfinishedRun *p = elem;
+    p->id = sqlite3_column_int64(s, 0);
+    store_copy_field(p->drill_name, sizeof p->drill_name, sqlite3_column_text(s, 1));
+    store_copy_field(p->status, sizeof p->status, sqlite3_column_text(s, 2));
+    p->started_utc_ms = sqlite3_column_int64(s, 3);
+    store_copy_field(p->message, sizeof p->message, sqlite3_column_text(s, 4));
+}
+
+int store_target_unfinished(Store *st, const char *target, UnfinishedRun *out, DrillError *err)
+{
+    static const char sql[] =
+        "WITH t AS (SELECT run_id FROM facts WHERE key = 'target' AND value = ?1),"
+        " ev AS (SELECT run_id, name FROM events WHERE run_id IN (SELECT run_id FROM t))"
+        " SELECT r.id, r.drill_name, r.status, r.started_ms, coalesce(r.message, '')"
+        " FROM runs r WHERE r.id IN (SELECT run_id FROM t) AND r.status <> 'running'"
+        " AND r.id IN (SELECT run_id FROM ev WHERE name = 'fault_injected')"
+        " AND r.id NOT IN (SELECT run_id FROM ev WHERE name = 'service_restored')"
+        " AND NOT EXISTS (SELECT 1 FROM ev WHERE ev.run_id > r.id"
+        "                 AND ev.name IN ('service_restored', 'target_healthy'))"
+        " ORDER BY r.id DESC LIMIT 1";
+    sqlite3_stmt *s;
+    void *rows = NULL;
+    size_t n = 0;
+    int rc = store_prep(st, sql, &s, err);
+    if (rc == 0) {
+        sqlite3_bind_text(s, 1, target, -1, SQLITE_TRANSIENT);
+        pthread_mutex_lock(&st->lock);
+        rc = store_collect_rows(st, s, sizeof *out, row_unfinished, &rows, &n, err);
+        pthread_mutex_unlock(&st->lock);
+    }
+    if (rc == 0 && n > 0)
+        *out = *(UnfinishedRun *)rows;
+    free(rows);
+    return rc < 0 ? rc : n > 0;
+}

@@ -35,6 +35,7 @@ typedef struct RunCtx {
     const Plan *plan;
     Store *store;
     int64_t run_id;             /* in this store only */
+    int64_t repair_of;          /* drill repair: the run being repaired, else 0 */
     char run_uuid[UUID_STR_SIZE];   /* everywhere: what heartbeat rows carry */
     Executor *local;            /* executor for local nodes */
     Executor **remote;          /* per node (topology order): SSH executors, created on

@@ -1,0 +1,183 @@
+/*
+ * cmd_repair.c — `drill repair`: brings back a target that a drill left
+ * broken (killed, stopped at once by a second signal, or its rollback
+ * failed) and releases it for the next drill.
+ *
+ * The drill is the one that ran, as stored with the run (its evidence), not
+ * whatever the file says today. Its rollback steps are built to work from
+ * wherever the recovery stopped (`unless:`), so a repair runs them, then the
+ * cleanup, then the drill's read-only preflight checks — the healthy shape
+ * the drill starts from. Only when those pass is the target released
+ * (event target_healthy): checked, never assumed.
+ */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "paths.h"
+#include "runner.h"
+#include "util.h"
+#include "validate.h"
+
+typedef struct RepairArgs {
+    const char *db, *topology, *sandbox_dir;
+    bool check_only, yes;
+    ProgressMode progress;
+    int64_t run_id;   /* 0: the target's unfinished run */
+} RepairArgs;
+
+static void help(FILE *out)
+{
+    fputs("usage: drill repair [-t TOPOLOGY | --sandbox-dir DIR] [--db FILE] [--check]\n"
+          "                    [--yes] [--progress MODE] [RUN]\n"
+          "\n"
+          "Brings back a target that a drill left broken and releases it.\n"
+          "\n"
+          "A drill that injected its fault and never brought service back — killed\n"
+          "(SIGKILL, OOM, power), stopped at once by a second interrupt, or whose\n"
+          "rollback failed — keeps its target from further drills: `drill run` refuses\n"
+          "(exit 3) and names the run. `drill repair` takes that drill as it ran (stored\n"
+          "with the run), runs its rollback steps (each only if still needed), its\n"
+          "cleanup, then its read-only preflight checks; when they all pass the target\n"
+          "is released. The repair is a run of its own in the store (fact repairs=RUN).\n"
+          "\n"
+          "  -t, --topology FILE   the target (default: the local sandbox's)\n"
+          "      --sandbox-dir DIR the sandbox's directory\n"
+          "      --db FILE         the store (default: DRILL_DB or ~/.local/share/drill/drill.db)\n"
+          "      --check           only the checks: you repaired the target by hand\n"
+          "      --yes             allow the rollback's destructive steps (or allow_destructive)\n"
+          "      --progress MODE   auto (default), tty, lines or quiet\n"
+          "  RUN                   the run to repair (default: the target's unfinished run)\n"
+          "\n"
+          "Exit status: 0 repaired and released; 1 a step or a check failed (the target\n"
+          "stays held); 2 usage; 3 nothing could run; 128+N interrupted.\n",
+          out);
+}
+
+static int parse_args(int argc, char **argv, RepairArgs *a)
+{
+    static const struct option opts[] = {
+        {"topology", required_argument, NULL, 't'}, {"sandbox-dir", required_argument, NULL, 'S'},
+        {"db", required_argument, NULL, 'd'},       {"check", no_argument, NULL, 'c'},
+        {"yes", no_argument, NULL, 'y'},            {"progress", required_argument, NULL, 'p'},
+        {"help", no_argument, NULL, 'h'},           {0}};
+    int c, rc = 0;
+    while (rc == 0 && (c = getopt_long(argc, argv, "t:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 't': a->topology = optarg; break;
+        case 'S': a->sandbox_dir = optarg; break;
+        case 'd': a->db = optarg; break;
+        case 'c': a->check_only = true; break;
+        case 'y': a->yes = true; break;
+        case 'p': rc = cli_parse_progress("repair", optarg, &a->progress); break;
+        case 'h': help(stdout); return -1;
+        default: return cli_usage("repair", "invalid option");
+        }
+    }
+    if (rc == 0 && optind < argc) {
+        char *end;
+        long long id = strtoll(argv[optind], &end, 10);
+        if (*end != '\0' || id <= 0 || optind + 1 < argc)
+            return cli_usage("repair", "RUN is one run id (a positive number), got \"%s\"",
+                             argv[optind]);
+        a->run_id = id;
+    }
+    return rc;
+}
+
+/* The run to repair: the one asked for, else the target's unfinished one. */
+static int find_run(Store *st, const Topology *t, int64_t *id)
+{
+    if (*id > 0)
+        return 0;
+    char *key = runner_target_key(t);
+    UnfinishedRun u;
+    DrillError err;
+    int rc = store_target_unfinished(st, key, &u, &err);
+    free(key);
+    if (rc < 0)
+        return cli_fail("repair", &err);
+    if (rc == 0) {
+        printf("drill repair: nothing to repair: no drill left target %s unfinished\n", t->name);
+        return -1;
+    }
+    fprintf(stderr, "drill repair: run %lld (%s, %s) left the target unfinished: %s\n",
+            (long long)u.id, u.drill_name, u.status, u.message);
+    *id = u.id;
+    return 0;
+}
+
+/* The stored drill of run id, read against t, as a repair plan. */
+static int load_plan(Store *st, const Topology *t, const RepairArgs *a, int64_t id,
+                     Scenario **s, Plan **plan)
+{
+    RunRecord *rec = NULL;
+    DrillError err;
+    if (store_run_load(st, id, &rec, &err) < 0)
+        return cli_fail("repair", &err);
+    DiagList *diags = diag_list_new();
+    const char *src = rec->drill_source ? rec->drill_source : "";
+    int rc = scenario_parse_with(rec->drill_file ? rec->drill_file : "stored drill", src,
+                                 strlen(src), &(ScenarioLoad){NULL, 0, t}, diags, s);
+    if (rc == 0 && validate_against_topology(*s, t, diags) > 0)
+        rc = DRILL_E_INVALID;
+    diag_print(diags, stderr);
+    diag_list_free(diags);
+    run_record_free(rec);
+    if (rc != 0)
+        return DRILL_EXIT_INVALID;
+    if (plan_build_repair(*s, t, a->check_only, plan, &err) < 0 ||
+        runner_check_destructive(*plan, a->yes, &err) < 0)
+        return cli_fail("repair", &err);
+    return 0;
+}
+
+static int load_topology(const RepairArgs *a, Topology **t)
+{
+    char *dir = a->sandbox_dir ? xstrdup(a->sandbox_dir) : paths_sandbox_dir();
+    char *path = a->topology ? xstrdup(a->topology) : xasprintf("%s/topology.yaml", dir);
+    free(dir);
+    DiagList *diags = diag_list_new();
+    int rc = topology_load(path, diags, t);
+    diag_print(diags, stderr);
+    diag_list_free(diags);
+    free(path);
+    return rc == 0 ? 0 : DRILL_EXIT_INVALID;
+}
+
+int cmd_repair(int argc, char **argv)
+{
+    RepairArgs a = {.progress = PROGRESS_AUTO};
+    int rc = parse_args(argc, argv, &a);
+    if (rc != 0)
+        return rc < 0 ? DRILL_EXIT_OK : rc;
+    Topology *t = NULL;
+    Store *st = NULL;
+    Scenario *s = NULL;
+    Plan *plan = NULL;
+    if ((rc = load_topology(&a, &t)) != 0 || (rc = cli_open_existing_store("repair", a.db, &st)) != 0)
+        goto out;
+    int64_t id = a.run_id;
+    if ((rc = find_run(st, t, &id)) != 0) {
+        rc = rc < 0 ? DRILL_EXIT_OK : rc;
+        goto out;
+    }
+    if ((rc = load_plan(st, t, &a, id, &s, &plan)) != 0)
+        goto out;
+    cli_install_signals();
+    RunOptions opt = {.yes = a.yes, .progress = a.progress, .topology_file = a.topology,
+                      .repair_of = id};
+    RunResult res;
+    DrillError err;
+    rc = runner_run(plan, st, &opt, &res, &err) < 0 ? cli_fail("repair", &err) : res.exit_code;
+    if (rc == 0)
+        printf("drill repair: run %lld repaired by run %lld: target %s released\n",
+               (long long)id, (long long)res.run_id, t->name);
+out:
+    plan_free(plan);
+    scenario_free(s);
+    store_close(st);
+    topology_free(t);
+    return rc;
+}
