@@ -396,8 +396,11 @@ static void flow_phase(RunCtx *ctx, Flow *f, Verdict *v, Phase next, bool runs)
     if (done == next || done == PHASE_COUNT)
         return;
     const char *restored = NULL;
-    if (done == PHASE_RECOVER && v->fault_started && !f->failed && second_signal == 0)
-        restored = "the recovery passed";
+    /* Leaving the recovery (or the fault, in a drill without one) with no
+     * failure: whatever the fault broke is back. */
+    if (done <= PHASE_RECOVER && next > PHASE_RECOVER && v->fault_started && !f->failed &&
+        second_signal == 0)
+        restored = "the fault and the recovery passed";
     else if (done == PHASE_ROLLBACK && v->rollback_ran && !v->rollback_failure &&
              second_signal == 0)
         restored = "the rollback passed";

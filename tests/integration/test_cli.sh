@@ -93,6 +93,6 @@ check "the cleanup command was stopped" [ "$(step2 'slow cleanup')" = error ]
 check "the rest of the cleanup was skipped" [ "$(step2 'later cleanup')" = skipped ]
 check "a warning says cleanup was abandoned" grep -q "WARNING: second signal 2 during cleanup" "$work/sig2.out"
 check "the abandonment is stored as an event" \
-    [ "$(sqlite3 "$work/sig2.db" "select count(*) from events where name = 'cleanup_abandoned'")" = 1 ]
+    [ "$(sqlite3 "$work/sig2.db" "select count(*) from events where name = 'stopped_at_once'")" = 1 ]
 
 finish

@@ -149,7 +149,7 @@ r=$(last_run "$d")
 check "locked mid-run: exit 3 (got $rc)" [ "$rc" -eq 3 ]
 check "locked mid-run: the run was recorded" [ "$r" -eq $((r0 + 1)) ]
 check "locked mid-run: stderr says which step could not be recorded and that cleanup runs" \
-    err_has 'drill: cannot record step "another process locks the store" in the store (error below): stopping the drill; cleanup still runs'
+    err_has 'drill: cannot record step "another process locks the store" in the store (error below): stopping the drill; rollback and cleanup still run'
 check "locked mid-run: the error names the file and the lock" \
     err_has "drill run: error: store $d: recording a step: database is locked (locked by another process"
 check "locked mid-run: the next step did not run" [ ! -e "$DRILL_FAIL_DIR/after-lock-ran" ]
