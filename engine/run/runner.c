@@ -672,13 +672,24 @@ static int refuse_run(RunCtx *ctx, Verdict *v, Progress *pg, const char *event,
     return -1;
 }
 
+/* What stays the same while a drill breaks and repairs a cluster: the
+ * topology's name and where its primary's data lives (host and directory).
+ * Not the conninfo: a port may change when the server is brought back (the
+ * sandbox picks a free one). */
 char *runner_target_key(const Topology *t)
 {
-    char *path = runlock_target_path(t);
-    const char *slash = strrchr(path, '/');
-    char *key = xstrdup(slash != NULL ? slash + 1 : path);
-    free(path);
-    return key;
+    Buf key;
+    buf_init(&key, 64 * 1024);
+    buf_appendf(&key, "%s|", t->name ? t->name : "");
+    for (size_t i = 0; i < t->nnodes; i++)
+        if (t->nodes[i].role == ROLE_PRIMARY)
+            buf_appendf(&key, "%s|%s|", t->nodes[i].access == ACCESS_SSH ? t->nodes[i].ssh.host
+                                                                          : "local",
+                        t->nodes[i].data_directory ? t->nodes[i].data_directory : "");
+    char hash[65];
+    sha256_hex(key.data, key.len, hash);
+    buf_free(&key);
+    return xasprintf("%.16s", hash);
 }
 
 /* A drill before this one on the target injected its fault and never

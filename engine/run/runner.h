@@ -54,8 +54,8 @@ typedef struct RunResult {
 int runner_run(const Plan *plan, Store *st, const RunOptions *opt, RunResult *result,
                DrillError *err);
 
-/* The target's name in the store (fact `target` of every run; a hash of the
- * primary's conninfo and data directory, the run lock's file name), malloc'd. */
+/* The target's name in the store (fact `target` of every run): a hash of the
+ * topology's name and its primary's host and data directory, malloc'd. */
 char *runner_target_key(const Topology *t);
 
 /* Finds runs of this host still recorded as `running` whose drill process

@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# Integration: kill points. drill is interrupted (SIGINT) or killed (SIGKILL)
+# at a given step of a destructive drill on a real sandbox; after each, the
+# follow-up — nothing after an interrupt (the drill finished its recovery or
+# rolled back), `drill repair` after a kill — must leave, checked without
+# drill: pg1 writable, pg2 streaming through its slot, Barman streaming
+# synchronously and `barman check` OK, every heartbeat the run stored as
+# acknowledged present on pg1, the store passing PRAGMA integrity_check and
+# `drill verify`, and the next drill on the target not refused.
+#
+# A kill point is DRILL:STEP:SIGNAL, STEP being the 1-based step number of
+# the progress lines ("[N/M]"). CI runs a fixed, representative set
+# (KILLPOINTS unset): the restore and the re-clone of primary-wipe, the
+# promotion of standby-failover, each killed and interrupted, plus a double
+# interrupt. The whole matrix — every step of both drills, both signals — is
+#     KILLPOINTS=all ctest --test-dir build -R integration/test_killpoints -V
+# (or KILLPOINTS="primary-wipe:9:KILL standby-failover:7:INT" for a few).
+. "$(dirname "${BASH_SOURCE[0]}")/sandbox-lib.sh"
+sandbox_up
+
+acked_present() {  # acked_present RUN: "PRESENT ACKED" (see test_rollback.sh)
+    local ranges cond
+    ranges=$(sq "select value from facts where run_id = $1 and key = 'heartbeat_acked_seqs'")
+    [ -n "$ranges" ] || { echo "0 0"; return; }
+    cond=$(sed -E 's/([0-9]+)-([0-9]+)/(seq between \1 and \2)/g; s/,/ or /g' <<<"$ranges")
+    echo "$(q "$p1" "select count(*) from drill_heartbeat where run_uuid = '$(run_uuid "$1")' and ($cond)")" \
+         "$(awk -F, '{ n = 0; for (i = 1; i <= NF; i++) { split($i, r, "-"); n += r[2] - r[1] + 1 } print n }' <<<"$ranges")"
+}
+until_ok() {  # until_ok SECONDS CMD...
+    local end=$((SECONDS + $1)); shift
+    until "$@" > /dev/null 2>&1; do [ "$SECONDS" -lt "$end" ] || return 1; sleep 0.5; done
+}
+quiet_ok() { "$@" > "$work/quiet.out" 2>&1 || { cat "$work/quiet.out"; return 1; }; }
+is_writable() { [ "$(q "$p1" 'select pg_is_in_recovery()')" = f ]; }
+healthy() {  # healthy LABEL RUN
+    local l=$1 present acked
+    check "$l: pg1 is a writable primary" until_ok 30 is_writable
+    check "$l: pg2 streams from pg1 through slot pg2" until_ok 60 pg2_streams_through_slot
+    check "$l: Barman streams synchronously through slot barman" until_ok 60 barman_streams_sync
+    check "$l: barman check OK" until_ok 60 as_barman check pg1
+    read -r present acked < <(acked_present "$2")
+    check "$l: every heartbeat stored as acknowledged is on pg1 ($present of $acked)" \
+        [ "$present" = "$acked" ]
+    check "$l: the store passes PRAGMA integrity_check" [ "$(sq 'pragma integrity_check')" = ok ]
+    check "$l: drill verify passes" quiet_ok "$DRILL_BIN" verify --db "$db"
+}
+
+# The commands a killed drill left running (barman recover, pg_basebackup)
+# go on without it; a repair waits for them as an operator would.
+descendants() {
+    local p
+    for p in $(pgrep -P "$1"); do echo "$p"; descendants "$p"; done
+}
+wait_gone() {
+    local p
+    for p in "$@"; do
+        [ "$(ps -o comm= -p "$p" 2> /dev/null)" = postgres ] && continue   # a started server
+        for _ in $(seq 1 600); do kill -0 "$p" 2> /dev/null || break; sleep 0.2; done
+    done
+}
+
+# killpoint DRILL STEP SIGNALS: runs DRILL, sends each of SIGNALS (INT, KILL,
+# or INT+INT for a double interrupt) once step STEP has started.
+killpoint() {
+    local drill=$1 step=$2 sigs=$3 label="$1 step $2 $3" pid kids rc run sig
+    "$DRILL_BIN" run "$drill" --sandbox-dir "$sandbox" --db "$db" --progress lines \
+        > "$work/kp.out" 2> "$work/kp.err" &
+    pid=$!
+    for _ in $(seq 1 1200); do
+        grep -qE "\[$step/[0-9]+\] .*: started" "$work/kp.err" && break
+        kill -0 "$pid" 2> /dev/null || break
+        sleep 0.1
+    done
+    if ! grep -qE "\[$step/[0-9]+\] .*: started" "$work/kp.err"; then
+        wait "$pid"
+        check "$label: step $step was reached (the drill ended first: exit $?)" false
+        return
+    fi
+    mapfile -t kids < <(descendants "$pid")
+    for sig in ${sigs//+/ }; do kill -s "$sig" "$pid"; sleep 0.3; done
+    wait "$pid"
+    rc=$?
+    run=$(sq "select max(id) from runs")
+    echo "$label: drill exited $rc, run $run: $(sq "select status || ' - ' || message from runs where id = $run")"
+    case $sigs in
+    KILL)
+        wait_gone "${kids[@]}"
+        check "$label: history shows the killed run aborted, not running" \
+            grep -qE "^ *$run .* aborted" <("$DRILL_BIN" history --db "$db" 2>&1)
+        if [ -n "$(sq "select 1 from events where run_id = $run and name = 'fault_injected'")" ]; then
+            "$DRILL_BIN" run "$drill" --sandbox-dir "$sandbox" --db "$db" > "$work/refused.out" 2>&1
+            rc=$?
+            check "$label: the next run on the target is refused, exit 3 (got $rc)" [ "$rc" -eq 3 ]
+            check "$label: ... naming the unfinished run and drill repair" \
+                grep -q "run $run ($drill, .*drill repair" "$work/refused.out"
+            "$DRILL_BIN" repair --sandbox-dir "$sandbox" --db "$db" --yes --progress lines \
+                > "$work/repair.out" 2>&1
+            rc=$?
+            tail -n 15 "$work/repair.out"
+            check "$label: drill repair exits 0 (got $rc)" [ "$rc" -eq 0 ]
+        fi ;;
+    INT+INT)
+        check "$label: exit 130 (got $rc)" [ "$rc" -eq 130 ]
+        check "$label: stopped at once, said so" \
+            [ "$(sq "select count(*) from events where run_id = $run and name = 'stopped_at_once'")" -eq 1 ]
+        "$DRILL_BIN" repair --sandbox-dir "$sandbox" --db "$db" --yes --progress lines \
+            > "$work/repair.out" 2>&1
+        rc=$?
+        tail -n 15 "$work/repair.out"
+        check "$label: drill repair exits 0 (got $rc)" [ "$rc" -eq 0 ] ;;
+    INT)
+        check "$label: exit 130, or 0/1 when the drill had ended (got $rc)" \
+            bash -c '[ "$1" -eq 130 ] || [ "$1" -le 1 ]' _ "$rc"
+        check "$label: service came back without a repair" \
+            [ "$(sq "select count(*) from events where run_id = $run and name in ('service_restored')")" -ge \
+              "$(sq "select count(*) from events where run_id = $run and name = 'fault_injected'")" ] ;;
+    esac
+    healthy "$label" "$run"
+}
+
+# Step numbers of the shipped drills (progress "[N/M]"), read from a dry run.
+step_of() {  # step_of DRILL NAME: the number of the step called NAME
+    "$DRILL_BIN" run --dry-run "$1" --sandbox-dir "$sandbox" 2>/dev/null \
+        | sed -nE "s/^ +([0-9]+)\. $2 .*/\1/p" | head -n 1
+}
+nsteps() { "$DRILL_BIN" run --dry-run "$1" --sandbox-dir "$sandbox" 2>/dev/null | grep -cE '^ +[0-9]+\. '; }
+
+points=()
+case ${KILLPOINTS:-} in
+'')
+    restore=$(step_of primary-wipe 'restore the latest backup with')
+    reclone=$(step_of primary-wipe 're-clone the standby ')
+    promote=$(step_of standby-failover 'promote the standby')
+    points=("primary-wipe:$restore:INT" "primary-wipe:$restore:KILL" "primary-wipe:$reclone:KILL"
+            "primary-wipe:$restore:INT+INT" "standby-failover:$promote:KILL"
+            "standby-failover:$promote:INT") ;;
+all)
+    for d in primary-wipe standby-failover; do
+        n=$(nsteps "$d")
+        for ((i = 1; i <= n; i++)); do points+=("$d:$i:INT" "$d:$i:KILL"); done
+    done ;;
+*) read -r -a points <<<"$KILLPOINTS" ;;
+esac
+check "kill points chosen (${#points[@]}: ${points[*]})" [ "${#points[@]}" -ge 1 ]
+t0=$SECONDS
+for p in "${points[@]}"; do
+    IFS=: read -r d s sig <<<"$p"
+    killpoint "$d" "$s" "$sig"
+done
+echo "measure: ${#points[@]} kill points in $((SECONDS - t0)) s"
+sandbox_down_checked
+finish
