@@ -33,6 +33,11 @@ no_sandbox_process() { ! pgrep -f -- "$sandbox/" > /dev/null; }
 # sandbox_up [--ssh]: brings the private sandbox up and sets p1/p2 (pg1/pg2 ports).
 sandbox_up() {
     "$DRILL_BIN" sandbox up --dir "$sandbox" "$@" >&2 || { echo "sandbox up failed"; exit 1; }
+    sandbox_ports
+}
+# sandbox_ports: sets p1/p2 again (a server brought back by `sandbox up`, as
+# a bare `drill run` does, may listen on another port).
+sandbox_ports() {
     local status
     status=$("$DRILL_BIN" sandbox status --dir "$sandbox" --json)
     port() { /usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); print([n["port"] for n in d["nodes"] if n["name"]==sys.argv[1]][0])' "$1" <<<"$status"; }

@@ -34,6 +34,7 @@ quiet_ok() { "$@" > "$work/quiet.out" 2>&1 || { cat "$work/quiet.out"; return 1;
 is_writable() { [ "$(q "$p1" 'select pg_is_in_recovery()')" = f ]; }
 healthy() {  # healthy LABEL RUN
     local l=$1 present acked
+    sandbox_ports
     check "$l: pg1 is a writable primary" until_ok 30 is_writable
     check "$l: pg2 streams from pg1 through slot pg2" until_ok 60 pg2_streams_through_slot
     check "$l: Barman streams synchronously through slot barman" until_ok 60 barman_streams_sync
