@@ -127,6 +127,8 @@ static int load_plan(Store *st, const Topology *t, const RepairArgs *a, int64_t 
     run_record_free(rec);
     if (rc != 0)
         return DRILL_EXIT_INVALID;
+    /* A repair measures nothing: the drill's objectives are not judged. */
+    objectives_init(&(*s)->objectives, OBJ_FROM_DRILL);
     if (plan_build_repair(*s, t, a->check_only, plan, &err) < 0 ||
         runner_check_destructive(*plan, a->yes, &err) < 0)
         return cli_fail("repair", &err);

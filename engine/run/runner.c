@@ -654,7 +654,7 @@ int runner_target_pin(const Plan *plan, char *detail, size_t detailsz)
     else
         snprintf(detail, detailsz, "cannot read the primary's system_identifier to check "
                  "the pin in %s (%s); nothing was touched", t->file, why);
-    return -1;
+    return sysid[0] != '\0' ? -1 : -2;
 }
 
 /* A refusal before the first step: nothing runs, not even cleanup (nothing
@@ -737,6 +737,15 @@ static int check_target(RunCtx *ctx, Verdict *v, Progress *pg)
         store_fact_add(ctx->store, ctx->run_id, "target_pin", "system_identifier matches", NULL);
     if (rc >= 0)
         return 0;
+    /* A repair expects a primary that does not answer: it is on the target
+     * the unfinished run was on (the same target key); a primary that
+     * answers with another identity is still refused. */
+    if (rc == -2 && ctx->repair_of > 0) {
+        progress_note(pg, "drill: the primary does not answer (expected in a repair): %s",
+                      detail);
+        store_fact_add(ctx->store, ctx->run_id, "target_pin", "unreadable: repair", NULL);
+        return 0;
+    }
     return refuse_run(ctx, v, pg, "target_refused", "target check (system_identifier pin)",
                       detail);
 }

@@ -83,8 +83,8 @@ int runner_check_kinds(DrillError *err);
 int runner_dry_run(const Plan *plan, const RunOptions *opt, FILE *out);
 
 /* The target pin (topology `system_identifier`) of a destructive plan:
- * 0 matches, 1 not checked (no pin, or nothing destructive), -1 mismatch or
- * unreadable; detail says which. Read-only. */
+ * 0 matches, 1 not checked (no pin, or nothing destructive), -1 mismatch,
+ * -2 unreadable (the primary does not answer); detail says which. Read-only. */
 int runner_target_pin(const Plan *plan, char *detail, size_t detailsz);
 
 /* DRILL_E_ABORTED with a hint when the plan destroys data and neither yes
