@@ -418,7 +418,9 @@ TEST(detach_returns_at_once)
     DrillError err;
     int64_t t0 = time_mono_us();
     CHECK_INT(run_req(&req, &res, &err), 0);
-    CHECK((time_mono_us() - t0) < 500000);
+    /* "At once" against the command's 30 s: a wait for it would take 30 s;
+     * valgrind on a loaded 2-core machine took 0.5-1 s just to fork. */
+    CHECK((time_mono_us() - t0) < 10000000);
     CHECK(res.pid > 1);
     CHECK(res.pid > 1 && !pid_is_dead(res.pid));
     if (res.pid > 1)
