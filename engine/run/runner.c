@@ -831,8 +831,7 @@ static int run_guarded(const Plan *plan, Store *st, const RunOptions *opt, RunRe
              ? run_steps(&ctx, &v, &pg, lock, err)
              : 0;
     pglock_release(lock);
-    if (ctx.heartbeat != NULL)
-        heartbeat_stop(ctx.heartbeat);
+    runctx_heartbeat_finish(&ctx);
     if (rc == 0) {
         measure_and_judge(&ctx, &v, &pg);
         /* Before finish(): the gate's objectives are part of the sealed record. */

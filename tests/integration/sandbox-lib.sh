@@ -85,6 +85,18 @@ primary_wipe_after() {
     check "primary-wipe passes right after $1" [ "$rc" -eq 0 ]
 }
 
+# acked_present RUN: "PRESENT ACKED" — of the heartbeats run RUN stored as
+# acknowledged (fact heartbeat_acked_seqs, "1-189,195-642"), how many rows
+# pg1 has; "0 0" when none were stored.
+acked_present() {
+    local ranges cond
+    ranges=$(sq "select value from facts where run_id = $1 and key = 'heartbeat_acked_seqs'")
+    [ -n "$ranges" ] || { echo "0 0"; return; }
+    cond=$(sed -E 's/([0-9]+)-([0-9]+)/(seq between \1 and \2)/g; s/,/ or /g' <<<"$ranges")
+    echo "$(q "$p1" "select count(*) from drill_heartbeat where run_uuid = '$(run_uuid "$1")' and ($cond)")" \
+         "$(awk -F, '{ n = 0; for (i = 1; i <= NF; i++) { split($i, r, "-"); n += r[2] - r[1] + 1 } print n }' <<<"$ranges")"
+}
+
 # Takes the sandbox down and checks nothing of it is left.
 sandbox_down_checked() {
     "$DRILL_BIN" sandbox down --dir "$sandbox"

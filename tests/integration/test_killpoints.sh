@@ -17,15 +17,6 @@
 # (or KILLPOINTS="primary-wipe:9:KILL standby-failover:7:INT" for a few).
 . "$(dirname "${BASH_SOURCE[0]}")/sandbox-lib.sh"
 sandbox_up
-
-acked_present() {  # acked_present RUN: "PRESENT ACKED" (see test_rollback.sh)
-    local ranges cond
-    ranges=$(sq "select value from facts where run_id = $1 and key = 'heartbeat_acked_seqs'")
-    [ -n "$ranges" ] || { echo "0 0"; return; }
-    cond=$(sed -E 's/([0-9]+)-([0-9]+)/(seq between \1 and \2)/g; s/,/ or /g' <<<"$ranges")
-    echo "$(q "$p1" "select count(*) from drill_heartbeat where run_uuid = '$(run_uuid "$1")' and ($cond)")" \
-         "$(awk -F, '{ n = 0; for (i = 1; i <= NF; i++) { split($i, r, "-"); n += r[2] - r[1] + 1 } print n }' <<<"$ranges")"
-}
 until_ok() {  # until_ok SECONDS CMD...
     local end=$((SECONDS + $1)); shift
     until "$@" > /dev/null 2>&1; do [ "$SECONDS" -lt "$end" ] || return 1; sleep 0.5; done
@@ -44,7 +35,7 @@ healthy() {  # healthy LABEL RUN
         check "$l: every heartbeat stored as acknowledged is on pg1 ($present of $acked)" \
             [ "$present" = "$acked" ]
     else   # SIGKILL: the writer's acknowledgements died with the process
-        echo "note - $l: no acknowledged heartbeats were stored (drill was killed): not checked"
+        echo "note - $l: no acknowledged heartbeats were stored (drill was killed before storing them): not checked"
     fi
     check "$l: the store passes PRAGMA integrity_check" [ "$(sq 'pragma integrity_check')" = ok ]
     check "$l: drill verify passes" quiet_ok "$DRILL_BIN" verify --db "$db"

@@ -14,16 +14,6 @@
 . "$(dirname "${BASH_SOURCE[0]}")/sandbox-lib.sh"
 sandbox_up
 
-# acked_present RUN: "PRESENT ACKED" — of the heartbeats the run stored as
-# acknowledged (fact heartbeat_acked_seqs, "1-189,195-642"), how many rows pg1 has.
-acked_present() {
-    local ranges cond
-    ranges=$(sq "select value from facts where run_id = $1 and key = 'heartbeat_acked_seqs'")
-    [ -n "$ranges" ] || { echo "0 none"; return; }
-    cond=$(sed -E 's/([0-9]+)-([0-9]+)/(seq between \1 and \2)/g; s/,/ or /g' <<<"$ranges")
-    echo "$(q "$p1" "select count(*) from drill_heartbeat where run_uuid = '$(run_uuid "$1")' and ($cond)")" \
-         "$(awk -F, '{ n = 0; for (i = 1; i <= NF; i++) { split($i, r, "-"); n += r[2] - r[1] + 1 } print n }' <<<"$ranges")"
-}
 healthy() {  # healthy LABEL RUN
     local l=$1 run=$2 present acked
     check "$l: pg1 is a writable primary" [ "$(q "$p1" 'select pg_is_in_recovery()')" = f ]

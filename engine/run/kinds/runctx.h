@@ -102,6 +102,11 @@ StepStatus step_set(StepOutcome *o, StepStatus status, const char *fmt, ...)
 int step_run_argv(RunCtx *ctx, const Node *node, char *const *argv, int expect_exit,
                   int64_t deadline_mono_us, StepOutcome *o);
 
+/* Stops the heartbeat writer if it runs and stores the acknowledged seqs
+ * (fact heartbeat_acked_seqs): the end of every run, so that a run stopped
+ * before its heartbeat_stop step still leaves them as evidence. */
+void runctx_heartbeat_finish(RunCtx *ctx);
+
 /* Frees the per-node executors (end of run). */
 void steps_release(RunCtx *ctx);
 

@@ -4,6 +4,7 @@
  * COMMIT acknowledged with the rows a node actually has, which is how RPO
  * is measured rather than guessed.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -112,22 +113,35 @@ char *heartbeat_start_describe(const Plan *p, const PlanStep *ps)
 
 static void record_acked_seqs(RunCtx *ctx, const HeartbeatAck *acks, size_t nacks);
 
+/* What was acknowledged is evidence even when no verify step runs (an
+ * interrupted or rolled-back run): the list can be checked afterwards. */
+static int stop_and_record(RunCtx *ctx, DrillError *err)
+{
+    heartbeat_stop(ctx->heartbeat);
+    HeartbeatAck *acks = NULL;
+    size_t nacks = 0;
+    int rc = heartbeat_acks(ctx->heartbeat, &acks, &nacks, err);
+    if (rc == 0)
+        record_acked_seqs(ctx, acks, nacks);
+    free(acks);
+    return rc;
+}
+
+void runctx_heartbeat_finish(RunCtx *ctx)
+{
+    DrillError err;
+    if (ctx->heartbeat != NULL && stop_and_record(ctx, &err) < 0)
+        fprintf(stderr, "drill: the acknowledged heartbeats cannot be listed: %s\n", err.message);
+}
+
 StepStatus step_heartbeat_stop(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutcome *o)
 {
     buf_appends(&o->command, "stop heartbeat");
     if (ctx->heartbeat == NULL)
         return step_set(o, STEP_OK, "heartbeat was not running");
-    heartbeat_stop(ctx->heartbeat);
-    /* What was acknowledged is evidence even when no verify step runs (an
-     * interrupted or rolled-back run): the list can be checked afterwards. */
-    HeartbeatAck *acks = NULL;
-    size_t nacks = 0;
     DrillError err;
-    if (heartbeat_acks(ctx->heartbeat, &acks, &nacks, &err) == 0)
-        record_acked_seqs(ctx, acks, nacks);
-    else
+    if (stop_and_record(ctx, &err) < 0)
         buf_appendf(&o->err, "the acknowledged heartbeats cannot be listed: %s\n", err.message);
-    free(acks);
     HeartbeatStats hs;
     heartbeat_stats(ctx->heartbeat, &hs);
     return step_set(o, STEP_OK, "heartbeat stopped: %lld acknowledged, %lld failed, %lld reconnects",
