@@ -93,6 +93,7 @@ snapshot > "$work/before"
 dry "$work/pw.dry" primary-wipe --sandbox-dir "$sandbox"
 rc=$?
 check "dry run of primary-wipe passes (exit 0)" [ "$rc" -eq 0 ]
+[ "$rc" -eq 0 ] || cat "$work/pw.dry"   # which check failed
 d1=$sandbox/pg1/data
 for want in "find $d1 -mindepth 1 -delete" "-m immediate -w" \
     "recover --get-wal pg1 latest $d1" \
