@@ -87,7 +87,7 @@ complete_words() {  # complete_words WORDS... -> COMPREPLY, one line
     bash -c 'source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _drill; echo "${COMPREPLY[*]}"' \
         _ "$prefix/share/bash-completion/completions/drill" "$bin" "$@"
 }
-check "completion: commands" [ "$(complete_words r)" = "run report" ]
+check "completion: commands" [ "$(complete_words r)" = "run report repair" ]
 check "completion: run options" [ "$(complete_words run --top)" = "--topology" ]
 check "completion: --progress values" [ "$(complete_words run --progress l)" = "lines" ]
 check "completion: drill names for run" [ "$(complete_words run backup-v)" = "backup-verify" ]
