@@ -295,6 +295,7 @@ typedef struct Flow {
     bool said_finishing, said_rollback, said_stopped;
     int store_failed;     /* the first store error, or 0 */
     Phase phase;          /* of the step before (PHASE_COUNT: none yet) */
+    const char *restored; /* how service came back, or NULL (flow_restored) */
     size_t checks_ok, checks; /* a repair's closing preflight checks */
 } Flow;
 
@@ -385,7 +386,8 @@ static void flow_failed(Flow *f, const Verdict *v, const PlanStep *ps)
 
 /* Marks in the store, as the run goes, whether its target is intact: the
  * fault was injected (fault_injected) and service came back — the recovery,
- * or else the rollback, passed (service_restored). A fault_injected without
+ * or else the rollback, passed, and the run reached its end
+ * (service_restored, flow_restored). A fault_injected without
  * service_restored keeps the target from further drills until `drill
  * repair` (check_unfinished). Called before each step (next: its phase) and
  * once at the end (PHASE_COUNT). */
@@ -395,19 +397,23 @@ static void flow_phase(RunCtx *ctx, Flow *f, Verdict *v, Phase next, bool runs)
     f->phase = next;
     if (done == next || done == PHASE_COUNT)
         return;
-    const char *restored = NULL;
     /* Leaving the recovery (or the fault, in a drill without one) with no
-     * failure: whatever the fault broke is back. */
-    if (done <= PHASE_RECOVER && next > PHASE_RECOVER && v->fault_started && !f->failed &&
-        second_signal == 0)
-        restored = "the fault and the recovery passed";
-    else if (done == PHASE_ROLLBACK && v->rollback_ran && !v->rollback_failure &&
-             second_signal == 0)
-        restored = "the rollback passed";
-    if (restored != NULL && ctx->repair_of == 0)   /* a repair proves more: target_healthy */
-        store_event_add(ctx->store, ctx->run_id, "service_restored", time_utc_ms(),
-                        time_mono_us() - ctx->t0_mono_us, restored, NULL);
+     * failure: whatever the fault broke is back; else the rollback's. */
+    if (done <= PHASE_RECOVER && next > PHASE_RECOVER && v->fault_started && !f->failed)
+        f->restored = "the fault and the recovery passed";
+    else if (done == PHASE_ROLLBACK && v->rollback_ran && !v->rollback_failure)
+        f->restored = "the rollback passed";
     (void)runs;
+}
+
+/* Stored only once the run got to its end, cleanup included: a drill killed
+ * in its verify or cleanup (a failover not yet switched back) still leaves
+ * the target unfinished. A repair proves more: target_healthy. */
+static void flow_restored(RunCtx *ctx, const Flow *f)
+{
+    if (f->restored != NULL && second_signal == 0 && ctx->repair_of == 0)
+        store_event_add(ctx->store, ctx->run_id, "service_restored", time_utc_ms(),
+                        time_mono_us() - ctx->t0_mono_us, f->restored, NULL);
 }
 
 /* A repair releases its target only when the drill's own read-only
@@ -479,6 +485,7 @@ static int run_steps(RunCtx *ctx, Verdict *v, Progress *pg, PgLock *lock, DrillE
         }
     }
     flow_phase(ctx, &f, v, PHASE_COUNT, false);
+    flow_restored(ctx, &f);
     restoring = false;
     if (ctx->repair_of > 0)
         repair_verdict(ctx, &f, v, pg);
