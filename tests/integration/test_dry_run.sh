@@ -146,7 +146,10 @@ check "a standby down fails the dry run (exit 3)" [ "$rc" -eq 3 ]
 check "it says pg2 is unreachable" grep -q 'FAIL  node pg2 (standby) unreachable' "$work/down.dry"
 check "and that the streaming check failed" grep -q 'FAIL  step 2 "standby streams' "$work/down.dry"
 check "the verdict names the failure" grep -q '^dry run: [0-9]* check(s) FAILED.*first failure: node pg2' "$work/down.dry"
-runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl -D "$sandbox/pg2/data" -l "$sandbox/pg2/postgresql.log" -w start > /dev/null
+# Back the way the sandbox starts it (its port lives outside PGDATA; a bare
+# pg_ctl start failed once in a loaded CI run); the port may change.
+"$DRILL_BIN" sandbox up --dir "$sandbox" > "$work/up2.out" 2>&1 || cat "$work/up2.out"
+sandbox_ports
 
 sed 's/^system_identifier: .*/system_identifier: "1234567890123456789"/' "$sandbox/topology.yaml" > "$work/wrong.yaml"
 dry "$work/pin.dry" primary-wipe -t "$work/wrong.yaml"
