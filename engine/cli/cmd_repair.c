@@ -16,6 +16,7 @@
 
 #include "cli.h"
 #include "paths.h"
+#include "pglock.h"
 #include "runner.h"
 #include "util.h"
 #include "validate.h"
@@ -86,45 +87,103 @@ static int parse_args(int argc, char **argv, RepairArgs *a)
     return rc;
 }
 
-/* The run to repair: the one asked for, else the target's unfinished one. */
-static int find_run(Store *st, const Topology *t, int64_t *id)
+/* The run a repair brings back: in this store, or known only from the
+ * primary's marker (a run of another store: a CI job's throw-away one). */
+typedef struct RepairTarget {
+    int64_t id;          /* in this store; 0: another store's */
+    char uuid[40];
+    char *file;          /* the drill file as run (for messages) */
+    char *source;        /* its text as run */
+} RepairTarget;
+
+static void target_free(RepairTarget *r)
 {
-    if (*id > 0)
+    free(r->file);
+    free(r->source);
+}
+
+static int from_store(Store *st, int64_t id, RepairTarget *r)
+{
+    RunRecord *rec = NULL;
+    DrillError err;
+    if (store_run_load(st, id, &rec, &err) < 0)
+        return cli_fail("repair", &err);
+    r->id = id;
+    snprintf(r->uuid, sizeof r->uuid, "%s", rec->uuid ? rec->uuid : "");
+    r->file = xstrdup(rec->drill_file ? rec->drill_file : "stored drill");
+    r->source = xstrdup(rec->drill_source ? rec->drill_source : "");
+    run_record_free(rec);
+    return 0;
+}
+
+/* No unfinished run in this store: the primary may still hold the marker of
+ * another store's run. 1 when it does (r filled), 0 when nothing is left. */
+static int from_marker(Store *st, const Topology *t, const char *key, RepairTarget *r)
+{
+    PgMarker m;
+    DrillError err;
+    int rc = pgmark_find(t, key, &m, &err);
+    if (rc < 0)
+        fprintf(stderr, "drill repair: note: cannot read the marker on the primary: %s\n",
+                err.message);
+    if (rc <= 0)
         return 0;
+    int64_t id = 0;
+    if (store_run_by_uuid(st, m.run_uuid, &id, &err) > 0) {
+        fprintf(stderr, "drill repair: the primary's marker names run %lld, which this store "
+                "knows finished: removing it as stale\n", (long long)id);
+        if (pgmark_clear(t, key, &err) < 0)
+            fprintf(stderr, "drill repair: cannot remove it: %s\n", err.message);
+        pg_marker_free(&m);
+        return 0;
+    }
+    fprintf(stderr, "drill repair: the primary's marker names run %s (%s, fault injected %s, "
+            "from %s), not in this store: repairing it with the drill as it ran (kept in the "
+            "marker)\n", m.run_uuid, m.drill, m.fault_at, m.runner);
+    snprintf(r->uuid, sizeof r->uuid, "%s", m.run_uuid);
+    r->file = xasprintf("%s (from the primary's marker)", m.drill);
+    r->source = m.drill_source;   /* moved */
+    m.drill_source = NULL;
+    return 1;
+}
+
+/* The run to repair: the one asked for, else the target's unfinished one. */
+static int find_run(Store *st, const Topology *t, int64_t asked, RepairTarget *r)
+{
+    if (asked > 0)
+        return from_store(st, asked, r);
     char *key = runner_target_key(t);
     UnfinishedRun u;
     DrillError err;
     int rc = store_target_unfinished(st, key, &u, &err);
+    if (rc == 0)
+        rc = from_marker(st, t, key, r) > 0 ? 2 : 0;
     free(key);
     if (rc < 0)
         return cli_fail("repair", &err);
+    if (rc == 2)
+        return 0;
     if (rc == 0) {
         printf("drill repair: nothing to repair: no drill left target %s unfinished\n", t->name);
         return -1;
     }
     fprintf(stderr, "drill repair: run %lld (%s, %s) left the target unfinished: %s\n",
             (long long)u.id, u.drill_name, u.status, u.message);
-    *id = u.id;
-    return 0;
+    return from_store(st, u.id, r);
 }
 
-/* The stored drill of run id, read against t, as a repair plan. */
-static int load_plan(Store *st, const Topology *t, const RepairArgs *a, int64_t id,
+/* The drill of the repaired run, read against t, as a repair plan. */
+static int load_plan(const RepairTarget *r, const Topology *t, const RepairArgs *a,
                      Scenario **s, Plan **plan)
 {
-    RunRecord *rec = NULL;
     DrillError err;
-    if (store_run_load(st, id, &rec, &err) < 0)
-        return cli_fail("repair", &err);
     DiagList *diags = diag_list_new();
-    const char *src = rec->drill_source ? rec->drill_source : "";
-    int rc = scenario_parse_with(rec->drill_file ? rec->drill_file : "stored drill", src,
-                                 strlen(src), &(ScenarioLoad){NULL, 0, t}, diags, s);
+    int rc = scenario_parse_with(r->file, r->source, strlen(r->source),
+                                 &(ScenarioLoad){NULL, 0, t}, diags, s);
     if (rc == 0 && validate_against_topology(*s, t, diags) > 0)
         rc = DRILL_E_INVALID;
     diag_print(diags, stderr);
     diag_list_free(diags);
-    run_record_free(rec);
     if (rc != 0)
         return DRILL_EXIT_INVALID;
     /* A repair measures nothing: the drill's objectives are not judged. */
@@ -158,25 +217,28 @@ int cmd_repair(int argc, char **argv)
     Store *st = NULL;
     Scenario *s = NULL;
     Plan *plan = NULL;
+    RepairTarget r = {0};
     if ((rc = load_topology(&a, &t)) != 0 || (rc = cli_open_existing_store("repair", a.db, &st)) != 0)
         goto out;
-    int64_t id = a.run_id;
-    if ((rc = find_run(st, t, &id)) != 0) {
+    if ((rc = find_run(st, t, a.run_id, &r)) != 0) {
         rc = rc < 0 ? DRILL_EXIT_OK : rc;
         goto out;
     }
-    if ((rc = load_plan(st, t, &a, id, &s, &plan)) != 0)
+    if ((rc = load_plan(&r, t, &a, &s, &plan)) != 0)
         goto out;
     cli_install_signals();
     RunOptions opt = {.yes = a.yes, .progress = a.progress, .topology_file = a.topology,
-                      .repair_of = id};
+                      .repair_of = r.id, .repair_uuid = r.uuid};
     RunResult res;
     DrillError err;
     rc = runner_run(plan, st, &opt, &res, &err) < 0 ? cli_fail("repair", &err) : res.exit_code;
+    char label[48];
+    snprintf(label, sizeof label, "%lld", (long long)r.id);
     if (rc == 0)
-        printf("drill repair: run %lld repaired by run %lld: target %s released\n",
-               (long long)id, (long long)res.run_id, t->name);
+        printf("drill repair: run %s repaired by run %lld: target %s released\n",
+               r.id > 0 ? label : r.uuid, (long long)res.run_id, t->name);
 out:
+    target_free(&r);
     plan_free(plan);
     scenario_free(s);
     store_close(st);

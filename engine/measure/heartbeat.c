@@ -22,6 +22,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -368,27 +369,39 @@ bool heartbeat_running(const Heartbeat *hb)
     return hb != NULL && atomic_load(&hb->running);
 }
 
-int heartbeat_acks(Heartbeat *hb, HeartbeatAck **out, size_t *n, DrillError *err)
+int heartbeat_acks_range(Heartbeat *hb, size_t from, size_t max, HeartbeatAck **out, size_t *n,
+                         DrillError *err)
 {
     pthread_mutex_lock(&hb->mu);
     size_t total = hb->nspilled + hb->nacks;
-    HeartbeatAck *a = xmalloc((total ? total : 1) * sizeof *a);
-    int rc = hb->nspilled > 0 ? spill_read(hb, 0, hb->nspilled, a) : 0;
+    size_t count = from < total ? total - from : 0;
+    count = count > max ? max : count;
+    HeartbeatAck *a = xmalloc((count ? count : 1) * sizeof *a);
+    /* [from, from + count) may straddle the spill file and the memory buffer. */
+    size_t from_spill = from < hb->nspilled ? hb->nspilled - from : 0;
+    from_spill = from_spill > count ? count : from_spill;
+    int rc = from_spill > 0 ? spill_read(hb, from, from_spill, a) : 0;
     int saved = errno;
-    if (rc == 0 && hb->nacks > 0)
-        memcpy(a + hb->nspilled, hb->acks, hb->nacks * sizeof *a);
+    if (rc == 0 && count > from_spill)
+        memcpy(a + from_spill, hb->acks + (from + from_spill - hb->nspilled),
+               (count - from_spill) * sizeof *a);
     pthread_mutex_unlock(&hb->mu);
     errno = saved;
     if (rc < 0) {
         free(a);
         a = NULL;
-        total = 0;
+        count = 0;
         rc = drill_error_set(err, DRILL_E_IO, "heartbeat: cannot read back the acknowledged "
                              "heartbeats spilled to a temporary file: %s", strerror(errno));
     }
     *out = a;
-    *n = total;
+    *n = count;
     return rc;
+}
+
+int heartbeat_acks(Heartbeat *hb, HeartbeatAck **out, size_t *n, DrillError *err)
+{
+    return heartbeat_acks_range(hb, 0, SIZE_MAX, out, n, err);
 }
 
 int64_t heartbeat_first_failure_after(Heartbeat *hb, int64_t mono_us)

@@ -55,6 +55,10 @@ bool heartbeat_running(const Heartbeat *hb);
 /* Snapshot of every acknowledged row so far, spilled ones included, ordered
  * by seq (copy, caller frees). Negative when the spill file cannot be read. */
 int heartbeat_acks(Heartbeat *hb, HeartbeatAck **out, size_t *n, DrillError *err);
+/* The same for acks [from, from + max) only: a reader that follows the list
+ * as it grows copies each ack once, not the whole list every time. */
+int heartbeat_acks_range(Heartbeat *hb, size_t from, size_t max, HeartbeatAck **out, size_t *n,
+                         DrillError *err);
 /* Monotonic time of the first failed attempt at or after mono_us; -1 if none. */
 int64_t heartbeat_first_failure_after(Heartbeat *hb, int64_t mono_us);
 /* First ack whose mono_us > after_mono_us; returns 0 and fills *out, or -1. */

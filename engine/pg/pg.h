@@ -193,6 +193,24 @@ typedef struct PgHeartbeatDigest {
 int pg_heartbeat_digest(PgConn *c, const char *run_uuid, PgHeartbeatDigest *out,
                         DrillError *err);
 
+/* ---- unfinished-drill marker (pg_marker.c; the runner's pglock.c uses it) ----
+ * drill_unfinished (target text primary key, run_uuid uuid, drill text,
+ * runner text, drill_source text, fault_at timestamptz): one row per target
+ * while a drill's fault is not repaired. Writes use synchronous_commit=local. */
+typedef struct PgMarker {
+    char run_uuid[40];
+    char drill[128];
+    char runner[512];     /* "host H, store S, run N" */
+    char fault_at[32];    /* UTC, ISO 8601 (read only) */
+    char *drill_source;   /* the drill file as run; malloc'd by pg_marker_get */
+} PgMarker;
+/* Creates the table if absent, then writes (or replaces) target's row. */
+int pg_marker_set(PgConn *c, const char *target, const PgMarker *m, DrillError *err);
+/* target's row; *found false (0 returned) when there is none or no table. */
+int pg_marker_get(PgConn *c, const char *target, PgMarker *out, bool *found, DrillError *err);
+int pg_marker_clear(PgConn *c, const char *target, DrillError *err);   /* no table: 0 */
+void pg_marker_free(PgMarker *m);   /* frees drill_source; NULL ok */
+
 /* libpq version for the evidence ("15.18" style; "unavailable" if libpq cannot be loaded). */
 void pg_library_version(char *out, size_t outsz);
 

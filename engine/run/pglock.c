@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "pg.h"
 #include "util.h"
@@ -125,4 +126,48 @@ int pglock_probe(const Topology *t, char *why, size_t whysz, DrillError *err)
         snprintf(why, whysz, "free on primary %s", n->name);
     pg_close(c);
     return rc < 0 ? rc : found ? 1 : 0;
+}
+
+/* ---- the unfinished-drill marker ---- */
+
+/* Connects to the primary for one marker call; 1 when there is no primary to
+ * ask (nothing to do). */
+static int marker_conn(const Topology *t, PgConn **c, DrillError *err)
+{
+    const Node *n = primary_of(t);
+    if (n == NULL)
+        return 1;
+    return connect_primary(n, "drill-marker", c, err);
+}
+
+int pgmark_set(const Topology *t, const char *key, const PgMarker *m, DrillError *err)
+{
+    PgConn *c = NULL;
+    int rc = marker_conn(t, &c, err);
+    if (rc == 0)
+        rc = pg_marker_set(c, key, m, err);
+    pg_close(c);
+    return rc < 0 ? rc : 0;
+}
+
+int pgmark_find(const Topology *t, const char *key, PgMarker *m, DrillError *err)
+{
+    memset(m, 0, sizeof *m);
+    PgConn *c = NULL;
+    bool found = false;
+    int rc = marker_conn(t, &c, err);
+    if (rc == 0)
+        rc = pg_marker_get(c, key, m, &found, err);
+    pg_close(c);
+    return rc < 0 ? rc : found ? 1 : 0;
+}
+
+int pgmark_clear(const Topology *t, const char *key, DrillError *err)
+{
+    PgConn *c = NULL;
+    int rc = marker_conn(t, &c, err);
+    if (rc == 0)
+        rc = pg_marker_clear(c, key, err);
+    pg_close(c);
+    return rc < 0 ? rc : 0;
 }

@@ -1,5 +1,6 @@
 /*
- * pglock.h — drill's advisory lock on the primary: one drill per cluster.
+ * pglock.h — what drill keeps on the primary itself: the advisory lock (one
+ * drill per cluster) and the unfinished-drill marker (pg_marker_*, pg.h).
  *
  * The run lock (runlock.h) refuses a second drill on the same host; this
  * lock refuses one from any host, because it lives in the primary itself:
@@ -18,6 +19,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "pg.h"
 #include "topology.h"
 
 typedef struct PgLock PgLock;
@@ -37,5 +39,16 @@ void pglock_release(PgLock *l);   /* NULL ok; ends the session (and the lock) */
 /* Without taking it (dry run): 0 when nobody holds it, 1 when someone does
  * (why says who), negative when the primary cannot be asked. */
 int pglock_probe(const Topology *t, char *why, size_t whysz, DrillError *err);
+
+/* The marker a drill writes on the primary just before its fault (key: the
+ * runner's target key, runner_target_key) and deletes once service is back
+ * (or a repair released the target): a runner with another store sees an
+ * unfinished drill too. The primary is often down when it matters (that is
+ * the point of most faults): every call here is best effort, bounded by a
+ * 5 s connect and query timeout, and its error is the caller's to note.
+ * pgmark_find returns 1 (found, *m filled: pg_marker_free it), 0 or <0. */
+int pgmark_set(const Topology *t, const char *key, const PgMarker *m, DrillError *err);
+int pgmark_find(const Topology *t, const char *key, PgMarker *m, DrillError *err);
+int pgmark_clear(const Topology *t, const char *key, DrillError *err);
 
 #endif

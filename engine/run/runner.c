@@ -406,14 +406,59 @@ static void flow_phase(RunCtx *ctx, Flow *f, Verdict *v, Phase next, bool runs)
     (void)runs;
 }
 
+/* The marker on the primary (pglock.h), written just before the fault:
+ * best effort — the store's marker is the one that always exists — and said
+ * in the record either way (fact primary_marker). */
+static void marker_set(RunCtx *ctx, Progress *pg)
+{
+    const Plan *plan = ctx->plan;
+    char host[256] = "";
+    gethostname(host, sizeof host - 1);
+    PgMarker m = {.drill_source = (char *)plan->scenario->source};
+    snprintf(m.run_uuid, sizeof m.run_uuid, "%s", ctx->run_uuid);
+    snprintf(m.drill, sizeof m.drill, "%s", plan->scenario->name);
+    snprintf(m.runner, sizeof m.runner, "host %s, store %s, run %lld", host,
+             store_path(ctx->store), (long long)ctx->run_id);
+    char *key = runner_target_key(plan->topology);
+    DrillError e;
+    char value[768];
+    if (pgmark_set(plan->topology, key, &m, &e) == 0)
+        snprintf(value, sizeof value, "written (drill_unfinished, target %s)", key);
+    else {
+        snprintf(value, sizeof value, "not written: %s", e.message);
+        progress_note(pg, "drill: note: the unfinished-drill marker is only in the store "
+                      "(the primary refused it: %s)", e.message);
+    }
+    store_fact_add(ctx->store, ctx->run_id, "primary_marker", value, NULL);
+    free(key);
+}
+
+/* Service is back (or a repair proved the target healthy): the primary's
+ * marker goes. If it cannot, this store's next run removes it as stale; a
+ * runner with another store is refused until `drill repair --check`. */
+static void marker_clear(RunCtx *ctx, Progress *pg)
+{
+    char *key = runner_target_key(ctx->plan->topology);
+    DrillError e;
+    if (pgmark_clear(ctx->plan->topology, key, &e) < 0) {
+        progress_note(pg, "drill: note: cannot remove the unfinished-drill marker on the "
+                      "primary: %s", e.message);
+        store_fact_add(ctx->store, ctx->run_id, "primary_marker_cleared", e.message, NULL);
+    } else
+        store_fact_add(ctx->store, ctx->run_id, "primary_marker_cleared", "yes", NULL);
+    free(key);
+}
+
 /* Stored only once the run got to its end, cleanup included: a drill killed
  * in its verify or cleanup (a failover not yet switched back) still leaves
  * the target unfinished. A repair proves more: target_healthy. */
-static void flow_restored(RunCtx *ctx, const Flow *f)
+static void flow_restored(RunCtx *ctx, const Flow *f, Progress *pg)
 {
-    if (f->restored != NULL && second_signal == 0 && ctx->repair_of == 0)
-        store_event_add(ctx->store, ctx->run_id, "service_restored", time_utc_ms(),
-                        time_mono_us() - ctx->t0_mono_us, f->restored, NULL);
+    if (f->restored == NULL || second_signal != 0 || ctx->repairing)
+        return;
+    store_event_add(ctx->store, ctx->run_id, "service_restored", time_utc_ms(),
+                    time_mono_us() - ctx->t0_mono_us, f->restored, NULL);
+    marker_clear(ctx, pg);
 }
 
 /* A repair releases its target only when the drill's own read-only
@@ -423,13 +468,14 @@ static void repair_verdict(RunCtx *ctx, const Flow *f, Verdict *v, Progress *pg)
 {
     char detail[512];
     if (f->checks > 0 && f->checks_ok == f->checks && !f->failed && second_signal == 0) {
-        snprintf(detail, sizeof detail, "run %lld repaired: its %zu read-only preflight checks "
-                 "pass, the target is released", (long long)ctx->repair_of, f->checks);
+        snprintf(detail, sizeof detail, "%s repaired: its %zu read-only preflight checks "
+                 "pass, the target is released", ctx->repair_label, f->checks);
         flow_event(ctx, pg, "target_healthy", detail);
+        marker_clear(ctx, pg);
         return;
     }
-    snprintf(detail, sizeof detail, "run %lld is not repaired: %s; the target stays held "
-             "(fix it, then `drill repair --check`)", (long long)ctx->repair_of,
+    snprintf(detail, sizeof detail, "%s is not repaired: %s; the target stays held "
+             "(fix it, then `drill repair --check`)", ctx->repair_label,
              f->checks == 0 ? "the drill has no read-only preflight check to prove the target "
                               "healthy"
                             : "a health check failed or did not run");
@@ -446,7 +492,7 @@ static int run_steps(RunCtx *ctx, Verdict *v, Progress *pg, PgLock *lock, DrillE
     Flow f = {.phase = PHASE_COUNT};
     /* A repair starts where an interrupted drill left its target: after the
      * fault, so its rollback runs and is protected like a recovery. */
-    f.needs_rollback = v->fault_started = ctx->repair_of > 0;
+    f.needs_rollback = v->fault_started = ctx->repairing;
     for (size_t i = 0; i < ctx->plan->nsteps; i++) {
         const PlanStep *ps = &ctx->plan->steps[i];
         Phase ph = ps->step->phase;
@@ -457,6 +503,7 @@ static int run_steps(RunCtx *ctx, Verdict *v, Progress *pg, PgLock *lock, DrillE
         flow_announce(ctx, &f, v, ps, pg);
         if (runs && ph == PHASE_FAULT && !v->fault_started) {
             v->fault_started = true;
+            marker_set(ctx, pg);
             store_event_add(ctx->store, ctx->run_id, "fault_injected", time_utc_ms(),
                             time_mono_us() - ctx->t0_mono_us, ps->step->name, NULL);
         }
@@ -479,15 +526,15 @@ static int run_steps(RunCtx *ctx, Verdict *v, Progress *pg, PgLock *lock, DrillE
             flow_failed(&f, v, ps);
         if (runs)
             flow_stopped(ctx, &f, v, ps, pg);
-        if (ctx->repair_of > 0 && ph == PHASE_PREFLIGHT) {
+        if (ctx->repairing && ph == PHASE_PREFLIGHT) {
             f.checks++;
             f.checks_ok += st == STEP_OK;
         }
     }
     flow_phase(ctx, &f, v, PHASE_COUNT, false);
-    flow_restored(ctx, &f);
+    flow_restored(ctx, &f, pg);
     restoring = false;
-    if (ctx->repair_of > 0)
+    if (ctx->repairing)
         repair_verdict(ctx, &f, v, pg);
     return f.store_failed;
 }
@@ -699,6 +746,53 @@ char *runner_target_key(const Topology *t)
     return xasprintf("%.16s", hash);
 }
 
+/* The refusal when a drill before this one left the target unfinished. */
+static int refuse_unfinished(RunCtx *ctx, Verdict *v, Progress *pg, const char *what,
+                             const char *hint_where)
+{
+    char detail[2048];
+    snprintf(detail, sizeof detail, "%s injected its fault on this target and never brought "
+             "service back: the database may be down or half-restored.\n  hint: `drill "
+             "repair` (%s) runs that drill's rollback from wherever it stopped, its cleanup, "
+             "then its read-only preflight checks, and releases the target when they pass; "
+             "after a repair by hand, `drill repair --check` only checks", what, hint_where);
+    return refuse_run(ctx, v, pg, "target_unfinished", "an unfinished drill on this target",
+                      detail);
+}
+
+/* The primary's marker (pglock.h), for a drill this store does not know as
+ * unfinished: another store's (refused), or one of ours that did finish —
+ * the marker's delete failed, or a restore brought the row back — which is
+ * stale and removed. A primary that cannot be asked is noted, not refused:
+ * the store's marker is the one that always exists. */
+static int check_primary_marker(RunCtx *ctx, Verdict *v, Progress *pg, const char *key)
+{
+    PgMarker m;
+    DrillError e;
+    int rc = pgmark_find(ctx->plan->topology, key, &m, &e);
+    if (rc < 0)
+        progress_note(pg, "drill: note: cannot read drill's unfinished-drill marker on the "
+                      "primary (only this store's is checked): %s", e.message);
+    if (rc <= 0)
+        return 0;
+    int64_t id = 0;
+    char what[1024];
+    if (store_run_by_uuid(ctx->store, m.run_uuid, &id, &e) > 0) {
+        snprintf(what, sizeof what, "the primary's marker names run %lld (%s), which this "
+                 "store knows finished: removed as stale", (long long)id, m.drill);
+        flow_event(ctx, pg, "marker_stale", what);
+        pg_marker_free(&m);
+        if (pgmark_clear(ctx->plan->topology, key, &e) < 0)
+            progress_note(pg, "drill: note: the stale marker stays: %s", e.message);
+        return 0;
+    }
+    snprintf(what, sizeof what, "run %s (%s, fault injected %s, from %s; recorded in its "
+             "store, not this one)", m.run_uuid, m.drill, m.fault_at, m.runner);
+    pg_marker_free(&m);
+    return refuse_unfinished(ctx, v, pg, what, "from that runner and store, or here: it "
+                             "reads the drill from the primary's marker");
+}
+
 /* A drill before this one on the target injected its fault and never
  * brought service back (killed, stopped at once by a second signal, or its
  * rollback failed): the database may be down or half-restored, and a new
@@ -707,31 +801,31 @@ static int check_unfinished(RunCtx *ctx, Verdict *v, Progress *pg)
 {
     char *key = runner_target_key(ctx->plan->topology);
     store_fact_add(ctx->store, ctx->run_id, "target", key, NULL);
-    if (ctx->repair_of > 0) {
-        char id[32];
+    if (ctx->repairing) {
+        char id[64];
         snprintf(id, sizeof id, "%lld", (long long)ctx->repair_of);
-        store_fact_add(ctx->store, ctx->run_id, "repairs", id, NULL);
+        store_fact_add(ctx->store, ctx->run_id, "repairs",
+                       ctx->repair_of > 0 ? id : ctx->repair_uuid, NULL);
+        free(key);
+        return 0;
     }
     UnfinishedRun u;
     DrillError e;
-    int rc = ctx->repair_of > 0 ? 0 : store_target_unfinished(ctx->store, key, &u, &e);
-    free(key);
+    int rc = store_target_unfinished(ctx->store, key, &u, &e);
     if (rc < 0)
         progress_note(pg, "drill: note: cannot look for an unfinished drill on this target: %s",
                       e.message);
-    if (rc <= 0)
-        return 0;
-    char when[40], detail[2048];
+    if (rc <= 0) {
+        rc = check_primary_marker(ctx, v, pg, key);
+        free(key);
+        return rc;
+    }
+    free(key);
+    char when[40], what[1600];
     time_format_utc_ms(u.started_utc_ms, when, sizeof when);
-    snprintf(detail, sizeof detail, "run %lld (%s, started %s, %s) injected its fault on this "
-             "target and never brought service back (%s): the database may be down or "
-             "half-restored.\n  hint: `drill repair` (same --db and topology) runs that drill's "
-             "rollback from wherever it stopped, its cleanup, then its read-only preflight "
-             "checks, and releases the target when they pass; after a repair by hand, `drill "
-             "repair --check` only checks", (long long)u.id, u.drill_name, when, u.status,
-             u.message[0] != '\0' ? u.message : "no message");
-    return refuse_run(ctx, v, pg, "target_unfinished", "an unfinished drill on this target",
-                      detail);
+    snprintf(what, sizeof what, "run %lld (%s, started %s, %s: %s)", (long long)u.id,
+             u.drill_name, when, u.status, u.message[0] != '\0' ? u.message : "no message");
+    return refuse_unfinished(ctx, v, pg, what, "same --db and topology");
 }
 
 /* Target pin: before anything destructive, the primary must be the cluster
@@ -747,7 +841,7 @@ static int check_target(RunCtx *ctx, Verdict *v, Progress *pg)
     /* A repair expects a primary that does not answer: it is on the target
      * the unfinished run was on (the same target key); a primary that
      * answers with another identity is still refused. */
-    if (rc == -2 && ctx->repair_of > 0) {
+    if (rc == -2 && ctx->repairing) {
         progress_note(pg, "drill: the primary does not answer (expected in a repair): %s",
                       detail);
         store_fact_add(ctx->store, ctx->run_id, "target_pin", "unreadable: repair", NULL);
@@ -808,7 +902,14 @@ static int run_guarded(const Plan *plan, Store *st, const RunOptions *opt, RunRe
     int rc;
     RunCtx ctx = {.plan = plan, .store = st, .fault_mono_us = -1, .recovered_mono_us = -1,
                   .slot_alert_t_ms = -1, .slot_lost_t_ms = -1, .slot_retained_max = -1,
-                  .stop = runner_stop_signal, .repair_of = opt->repair_of};
+                  .stop = runner_stop_signal, .repair_of = opt->repair_of,
+                  .repairing = opt->repair_uuid != NULL, .repair_uuid = opt->repair_uuid};
+    if (opt->repair_of > 0)
+        snprintf(ctx.repair_label, sizeof ctx.repair_label, "run %lld",
+                 (long long)opt->repair_of);
+    else if (opt->repair_uuid != NULL)
+        snprintf(ctx.repair_label, sizeof ctx.repair_label, "run %s (of another store)",
+                 opt->repair_uuid);
     ctx.t0_mono_us = time_mono_us();
     if ((rc = runner_record_start(plan, st, opt, lock_path, &ctx.run_id, ctx.run_uuid, err)) < 0)
         return rc;

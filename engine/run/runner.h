@@ -38,8 +38,11 @@ typedef struct RunOptions {
     const GateOptions *gate;   /* --max-regression: regression gate (gate.h); NULL = off */
     /* drill repair: the unfinished run this one repairs (plan_build_repair:
      * rollback, cleanup, then the read-only preflight checks; when they pass
-     * the target is released: event target_healthy); 0 = an ordinary run. */
+     * the target is released: event target_healthy); 0 = an ordinary run,
+     * or a repair of another store's run (repair_uuid set, known from the
+     * primary's marker). repair_uuid is set in every repair. */
     int64_t repair_of;
+    const char *repair_uuid;
 } RunOptions;
 
 typedef struct RunResult {

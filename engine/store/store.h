@@ -25,6 +25,7 @@ typedef struct Store Store;
 /* Opens (creating directories and schema as needed) and migrates. */
 int store_open(const char *path, Store **out, DrillError *err);
 void store_close(Store *st);   /* NULL ok */
+const char *store_path(const Store *st);   /* as opened */
 /* Linked SQLite version, for the evidence. */
 const char *store_library_version(void);
 /* Texts written from now on are masked by r (borrowed: it must outlive the
@@ -212,6 +213,9 @@ typedef struct UnfinishedRun {
 } UnfinishedRun;
 /* 1 with *out filled when there is one, 0 when none, negative on error. */
 int store_target_unfinished(Store *st, const char *target, UnfinishedRun *out, DrillError *err);
+
+/* The run with this UUID: 1 with *id set, 0 when this store has none. */
+int store_run_by_uuid(Store *st, const char *uuid, int64_t *id, DrillError *err);
 
 /* Makes the store calls between them one write transaction (BEGIN
  * IMMEDIATE ... COMMIT): all of them are stored, or none. store_tx_end

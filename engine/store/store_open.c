@@ -198,6 +198,11 @@ void store_close(Store *st)
     free(st);
 }
 
+const char *store_path(const Store *st)
+{
+    return st->path;
+}
+
 char *store_default_path(void)
 {
     const char *v = getenv("DRILL_DB");

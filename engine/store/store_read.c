@@ -168,6 +168,25 @@ int store_runs_unsealed(Store *st, int64_t **ids, size_t *n, DrillError *err)
     return rc;
 }
 
+int store_run_by_uuid(Store *st, const char *uuid, int64_t *id, DrillError *err)
+{
+    sqlite3_stmt *s;
+    void *rows = NULL;
+    size_t n = 0;
+    *id = 0;
+    int rc = store_prep(st, "SELECT id FROM runs WHERE uuid = ?1", &s, err);
+    if (rc == 0) {
+        sqlite3_bind_text(s, 1, uuid, -1, SQLITE_TRANSIENT);
+        pthread_mutex_lock(&st->lock);
+        rc = store_collect_rows(st, s, sizeof(int64_t), row_id, &rows, &n, err);
+        pthread_mutex_unlock(&st->lock);
+    }
+    if (rc == 0 && n > 0)
+        *id = *(int64_t *)rows;
+    free(rows);
+    return rc < 0 ? rc : n > 0;
+}
+
 int store_batch_runs(Store *st, int64_t batch_id, int64_t **ids, size_t *n, DrillError *err)
 {
     void *rows = NULL;

@@ -10,7 +10,11 @@
 #     skipped, exit 1;
 #  2. SIGINT while Barman restores the wiped primary: the recovery finishes,
 #     verify is skipped, cleanup runs, exit 130, the run says which path;
-#  3. SIGHUP (the operator's SSH session closing) at the same point: exit 129.
+#  3. SIGHUP (the operator's SSH session closing) at the same point: exit 129;
+#  4. the unfinished-drill marker on the primary: a drill killed after its
+#     fault is refused from another store too (exit 3), `drill repair` there
+#     repairs it from the marker and removes it; a marker of a run the store
+#     knows finished is removed as stale.
 . "$(dirname "${BASH_SOURCE[0]}")/sandbox-lib.sh"
 sandbox_up
 
@@ -106,5 +110,70 @@ for case in "sigint INT 130 2" "sighup HUP 129 1"; do
     check "$label: rollback not needed" [ "$(count_not rollback "'skipped'")" -eq 0 ]
     healthy "after $label" "$run"
 done
+# --- 4. the marker on the primary ------------------------------------------------------
+cat > "$work/marker.yaml" <<'EOF'
+name: marker-probe
+description: a fault that only waits (harmless), to be killed in
+variables:
+  nap: "60"
+preflight:
+  - name: the primary is writable
+    kind: wait_for
+    node: primary
+    probe: writable
+    timeout: 10s
+fault:
+  - name: a fault that only waits
+    kind: shell
+    node: primary
+    command: sleep ${nap}
+EOF
+markers() { q "$p1" "select count(*) from drill_unfinished"; }
+"$DRILL_BIN" run "$work/marker.yaml" --sandbox-dir "$sandbox" --db "$db" --progress lines \
+    > "$work/mk.out" 2> "$work/mk.err" &
+pid=$!
+for _ in $(seq 1 300); do grep -q 'a fault that only waits: started' "$work/mk.err" && break; sleep 0.1; done
+kill -KILL "$pid"; wait "$pid"
+killed=$(sq "select max(id) from runs")
+uuid=$(run_uuid "$killed")
+check "marker: the killed run's marker is on pg1" \
+    [ "$(q "$p1" "select run_uuid || ' ' || drill from drill_unfinished")" = "$uuid marker-probe" ]
+other="$work/other.db"
+"$DRILL_BIN" run "$work/marker.yaml" --sandbox-dir "$sandbox" --db "$other" --set nap=0 \
+    > "$work/mk-other.out" 2>&1
+rc=$?
+check "marker: a runner with another store is refused, exit 3 (got $rc)" [ "$rc" -eq 3 ]
+check "marker: ... naming the run, its runner and store" \
+    grep -q "run $uuid (marker-probe, fault injected .*, from host .*, store $db, run $killed;" \
+    "$work/mk-other.out"
+"$DRILL_BIN" repair --sandbox-dir "$sandbox" --db "$other" --yes > "$work/mk-repair.out" 2>&1
+rc=$?
+tail -n 5 "$work/mk-repair.out"
+check "marker: drill repair with the other store exits 0 (got $rc)" [ "$rc" -eq 0 ]
+check "marker: ... says it repaired the run from the marker" \
+    grep -q "drill repair: run $uuid repaired by run 2: target sandbox released" "$work/mk-repair.out"
+check "marker: ... and removed the marker" [ "$(markers)" -eq 0 ]
+check "marker: the other store records what it repaired" \
+    [ "$(sqlite3 "$other" "select value from facts where key = 'repairs'")" = "$uuid" ]
+"$DRILL_BIN" run "$work/marker.yaml" --sandbox-dir "$sandbox" --db "$db" --set nap=0 \
+    > "$work/mk-own.out" 2>&1
+rc=$?
+check "marker: the killing store still holds its own marker: refused, exit 3 (got $rc)" [ "$rc" -eq 3 ]
+"$DRILL_BIN" repair --sandbox-dir "$sandbox" --db "$db" --check > "$work/mk-check.out" 2>&1
+check "marker: drill repair --check releases it there" grep -q "run $killed repaired by run" "$work/mk-check.out"
+sandbox_run mk-pass "$work/marker.yaml" --set nap=0
+check "marker: the next run passes (got $rc)" [ "$rc" -eq 0 ]
+check "marker: a passing run leaves no marker" [ "$(markers)" -eq 0 ]
+check "marker: ... and says it wrote and removed one" \
+    [ "$(sq "select group_concat(key || '=' || substr(value, 1, 7), ' ') from (select key, value from facts where run_id = $run and key like 'primary_marker%' order by key)")" = "primary_marker=written primary_marker_cleared=yes" ]
+# A restore can bring a removed row back: a marker of a run this store knows
+# finished is stale, not a refusal.
+target=$(sq "select value from facts where run_id = $run and key = 'target'")
+q "$p1" "insert into drill_unfinished (target, run_uuid, drill, runner, drill_source) values ('$target', '$(run_uuid "$run")', 'marker-probe', 'restored', '')" > /dev/null
+sandbox_run mk-stale "$work/marker.yaml" --set nap=0
+check "marker: a marker of a run this store knows finished does not refuse (got $rc)" [ "$rc" -eq 0 ]
+check "marker: ... it is removed as stale, said so" \
+    [ "$(sq "select count(*) from events where run_id = $run and name = 'marker_stale'")" -eq 1 ]
+check "marker: ... none is left" [ "$(markers)" -eq 0 ]
 sandbox_down_checked
 finish

@@ -335,6 +335,24 @@ TEST(test_spill_keeps_every_ack)
     for (size_t i = 1; i < n; i++)
         CHECK(acks[i].seq == acks[i - 1].seq + 1);
     CHECK_INT(check_acks_in_rows(RUN_E, acks, n), 0);
+    /* A reader following the list in slices (the run's ack keeper) gets the
+     * same acks, slices straddling the spill file and memory included. */
+    size_t from = 0, step = 7;
+    while (from < n) {
+        HeartbeatAck *slice = NULL;
+        size_t got = 0;
+        CHECK_INT(heartbeat_acks_range(hb, from, step, &slice, &got, NULL), 0);
+        CHECK(got == (n - from < step ? n - from : step));
+        for (size_t i = 0; i < got; i++)
+            CHECK(slice[i].seq == acks[from + i].seq && slice[i].mono_us == acks[from + i].mono_us);
+        free(slice);
+        from += got > 0 ? got : n;
+    }
+    HeartbeatAck *none = NULL;
+    size_t zero = 1;
+    CHECK_INT(heartbeat_acks_range(hb, n, 10, &none, &zero, NULL), 0);
+    CHECK_INT((long long)zero, 0);
+    free(none);
     HeartbeatAck first;
     CHECK_INT(heartbeat_first_ack_after(hb, INT64_MIN, &first), 0);
     CHECK_INT(first.seq, 1);                     /* found in the spill file */

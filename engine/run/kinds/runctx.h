@@ -36,6 +36,9 @@ typedef struct RunCtx {
     Store *store;
     int64_t run_id;             /* in this store only */
     int64_t repair_of;          /* drill repair: the run being repaired, else 0 */
+    bool repairing;             /* drill repair (repair_of 0: another store's run) */
+    const char *repair_uuid;    /* ... the repaired run's UUID */
+    char repair_label[96];      /* ... "run 12" or "run UUID (of another store)" */
     char run_uuid[UUID_STR_SIZE];   /* everywhere: what heartbeat rows carry */
     Executor *local;            /* executor for local nodes */
     Executor **remote;          /* per node (topology order): SSH executors, created on
@@ -44,6 +47,7 @@ typedef struct RunCtx {
     bool dry_run;               /* read-only checks only: sql in READ ONLY transactions,
                                    no host key trusted on first use (dryrun.c) */
     Heartbeat *heartbeat;       /* NULL when not running / never started */
+    struct AckKeeper *ack_keeper;   /* keeps the acknowledged seqs stored while it runs */
     int64_t t0_mono_us;         /* run start */
     int64_t fault_mono_us;      /* -1 until the `fault` event */
     int64_t recovered_mono_us;  /* -1 until `recovered` */

@@ -4,9 +4,11 @@
  * COMMIT acknowledged with the rows a node actually has, which is how RPO
  * is measured rather than guessed.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "measure.h"
 #include "pg.h"
@@ -74,10 +76,156 @@ static StepStatus await_evidence(RunCtx *ctx, const PlanStep *ps, int64_t interv
                     (long long)evidence_ms);
 }
 
+/* The acknowledged sequence numbers as ranges ("1-189,195-642"), kept as the
+ * fact heartbeat_acked_seqs so the RPO can be re-counted from the store and
+ * the recovered server alone (tests/bench does). Failed attempts consume a
+ * seq, so an outage is one gap: a run has a handful of ranges. Bounded: a
+ * truncated list ends in "..." and is useless for re-counting, not wrong. */
+#define ACKED_SEQS_LIMIT (64 * 1024)
+#define ACKED_RANGES_MAX 8192   /* more would not fit the fact anyway */
+
+/* Runs of consecutive acknowledged seqs, extended as acks arrive. */
+typedef struct SeqRanges {
+    int64_t (*r)[2];
+    size_t n, cap;
+    bool cut;   /* more ranges than ACKED_RANGES_MAX */
+} SeqRanges;
+
+static void ranges_add(SeqRanges *sr, const HeartbeatAck *acks, size_t nacks)
+{
+    for (size_t i = 0; i < nacks && !sr->cut; i++) {
+        if (sr->n > 0 && acks[i].seq == sr->r[sr->n - 1][1] + 1) {
+            sr->r[sr->n - 1][1] = acks[i].seq;
+            continue;
+        }
+        if (sr->n == ACKED_RANGES_MAX) {
+            sr->cut = true;
+            break;
+        }
+        if (sr->n == sr->cap) {
+            sr->cap = sr->cap ? sr->cap * 2 : 16;
+            sr->r = xrealloc(sr->r, sr->cap * sizeof *sr->r);
+        }
+        sr->r[sr->n][0] = sr->r[sr->n][1] = acks[i].seq;
+        sr->n++;
+    }
+}
+
+static void ranges_store(RunCtx *ctx, const SeqRanges *sr)
+{
+    Buf b;
+    buf_init(&b, ACKED_SEQS_LIMIT + 64);   /* room for the last range and "..." */
+    size_t i = 0;
+    for (; i < sr->n && b.len < ACKED_SEQS_LIMIT; i++)
+        buf_appendf(&b, "%s%lld-%lld", i > 0 ? "," : "", (long long)sr->r[i][0],
+                    (long long)sr->r[i][1]);
+    if (i < sr->n || sr->cut)
+        buf_appends(&b, "...");
+    store_fact_add(ctx->store, ctx->run_id, "heartbeat_acked_seqs", b.data, NULL);
+    buf_free(&b);
+}
+
+static void record_acked_seqs(RunCtx *ctx, const HeartbeatAck *acks, size_t nacks)
+{
+    SeqRanges sr = {0};
+    ranges_add(&sr, acks, nacks);
+    ranges_store(ctx, &sr);
+    free(sr.r);
+}
+
+/* The acknowledged seqs are stored as the run goes, not only when the writer
+ * stops: a drill killed outright (SIGKILL, the OOM killer, power) leaves a
+ * list at most a second old, against which its heartbeats' presence can
+ * still be checked. A thread of its own, so neither the writer (whose
+ * timing is the measurement) nor a long step waits for the store. */
+#define ACK_KEEP_INTERVAL_MS 1000
+struct AckKeeper {
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool stop;
+    RunCtx *ctx;
+    size_t seen;        /* acks already in ranges */
+    SeqRanges ranges;
+};
+
+/* Copies only the acks that arrived since the last tick (the writer waits on
+ * the list's lock meanwhile), and stores the list only when it grew. */
+static void ack_keeper_store(struct AckKeeper *k)
+{
+    HeartbeatAck *acks = NULL;
+    size_t n = 0;
+    DrillError err;
+    if (heartbeat_acks_range(k->ctx->heartbeat, k->seen, 64 * 1024, &acks, &n, &err) == 0 &&
+        n > 0) {
+        ranges_add(&k->ranges, acks, n);
+        k->seen += n;
+        ranges_store(k->ctx, &k->ranges);
+    }
+    free(acks);
+}
+
+static void *ack_keeper_main(void *arg)
+{
+    struct AckKeeper *k = arg;
+    pthread_mutex_lock(&k->mu);
+    while (!k->stop) {
+        struct timespec until;
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_sec += ACK_KEEP_INTERVAL_MS / 1000;
+        pthread_cond_timedwait(&k->cv, &k->mu, &until);
+        if (k->stop)
+            break;
+        pthread_mutex_unlock(&k->mu);
+        ack_keeper_store(k);
+        pthread_mutex_lock(&k->mu);
+    }
+    pthread_mutex_unlock(&k->mu);
+    return NULL;
+}
+
+/* No keeper (a thread that cannot start) costs only the SIGKILL case. */
+static void ack_keeper_start(RunCtx *ctx)
+{
+    struct AckKeeper *k = xcalloc(1, sizeof *k);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_mutex_init(&k->mu, NULL);
+    pthread_cond_init(&k->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    k->ctx = ctx;
+    if (pthread_create(&k->thread, NULL, ack_keeper_main, k) != 0) {
+        pthread_cond_destroy(&k->cv);
+        pthread_mutex_destroy(&k->mu);
+        free(k);
+        return;
+    }
+    ctx->ack_keeper = k;
+}
+
+static void ack_keeper_stop(RunCtx *ctx)
+{
+    struct AckKeeper *k = ctx->ack_keeper;
+    if (k == NULL)
+        return;
+    pthread_mutex_lock(&k->mu);
+    k->stop = true;
+    pthread_cond_signal(&k->cv);
+    pthread_mutex_unlock(&k->mu);
+    pthread_join(k->thread, NULL);
+    pthread_cond_destroy(&k->cv);
+    pthread_mutex_destroy(&k->mu);
+    free(k->ranges.r);
+    free(k);
+    ctx->ack_keeper = NULL;
+}
+
 StepStatus step_heartbeat_start(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutcome *o)
 {
     if (ctx->heartbeat != NULL && heartbeat_running(ctx->heartbeat))
         return step_set(o, STEP_OK, "heartbeat already running");
+    ack_keeper_stop(ctx);   /* it reads the writer freed here */
     heartbeat_free(ctx->heartbeat);
     ctx->heartbeat = NULL;
     char *conninfo = NULL;
@@ -95,6 +243,7 @@ StepStatus step_heartbeat_start(RunCtx *ctx, const PlanStep *ps, int64_t deadlin
     free(conninfo);
     if (rc < 0)
         return step_set(o, STEP_ERROR, "heartbeat could not start: %s", err.message);
+    ack_keeper_start(ctx);
     return await_evidence(ctx, ps, interval, deadline, o);
 }
 
@@ -111,12 +260,11 @@ char *heartbeat_start_describe(const Plan *p, const PlanStep *ps)
     return text;
 }
 
-static void record_acked_seqs(RunCtx *ctx, const HeartbeatAck *acks, size_t nacks);
-
 /* What was acknowledged is evidence even when no verify step runs (an
  * interrupted or rolled-back run): the list can be checked afterwards. */
 static int stop_and_record(RunCtx *ctx, DrillError *err)
 {
+    ack_keeper_stop(ctx);
     heartbeat_stop(ctx->heartbeat);
     HeartbeatAck *acks = NULL;
     size_t nacks = 0;
@@ -151,32 +299,6 @@ StepStatus step_heartbeat_stop(RunCtx *ctx, const PlanStep *ps, int64_t deadline
 char *heartbeat_stop_describe(const Plan *p, const PlanStep *ps)
 {
     return xstrdup("stop the heartbeat writer (no SQL)");
-}
-
-/* The acknowledged sequence numbers as ranges ("1-189,195-642"), kept as the
- * fact heartbeat_acked_seqs so the RPO can be re-counted from the store and
- * the recovered server alone (tests/bench does). Failed attempts consume a
- * seq, so an outage is one gap: a run has a handful of ranges. Bounded: a
- * truncated list ends in "..." and is useless for re-counting, not wrong. */
-#define ACKED_SEQS_LIMIT (64 * 1024)
-static void record_acked_seqs(RunCtx *ctx, const HeartbeatAck *acks, size_t nacks)
-{
-    Buf b;
-    buf_init(&b, ACKED_SEQS_LIMIT + 64);   /* room for the last range and "..." */
-    size_t i = 0;
-    while (i < nacks && b.len < ACKED_SEQS_LIMIT) {
-        size_t j = i;
-        while (j + 1 < nacks && acks[j + 1].seq == acks[j].seq + 1)
-            j++;
-        buf_appendf(&b, "%s%lld-%lld", i > 0 ? "," : "", (long long)acks[i].seq,
-                    (long long)acks[j].seq);
-        i = j + 1;
-    }
-    if (i < nacks)
-        buf_appends(&b, "...");
-    /* A second measuring verify step of the run keeps the first list. */
-    store_fact_add(ctx->store, ctx->run_id, "heartbeat_acked_seqs", b.data, NULL);
-    buf_free(&b);
 }
 
 static void record_rpo(RunCtx *ctx, const RpoResult *r, StepOutcome *o)
