@@ -235,6 +235,13 @@ static bool match_keyword(const char *s, Match *m)
         n += 1 + strspn(s + n + 1, " \t");
     else if (blanks == 0 || quoted_key || !sql_literal_at(s + n, &prefix))
         return false;
+    /* Already masked: the mask alone is the value, so that masking twice (a
+     * message masked before it is cut, then by the store) changes nothing —
+     * a bare value would run on into a following '}' or ')'. */
+    if (prefix == 0 && strncmp(s + n, REDACT_MASK, sizeof REDACT_MASK - 1) == 0) {
+        *m = (Match){n, sizeof REDACT_MASK - 1};
+        return true;
+    }
     *m = (Match){n, prefix + value_len(s + n + prefix)};
     return true;
 }

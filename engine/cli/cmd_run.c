@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "batch.h"
 #include "cli.h"
@@ -331,18 +332,53 @@ static int load_drills(const RunArgs *a, Inputs *in, DiagList *diags)
     return rc == 0 ? check_set(a, in) : rc;
 }
 
+/* Whether the sandbox in dir has a topology whose target a drill in the
+ * store left unfinished. Such a sandbox is not brought up: `sandbox up`
+ * would start its stopped primary from whatever a killed restore left in the
+ * data directory — a repair behind the drill's back that serves without the
+ * acknowledged writes (found by the kill-point tests). The runner then
+ * refuses the run, and `drill repair` brings the target back properly. */
+static bool sandbox_held(const RunArgs *a, const char *topo_path)
+{
+    char *db = a->db != NULL ? xstrdup(a->db) : store_default_path();
+    bool exists = access(db, F_OK) == 0 && access(topo_path, F_OK) == 0;
+    free(db);
+    if (!exists)
+        return false;
+    Topology *t = NULL;
+    Store *st = NULL;
+    DiagList *quiet = diag_list_new();
+    bool held = false;
+    if (topology_load(topo_path, quiet, &t) == 0 && cli_open_store("run", a->db, &st) == 0) {
+        char *key = runner_target_key(t);
+        UnfinishedRun u;
+        DrillError err;
+        held = store_target_unfinished(st, key, &u, &err) > 0;
+        free(key);
+    }
+    store_close(st);
+    topology_free(t);
+    diag_list_free(quiet);
+    return held;
+}
+
 static int load_topology(const RunArgs *a, Topology **t, DiagList *diags)
 {
     char *topo_path = NULL;
     DrillError err;
-    if (a->topology == NULL && !a->dry_run &&
+    char *dir = a->sandbox_dir ? xstrdup(a->sandbox_dir) : paths_sandbox_dir();
+    char *sandbox_topo = xasprintf("%s/topology.yaml", dir);
+    free(dir);
+    bool held = a->topology == NULL && !a->dry_run && sandbox_held(a, sandbox_topo);
+    if (held)
+        fprintf(stderr, "drill: the sandbox's target has an unfinished drill: not bringing it "
+                "up (`drill repair` does)\n");
+    if (a->topology == NULL && (a->dry_run || held))
+        topo_path = xstrdup(sandbox_topo);
+    free(sandbox_topo);
+    if (a->topology == NULL && topo_path == NULL &&
         cli_sandbox_topology(a->sandbox_dir, &topo_path, &err) < 0)
         return cli_fail("run", &err);
-    if (a->topology == NULL && a->dry_run) {
-        char *d = a->sandbox_dir ? xstrdup(a->sandbox_dir) : paths_sandbox_dir();
-        topo_path = xasprintf("%s/topology.yaml", d);
-        free(d);
-    }
     int rc = topology_load(a->topology ? a->topology : topo_path, diags, t);
     free(topo_path);
     return rc == 0 ? 0 : DRILL_EXIT_INVALID;

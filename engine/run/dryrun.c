@@ -31,6 +31,7 @@ typedef enum CheckResult { CHECK_OK, CHECK_FAILED, CHECK_SKIPPED, CHECK_INCONCLU
 
 typedef struct DryRun {
     FILE *out;
+    Redactor *secrets;   /* every line is masked (redact.h) before it is printed */
     int passed, failed, skipped, inconclusive;
     size_t first_changing_skip;   /* 1-based step number, 0 = none yet */
     char first_failure[512];
@@ -67,6 +68,9 @@ static void report(DryRun *d, CheckResult r, const char *fmt, ...)
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
     one_line(line);
+    char *masked = redact_text(d->secrets, line);
+    snprintf(line, sizeof line, "%s", masked);
+    free(masked);
     fprintf(d->out, "  %s  %s\n", tags[r], line);
     if (r == CHECK_OK)
         d->passed++;
@@ -189,7 +193,7 @@ static int check_preflight(DryRun *d, const Plan *plan, const RunOptions *opt, D
     int rc = store_open(":memory:", &mem, err);
     RunCtx ctx = {.plan = plan, .store = mem, .fault_mono_us = -1, .recovered_mono_us = -1,
                   .slot_alert_t_ms = -1, .slot_lost_t_ms = -1, .slot_retained_max = -1,
-                  .dry_run = true, .stop = runner_stop_signal};
+                  .dry_run = true, .stop = runner_stop_signal, .secrets = d->secrets};
     ctx.t0_mono_us = time_mono_us();
     if (rc == 0)
         rc = runner_record_start(plan, mem, opt, NULL, &ctx.run_id, ctx.run_uuid, err);
@@ -212,7 +216,9 @@ static int check_preflight(DryRun *d, const Plan *plan, const RunOptions *opt, D
 static int verdict(DryRun *d, const char *what)
 {
     if (what != NULL) {
-        fprintf(d->out, "dry run: the checks could not run: %s\n", what);
+        char *masked = redact_text(d->secrets, what);
+        fprintf(d->out, "dry run: the checks could not run: %s\n", masked);
+        free(masked);
         return DRILL_EXIT_ABORTED;
     }
     if (d->failed > 0) {
@@ -230,20 +236,45 @@ static int verdict(DryRun *d, const char *what)
     return DRILL_EXIT_OK;
 }
 
+/* The plan shows every command as it would run: masked like the rest. */
+static void print_plan_masked(const Plan *plan, const Redactor *secrets, FILE *out)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&text, &len);
+    if (mem == NULL) {
+        fprintf(out, "(the plan cannot be shown: out of memory)\n");
+        return;
+    }
+    runner_print_plan(plan, mem);
+    fclose(mem);
+    char *masked = redact_text(secrets, text);
+    fputs(masked, out);
+    free(masked);
+    free(text);
+}
+
+static int dry_run(DryRun *d, const Plan *plan, const RunOptions *opt)
+{
+    print_plan_masked(plan, d->secrets, d->out);
+    fprintf(d->out, "read-only checks against topology %s (nothing is changed):\n",
+            plan->topology->name);
+    fflush(d->out);
+    int reached = check_nodes(d, plan->topology);
+    if (reached == 0)
+        return verdict(d, "no PostgreSQL node of the topology is reachable (is the sandbox "
+                          "up? `drill sandbox up`)");
+    check_safety(d, plan, opt);
+    DrillError err;
+    if (check_preflight(d, plan, opt, &err) < 0)
+        return verdict(d, err.message);
+    return verdict(d, NULL);
+}
+
 int runner_dry_run(const Plan *plan, const RunOptions *opt, FILE *out)
 {
-    DryRun d = {.out = out};
-    runner_print_plan(plan, out);
-    fprintf(out, "read-only checks against topology %s (nothing is changed):\n",
-            plan->topology->name);
-    fflush(out);
-    int reached = check_nodes(&d, plan->topology);
-    if (reached == 0)
-        return verdict(&d, "no PostgreSQL node of the topology is reachable (is the sandbox "
-                           "up? `drill sandbox up`)");
-    check_safety(&d, plan, opt);
-    DrillError err;
-    if (check_preflight(&d, plan, opt, &err) < 0)
-        return verdict(&d, err.message);
-    return verdict(&d, NULL);
+    DryRun d = {.out = out, .secrets = runner_secrets_collect()};
+    int rc = dry_run(&d, plan, opt);
+    redact_free(d.secrets);
+    return rc;
 }

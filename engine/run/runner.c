@@ -12,6 +12,7 @@
 
 #include "evidence.h"
 #include "identity.h"
+#include "leftovers.h"
 #include "measure.h"
 #include "pg.h"
 #include "pglock.h"
@@ -342,9 +343,14 @@ static void flow_announce(RunCtx *ctx, Flow *f, const Verdict *v, const PlanStep
     }
     if (ph == PHASE_ROLLBACK && f->needs_rollback && !f->said_rollback) {
         f->said_rollback = true;
-        snprintf(detail, sizeof detail, "step \"%s\" failed after the fault was injected: "
-                 "rolling back (the drill's rollback steps bring service back), then cleanup",
-                 v->first_failure ? v->first_failure : "?");
+        if (ctx->repairing)
+            snprintf(detail, sizeof detail, "repairing %s: its rollback steps (each only if "
+                     "still needed), its cleanup, then its read-only preflight checks",
+                     ctx->repair_label);
+        else
+            snprintf(detail, sizeof detail, "step \"%s\" failed after the fault was injected: "
+                     "rolling back (the drill's rollback steps bring service back), then "
+                     "cleanup", v->first_failure ? v->first_failure : "?");
         flow_event(ctx, pg, "rollback", detail);
     }
 }
@@ -659,7 +665,7 @@ int runner_record_start(const Plan *plan, Store *st, const RunOptions *opt,
 
 /* The secrets of this run: PGPASSWORD and .pgpass (a topology's conninfo
  * cannot hold a password: topology.c refuses it). */
-static Redactor *secrets_collect(void)
+Redactor *runner_secrets_collect(void)
 {
     Redactor *r = redact_new();
     redact_add_environment(r);
@@ -828,6 +834,20 @@ static int check_unfinished(RunCtx *ctx, Verdict *v, Progress *pg)
     return refuse_unfinished(ctx, v, pg, what, "same --db and topology");
 }
 
+/* A repair first stops what the killed drill's steps left running on this
+ * host (leftovers.h): a restore still writing into the data directory the
+ * rollback restores again would leave a cluster missing what either wrote. */
+static void stop_leftovers(RunCtx *ctx, Progress *pg)
+{
+    char what[1024], detail[1400];
+    int n = leftovers_stop(ctx->repair_uuid, what, sizeof what);
+    if (n <= 0)
+        return;
+    snprintf(detail, sizeof detail, "stopped %d command(s) %s left running on this host "
+             "before repairing: %s", n, ctx->repair_label, what);
+    flow_event(ctx, pg, "leftovers_stopped", detail);
+}
+
 /* Target pin: before anything destructive, the primary must be the cluster
  * the topology names (system_identifier). */
 static int check_target(RunCtx *ctx, Verdict *v, Progress *pg)
@@ -887,7 +907,7 @@ int runner_run(const Plan *plan, Store *st, const RunOptions *opt, RunResult *re
     RunLock *lock = NULL;
     if ((rc = runlock_acquire(plan->topology, &lock, err)) < 0)
         return rc;
-    Redactor *secrets = secrets_collect();
+    Redactor *secrets = runner_secrets_collect();
     store_set_redactor(st, secrets);
     rc = run_guarded(plan, st, opt, res, secrets, runlock_path(lock), err);
     store_set_redactor(st, NULL);
@@ -903,7 +923,8 @@ static int run_guarded(const Plan *plan, Store *st, const RunOptions *opt, RunRe
     RunCtx ctx = {.plan = plan, .store = st, .fault_mono_us = -1, .recovered_mono_us = -1,
                   .slot_alert_t_ms = -1, .slot_lost_t_ms = -1, .slot_retained_max = -1,
                   .stop = runner_stop_signal, .repair_of = opt->repair_of,
-                  .repairing = opt->repair_uuid != NULL, .repair_uuid = opt->repair_uuid};
+                  .repairing = opt->repair_uuid != NULL, .repair_uuid = opt->repair_uuid,
+                  .secrets = secrets};
     if (opt->repair_of > 0)
         snprintf(ctx.repair_label, sizeof ctx.repair_label, "run %lld",
                  (long long)opt->repair_of);
@@ -934,6 +955,8 @@ static int run_guarded(const Plan *plan, Store *st, const RunOptions *opt, RunRe
         store_fact_add(st, ctx.run_id, "library:libxml2", opt->renderer_version, NULL);
     Verdict v = {0};
     PgLock *lock = NULL;
+    if (ctx.repairing)
+        stop_leftovers(&ctx, &pg);
     rc = check_target(&ctx, &v, &pg) == 0 && check_unfinished(&ctx, &v, &pg) == 0 &&
                  take_pglock(&ctx, &v, &pg, &lock) == 0
              ? run_steps(&ctx, &v, &pg, lock, err)

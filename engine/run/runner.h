@@ -17,6 +17,7 @@
 #include "error.h"
 #include "gate.h"
 #include "plan.h"
+#include "redact.h"
 #include "store.h"
 #include "util.h"
 
@@ -68,6 +69,10 @@ int runner_reap_orphans(Store *st, FILE *out, DrillError *err);
 
 /* Prints the plan: every step, node and resolved command (drill run --dry-run). */
 void runner_print_plan(const Plan *plan, FILE *out);
+/* The secrets of a run (redact.h): PGPASSWORD and the .pgpass passwords libpq
+ * would use; everything a run or a dry run prints or stores is masked with
+ * them. Free with redact_free. */
+Redactor *runner_secrets_collect(void);
 /* What runner_print_plan shows under step `index` of the plan: the commands
  * or SQL it runs, a `${capture.NAME}` as written (malloc'd; NULL when index
  * is out of range). */

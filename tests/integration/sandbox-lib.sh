@@ -93,11 +93,13 @@ primary_wipe_after() {
 # acknowledged (fact heartbeat_acked_seqs, "1-189,195-642"), how many rows
 # pg1 has; "0 0" when none were stored.
 acked_present() {
-    local ranges cond
+    local ranges cond present
     ranges=$(sq "select value from facts where run_id = $1 and key = 'heartbeat_acked_seqs'")
     [ -n "$ranges" ] || { echo "0 0"; return; }
     cond=$(sed -E 's/([0-9]+)-([0-9]+)/(seq between \1 and \2)/g; s/,/ or /g' <<<"$ranges")
-    echo "$(q "$p1" "select count(*) from drill_heartbeat where run_uuid = '$(run_uuid "$1")' and ($cond)")" \
+    present=$(q "$p1" "select count(*) from drill_heartbeat where run_uuid = '$(run_uuid "$1")' and ($cond)")
+    # No table (a restore that lost it) is 0 present, never a skipped check.
+    echo "${present:-0}" \
          "$(awk -F, '{ n = 0; for (i = 1; i <= NF; i++) { split($i, r, "-"); n += r[2] - r[1] + 1 } print n }' <<<"$ranges")"
 }
 

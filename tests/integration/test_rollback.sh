@@ -14,7 +14,8 @@
 #  4. the unfinished-drill marker on the primary: a drill killed after its
 #     fault is refused from another store too (exit 3), `drill repair` there
 #     repairs it from the marker and removes it; a marker of a run the store
-#     knows finished is removed as stale.
+#     knows finished is removed as stale; the repair first stops the
+#     command the killed drill left running.
 . "$(dirname "${BASH_SOURCE[0]}")/sandbox-lib.sh"
 sandbox_up
 
@@ -115,7 +116,7 @@ cat > "$work/marker.yaml" <<'EOF'
 name: marker-probe
 description: a fault that only waits (harmless), to be killed in
 variables:
-  nap: "60"
+  nap: "59.7"   # a value no other process sleeps: pgrep finds this one
 preflight:
   - name: the primary is writable
     kind: wait_for
@@ -146,9 +147,15 @@ check "marker: a runner with another store is refused, exit 3 (got $rc)" [ "$rc"
 check "marker: ... naming the run, its runner and store" \
     grep -q "run $uuid (marker-probe, fault injected .*, from host .*, store $db, run $killed;" \
     "$work/mk-other.out"
+check "marker: the killed drill's command still runs" pgrep -f "^sleep 59.7$"
 "$DRILL_BIN" repair --sandbox-dir "$sandbox" --db "$other" --yes > "$work/mk-repair.out" 2>&1
 rc=$?
 tail -n 5 "$work/mk-repair.out"
+check "marker: the repair first stopped the command the killed drill left running" \
+    grep -q "stopped 2 command(s) run $uuid (of another store) left running on this host before repairing: sh (pid [0-9]*), sleep (pid [0-9]*)" \
+    "$work/mk-repair.out"
+check "marker: ... it is gone" bash -c '! pgrep -f "^sleep 59.7$"'
+
 check "marker: drill repair with the other store exits 0 (got $rc)" [ "$rc" -eq 0 ]
 check "marker: ... says it repaired the run from the marker" \
     grep -q "drill repair: run $uuid repaired by run 2: target sandbox released" "$work/mk-repair.out"

@@ -41,11 +41,20 @@ PGPASSWORD=$env_secret PGPASSFILE=$work/pgpass "$DRILL_BIN" run \
     --db "$work/d.db" --progress lines --junit "$work/out/r.xml" --html "$work/out/r.html" \
     --format json "$DRILL_TEST_DATA/valid/drill-secrets.yaml" > "$work/stdout" 2> "$work/stderr"
 check "the drill ran and failed in preflight as written (exit 3)" [ $? -eq 3 ]
+check "a cleanup step's message was cut inside the secret's mask" \
+    grep -q '(expected 0): 0\{233\}\*\{6\}$' \
+    <(sqlite3 "$work/d.db" "select message from steps where name like 'fail with a secret at the cut%'")
+# The dry run prints the plan: every command as it would run.
+PGPASSWORD=$env_secret PGPASSFILE=$work/pgpass "$DRILL_BIN" run --dry-run \
+    -t "$DRILL_TEST_DATA/valid/topology-sandbox.yaml" "$DRILL_TEST_DATA/valid/drill-secrets.yaml" \
+    > "$work/dryrun.out" 2>&1
+check "the dry run printed the plan's commands, forms masked" \
+    grep -qF "ALTER ROLE a PASSWORD ********; password = ********" "$work/dryrun.out"
 check "the commands did print the secrets (the store has masked lines)" \
     [ "$(sqlite3 "$work/d.db" "select count(*) from steps where out like '%********%'")" -ge 1 ]
 
 for f in "$work/d.db" "$work/d.db-wal" "$work/out/r.xml" "$work/out/r.html" "$work/stdout" \
-         "$work/stderr" "$work"/refused-*.out; do
+         "$work/stderr" "$work/dryrun.out" "$work"/refused-*.out; do
     [ -e "$f" ] || continue
     leaked=$(grep -a -o '[A-Za-z]*S3cret[A-Za-z0-9-]*' "$f" | sort -u | paste -sd' ')
     check "$(basename "$f") contains no secret${leaked:+ (leaked: $leaked)}" [ -z "$leaked" ]

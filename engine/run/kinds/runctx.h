@@ -10,6 +10,7 @@
 
 #include "exec.h"
 #include "heartbeat.h"
+#include "redact.h"
 #include "plan.h"
 #include "store.h"
 #include "util.h"
@@ -35,6 +36,7 @@ typedef struct RunCtx {
     const Plan *plan;
     Store *store;
     int64_t run_id;             /* in this store only */
+    const Redactor *secrets;    /* the run's secrets (redact.h), for step messages */
     int64_t repair_of;          /* drill repair: the run being repaired, else 0 */
     bool repairing;             /* drill repair (repair_of 0: another store's run) */
     const char *repair_uuid;    /* ... the repaired run's UUID */
@@ -85,6 +87,8 @@ typedef struct StepOutcome {
     Buf out;                   /* bounded stdout of its commands, or a result */
     Buf err;                   /* bounded stderr */
     char message[512];         /* why it failed, or a short result */
+    const Redactor *secrets;   /* step_set masks the message with it before cutting it
+                                  to size: a cut must not leave a secret's start */
 } StepOutcome;
 
 const char *step_status_name(StepStatus s);

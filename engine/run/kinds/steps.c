@@ -37,10 +37,19 @@ void step_outcome_free(StepOutcome *o)
 StepStatus step_set(StepOutcome *o, StepStatus status, const char *fmt, ...)
 {
     o->status = status;
+    /* Masked, then cut: the store and the progress mask again, but a secret
+     * cut in two would no longer be recognised there. 8 KB is far past the
+     * message's size and any secret's end. */
+    enum { FULL_MAX = 8192 };
+    char *full = xmalloc(FULL_MAX);
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(o->message, sizeof o->message, fmt, ap);
+    vsnprintf(full, FULL_MAX, fmt, ap);
     va_end(ap);
+    char *masked = redact_text(o->secrets, full);
+    snprintf(o->message, sizeof o->message, "%s", masked);
+    free(masked);
+    free(full);
     return status;
 }
 
@@ -206,8 +215,9 @@ static size_t why_line(const char *text, size_t len, size_t *end)
 
 /* The line of a failed command's output (stderr first) that says why,
  * control characters blanked: what a failed barman, pg_ctl or pg_basebackup
- * says belongs in the one-line step message, not only in the output. */
-static void output_tail(const ExecResult *r, char *out, size_t outsz)
+ * says belongs in the one-line step message, not only in the output. Masked
+ * whole before it is cut to outsz: a cut secret would not be recognised. */
+static void output_tail(const ExecResult *r, const Redactor *secrets, char *out, size_t outsz)
 {
     bool use_err = r->err_len > 0;
     const char *text = use_err ? r->err : r->out;
@@ -222,21 +232,29 @@ static void output_tail(const ExecResult *r, char *out, size_t outsz)
     }
     while (start < end && (text[start] == ' ' || text[start] == '\t'))
         start++;
+    char *line = xmalloc(end - start + 1);   /* bounded by the output limit */
     size_t n = 0;
-    for (size_t i = start; i < end && n + 1 < outsz; i++)
-        out[n++] = (unsigned char)text[i] < 0x20 ? ' ' : text[i];
-    out[n] = '\0';
+    for (size_t i = start; i < end; i++)
+        line[n++] = (unsigned char)text[i] < 0x20 ? ' ' : text[i];
+    line[n] = '\0';
+    char *masked = redact_text(secrets, line);
+    snprintf(out, outsz, "%s", masked);
+    free(masked);
+    free(line);
 }
 
 /* A command that exited with the wrong status: its command (cut so that
- * the output's last line still fits the message) and that line. */
+ * the output's last line still fits the message) and that line, each
+ * masked before it is cut. */
 static void step_set_exit(StepOutcome *o, const char *cmd, const ExecResult *r, int expect_exit)
 {
     char tail[240];
-    output_tail(r, tail, sizeof tail);
+    output_tail(r, o->secrets, tail, sizeof tail);
+    char *masked = redact_text(o->secrets, cmd);
     int room = (int)(sizeof o->message) - (int)strlen(tail) - 64;
-    step_set(o, STEP_FAILED, "`%.*s` exited with status %d (expected %d)%s%s", room, cmd,
+    step_set(o, STEP_FAILED, "`%.*s` exited with status %d (expected %d)%s%s", room, masked,
              r->exit_code, expect_exit, tail[0] != '\0' ? ": " : "", tail);
+    free(masked);
 }
 
 int step_run_argv(RunCtx *ctx, const Node *node, char *const *argv, int expect_exit,
@@ -341,6 +359,7 @@ void steps_execute(RunCtx *ctx, const PlanStep *ps, int64_t deadline_mono_us, St
     o->exit_code = -1;
     o->term_signal = 0;
     o->message[0] = '\0';
+    o->secrets = ctx->secrets;
     /* The one place `${capture.NAME}` is expanded: every kind sees plain
      * values through a resolved copy of its step. */
     PlanStep resolved = *ps;
