@@ -957,7 +957,9 @@ static int run_guarded(const Plan *plan, Store *st, const RunOptions *opt, RunRe
     PgLock *lock = NULL;
     if (ctx.repairing)
         stop_leftovers(&ctx, &pg);
-    rc = check_target(&ctx, &v, &pg) == 0 && check_unfinished(&ctx, &v, &pg) == 0 &&
+    /* An unfinished drill first: its primary is often down, which the pin
+     * check would report instead of the reason and the way out. */
+    rc = check_unfinished(&ctx, &v, &pg) == 0 && check_target(&ctx, &v, &pg) == 0 &&
                  take_pglock(&ctx, &v, &pg, &lock) == 0
              ? run_steps(&ctx, &v, &pg, lock, err)
              : 0;
