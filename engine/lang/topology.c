@@ -541,3 +541,8 @@ const Node *topology_find(const Topology *t, const char *name_or_role)
             return &t->nodes[i];
     return NULL;
 }
+
+const char *topology_local_data_directory(const Node *n)
+{
+    return n != NULL && n->access == ACCESS_LOCAL ? n->data_directory : NULL;
+}

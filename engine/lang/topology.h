@@ -97,6 +97,9 @@ void topology_objectives_apply(const Topology *t, const char *drill, Objectives 
 
 /* A node by name, else the first node with that role ("primary", "standby",
  * "backup"); NULL if none. */
+/* The data directory of a node on this host, or NULL (an SSH node, or none
+ * set): where drill may read postmaster.pid instead of asking the server. */
+const char *topology_local_data_directory(const Node *n);
 const Node *topology_find(const Topology *t, const char *name_or_role);
 
 #endif

@@ -54,6 +54,8 @@ struct Heartbeat {
     char *conninfo;            /* with statement_timeout added */
     char run_uuid[UUID_STR_SIZE];
     int64_t interval_us;
+    char **gate;               /* local data directories of every host, or NULL */
+    size_t ngate;
     PgConn *conn;              /* owned by the thread once it runs */
     bool table_ready;          /* the table exists on conn's server */
     int64_t read_only_since;   /* mono_us conn first refused a write, 0 if it has not */
@@ -204,11 +206,37 @@ static void hb_after_failure(Heartbeat *hb, int64_t mono)
     hb->conn = NULL;
 }
 
+/* Without a session: whether any node may take a write, by its pid file.
+ * If not, err says what each one is doing. */
+static bool hb_gate_open(Heartbeat *hb, DrillError *err)
+{
+    char states[192] = "";
+    size_t used = 0;
+    for (size_t i = 0; i < hb->ngate; i++) {
+        PgPmStatus st = pg_pm_status(hb->gate[i]);
+        if (st == PG_PM_READY || st == PG_PM_UNKNOWN)
+            return true;
+        int w = snprintf(states + used, sizeof states - used, "%s%s", i > 0 ? ", " : "",
+                         pg_pm_status_name(st));
+        used += w > 0 && (size_t)w < sizeof states - used ? (size_t)w : 0;
+    }
+    drill_error_set(err, DRILL_E_PG, "no node can take a write yet (postmaster.pid: %s)",
+                    states);
+    return false;
+}
+
 /* One attempt: (re)connect if needed, then insert row seq. */
 static void hb_attempt(Heartbeat *hb, int64_t seq)
 {
     DrillError err = {0};
     bool fresh = hb->conn == NULL;
+    if (fresh && hb->ngate > 0 && !hb_gate_open(hb, &err)) {
+        pthread_mutex_lock(&hb->mu);
+        hb->stats.gated++;
+        pthread_mutex_unlock(&hb->mu);
+        record_failure(hb, time_mono_us(), &err);
+        return;
+    }
     int rc = hb_prepare(hb, HEARTBEAT_ATTEMPT_MS, &err);
     if (fresh && hb->conn != NULL) {
         pthread_mutex_lock(&hb->mu);
@@ -297,8 +325,25 @@ static size_t buffer_acks(void)
     return (size_t)n;
 }
 
+static void gate_free(Heartbeat *hb)
+{
+    for (size_t i = 0; i < hb->ngate; i++)
+        free(hb->gate[i]);
+    free(hb->gate);
+    hb->gate = NULL;
+    hb->ngate = 0;
+}
+
 int heartbeat_start(const char *conninfo, const char *run_uuid, int64_t interval_ms,
                     int64_t connect_timeout_ms, Heartbeat **out, DrillError *err)
+{
+    return heartbeat_start_gated(conninfo, NULL, 0, run_uuid, interval_ms, connect_timeout_ms,
+                                 out, err);
+}
+
+int heartbeat_start_gated(const char *conninfo, const char *const *local_dirs, size_t ndirs,
+                          const char *run_uuid, int64_t interval_ms, int64_t connect_timeout_ms,
+                          Heartbeat **out, DrillError *err)
 {
     *out = NULL;
     if (!uuid_is_valid(run_uuid))
@@ -315,9 +360,16 @@ int heartbeat_start(const char *conninfo, const char *run_uuid, int64_t interval
     snprintf(hb->run_uuid, sizeof hb->run_uuid, "%s", run_uuid);
     hb->interval_us = (interval_ms > 0 ? interval_ms : 10) * 1000;
     hb->max_acks = buffer_acks();
+    if (ndirs > 0) {
+        hb->gate = xcalloc(ndirs, sizeof *hb->gate);
+        for (size_t i = 0; i < ndirs; i++)
+            hb->gate[i] = xstrdup(local_dirs[i]);
+        hb->ngate = ndirs;
+    }
     rc = hb_prepare(hb, connect_timeout_ms, err);
     if (rc != 0) {
         pg_close(hb->conn);
+        gate_free(hb);
         free(ci);
         free(hb);
         return drill_error_wrap(err, "heartbeat: first connection");
@@ -361,6 +413,7 @@ void heartbeat_free(Heartbeat *hb)
         fclose(hb->spill);
     free(hb->failures);
     free(hb->conninfo);
+    gate_free(hb);
     free(hb);
 }
 

@@ -44,6 +44,14 @@ typedef struct Heartbeat Heartbeat;
 
 /* Starts the writer thread; run_uuid (the run's UUID, util.h) tags the rows.
  * Fails if the first connection cannot be made within connect_timeout_ms. */
+/* heartbeat_start, for nodes on this host: local_dirs are the data
+ * directories of every host of conninfo. While the writer has no session,
+ * it connects only when one of their postmaster.pid files says "ready" (or
+ * cannot be read): a refused attempt still forks a backend on a server that
+ * is starting up (pg_pidfile.c). NULL/0: no gate. */
+int heartbeat_start_gated(const char *conninfo, const char *const *local_dirs, size_t ndirs,
+                          const char *run_uuid, int64_t interval_ms, int64_t connect_timeout_ms,
+                          Heartbeat **out, DrillError *err);
 int heartbeat_start(const char *conninfo, const char *run_uuid, int64_t interval_ms,
                     int64_t connect_timeout_ms, Heartbeat **out, DrillError *err);
 /* Stops and joins the thread; the recorded data stays readable. Idempotent. */
@@ -73,6 +81,7 @@ typedef struct HeartbeatStats {
     char last_warning[256];   /* acknowledged past HEARTBEAT_MAX_ACKS: counted, not kept */
     int64_t failed;
     int64_t reconnects;
+    int64_t gated;            /* failed attempts answered by postmaster.pid, no connection */
     char last_error[256];
 } HeartbeatStats;
 void heartbeat_stats(Heartbeat *hb, HeartbeatStats *out);

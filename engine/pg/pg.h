@@ -9,6 +9,7 @@
  *   pg_conn.c       pg_connect, pg_close, settings and status, pg_conn_alive,
  *                   pg_library_version
  *   pg_ready.c      pg_wait_ready
+ *   pg_pidfile.c    pg_pm_status: a local server's state from postmaster.pid
  *   pg_conninfo.c   pg_conninfo_* (parse, set, writable multi-host, endpoint)
  *   pg_exec.c       running one query within drill's deadline
  *   pg_queries.c    the named queries: server state, LSNs, slots, WAL,
@@ -143,6 +144,25 @@ bool pg_conn_alive(PgConn *c);
 typedef enum PgReadiness { PG_READY_ACCEPTING, PG_READY_WRITABLE } PgReadiness;
 int pg_wait_ready(const char *conninfo, PgReadiness want, int64_t timeout_ms, int poll_ms,
                   DrillError *err);
+/* The same for a local server whose data directory drill can read (else
+ * NULL): no connection is attempted while its postmaster.pid says it cannot
+ * be what is wanted (absent, starting, stopping; standby for WRITABLE). */
+int pg_wait_ready_local(const char *conninfo, const char *data_directory, PgReadiness want,
+                        int64_t timeout_ms, int poll_ms, DrillError *err);
+
+/* What a local server's postmaster.pid says (pg_pidfile.c): PG_PM_ABSENT when
+ * there is none, PG_PM_UNKNOWN when it cannot be read (another user's data
+ * directory, a file being written): then only the server can tell. */
+typedef enum PgPmStatus {
+    PG_PM_UNKNOWN, PG_PM_ABSENT, PG_PM_STARTING, PG_PM_STOPPING,
+    PG_PM_READY,       /* accepting connections, not in recovery */
+    PG_PM_STANDBY,     /* up, not accepting connections (hot_standby = off) */
+    PG_PM_READ_ONLY    /* accepting, in recovery (standby.signal / recovery.signal) */
+} PgPmStatus;
+PgPmStatus pg_pm_status(const char *data_directory);
+const char *pg_pm_status_name(PgPmStatus s);
+/* Whether a connection may give what is wanted, given s. */
+bool pg_pm_may_serve(PgPmStatus s, PgReadiness want);
 
 /* Builds a multi-host conninfo that follows the writable node
  * (host=a,b port=x,y target_session_attrs=read-write) from node conninfos,

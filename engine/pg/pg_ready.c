@@ -47,6 +47,23 @@ static int ready_once(const char *conninfo, PgReadiness want, int64_t budget_ms,
 int pg_wait_ready(const char *conninfo, PgReadiness want, int64_t timeout_ms, int poll_ms,
                   DrillError *err)
 {
+    return pg_wait_ready_local(conninfo, NULL, want, timeout_ms, poll_ms, err);
+}
+
+/* A local server's postmaster.pid says it cannot serve yet: the attempt is
+ * answered from the file (pg_pidfile.c says why). */
+static int gated(const char *data_directory, PgReadiness want, DrillError *err)
+{
+    PgPmStatus st = pg_pm_status(data_directory);
+    if (pg_pm_may_serve(st, want))
+        return 0;
+    return drill_error_set(err, DRILL_E_PG, "%s/postmaster.pid: %s", data_directory,
+                           st == PG_PM_ABSENT ? "no server running" : pg_pm_status_name(st));
+}
+
+int pg_wait_ready_local(const char *conninfo, const char *data_directory, PgReadiness want,
+                        int64_t timeout_ms, int poll_ms, DrillError *err)
+{
     DrillError last = {0};
     PgConn *kept = NULL;
     int64_t period = (poll_ms > 0 ? poll_ms : 10) * 1000;
@@ -56,7 +73,12 @@ int pg_wait_ready(const char *conninfo, PgReadiness want, int64_t timeout_ms, in
         int64_t budget = (deadline - tick + 999) / 1000;
         budget = budget < 1 ? 1 : budget > READY_ATTEMPT_MAX_MS ? READY_ATTEMPT_MAX_MS : budget;
         DrillError attempt = {0};
-        int rc = ready_once(conninfo, want, budget, &kept, &attempt);
+        /* A session kept on a standby answers for itself (a promotion shows
+         * in pg_is_in_recovery() before the pid file says "ready"). */
+        int rc = kept == NULL && data_directory != NULL ? gated(data_directory, want, &attempt)
+                                                        : 0;
+        if (rc == 0)
+            rc = ready_once(conninfo, want, budget, &kept, &attempt);
         if (rc == 0)
             return 0;
         if (rc == DRILL_E_INVALID)

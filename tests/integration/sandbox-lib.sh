@@ -126,4 +126,9 @@ check_primary_wipe_outcome() {
     check "$pre at least every acknowledged heartbeat is on pg1 ($present >= $acked)" [ "$present" -ge "$acked" ]
     check "$pre RTO measured and stored" [ "$(sq "select value > 0 from measures where run_id = $run and key = 'rto_ms'")" = 1 ]
     check "$pre barman check OK after recovery" as_barman check pg1
+    # While no node could take a write (pg1 wiped or starting, pg2 in
+    # recovery), the heartbeat asked the pid files, not the servers.
+    check "$pre the heartbeat did not connect while no node was ready" \
+        grep -qE "failed \([1-9][0-9]* of them without a connection: postmaster.pid" \
+        <(sq "select message from steps where run_id = $run and kind = 'heartbeat_stop'")
 }

@@ -560,6 +560,14 @@ TEST(test_standby)
     CHECK_INT(pg_wait_ready(sbci, PG_READY_ACCEPTING, 10000, 10, &err), 0);
     CHECK_INT(pg_wait_ready(sbci, PG_READY_WRITABLE, 200, 10, &err), DRILL_E_TIMEOUT);
     CHECK(strstr(err.message, "recovery") != NULL);
+    /* Its postmaster.pid says "ready" like a primary's: standby.signal tells
+     * it is in recovery, and the gated wait never connects for a write. */
+    CHECK_INT(pg_pm_status(dir), PG_PM_READ_ONLY);
+    CHECK_INT(pg_pm_status(testutil_env("DRILL_TEST_PGDATA", "tests/with-postgres.sh")),
+              PG_PM_READY);
+    CHECK_INT(pg_wait_ready_local(sbci, dir, PG_READY_ACCEPTING, 2000, 10, &err), 0);
+    CHECK_INT(pg_wait_ready_local(sbci, dir, PG_READY_WRITABLE, 200, 10, &err), DRILL_E_TIMEOUT);
+    CHECK(strstr(err.message, "postmaster.pid: in recovery (read-only)") != NULL);
     CHECK_INT(pg_connect(sbci, 5000, &sb, &err), 0);
     sleep_us(300000);   /* let the receiver reach "streaming" */
     if (sb != NULL) {
@@ -569,9 +577,14 @@ TEST(test_standby)
         CHECK_INT(pg_timeline(sb, &tli, &err), 0);
         CHECK_INT(tli, 2);
         CHECK_INT(pg_wait_ready(sbci, PG_READY_WRITABLE, 5000, 10, &err), 0);
+        CHECK_INT(pg_wait_ready_local(sbci, dir, PG_READY_WRITABLE, 5000, 10, &err), 0);
+        CHECK_INT(pg_pm_status(dir), PG_PM_READY);
     }
     pg_close(sb);
     CHECK_INT(run_pg_tool("pg_ctl", stop), 0);
+    CHECK_INT(pg_pm_status(dir), PG_PM_ABSENT);
+    CHECK_INT(pg_wait_ready_local(sbci, dir, PG_READY_ACCEPTING, 100, 10, &err), DRILL_E_TIMEOUT);
+    CHECK(strstr(err.message, "postmaster.pid: no server running") != NULL);
     CHECK_INT(pg_slot_drop(pri, "drill_sb", &err), 0);
     pg_close(pri);
     free(dir);

@@ -33,6 +33,25 @@ static int writable_conninfo(const Topology *t, char **out, DrillError *err)
     return rc;
 }
 
+/* The data directories of every PostgreSQL node, when all are on this host
+ * (heartbeat_start_gated); 0 otherwise: a remote node's state is only known
+ * by asking it. *dirs is malloc'd (the strings are the topology's). */
+static size_t local_data_dirs(const Topology *t, const char ***dirs)
+{
+    *dirs = xcalloc(t->nnodes + 1, sizeof **dirs);
+    size_t n = 0;
+    for (size_t i = 0; i < t->nnodes; i++) {
+        const Node *nd = &t->nodes[i];
+        if (nd->conninfo == NULL)
+            continue;
+        const char *d = topology_local_data_directory(nd);
+        if (d == NULL)
+            return 0;
+        (*dirs)[n++] = d;
+    }
+    return n;
+}
+
 /* The evidence gate: every number the drill reports rests on acknowledged
  * heartbeats from before the fault. A database that refuses them (a trigger,
  * permissions, read-only, a full disk) would otherwise get a wiped primary
@@ -234,12 +253,19 @@ StepStatus step_heartbeat_start(RunCtx *ctx, const PlanStep *ps, int64_t deadlin
         return step_set(o, STEP_ERROR, "%s", err.message);
     int64_t interval = step_duration_ms(ps->step, "interval", 10);
     buf_appendf(&o->command, "heartbeat every %lldms via \"%s\"", (long long)interval, conninfo);
-    int rc = heartbeat_start(conninfo, ctx->run_uuid, interval,
+    const char **dirs = NULL;
+    size_t ndirs = local_data_dirs(ctx->plan->topology, &dirs);
+    int rc = heartbeat_start_gated(conninfo, dirs, ndirs, ctx->run_uuid, interval,
                              step_remaining_ms(deadline) < HEARTBEAT_CONNECT_MS
                                  ? step_remaining_ms(deadline)
                                  : HEARTBEAT_CONNECT_MS,
                              &ctx->heartbeat, &err);
+    free(dirs);
     store_fact_add(ctx->store, ctx->run_id, "heartbeat_conninfo", conninfo, NULL);
+    store_fact_add(ctx->store, ctx->run_id, "heartbeat_reconnect_gate",
+                   ndirs > 0 ? "postmaster.pid (every node is local): no connection while "
+                               "no node is ready"
+                             : "none (a node is remote or has no data_directory)", NULL);
     free(conninfo);
     if (rc < 0)
         return step_set(o, STEP_ERROR, "heartbeat could not start: %s", err.message);
@@ -292,8 +318,10 @@ StepStatus step_heartbeat_stop(RunCtx *ctx, const PlanStep *ps, int64_t deadline
         buf_appendf(&o->err, "the acknowledged heartbeats cannot be listed: %s\n", err.message);
     HeartbeatStats hs;
     heartbeat_stats(ctx->heartbeat, &hs);
-    return step_set(o, STEP_OK, "heartbeat stopped: %lld acknowledged, %lld failed, %lld reconnects",
-                    (long long)hs.acked, (long long)hs.failed, (long long)hs.reconnects);
+    return step_set(o, STEP_OK, "heartbeat stopped: %lld acknowledged, %lld failed (%lld of them "
+                    "without a connection: postmaster.pid said no node was ready), %lld "
+                    "reconnects", (long long)hs.acked, (long long)hs.failed,
+                    (long long)hs.gated, (long long)hs.reconnects);
 }
 
 char *heartbeat_stop_describe(const Plan *p, const PlanStep *ps)

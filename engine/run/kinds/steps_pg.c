@@ -132,7 +132,8 @@ static StepStatus start_node(RunCtx *ctx, const Node *n, bool wait, int64_t dead
     if (run_built(ctx, n, &a, deadline, o) != STEP_OK || !wait)
         return o->status;
     DrillError err;
-    int rc = pg_wait_ready(n->conninfo, PG_READY_ACCEPTING, step_remaining_ms(deadline), 10, &err);
+    int rc = pg_wait_ready_local(n->conninfo, topology_local_data_directory(n), PG_READY_ACCEPTING,
+                                 step_remaining_ms(deadline), 10, &err);
     if (rc < 0)
         return step_set(o, rc == DRILL_E_TIMEOUT ? STEP_TIMEOUT : STEP_ERROR,
                         "%s did not accept connections: %s", n->name, err.message);

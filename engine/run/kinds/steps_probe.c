@@ -189,7 +189,9 @@ static bool probe_once(Probe *pr, const char *probe, StepOutcome *o)
         DrillError err;
         int64_t left = step_remaining_ms(pr->deadline);
         PgReadiness want = probe[0] == 'a' ? PG_READY_ACCEPTING : PG_READY_WRITABLE;
-        if (pg_wait_ready(pr->ps->node->conninfo, want, left, 10, &err) == 0)
+        const Node *n = pr->ps->node;
+        if (pg_wait_ready_local(n->conninfo, topology_local_data_directory(n), want, left, 10,
+                                &err) == 0)
             return true;
         probe_why(pr, false, "%s", err.message);
         return false;
