@@ -4,6 +4,7 @@
 # primary-wipe`), the same 10 ms polls for wait_for steps, no heartbeat, no
 # store, no report. tests/bench/run.sh times it next to `drill run primary-wipe`
 # to put a number on drill's overhead over what an operator would script.
+# Prints "plain-rto-ms: N": from its fault to its first committed write.
 #
 # Usage: plain-primary-wipe.sh SANDBOX_DIR   (a sandbox from `drill sandbox up`; run as root)
 set -euo pipefail
@@ -40,7 +41,8 @@ wait_for "$P2" "$STREAMING" t 30
 wait_barman_check 60
 as_pg sh -c "barman -c '$CONF' list-backups pg1 | grep -v FAILED | grep -Eq '[0-9]{8}T[0-9]{6}'"
 sleep 2
-# fault
+# fault (its RTO, as drill measures one: fault -> first write committed again)
+t_fault=$(date +%s%3N)
 as_pg "$BIN/pg_ctl" -D "$D/pg1/data" -m immediate -w -t 60 stop >/dev/null
 as_pg find "$D/pg1/data" -mindepth 1 -delete
 # recover
@@ -55,6 +57,10 @@ wait_for "$P1" "select not pg_is_in_recovery()" t 60
 as_pg barman -c "$CONF" receive-wal --create-slot pg1 >/dev/null
 as_pg barman -c "$CONF" cron >/dev/null
 wait_for "$P1" "select count(*) > 0 from pg_stat_replication where application_name = 'barman_receive_wal' and state = 'streaming'" t 60
+# commits wait for the synchronous Barman receiver: the first one that
+# returns is the end of the outage, as for drill's heartbeat.
+q "$P1" "create table if not exists plain_probe (t timestamptz); insert into plain_probe values (now())" >/dev/null
+echo "plain-rto-ms: $(( $(date +%s%3N) - t_fault ))"
 q "$P1" "ALTER SYSTEM RESET restore_command" >/dev/null
 q "$P1" "SELECT pg_reload_conf()" >/dev/null
 q "$P1" "select pg_create_physical_replication_slot('pg2') where not exists (select 1 from pg_replication_slots where slot_name = 'pg2')" >/dev/null

@@ -158,10 +158,12 @@ bench_heartbeat() {
 # a shared machine the load drifts over minutes, so a ratio of two runs made
 # back to back is steadier than the ratio of two medians taken apart. Each
 # run restores the backup the previous one took, so both see the same work.
-bench_overhead() {
-    local i dw=() pl=() st=() pr=() rss=() rt=() n sum dur t0
+# One ABAB series; LABEL names it in the table ("idle", "2 busy processes").
+overhead_pairs() {
+    local label=$1 i n sum dur t0 ratio
+    dw=() pl=() st=() pr=() rt=() rr=()
     for ((i = 1; i <= PAIRS; i++)); do
-        say "overhead pair $i/$PAIRS: drill run primary-wipe, then the plain script"
+        say "overhead pair $i/$PAIRS ($label): drill run primary-wipe, then the plain script"
         drill_run primary-wipe
         [ "$RC" -eq 0 ] || { tail -20 "$W/run.log" >&2; exit 1; }
         dw+=("$WALL_US") rss+=("$RSS_KB")
@@ -169,22 +171,44 @@ bench_overhead() {
         sum=$(sq "select sum(duration_us) from steps where run_id = $RUN_ID")
         dur=$(sq "select duration_us from runs where id = $RUN_ID")
         st+=("$(( (dur - sum) / n ))") pr+=("$(( (WALL_US - sum) / n ))")
+        local rto
+        rto=$(sq "select cast(value as int) from measures where run_id = $RUN_ID and key = 'rto_ms'")
         t0=$(now_us)
         "$SRC/tests/bench/plain-primary-wipe.sh" "$SB" >"$W/plain.log" 2>&1 ||
             { tail -20 "$W/plain.log" >&2; exit 1; }
         pl+=("$(($(now_us) - t0))")
+        local prto
+        prto=$(sed -n 's/^plain-rto-ms: //p' "$W/plain.log")
         rt+=("$(awk -v a="${dw[-1]}" -v b="${pl[-1]}" 'BEGIN {printf "%.4f", a / b}')")
-        say "  drill ${dw[-1]} us, plain ${pl[-1]} us, ratio ${rt[-1]}"
+        rr+=("$(awk -v a="$rto" -v b="$prto" 'BEGIN {printf "%.4f", a / b}')")
+        say "  drill ${dw[-1]} us (RTO $rto ms), plain ${pl[-1]} us (RTO $prto ms): wall ratio ${rt[-1]}, RTO ratio ${rr[-1]}"
     done
-    local a b s p r x ms='BEGIN {printf "%.2f", v / 1000}'
+    local a b r q ms='BEGIN {printf "%.2f", v / 1000}'
     a=$(printf '%s\n' "${dw[@]}" | median) b=$(printf '%s\n' "${pl[@]}" | median)
+    r=$(printf '%s\n' "${rt[@]}" | median) q=$(printf '%s\n' "${rr[@]}" | median)
+    row "wall: drill run primary-wipe / plain script, $label, median of $PAIRS pairs" "$r" "<= 1.10" "$(met "$r <= 1.10")"
+    row "RTO: drill / plain script, $label, median of $PAIRS pairs" "$q" "<= 1.10" "$(met "$q <= 1.10")"
+    row "  median wall, $label: drill / plain script (ms)" "$(awk -v v="$a" "$ms") / $(awk -v v="$b" "$ms")" "(info)" "-"
+}
+
+# The loaded series runs beside two busy processes (one per core of the
+# 2-core reference machine): production hosts have other work, and drill's
+# probes once cost the recovering server most exactly then (issue 18).
+busy_start() { for _ in 1 2; do (while :; do :; done) & BUSY+=("$!"); done; }
+busy_stop() { kill "${BUSY[@]}" 2>/dev/null || true; wait "${BUSY[@]}" 2>/dev/null || true; BUSY=(); }
+
+bench_overhead() {
+    local s p x ms='BEGIN {printf "%.2f", v / 1000}' t0
+    dw=() pl=() st=() pr=() rss=() rt=() rr=() BUSY=()
+    overhead_pairs idle
     s=$(printf '%s\n' "${st[@]}" | median) p=$(printf '%s\n' "${pr[@]}" | median)
-    r=$(printf '%s\n' "${rt[@]}" | sort -g | awk '{v[NR] = $1} END {
-        printf "%.3f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}')
     row "runner time between steps per step (store: run - sum of steps)" "$(awk -v v="$s" "$ms") ms" "<= 5 ms" "$(met "$s <= 5000")"
     row "process wall - sum of steps, per step (incl. start-up, report)" "$(awk -v v="$p" "$ms") ms" "<= 5 ms" "$(met "$p <= 5000")"
-    row "drill run primary-wipe / plain script, median of $PAIRS paired ratios" "$r" "<= 1.10" "$(met "$r <= 1.10")"
-    row "  median wall: drill / plain script (ms)" "$(awk -v v="$a" "$ms") / $(awk -v v="$b" "$ms")" "(info)" "-"
+    busy_start
+    trap 'busy_stop; cleanup' EXIT
+    overhead_pairs "2 busy processes"
+    busy_stop
+    trap cleanup EXIT
     t0=$(now_us)
     "$DRILL" sandbox up --dir "$SB" >/dev/null 2>&1
     row "bare \`drill run\`: bringing an already-up sandbox up (once per run)" "$(awk -v v="$(($(now_us) - t0))" "$ms") ms" "(info)" "-"
