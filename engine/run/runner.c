@@ -13,6 +13,7 @@
 #include "evidence.h"
 #include "identity.h"
 #include "leftovers.h"
+#include "outage.h"
 #include "measure.h"
 #include "pg.h"
 #include "pglock.h"
@@ -217,6 +218,8 @@ static StepStatus run_step(RunCtx *ctx, const PlanStep *ps, bool skip, Progress 
             steps_execute(ctx, ps, start + ps->step->timeout_ms * 1000, &o);
     }
     int64_t dur = skip ? 0 : time_mono_us() - start;
+    if (!skip)
+        outage_span(ctx, ps, start, start + dur);
     if (!skip)
         progress_step_end(pg, ps->seq, phase, ps->step->name, step_status_name(o.status), dur,
                           o.message);
@@ -984,6 +987,7 @@ static int run_guarded(const Plan *plan, Store *st, const RunOptions *opt, RunRe
         finish_store_failure(&ctx, res, err);
     heartbeat_free(ctx.heartbeat);
     runctx_captures_free(&ctx);
+    free(ctx.spans);
     steps_release(&ctx);
     exec_free(ctx.local);
     return rc;
@@ -1085,6 +1089,7 @@ static void measure_and_judge(RunCtx *ctx, Verdict *v, Progress *pg)
                               (double)(rto.first_failure_us / 1000), "ms",
                               "fault event -> first failed heartbeat", NULL);
         progress_note(pg, "RTO %.0f ms (%s)", rto_ms, why);
+        outage_record(ctx, ctx->fault_mono_us, ctx->fault_mono_us + rto.rto_us, pg);
     }
     judge(ctx, v, pg, OBJ_RTO, rto.measured, rto_ms, "ms",
           rto_ms <= (double)target[OBJ_RTO], why);

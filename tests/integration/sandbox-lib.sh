@@ -128,6 +128,22 @@ check_primary_wipe_outcome() {
     check "$pre barman check OK after recovery" as_barman check pg1
     # While no node could take a write (pg1 wiped or starting, pg2 in
     # recovery), the heartbeat asked the pid files, not the servers.
+    # Where the downtime went: the steps' segments add up to the RTO, and
+    # the server log's own timestamps fall where the steps say: pg1 was
+    # ready after its restore ended, redo before the new timeline.
+    local rto sum restored ready redo tli
+    rto=$(sq "select value from measures where run_id = $run and key = 'rto_ms'")
+    sum=$(sq "select sum(value) from measures where run_id = $run and key like 'downtime.%' and key not like 'downtime.pg%'")
+    check "$pre the downtime segments add up to the RTO ($sum vs $rto ms)" \
+        awk -v a="$sum" -v b="$rto" 'BEGIN { d = a - b; exit !(d <= 20 && d >= -20) }'
+    restored=$(sq "select sum(value) from measures where run_id = $run and key like 'downtime.__ %' and key <= (select key from measures where run_id = $run and key like 'downtime.__ restore the latest backup%')")
+    ready=$(sq "select value from measures where run_id = $run and key = 'downtime.pg1.ready_ms'")
+    redo=$(sq "select value from measures where run_id = $run and key = 'downtime.pg1.redo_done_ms'")
+    tli=$(sq "select value from measures where run_id = $run and key = 'downtime.pg1.new_timeline_ms'")
+    check "$pre pg1's log: ready ($ready ms) after the restore step ended ($restored ms), within the outage" \
+        awk -v r="$ready" -v s="$restored" -v o="$rto" 'BEGIN { exit !(r != "" && r >= s && r <= o) }'
+    check "$pre pg1's log: redo done ($redo) <= new timeline ($tli) <= ready ($ready)" \
+        awk -v a="$redo" -v b="$tli" -v c="$ready" 'BEGIN { exit !(a != "" && a <= b && b <= c) }'
     check "$pre the heartbeat did not connect while no node was ready" \
         grep -qE "failed \([1-9][0-9]* of them without a connection: postmaster.pid" \
         <(sq "select message from steps where run_id = $run and kind = 'heartbeat_stop'")

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "exec.h"
+#include "downtime.h"
 #include "heartbeat.h"
 #include "redact.h"
 #include "plan.h"
@@ -56,6 +57,8 @@ typedef struct RunCtx {
     bool rpo_measured;
     int64_t rpo_missing, rpo_ms, rpo_wal_bytes;
     RunEventMark events[RUN_EVENTS_MAX];
+    DowntimeSpan *spans;        /* each step that ran, in order (outage.c) */
+    size_t nspans, cap_spans;
     size_t nevents;
     /* Slot bloat (wal_generate), times in ms since the fault (or run start). */
     int64_t slot_alert_t_ms;    /* -1 until retained WAL crossed slot_retained_alert */
