@@ -10,6 +10,7 @@
  *                    measurements, findings and environment facts
  *   html_timeline.c  the timeline: steps and events on one time axis
  *   html_trend.c     the trend of RTO/RPO over the drill's earlier runs
+ *   html_downtime.c  where the downtime went: the outage as one bar
  *   html_series.c    sampled series (lag, slot bloat...): charts and data
  *   html_detail.c    every step in full, the drill file as run, the seal
  *
@@ -62,6 +63,7 @@ void html_write_objectives(Buf *b, const RunRecord *run);
 void html_write_timeline(Buf *b, const RunRecord *run);      /* html_timeline.c */
 /* `h`: this drill's earlier runs, newest first; nothing when fewer than 2. */
 void html_write_trend(Buf *b, const RunSummary *h, size_t n); /* html_trend.c */
+void html_write_downtime(Buf *b, const RunRecord *run);      /* html_downtime.c */
 void html_write_measures(Buf *b, const RunRecord *run);      /* html_run.c */
 void html_write_findings(Buf *b, const RunRecord *run);
 void html_write_samples(Buf *b, const RunRecord *run);       /* html_series.c */

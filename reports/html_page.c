@@ -86,6 +86,7 @@ static void write_document(Buf *b, const RunRecord *run, const RunSummary *histo
     html_write_objectives(b, run);
     html_write_timeline(b, run);
     html_write_trend(b, history, nhistory);
+    html_write_downtime(b, run);
     html_write_measures(b, run);
     html_write_findings(b, run);
     html_write_samples(b, run);

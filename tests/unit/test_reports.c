@@ -58,6 +58,11 @@ static int64_t record_run(Store *st)
     CHECK_INT(store_measure_add(st, id, "rto_ms", 2200, "ms", "first write", NULL), 0);
     CHECK_INT(store_measure_add(st, id, "rpo_transactions", 2, "tx", "heartbeat gap", NULL), 0);
     CHECK_INT(store_measure_add(st, id, "rpo_ms", 150, "ms", "heartbeat gap", NULL), 0);
+    CHECK_INT(store_measure_add(st, id, "downtime.01 restore", 1500, "ms", "step", NULL), 0);
+    CHECK_INT(store_measure_add(st, id, "downtime.02 wait", 690, "ms", "step", NULL), 0);
+    CHECK_INT(store_measure_add(st, id, "downtime.between steps", 10, "ms", "gaps", NULL), 0);
+    CHECK_INT(store_measure_add(st, id, "downtime.pg1.ready_ms", 2100, "ms", "log", NULL), 0);
+    CHECK_INT(store_measure_add(st, id, "downtime.pg1.wal_slowest_wait_ms", 300, "ms", "log", NULL), 0);
     CHECK_INT(store_objective_add(st, id, "rto", 30000, 2200, "ms", true, "first write", NULL), 0);
     CHECK_INT(store_objective_add(st, id, "rpo", 0, 2, "tx", false, "heartbeat \x1b[1mgap", NULL), 0);
     CHECK_INT(store_objective_add(st, id, "rpo_ms", 1000, -1, "ms", false, "not measured", NULL), 0);
@@ -314,6 +319,7 @@ TEST(junit_aborted_run_not_green)
     char *html = read_file(h, &len);
     CHECK(html != NULL && strstr(html, "ABORTED") != NULL && strstr(html, "SIGINT") != NULL);
     CHECK(html != NULL && strstr(html, "(not recorded)") != NULL);
+    CHECK(html != NULL && strstr(html, "Where the downtime went") == NULL);   /* none measured */
     free(html);
     free(h);
     run_record_free(r);
@@ -370,10 +376,17 @@ static void check_html(const char *html, size_t len)
     CHECK(!contains_ci(html, "<script"));
     CHECK(no_external_url(html));
     CHECK(svgs_have_titles(html, &nsvg));
-    CHECK_INT(nsvg, 5); /* objectives, timeline, RTO trend, RPO trend, lag_bytes series */
+    CHECK_INT(nsvg, 6); /* objectives, timeline, RTO trend, RPO trend, downtime, lag_bytes series */
     CHECK(strstr(html, "<title>lag_bytes over time: 2 samples, maximum 30</title>") != NULL);
     CHECK(strstr(html, "<summary>Data (2 samples)</summary>") != NULL);
     CHECK(strstr(html, "<td>fork_lsn</td><td>0/3000060</td>") != NULL);   /* a finding */
+    /* Where the downtime went: one bar of the steps, the log's times as
+     * ticks (a duration is listed, not drawn), shares in the table. */
+    CHECK(strstr(html, "<h2 id=\"downtime\">Where the downtime went</h2>") != NULL);
+    CHECK(strstr(html, "<title>01 restore: 1500 ms</title>") != NULL);
+    CHECK(strstr(html, "<title>pg1.ready_ms at 2100 ms</title>") != NULL);
+    CHECK(strstr(html, "<title>pg1.wal_slowest_wait_ms at") == NULL);
+    CHECK(strstr(html, "<td class=\"num\">68.2 %</td>") != NULL);   /* 1500 of 2200 */
     CHECK(strstr(html, "Operator</th><td>Ada</td>") != NULL);            /* who ran it */
     CHECK(strstr(html, "&lt;script&gt;alert(1)&lt;/script&gt;") != NULL);
     CHECK(strstr(html, "FAILED") != NULL);
