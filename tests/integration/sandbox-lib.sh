@@ -144,6 +144,12 @@ check_primary_wipe_outcome() {
         awk -v r="$ready" -v s="$restored" -v o="$rto" 'BEGIN { exit !(r != "" && r >= s && r <= o) }'
     check "$pre pg1's log: redo done ($redo) <= new timeline ($tli) <= ready ($ready)" \
         awk -v a="$redo" -v b="$tli" -v c="$ready" 'BEGIN { exit !(a != "" && a <= b && b <= c) }'
+    # The heartbeat's commits per 100 ms, stored as a series: the outage is
+    # a run of empty bins at least as long as the RTO less one bin.
+    local empty
+    empty=$(sq "select count(*) from samples where run_id = $run and series = 'heartbeat commits per 100 ms' and value = 0")
+    check "$pre the commit series shows the outage ($empty empty 100 ms bins, RTO $rto ms)" \
+        awk -v e="$empty" -v r="$rto" 'BEGIN { exit !(e * 100 >= r - 200) }'
     check "$pre the heartbeat did not connect while no node was ready" \
         grep -qE "failed \([1-9][0-9]* of them without a connection: postmaster.pid" \
         <(sq "select message from steps where run_id = $run and kind = 'heartbeat_stop'")

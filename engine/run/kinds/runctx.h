@@ -51,6 +51,7 @@ typedef struct RunCtx {
                                    no host key trusted on first use (dryrun.c) */
     Heartbeat *heartbeat;       /* NULL when not running / never started */
     struct AckKeeper *ack_keeper;   /* keeps the acknowledged seqs stored while it runs */
+    bool heartbeat_series_stored;   /* its commits-per-bin series (once per run) */
     int64_t t0_mono_us;         /* run start */
     int64_t fault_mono_us;      /* -1 until the `fault` event */
     int64_t recovered_mono_us;  /* -1 until `recovered` */
