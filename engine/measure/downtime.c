@@ -60,6 +60,18 @@ static void mark(int64_t *slot, int64_t ms)
         *slot = ms;
 }
 
+/* "restored log file "<24 hex digits>" from archive": a WAL segment (not a
+ * timeline history file, which a promotion fetches after redo). */
+static bool is_segment_restored(const char *line)
+{
+    const char *p = strstr(line, "restored log file \"");
+    if (p == NULL || strstr(line, "from archive") == NULL)
+        return false;
+    p += strlen("restored log file \"");
+    size_t n = strspn(p, "0123456789ABCDEF");
+    return n == 24 && p[24] == '"';
+}
+
 static void read_line(const char *line, int64_t from, int64_t to, DowntimeLog *o)
 {
     int64_t t;
@@ -71,7 +83,7 @@ static void read_line(const char *line, int64_t from, int64_t to, DowntimeLog *o
         return;
     o->lines_read++;
     int64_t ms = t - from;
-    if (strstr(line, "restored log file \"") != NULL && strstr(line, "from archive") != NULL) {
+    if (is_segment_restored(line)) {
         if (o->wal_restored > 0 && ms - o->wal_last_ms > o->wal_slowest_ms)
             o->wal_slowest_ms = ms - o->wal_last_ms;
         mark(&o->wal_first_ms, ms);

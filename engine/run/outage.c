@@ -13,6 +13,7 @@
     "restored log file|redo done at|selected new timeline ID|ready to accept connections|" \
     "is now a synchronous standby"
 #define LOG_TAIL_BYTES "60000"   /* under the step output limit */
+#define LOG_AFTER_MS 30000
 
 void outage_span(RunCtx *ctx, const PlanStep *ps, int64_t start_us, int64_t end_us)
 {
@@ -107,6 +108,17 @@ static void record_node_log(RunCtx *ctx, const Node *n, int64_t from_ms, int64_t
         store_measure_add(ctx->store, ctx->run_id, key, (double)lg.wal_restored, "segments",
                           "WAL segments restored from the archive during the outage", NULL);
     }
+    int64_t stall = lg.sync_standby_ms - lg.ready_ms;
+    if (lg.ready_ms >= 0 && lg.sync_standby_ms >= 0 && stall >= 1000) {
+        char text[640];
+        snprintf(text, sizeof text, "%s: commits waited %.1f s after the server was ready "
+                 "(+%.1f s) until its synchronous standby attached (+%.1f s, \"is now a "
+                 "synchronous standby\" in its log): bring the synchronous receiver (Barman's "
+                 "receive-wal, or the standby) back before the primary opens for writes",
+                 n->name, (double)stall / 1000.0, (double)lg.ready_ms / 1000.0,
+                 (double)lg.sync_standby_ms / 1000.0);
+        finding(ctx, pg, text);
+    }
     int64_t span = lg.wal_last_ms - lg.wal_first_ms;
     if (lg.wal_restored >= 3 && span >= 1000) {
         char text[768];
@@ -128,7 +140,11 @@ void outage_record(RunCtx *ctx, int64_t fault_us, int64_t end_us, Progress *pg)
     record_steps(ctx, fault_us, end_us, pg);
     /* Monotonic to UTC, for the log's timestamps (both clocks read now). */
     int64_t offset_us = time_utc_ms() * 1000 - time_mono_us();
-    int64_t from_ms = (fault_us + offset_us) / 1000, to_ms = (end_us + offset_us) / 1000;
+    /* The log is read a little past the outage: a synchronous standby that
+     * attaches after the first commit returned (by cancelling its wait)
+     * still held the writes back. */
+    int64_t from_ms = (fault_us + offset_us) / 1000,
+            to_ms = (end_us + offset_us) / 1000 + LOG_AFTER_MS;
     const Topology *t = ctx->plan->topology;
     for (size_t i = 0; i < t->nnodes; i++)
         if (t->nodes[i].conninfo != NULL && t->nodes[i].log_file != NULL)

@@ -9,8 +9,10 @@
  *                             wal_last_restored, redo_done, new_timeline,
  *                             ready, sync_standby
  *   downtime.NODE.wal_restored / .wal_slowest_wait_ms
- * and a finding (event `finding`) when the WAL fetched one segment at a time
- * took a large share of the outage.
+ * (the log is read from the fault to 30 s after the outage) and findings
+ * (event `finding`): WAL fetched one segment at a time for a second or more;
+ * commits held back a second or more after the server was ready, until its
+ * synchronous standby attached.
  *
  * The logs are read through the node's executor (so over SSH too), filtered
  * on the node to the lines that matter: a production log is never copied.

@@ -57,6 +57,7 @@ TEST(log_marks)
         "2026-12-07 05:46:11.000 UTC [1] LOG:  restored log file \"000000010000000000000002\" from archive\n"
         "2026-12-07 05:46:11.500 UTC [1] LOG:  restored log file \"000000010000000000000003\" from archive\n"
         "\tcontinuation: restored log file \"X\" from archive\n"
+        "2026-12-07 05:46:11.900 UTC [1] LOG:  restored log file \"00000002.history\" from archive\n"
         "2026-12-07 05:46:12.000 UTC [1] LOG:  redo done at 0/3000148 system usage: CPU\n"
         "2026-12-07 05:46:12.100 UTC [1] LOG:  selected new timeline ID: 2\n"
         "2026-12-07 05:46:12.300 UTC [1] LOG:  database system is ready to accept connections\n"
@@ -74,7 +75,7 @@ TEST(log_marks)
     CHECK_INT(lg.new_timeline_ms, 4100);
     CHECK_INT(lg.ready_ms, 4300);   /* the later one is after the outage */
     CHECK_INT(lg.sync_standby_ms, 5000);
-    CHECK_INT((long long)lg.lines_read, 7);
+    CHECK_INT((long long)lg.lines_read, 8);   /* the history file is read, not a segment */
     CHECK_INT((long long)lg.lines_unreadable, 1);
     downtime_log_read("", from, from + 1, &lg);
     CHECK_INT((long long)lg.wal_restored, 0);
