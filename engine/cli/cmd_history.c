@@ -13,9 +13,15 @@
 
 static void help(void)
 {
-    puts("usage: drill history [--db FILE] [--format text|json] [--limit N] [DRILL]\n\n"
+    puts("usage: drill history [--db FILE] [--format text|json] [--limit N]\n"
+         "                    [--measure PATTERN] [DRILL]\n\n"
          "Lists stored runs, most recent first: id, drill, start (UTC), verdict, RTO, RPO.\n"
          "Re-render any of them with `drill report RUN --html F --junit F`.\n\n"
+         "  --measure PATTERN  instead, the trend of the measures whose key matches\n"
+         "                 PATTERN (SQL LIKE: % any text, _ one character), one line per\n"
+         "                 run and key, e.g. where the downtime went, run after run:\n"
+         "                 --measure 'downtime.%restore%' or --measure 'downtime.pg1.%'\n"
+         "                 (JSON: {\"points\": [{run, drill, started, key, value, unit}]})\n"
          "  --format json  one JSON object on stdout: {\"schema_version\": 1, \"runs\": [{id,\n"
          "                 drill, started, verdict, batch_id (0 = none), duration_ms, rto_ms, rpo_ms,\n"
          "                 rpo_transactions}]} (null = not measured); --json is the same");
@@ -73,15 +79,63 @@ static int print_json(const RunSummary *r, size_t n)
     return json_finish(&w, stdout, &err) < 0 ? cli_fail("history", &err) : DRILL_EXIT_OK;
 }
 
+static int print_trend(const MeasurePoint *p, size_t n, bool json)
+{
+    if (!json) {
+        printf("%-6s %-22s %-24s %-44s %s\n", "RUN", "DRILL", "STARTED", "MEASURE", "VALUE");
+        for (size_t i = 0; i < n; i++) {
+            char ts[40];
+            time_format_utc_ms(p[i].started_utc_ms, ts, sizeof ts);
+            printf("%-6lld %-22s %-24s %-44s %.1f %s\n", (long long)p[i].run_id,
+                   p[i].drill_name, ts, p[i].key, p[i].value, p[i].unit);
+        }
+        return DRILL_EXIT_OK;
+    }
+    JsonWriter w;
+    json_begin(&w);
+    json_key(&w, "points");
+    json_array_begin(&w);
+    for (size_t i = 0; i < n; i++) {
+        char ts[40];
+        time_format_utc_ms(p[i].started_utc_ms, ts, sizeof ts);
+        json_object_begin(&w);
+        json_kv_int(&w, "run", p[i].run_id);
+        json_kv_string(&w, "drill", p[i].drill_name);
+        json_kv_string(&w, "started", ts);
+        json_kv_string(&w, "key", p[i].key);
+        json_kv_number(&w, "value", p[i].value);
+        json_kv_string(&w, "unit", p[i].unit);
+        json_object_end(&w);
+    }
+    json_array_end(&w);
+    DrillError err;
+    return json_finish(&w, stdout, &err) < 0 ? cli_fail("history", &err) : DRILL_EXIT_OK;
+}
+
+static int history_trend(Store *st, const char *drill, const char *pattern, long limit,
+                         bool json)
+{
+    MeasurePoint *p = NULL;
+    size_t n = 0;
+    DrillError err;
+    int rc = store_measure_trend(st, drill, pattern, (size_t)limit, &p, &n, &err);
+    if (rc < 0)
+        return cli_fail("history", &err);
+    rc = print_trend(p, n, json);
+    free(p);
+    return rc;
+}
+
 int cmd_history(int argc, char **argv)
 {
     static const struct option opts[] = {{"db", required_argument, NULL, 'd'},
                                          {"json", no_argument, NULL, 'J'},
                                          {"format", required_argument, NULL, 'F'},
                                          {"limit", required_argument, NULL, 'l'},
+                                         {"measure", required_argument, NULL, 'm'},
                                          {"help", no_argument, NULL, 'h'},
                                          {0}};
-    const char *db = NULL;
+    const char *db = NULL, *measure = NULL;
     bool json = false;
     long limit = 50;
     int c;
@@ -99,6 +153,7 @@ int cmd_history(int argc, char **argv)
             if (*optarg == '\0' || *end != '\0' || limit <= 0 || limit > 100000)
                 return cli_usage("history", "--limit must be a number between 1 and 100000");
             break;
+        case 'm': measure = optarg; break;
         case 'h': help(); return DRILL_EXIT_OK;
         default: return cli_usage("history", "invalid option");
         }
@@ -109,6 +164,11 @@ int cmd_history(int argc, char **argv)
     int rc = cli_open_store("history", db, &st);
     if (rc != 0)
         return rc;
+    if (measure != NULL) {
+        rc = history_trend(st, optind < argc ? argv[optind] : NULL, measure, limit, json);
+        store_close(st);
+        return rc;
+    }
     RunSummary *runs = NULL;
     size_t n = 0;
     DrillError err;

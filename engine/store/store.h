@@ -191,6 +191,20 @@ typedef struct RunSummary {
 int store_history(Store *st, const char *drill_name, size_t limit, RunSummary **out,
                   size_t *n, DrillError *err);
 
+/* One measure of one run, for a trend: the newest value of each key that
+ * matches a LIKE pattern (`downtime.%restore%`), per run. */
+typedef struct MeasurePoint {
+    int64_t run_id;
+    char drill_name[128];
+    int64_t started_utc_ms;
+    char key[256];
+    double value;
+    char unit[16];
+} MeasurePoint;
+/* Most recent run first (then key); limit runs as store_history. */
+int store_measure_trend(Store *st, const char *drill_name, const char *pattern, size_t limit,
+                        MeasurePoint **out, size_t *n, DrillError *err);
+
 /* A run still recorded as `running` on this host. */
 typedef struct RunningRun {
     int64_t id;

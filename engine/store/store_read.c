@@ -149,6 +149,53 @@ int store_history(Store *st, const char *drill_name, size_t limit, RunSummary **
     return rc;
 }
 
+static void row_point(sqlite3_stmt *s, void *elem)
+{
+    MeasurePoint *p = elem;
+    p->run_id = sqlite3_column_int64(s, 0);
+    store_copy_field(p->drill_name, sizeof p->drill_name, sqlite3_column_text(s, 1));
+    p->started_utc_ms = sqlite3_column_int64(s, 2);
+    store_copy_field(p->key, sizeof p->key, sqlite3_column_text(s, 3));
+    p->value = sqlite3_column_double(s, 4);
+    store_copy_field(p->unit, sizeof p->unit, sqlite3_column_text(s, 5));
+}
+
+int store_measure_trend(Store *st, const char *drill_name, const char *pattern, size_t limit,
+                        MeasurePoint **out, size_t *n, DrillError *err)
+{
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *s;
+    int rc = store_prep(st,
+                        "WITH r AS (SELECT id, drill_name, started_ms FROM runs"
+                        "  WHERE (?1 IS NULL OR drill_name = ?1)"
+                        "  ORDER BY started_ms DESC, id DESC LIMIT ?3)"
+                        " SELECT r.id, r.drill_name, r.started_ms, m.key, m.value,"
+                        "  coalesce(m.unit, '')"
+                        " FROM r JOIN measures m ON m.run_id = r.id AND m.key LIKE ?2"
+                        " WHERE m.id = (SELECT max(id) FROM measures x"
+                        "  WHERE x.run_id = r.id AND x.key = m.key)"
+                        " ORDER BY r.started_ms DESC, r.id DESC, m.key",
+                        &s, err);
+    if (rc != 0)
+        return rc;
+    store_bind_text(st, s, 1, drill_name);
+    store_bind_text(st, s, 2, pattern);
+    sqlite3_bind_int64(s, 3, limit == 0 || limit > STORE_ROWS_MAX ? STORE_ROWS_MAX
+                                                                   : (sqlite3_int64)limit);
+    void *rows = NULL;
+    pthread_mutex_lock(&st->lock);
+    rc = store_collect_rows(st, s, sizeof **out, row_point, &rows, n, err);
+    pthread_mutex_unlock(&st->lock);
+    *out = rows;
+    if (rc != 0) {
+        free(*out);
+        *out = NULL;
+        *n = 0;
+    }
+    return rc;
+}
+
 static void row_id(sqlite3_stmt *s, void *elem)
 {
     *(int64_t *)elem = sqlite3_column_int64(s, 0);

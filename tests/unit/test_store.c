@@ -273,6 +273,24 @@ TEST(history_order_and_filter)
     CHECK_INT(store_history(st, "none", 10, &h, &n, NULL), 0);
     CHECK_INT(n, 0);
     free(h);
+    /* A measure's trend: the newest value per run and matching key. */
+    CHECK_INT(store_measure_add(st, ids[0], "downtime.01 restore", 900, "ms", NULL, NULL), 0);
+    CHECK_INT(store_measure_add(st, ids[2], "downtime.02 restore", 700, "ms", NULL, NULL), 0);
+    CHECK_INT(store_measure_add(st, ids[2], "downtime.02 restore", 650, "ms", NULL, NULL), 0);
+    MeasurePoint *pt = NULL;
+    CHECK_INT(store_measure_trend(st, "a", "downtime.%restore%", 0, &pt, &n, NULL), 0);
+    CHECK_INT(n, 2);
+    if (n == 2) {
+        CHECK_INT(pt[0].run_id, ids[2]);
+        CHECK(pt[0].value == 650);
+        CHECK_STR(pt[0].unit, "ms");
+        CHECK_INT(pt[1].run_id, ids[0]);
+        CHECK_STR(pt[1].key, "downtime.01 restore");
+    }
+    free(pt);
+    CHECK_INT(store_measure_trend(st, "a", "downtime.%restore%", 1, &pt, &n, NULL), 0);
+    CHECK_INT(n, 1);   /* the newest run only */
+    free(pt);
     store_close(st);
     free(path);
 }

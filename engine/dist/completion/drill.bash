@@ -37,7 +37,7 @@ _drill()
             COMPREPLY=($(compgen -d -- "$cur")); return 0 ;;
         --progress)
             COMPREPLY=($(compgen -W "auto tty lines quiet" -- "$cur")); return 0 ;;
-        --operator|--change-ref|--limit|--expect-head|--set)
+        --operator|--change-ref|--limit|--expect-head|--set|--measure)
             return 0 ;;
     esac
     if [[ $cur == -* ]]; then
