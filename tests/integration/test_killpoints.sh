@@ -56,6 +56,11 @@ killpoint() {
     if ! grep -qE "\[$step/[0-9]+\] .*: started" "$work/kp.err"; then
         wait "$pid"
         check "$label: step $step was reached (the drill ended first: exit $?)" false
+        tail -n 20 "$work/kp.err"
+        # A run that failed on its own may hold the target: repair it, so one
+        # point does not refuse every later one.
+        "$DRILL_BIN" repair --sandbox-dir "$sandbox" --db "$db" --yes > "$work/repair.out" 2>&1 ||
+            tail -n 20 "$work/repair.out"
         return
     fi
     # A kill lands once the step's command runs (a restore is a few seconds).
