@@ -99,6 +99,7 @@ typedef struct PgReceiver {
     char status[32];
     char slot_name[64];
     uint64_t flushed_lsn;
+    uint32_t received_tli;      /* 0 before anything was received */
 } PgReceiver;
 int pg_wal_receiver(PgConn *c, PgReceiver *out, DrillError *err);
 

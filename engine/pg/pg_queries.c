@@ -71,8 +71,8 @@ static const char *const Q_REPLICAS =
     "pg_wal_lsn_diff(" SQL_WAL_POSITION ", replay_lsn)::bigint "
     "from pg_stat_replication order by application_name, pid";
 static const char *const Q_WAL_RECEIVER =
-    "select coalesce(status, ''), coalesce(slot_name, ''), flushed_lsn::text "
-    "from pg_stat_wal_receiver limit 1";
+    "select coalesce(status, ''), coalesce(slot_name, ''), flushed_lsn::text, "
+    "coalesce(received_tli, 0)::text from pg_stat_wal_receiver limit 1";
 static const char *const Q_PROMOTE = "select pg_promote(true, $1::int)";
 /* drill's advisory lock (two-int4 form: key1 = class, key2 = object; see
  * pg.h). The holder is whoever holds it granted, in any session. */
@@ -303,6 +303,10 @@ int pg_wal_receiver(PgConn *c, PgReceiver *out, DrillError *err)
         snprintf(out->slot_name, sizeof out->slot_name, "%s", PQgetvalue(r, 0, 1));
         if (flushed != NULL && pg_lsn_parse(flushed, &out->flushed_lsn) != 0)
             rc = pg_bad_value(c, "Q_WAL_RECEIVER", flushed, err);
+        int64_t tli = 0;
+        if (rc == 0 && pg_parse_i64(pg_field(r, 0, 3), &tli) != 0)
+            rc = pg_bad_value(c, "Q_WAL_RECEIVER", pg_field(r, 0, 3), err);
+        out->received_tli = (uint32_t)tli;
     }
     PQclear(r);
     return rc;

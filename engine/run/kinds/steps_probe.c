@@ -65,6 +65,32 @@ static bool probe_recovery(Probe *pr, bool want)
     return ok && in_recovery == want;
 }
 
+static const Node *upstream_of(const Plan *p, const Node *n);
+
+/* A standby that diverged from a restored or promoted primary reconnects
+ * and shows "streaming" for a moment before it fails on the timeline it
+ * cannot follow: streaming counts only on its upstream's timeline (a
+ * rollback skipped a needed re-clone on that moment). */
+static bool same_timeline(Probe *pr, const Node *n, const PgReceiver *rcv)
+{
+    const Node *up = upstream_of(pr->ctx->plan, n);
+    if (up == NULL || up->conninfo == NULL)
+        return true;
+    PgConn *c = probe_connect(pr, up->conninfo);
+    uint32_t tli = 0;
+    DrillError err;
+    bool ok = c != NULL && pg_timeline(c, &tli, &err) == 0;
+    pg_close(c);
+    if (!ok)
+        return false;
+    if (rcv->received_tli != tli) {
+        probe_why(pr, true, "%s streams on timeline %u, its upstream %s is on %u", n->name,
+                 rcv->received_tli, up->name, tli);
+        return false;
+    }
+    return true;
+}
+
 static bool probe_streaming(Probe *pr)
 {
     const Node *n = pr->ps->node;
@@ -86,7 +112,7 @@ static bool probe_streaming(Probe *pr)
                  n->name, rcv.slot_name, slot);
         return false;
     }
-    return true;
+    return same_timeline(pr, n, &rcv);
 }
 
 static const Node *upstream_of(const Plan *p, const Node *n)
