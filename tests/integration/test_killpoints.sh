@@ -71,6 +71,7 @@ killpoint() {
     rc=$?
     run=$(sq "select max(id) from runs")
     echo "$label: drill exited $rc, run $run: $(sq "select status || ' - ' || message from runs where id = $run")"
+    sq "select '  step ' || (seq + 1) || ' ' || name || ': ' || status || ' - ' || substr(message, 1, 200) from steps where run_id = $run and status not in ('ok', 'skipped')"
     case $sigs in
     KILL)
         check "$label: history shows the killed run aborted, not running" \
