@@ -172,7 +172,9 @@ TEST(deadline_kills_remote)
     CHECK_INT(testutil_sh(ex, "sleep 60 & sleep 61; echo never", 500, 0, &r), 0);
     int64_t ms = (time_mono_us() - t0) / 1000;
     CHECK(r.timed_out);
-    CHECK(ms >= 500 && ms < 4000);
+    /* The deadline, not the command (61 s), ended it: the bound says only
+     * that (on a loaded CI machine the teardown took over 4 s once). */
+    CHECK(ms >= 500 && ms < 30000);
     CHECK(r.pid > 1);
     CHECK(group_gone(r.pid));
     CHECK(strstr(r.out, "never") == NULL);
