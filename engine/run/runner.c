@@ -851,6 +851,35 @@ static void stop_leftovers(RunCtx *ctx, Progress *pg)
     flow_event(ctx, pg, "leftovers_stopped", detail);
 }
 
+/* A restore brings back PGDATA: a node whose postgresql.conf lives outside
+ * it (Debian: /etc/postgresql/...) comes back with the configuration its
+ * host has now, not the one the backup was taken with. Said once per run
+ * that restores such a node (event `finding`), before anything runs. */
+static void note_config_outside(RunCtx *ctx, Progress *pg)
+{
+    const Plan *p = ctx->plan;
+    for (size_t i = 0; i < p->nsteps; i++) {
+        const PlanStep *ps = &p->steps[i];
+        if (strcmp(ps->step->kind->name, "barman_recover") != 0)
+            continue;
+        const Node *n = plan_param_node(p, ps, "target");
+        if (n == NULL || n->config_directory == NULL || n->data_directory == NULL ||
+            strcmp(n->config_directory, n->data_directory) == 0)
+            continue;
+        char text[1024];
+        snprintf(text, sizeof text, "%s: its configuration (%s) is outside PGDATA (%s), so "
+                 "a `postgres`-method (streaming) Barman backup does not hold it: step "
+                 "\"%s\" restores the data with whatever configuration the host has now, "
+                 "and a rebuilt host has none. Keep postgresql.conf, pg_hba.conf and conf.d "
+                 "under configuration management, or back them up beside Barman",
+                 n->name, n->config_directory, n->data_directory, ps->step->name);
+        store_event_add(ctx->store, ctx->run_id, "finding", time_utc_ms(),
+                        time_mono_us() - ctx->t0_mono_us, text, NULL);
+        progress_note(pg, "drill: finding: %s", text);
+        return;
+    }
+}
+
 /* Target pin: before anything destructive, the primary must be the cluster
  * the topology names (system_identifier). */
 static int check_target(RunCtx *ctx, Verdict *v, Progress *pg)
@@ -960,6 +989,8 @@ static int run_guarded(const Plan *plan, Store *st, const RunOptions *opt, RunRe
     PgLock *lock = NULL;
     if (ctx.repairing)
         stop_leftovers(&ctx, &pg);
+    else
+        note_config_outside(&ctx, &pg);
     /* An unfinished drill first: its primary is often down, which the pin
      * check would report instead of the reason and the way out. */
     rc = check_unfinished(&ctx, &v, &pg) == 0 && check_target(&ctx, &v, &pg) == 0 &&

@@ -81,6 +81,12 @@ for d in $drills; do
     check "$d: stored as a finished run" \
         [ "$(mq "select status from runs where id = ${run:-0}")" = "$([ "$want" -eq 0 ] && echo passed || echo failed)" ]
     mh_healthy "$d" "$([ "$d" = primary-wipe-naive ] && echo serving)"
+    # classic3 keeps postgresql.conf in /etc/postgresql: a drill that
+    # restores the primary from Barman says the backup does not hold it.
+    if grep -q "kind: barman_recover" "$DRILL_SOURCE_DIR/drills/$d.yaml"; then
+        check "$d: a finding says the configuration outside PGDATA is not in the backup" \
+            [ "$(mq "select count(*) from events where run_id = ${run:-0} and name = 'finding' and detail like '%is outside PGDATA%'")" -eq 1 ]
+    fi
     acked=$(measure_of "${run:-0}" heartbeat_acked)
     if [ -n "$acked" ]; then
         # Lost by the fault (RPO) or discarded on purpose by a PITR.
