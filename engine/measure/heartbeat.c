@@ -56,6 +56,7 @@ struct Heartbeat {
     int64_t interval_us;
     char **gate;               /* local data directories of every host, or NULL */
     size_t ngate;
+    int64_t last_connect_us;   /* mono time of the last connection attempt */
     PgConn *conn;              /* owned by the thread once it runs */
     bool table_ready;          /* the table exists on conn's server */
     int64_t read_only_since;   /* mono_us conn first refused a write, 0 if it has not */
@@ -206,6 +207,8 @@ static void hb_after_failure(Heartbeat *hb, int64_t mono)
     hb->conn = NULL;
 }
 
+#define HEARTBEAT_GATE_FALLBACK_US 1000000
+
 /* Without a session: whether any node may take a write, by its pid file.
  * If not, err says what each one is doing. */
 static bool hb_gate_open(Heartbeat *hb, DrillError *err)
@@ -230,13 +233,19 @@ static void hb_attempt(Heartbeat *hb, int64_t seq)
 {
     DrillError err = {0};
     bool fresh = hb->conn == NULL;
-    if (fresh && hb->ngate > 0 && !hb_gate_open(hb, &err)) {
+    /* Once a second the server is asked anyway: a data_directory that is not
+     * the server's (a wrong topology) costs precision, never the measurement. */
+    int64_t now = time_mono_us();
+    if (fresh && hb->ngate > 0 && now - hb->last_connect_us < HEARTBEAT_GATE_FALLBACK_US &&
+        !hb_gate_open(hb, &err)) {
         pthread_mutex_lock(&hb->mu);
         hb->stats.gated++;
         pthread_mutex_unlock(&hb->mu);
         record_failure(hb, time_mono_us(), &err);
         return;
     }
+    if (fresh)
+        hb->last_connect_us = now;
     int rc = hb_prepare(hb, HEARTBEAT_ATTEMPT_MS, &err);
     if (fresh && hb->conn != NULL) {
         pthread_mutex_lock(&hb->mu);

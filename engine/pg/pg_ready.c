@@ -15,6 +15,7 @@
 /* How long one readiness attempt may take: a black-holed host must not eat
  * the whole wait, while loopback answers (or refuses) within a millisecond. */
 #define READY_ATTEMPT_MAX_MS 1000
+#define READY_GATE_FALLBACK_US 1000000
 
 /* One attempt. A server that answers but is still in recovery keeps its
  * session in *kept for the next attempt: asking it again costs a round trip,
@@ -66,6 +67,7 @@ int pg_wait_ready_local(const char *conninfo, const char *data_directory, PgRead
 {
     DrillError last = {0};
     PgConn *kept = NULL;
+    int64_t last_ask = time_mono_us();
     int64_t period = (poll_ms > 0 ? poll_ms : 10) * 1000;
     int64_t deadline = time_mono_us() + (timeout_ms > 0 ? timeout_ms : 0) * 1000;
     for (;;) {
@@ -75,8 +77,14 @@ int pg_wait_ready_local(const char *conninfo, const char *data_directory, PgRead
         DrillError attempt = {0};
         /* A session kept on a standby answers for itself (a promotion shows
          * in pg_is_in_recovery() before the pid file says "ready"). */
-        int rc = kept == NULL && data_directory != NULL ? gated(data_directory, want, &attempt)
-                                                        : 0;
+        /* Once a second the server is asked anyway: a data_directory that
+         * is not the server's costs precision, never the wait. */
+        bool ask = tick - last_ask >= READY_GATE_FALLBACK_US;
+        int rc = kept == NULL && data_directory != NULL && !ask
+                     ? gated(data_directory, want, &attempt)
+                     : 0;
+        if (rc == 0 && kept == NULL)
+            last_ask = tick;
         if (rc == 0)
             rc = ready_once(conninfo, want, budget, &kept, &attempt);
         if (rc == 0)
