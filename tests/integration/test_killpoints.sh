@@ -10,7 +10,9 @@
 #
 # A kill point is DRILL:STEP:SIGNAL, STEP being the 1-based step number of
 # the progress lines ("[N/M]"). CI runs a fixed, representative set
-# (KILLPOINTS unset): the restore and the re-clone of primary-wipe, the
+# (KILLPOINTS unset): the restore, the re-clone and the fresh backup (a
+# killed `barman backup` is left FAILED and fails `barman check` until the
+# rollback deletes it) of primary-wipe, the
 # promotion of standby-failover, each killed and interrupted, plus a double
 # interrupt. The whole matrix — every step of both drills a run reaches (not
 # the rollback's, which runs only after a failure), both signals — is
@@ -128,8 +130,10 @@ restore=$(step_of primary-wipe 'restore the latest backup with')
 case ${KILLPOINTS:-} in
 '')
     reclone=$(step_of primary-wipe 're-clone the standby ')
+    backup=$(step_of primary-wipe 'take a fresh backup on the new timeline')
     promote=$(step_of standby-failover 'promote the standby')
     points=("primary-wipe:$restore:INT" "primary-wipe:$restore:KILL" "primary-wipe:$reclone:KILL"
+            "primary-wipe:$backup:KILL"
             "primary-wipe:$restore:INT+INT" "standby-failover:$promote:KILL"
             "standby-failover:$promote:INT") ;;
 all)
