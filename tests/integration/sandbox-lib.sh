@@ -127,12 +127,10 @@ check_primary_wipe_outcome() {
     check "$pre at least every acknowledged heartbeat is on pg1 ($present >= $acked)" [ "$present" -ge "$acked" ]
     check "$pre RTO measured and stored" [ "$(sq "select value > 0 from measures where run_id = $run and key = 'rto_ms'")" = 1 ]
     check "$pre barman check OK after recovery" as_barman check pg1
-    # While no node could take a write (pg1 wiped or starting, pg2 in
-    # recovery), the heartbeat asked the pid files, not the servers.
     # Where the downtime went: the steps' segments add up to the RTO, and
     # the server log's own timestamps fall where the steps say: pg1 was
     # ready after its restore ended, redo before the new timeline.
-    local rto sum restored ready redo tli
+    local rto sum restored ready redo tli empty start
     rto=$(sq "select value from measures where run_id = $run and key = 'rto_ms'")
     sum=$(sq "select sum(value) from measures where run_id = $run and key like 'downtime.%' and key not like 'downtime.pg%'")
     check "$pre the downtime segments add up to the RTO ($sum vs $rto ms)" \
@@ -145,13 +143,22 @@ check_primary_wipe_outcome() {
         awk -v r="$ready" -v s="$restored" -v o="$rto" 'BEGIN { exit !(r != "" && r >= s && r <= o) }'
     check "$pre pg1's log: redo done ($redo) <= new timeline ($tli) <= ready ($ready)" \
         awk -v a="$redo" -v b="$tli" -v c="$ready" 'BEGIN { exit !(a != "" && a <= b && b <= c) }'
-    # The heartbeat's commits per 100 ms, stored as a series: the outage is
-    # a run of empty bins at least as long as the RTO less one bin.
-    local empty
+    # The heartbeat's commits per 100 ms, stored as a series: the outage
+    # (first failed write -> first commit after it) is a run of empty bins,
+    # less the two partly filled bins at its edges.
     empty=$(sq "select count(*) from samples where run_id = $run and series = 'heartbeat commits per 100 ms' and value = 0")
-    check "$pre the commit series shows the outage ($empty empty 100 ms bins, RTO $rto ms)" \
-        awk -v e="$empty" -v r="$rto" 'BEGIN { exit !(e * 100 >= r - 200) }'
-    check "$pre the heartbeat did not connect while no node was ready" \
-        grep -qE "failed \([1-9][0-9]* of them without a connection: postmaster.pid" \
-        <(sq "select message from steps where run_id = $run and kind = 'heartbeat_stop'")
+    start=$(sq "select coalesce(max(value), 0) from measures where run_id = $run and key = 'outage_start_ms'")
+    check "$pre the commit series shows the outage ($empty empty 100 ms bins, RTO $rto ms, outage from $start ms)" \
+        awk -v e="$empty" -v r="$rto" -v s="$start" 'BEGIN { exit !(e * 100 >= r - s - 200) }'
+    # While no node could take a write (pg1 wiped or starting, pg2 in
+    # recovery), the heartbeat asked the pid files, not the servers — when
+    # every node is local (over SSH there is no file to read).
+    if [ "$(sq "select substr(value, 1, 14) from facts where run_id = $run and key = 'heartbeat_reconnect_gate'")" = postmaster.pid ]; then
+        check "$pre the heartbeat did not connect while no node was ready" \
+            grep -qE "failed \([1-9][0-9]* of them without a connection: postmaster.pid" \
+            <(sq "select message from steps where run_id = $run and kind = 'heartbeat_stop'")
+    else
+        check "$pre over SSH the reconnects are not gated (fact heartbeat_reconnect_gate)" \
+            grep -q "^none (a node is remote" <(sq "select value from facts where run_id = $run and key = 'heartbeat_reconnect_gate'")
+    fi
 }
