@@ -192,6 +192,27 @@ static void parse_step_common(Ctx *c, const yaml_node_t *map, Step *st)
 
 static void parse_unless(Ctx *c, const yaml_node_t *map, Step *st);
 
+/* barman_recover's stage_wal replaces get_wal and stages everything Barman
+ * has: it cannot stop at a point in time (that is Barman's PITR, which
+ * copies the WAL up to the target itself). */
+static void check_stage_wal(Ctx *c, const yaml_node_t *map, const Step *st)
+{
+    if (st->kind->id != SK_BARMAN_RECOVER || !step_bool(st, "stage_wal", false))
+        return;
+    static const char *const conflicts[] = {"target_lsn", "target_time", "target_xid",
+                                            "target_immediate", NULL};
+    const yaml_node_t *v = yamldoc_get(c->doc, map, "stage_wal");
+    if (step_bool(st, "get_wal", false))
+        yamldoc_error(c->doc, v, "drop `get_wal: true` (stage_wal fetches the WAL itself)",
+                      "\"stage_wal\" and \"get_wal\" both fetch the WAL: choose one");
+    for (size_t i = 0; conflicts[i] != NULL; i++)
+        if (step_param(st, conflicts[i]) != NULL)
+            yamldoc_error(c->doc, v, "drop `stage_wal` for a point-in-time recovery (Barman "
+                          "copies the WAL up to the target itself)",
+                          "\"stage_wal\" restores everything Barman has and cannot stop at "
+                          "\"%s\"", conflicts[i]);
+}
+
 /* The keys, common fields and parameters of a step whose kind is known. */
 static void parse_body(Ctx *c, const yaml_node_t *map, Step *st, const char *what)
 {
@@ -217,6 +238,7 @@ bool scenario_step_parse(Ctx *c, const yaml_node_t *map, Step *st)
     if (st->kind == NULL)
         return false;
     parse_body(c, map, st, "step");
+    check_stage_wal(c, map, st);
     parse_unless(c, map, st);
     c->cur = st;
     /* An unnamed event reads better as "event fault" than as "event". */

@@ -59,7 +59,7 @@ static const ParamSpec p_none[] = {END};
 static const ParamSpec p_barman[] = {
     {"command", PT_ENUM, true,
      "check|backup|switch-wal|cron|list-backups|replication-status|receive-wal-create-slot|"
-     "receive-wal-drop-slot|receive-wal-reset|receive-wal-stop|verify-backup",
+     "receive-wal-drop-slot|receive-wal-reset|receive-wal-stop|receive-wal-start|verify-backup",
      NULL, "barman command to run against the node's barman server"},
     {"args", PT_STRING_LIST, false, NULL, NULL, "extra arguments, after the server name (e.g. a backup id)"},
     END};
@@ -68,6 +68,10 @@ static const ParamSpec p_barman_recover[] = {
     {"backup_id", PT_STRING, false, NULL, "latest", "backup to restore"},
     {"get_wal", PT_BOOL, false, NULL, "true",
      "fetch WAL (including the streamed .partial segment) from barman at recovery time"},
+    {"stage_wal", PT_BOOL, false, NULL, "false",
+     "instead of get_wal: barman copies the archived WAL, drill adds the streamed segments "
+     "(.partial too) to barman_wal/ and writes recovery.signal with Barman's own `cp "
+     "barman_wal/%f %p`: no barman process per segment at recovery time"},
     {"target_lsn", PT_STRING, false, NULL, NULL, "point-in-time recovery target LSN"},
     {"target_time", PT_STRING, false, NULL, NULL, "point-in-time recovery target time"},
     {"target_xid", PT_STRING, false, NULL, NULL, "point-in-time recovery target xid"},

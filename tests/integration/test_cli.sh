@@ -33,7 +33,8 @@ check "diagnostic has a hint" grep -q "timeout" "$work/bad.err"
 "$DRILL_BIN" run --dry-run -t "$topo" primary-wipe > "$work/plan" 2>&1
 check "dry run without servers exits 3" [ $? -eq 3 ]
 check "dry run says its checks could not run" grep -q "^dry run: the checks could not run" "$work/plan"
-check "dry run shows the barman recover command" grep -q "barman -c .* recover --get-wal" "$work/plan"
+check "dry run shows the barman recover command" grep -q "barman -c .* recover --no-get-wal" "$work/plan"
+check "dry run shows the rollback's recover command" grep -q "barman -c .* recover --get-wal" "$work/plan"
 check "dry run marks destructive steps" grep -q DESTRUCTIVE "$work/plan"
 
 # Objectives: the drill file's, overridden by the topology (for every drill,

@@ -96,11 +96,13 @@ check "dry run of primary-wipe passes (exit 0)" [ "$rc" -eq 0 ]
 [ "$rc" -eq 0 ] || cat "$work/pw.dry"   # which check failed
 d1=$sandbox/pg1/data
 for want in "find $d1 -mindepth 1 -delete" "-m immediate -w" \
+    "recover --no-get-wal pg1 latest $d1" "barman show-server pg1 (its streaming_wals_directory)" \
+    "into $d1/barman_wal" "restore_command = '\\''cp barman_wal/%f %p" "drill-recovery-conf $d1 yes" \
     "recover --get-wal pg1 latest $d1" \
     "restore_command = '\\''barman -c $sandbox/barman/barman.conf get-wal -P pg1 %f > %p" \
     "on pg1 as postgres: /bin/sh -c" \
     "pg_basebackup -D $sandbox/pg2/data -d 'host=127.0.0.1 port=$p1" \
-    "$sandbox/pg2/data -m immediate -w" "receive-wal --create-slot pg1" \
+    "$sandbox/pg2/data -m immediate -w" "setsid \"\$@\" < /dev/null > /dev/null 2>&1 &' drill-receive-wal barman -c $sandbox/barman/barman.conf receive-wal pg1" \
     "SQL: ALTER SYSTEM RESET restore_command" "pg_create_physical_replication_slot('pg2', true)" \
     "create table if not exists drill_heartbeat"; do
     check "the plan shows: $want" grep -qF -- "$want" "$work/pw.dry"

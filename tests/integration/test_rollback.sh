@@ -59,7 +59,7 @@ rollback_ran() {  # rollback_ran LABEL
     check "$1: cleanup ran" [ "$(count_not cleanup "'ok'")" -eq 0 ]
 }
 # (a) right after the restore: the primary is restored but not started.
-fails_after early "    get_wal: true"
+fails_after early "    stage_wal: true"
 rollback_ran early
 check "early: the rest of the recovery was skipped" [ "$(step_status 'start the restored primary')" = skipped ]
 check "early: rollback stops whatever is left (nothing runs: fine)" \
@@ -88,7 +88,7 @@ interrupt() {
         > "$work/$label.out" 2> "$work/$label.err" &
     pid=$!
     for _ in $(seq 1 600); do
-        grep -q 'restore the latest backup with the streamed WAL: started' "$work/$label.err" && break
+        grep -q 'restore the latest backup with the streamed WAL staged: started' "$work/$label.err" && break
         sleep 0.1
     done
     kill -s "$sig" "$pid"

@@ -9,6 +9,15 @@
  * `barman-wal-restore -P` over SSH from any other host; both fetch the
  * streamed .partial segment too, so nothing acknowledged before the fault is
  * lost.
+ *
+ * `stage_wal` avoids that per-segment barman process (0.5-1 s of Python
+ * start-up each, most of the restored primary's time in recovery): barman
+ * recover copies the archived WAL into pg_wal in one go, drill adds what
+ * Barman streamed (the .partial segment renamed) to barman_wal/ and writes
+ * the recovery configuration Barman itself writes for a point-in-time
+ * recovery (`cp barman_wal/%f %p`, recovery.signal). Recovery still ends on
+ * a new timeline, so a standby that received more than Barman refuses to
+ * follow instead of silently mixing histories.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -117,6 +126,12 @@ static char *remote_ssh_command(const Node *backup, const Node *target)
     return out;
 }
 
+/* barman fetches the WAL at recovery time (restore_command get-wal). */
+static bool recover_gets_wal(const Step *s)
+{
+    return step_bool(s, "get_wal", true) && !step_bool(s, "stage_wal", false);
+}
+
 void cmd_barman_recover(const Plan *p, const PlanStep *ps, Argv *a)
 {
     const Step *s = ps->step;
@@ -125,7 +140,7 @@ void cmd_barman_recover(const Plan *p, const PlanStep *ps, Argv *a)
     argv_add(a, "-c");
     argv_add(a, ps->node->barman_config);
     argv_add(a, "recover");
-    if (step_bool(s, "get_wal", true))
+    if (recover_gets_wal(s))
         argv_add(a, "--get-wal");
     else
         argv_add(a, "--no-get-wal");
@@ -228,6 +243,24 @@ static char *restore_command_line(const Node *backup, const Node *target, const 
     return line;
 }
 
+/* Writes the recovery settings into the target's postgresql.auto.conf
+ * (replacing any restore_command / recovery_end_command there), and
+ * recovery.signal when `signal`. A fixed script; directory and lines are
+ * arguments. */
+static void cmd_recovery_conf(const Node *target, char *const *lines, bool signal, Argv *a)
+{
+    argv_add(a, "/bin/sh");
+    argv_add(a, "-c");
+    argv_add(a, "d=$1 s=$2; shift 2; f=\"$d/postgresql.auto.conf\"; "
+                "grep -v -e '^restore_command' -e '^recovery_end_command' \"$f\" > \"$f.drill\"; "
+                "printf '%s\\n' \"$@\" >> \"$f.drill\" && mv \"$f.drill\" \"$f\" && "
+                "{ [ \"$s\" = no ] || : > \"$d/recovery.signal\"; }");
+    argv_add(a, "drill-recovery-conf");
+    argv_add(a, target->data_directory);
+    argv_add(a, signal ? "yes" : "no");
+    argv_add_list(a, lines);
+}
+
 /* Replaces the restore_command barman wrote (`sudo -u barman barman get-wal`
  * with the default configuration, on the target) with restore_command_line. */
 static int cmd_fix_restore_command(const Node *backup, const Node *target, Argv *a,
@@ -236,15 +269,92 @@ static int cmd_fix_restore_command(const Node *backup, const Node *target, Argv 
     char *line = restore_command_line(backup, target, why);
     if (line == NULL)
         return -1;
-    argv_add(a, "/bin/sh");
-    argv_add(a, "-c");
-    argv_add(a, "f=\"$1/postgresql.auto.conf\" && grep -v '^restore_command' \"$f\" > \"$f.drill\""
-                " ; printf '%s\\n' \"$2\" >> \"$f.drill\" && mv \"$f.drill\" \"$f\"");
-    argv_add(a, "drill-restore-command");
-    argv_add(a, target->data_directory);
-    argv_add(a, line);
+    char *lines[] = {line, NULL};
+    cmd_recovery_conf(target, lines, false, a);
     free(line);
     return 0;
+}
+
+/* What a staged restore leaves for PostgreSQL: Barman's own point-in-time
+ * recovery configuration (its `restore_command` and `recovery_end_command`,
+ * recovery.signal). Segments not in barman_wal/ are read from pg_wal. */
+static void cmd_staged_recovery_conf(const Node *target, Argv *a)
+{
+    char *lines[] = {(char *)(uintptr_t)"restore_command = 'cp barman_wal/%f %p'",
+                     (char *)(uintptr_t)"recovery_end_command = 'rm -fr barman_wal'", NULL};
+    cmd_recovery_conf(target, lines, true, a);
+}
+
+/* On the Barman node: `barman show-server` (for the streaming directory,
+ * run beside the recover so its start-up costs no wall time), the recover
+ * itself ("$@"), then every streamed segment, the .partial one renamed to
+ * its segment name, into DEST/barman_wal — through the same SSH command as
+ * barman's --remote-ssh-command when the target is another host. */
+static const char STAGE_SCRIPT[] =
+    "conf=$1 srv=$2 dest=$3 unpack=$4 ssh=$5; shift 5\n"
+    "info=$(mktemp \"${TMPDIR:-/tmp}/drill-stage.XXXXXX\") || exit 1\n"
+    "trap 'rm -f \"$info\"' EXIT\n"
+    "barman -c \"$conf\" show-server \"$srv\" > \"$info\" 2>&1 &\n"
+    "show=$!\n"
+    "\"$@\" || { rc=$?; wait $show; exit $rc; }\n"
+    "wait $show || { cat \"$info\" >&2; echo \"drill: barman show-server $srv failed: the "
+    "streamed WAL cannot be found\" >&2; exit 1; }\n"
+    "dir=$(sed -n 's/^[[:space:]]*streaming_wals_directory: //p' \"$info\")\n"
+    "[ -n \"$dir\" ] && [ -d \"$dir\" ] || { echo \"drill: barman show-server $srv names no "
+    "streaming_wals_directory: stage_wal needs streaming_archiver = on\" >&2; exit 1; }\n"
+    "files=$(cd \"$dir\" && ls | grep -E '^[0-9A-F]{24}(\\.partial)?$')\n"
+    "echo \"staging $(echo $files | wc -w) streamed WAL file(s) from $dir into "
+    "$dest/barman_wal:\" $files\n"
+    "(cd \"$dir\" && tar -cf - --transform='s/\\.partial$//' -T /dev/null $files) |\n"
+    "if [ -n \"$ssh\" ]; then eval \"$ssh \\\"\\$unpack\\\"\"; else sh -c \"$unpack\"; fi\n";
+
+/* The staging command: STAGE_SCRIPT around the recover command in *a. */
+static void cmd_stage_wal(const Plan *p, const PlanStep *ps, const Node *target, Argv *a)
+{
+    Argv w = {.n = 0};
+    argv_add(&w, "/bin/sh");
+    argv_add(&w, "-c");
+    argv_add(&w, STAGE_SCRIPT);
+    argv_add(&w, "drill-stage-wal");
+    argv_add(&w, ps->node->barman_config);
+    argv_add(&w, ps->node->barman_server);
+    argv_add(&w, target->data_directory);
+    Buf b;
+    buf_init(&b, 8192);
+    char *dir = xasprintf("%s/barman_wal", target->data_directory);
+    buf_append(&b, "mkdir -p ", 9);
+    exec_shell_quote(&b, dir);
+    buf_append(&b, " && tar -C ", 11);
+    exec_shell_quote(&b, dir);
+    buf_append(&b, " -xf -", 6);
+    free(dir);
+    char *unpack = buf_steal(&b);
+    argv_add(&w, unpack);
+    free(unpack);
+    char *ssh = recover_is_remote(ps->node, target) ? remote_ssh_command(ps->node, target) : NULL;
+    argv_add(&w, ssh != NULL ? ssh : "");
+    free(ssh);
+    cmd_barman_recover(p, ps, &w);
+    argv_free(a);
+    *a = w;
+}
+
+/* The second command of a restore, run on the target: the restore_command
+ * for get_wal, the staged recovery configuration for stage_wal. */
+static int cmd_after_recover(const PlanStep *ps, const Node *target, Argv *a, const char **why)
+{
+    if (step_bool(ps->step, "stage_wal", false)) {
+        cmd_staged_recovery_conf(target, a);
+        return 0;
+    }
+    return cmd_fix_restore_command(ps->node, target, a, why);
+}
+
+static void cmd_restore(const Plan *p, const PlanStep *ps, const Node *target, Argv *a)
+{
+    cmd_barman_recover(p, ps, a);
+    if (step_bool(ps->step, "stage_wal", false))
+        cmd_stage_wal(p, ps, target, a);
 }
 
 StepStatus step_barman_recover(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutcome *o)
@@ -253,43 +363,54 @@ StepStatus step_barman_recover(RunCtx *ctx, const PlanStep *ps, int64_t deadline
     if (target == NULL || target->data_directory == NULL)
         return step_set(o, STEP_ERROR, "barman_recover needs a target node with a data_directory");
     Argv a = {.n = 0};
-    cmd_barman_recover(ctx->plan, ps, &a);
+    cmd_restore(ctx->plan, ps, target, &a);
     int rc = step_run_argv(ctx, ps->node, a.v, 0, deadline, o);
     argv_free(&a);
-    if (rc < 0 || !step_bool(ps->step, "get_wal", true))
+    bool staged = step_bool(ps->step, "stage_wal", false);
+    if (rc < 0 || (!recover_gets_wal(ps->step) && !staged))
         return o->status;
     const char *why = NULL;
-    if (cmd_fix_restore_command(ps->node, target, &a, &why) < 0)
+    if (cmd_after_recover(ps, target, &a, &why) < 0)
         return step_set(o, STEP_ERROR, "cannot build the restore_command: %s", why);
     step_run_argv(ctx, target, a.v, 0, deadline, o);
     argv_free(&a);
-    if (o->status == STEP_OK)
-        step_set(o, STEP_OK, "backup %s restored into %s (WAL via %s -P)",
-                 step_str(ps->step, "backup_id", "latest"), target->name,
-                 barman_on_target_host(ps->node, target) ? "barman get-wal"
-                                                         : "barman-wal-restore over SSH");
-    return o->status;
+    if (o->status != STEP_OK)
+        return o->status;
+    const char *how = staged ? "staged in barman_wal/ (cp, recovery.signal)"
+                      : barman_on_target_host(ps->node, target) ? "via barman get-wal -P"
+                                                                 : "via barman-wal-restore -P over SSH";
+    return step_set(o, STEP_OK, "backup %s restored into %s (WAL %s)",
+                    step_str(ps->step, "backup_id", "latest"), target->name, how);
 }
 
-/* The recover command, then the restore_command rewrite on the target. */
+/* The recover command, then what drill adds on the target. */
 char *barman_recover_describe(const Plan *p, const PlanStep *ps)
 {
     const Node *target = plan_param_node(p, ps, "target");
     Argv a = {.n = 0};
     cmd_barman_recover(p, ps, &a);
     char *recover = describe_argv(NULL, &a);
-    if (!step_bool(ps->step, "get_wal", true) || target == NULL || target->data_directory == NULL)
+    bool staged = step_bool(ps->step, "stage_wal", false);
+    if ((!recover_gets_wal(ps->step) && !staged) || target == NULL ||
+        target->data_directory == NULL)
         return recover;
     const char *why = NULL;
-    if (cmd_fix_restore_command(ps->node, target, &a, &why) < 0) {
+    if (cmd_after_recover(ps, target, &a, &why) < 0) {
         char *text = xasprintf("%s\nthen: cannot build the restore_command: %s", recover, why);
         free(recover);
         return text;
     }
-    char *fix = describe_argv(target, &a);
-    char *text = xasprintf("%s\nthen replace barman's restore_command (sudo -u barman, default "
-                           "config) with one for where Barman is:\n%s", recover, fix);
+    char *after = describe_argv(target, &a);
+    char *text = staged
+        ? xasprintf("%s\nbeside it barman show-server %s (its streaming_wals_directory); then "
+                    "copy the streamed segments (.partial renamed) into %s/barman_wal%s; then "
+                    "write Barman's PITR recovery configuration:\n%s", recover,
+                    ps->node->barman_server, target->data_directory,
+                    recover_is_remote(ps->node, target) ? " through the same SSH command" : "",
+                    after)
+        : xasprintf("%s\nthen replace barman's restore_command (sudo -u barman, default "
+                    "config) with one for where Barman is:\n%s", recover, after);
     free(recover);
-    free(fix);
+    free(after);
     return text;
 }

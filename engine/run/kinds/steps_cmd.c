@@ -141,10 +141,22 @@ void cmd_append_slot(const Node *n, const char *slot, Argv *a)
  * become `receive-wal --reset`. */
 void cmd_barman(const Node *backup, const char *command, char *const *args, Argv *a)
 {
+    /* receive-wal-start: `barman receive-wal` as a daemon of its own (what
+     * `barman cron` starts, without cron's other work and its second Python
+     * start-up): its own session, no stdio, not marked as this run's. */
+    bool start = strcmp(command, "receive-wal-start") == 0;
+    if (start) {
+        argv_add(a, "/bin/sh");
+        argv_add(a, "-c");
+        argv_add(a, "env -u DRILL_RUN_UUID setsid \"$@\" < /dev/null > /dev/null 2>&1 &");
+        argv_add(a, "drill-receive-wal");
+    }
     argv_add(a, "barman");
     argv_add(a, "-c");
     argv_add(a, backup->barman_config);
-    if (str_has_prefix(command, "receive-wal-")) {
+    if (start) {
+        argv_add(a, "receive-wal");
+    } else if (str_has_prefix(command, "receive-wal-")) {
         argv_add(a, "receive-wal");
         argv_addf(a, "--%s", command + strlen("receive-wal-"));
     } else {
