@@ -46,22 +46,29 @@ t_fault=$(date +%s%3N)
 as_pg "$BIN/pg_ctl" -D "$D/pg1/data" -m immediate -w -t 60 stop >/dev/null
 as_pg find "$D/pg1/data" -mindepth 1 -delete
 # recover
-as_pg barman -c "$CONF" recover --get-wal pg1 latest "$D/pg1/data" >/dev/null
-# barman writes `sudo -u postgres barman get-wal`; drill's barman_recover step
-# rewrites it (a command the dry-run listing does not show).
+# barman recover copies the archived WAL; what Barman streamed (the .partial
+# segment renamed) goes to barman_wal/ with Barman's own PITR recovery
+# configuration, as drill's barman_recover stage_wal does.
+as_pg sh -c "barman -c '$CONF' show-server pg1 > '$D/plain-show-server.txt' 2>&1 &
+  barman -c '$CONF' recover --no-get-wal pg1 latest '$D/pg1/data' > /dev/null; rc=\$?; wait; exit \$rc"
+SDIR=$(sed -n 's/^[[:space:]]*streaming_wals_directory: //p' "$D/plain-show-server.txt")
+as_pg sh -c "mkdir -p '$D/pg1/data/barman_wal' && cd '$SDIR' &&
+  tar -cf - --transform='s/\.partial\$//' -T /dev/null \$(ls | grep -E '^[0-9A-F]{24}(\.partial)?\$') |
+  tar -C '$D/pg1/data/barman_wal' -xf -"
 AUTO=$D/pg1/data/postgresql.auto.conf
-as_pg sh -c "grep -v '^restore_command' '$AUTO' > '$AUTO.tmp' && mv '$AUTO.tmp' '$AUTO' &&
-  printf \"restore_command = 'barman -c $CONF get-wal -P pg1 %%f > %%p'\\n\" >> '$AUTO'"
+as_pg sh -c "printf '%s\n' \"restore_command = 'cp barman_wal/%f %p'\" \"recovery_end_command = 'rm -fr barman_wal'\" >> '$AUTO' &&
+  : > '$D/pg1/data/recovery.signal'"
 as_pg "$BIN/pg_ctl" -D "$D/pg1/data" -l "$D/pg1/postgresql.log" -W start >/dev/null
 wait_for "$P1" "select not pg_is_in_recovery()" t 60
-as_pg barman -c "$CONF" receive-wal --create-slot pg1 >/dev/null
-as_pg barman -c "$CONF" cron >/dev/null
+q "$P1" "select pg_create_physical_replication_slot('barman', true) where not exists (select 1 from pg_replication_slots where slot_name = 'barman')" >/dev/null
+as_pg setsid barman -c "$CONF" receive-wal pg1 < /dev/null > /dev/null 2>&1 &
 wait_for "$P1" "select count(*) > 0 from pg_stat_replication where application_name = 'barman_receive_wal' and state = 'streaming'" t 60
 # commits wait for the synchronous Barman receiver: the first one that
 # returns is the end of the outage, as for drill's heartbeat.
 q "$P1" "create table if not exists plain_probe (t timestamptz); insert into plain_probe values (now())" >/dev/null
 echo "plain-rto-ms: $(( $(date +%s%3N) - t_fault ))"
 q "$P1" "ALTER SYSTEM RESET restore_command" >/dev/null
+q "$P1" "ALTER SYSTEM RESET recovery_end_command" >/dev/null
 q "$P1" "SELECT pg_reload_conf()" >/dev/null
 q "$P1" "select pg_create_physical_replication_slot('pg2') where not exists (select 1 from pg_replication_slots where slot_name = 'pg2')" >/dev/null
 # base_backup: stop the standby (immediate), wipe, clone, start — as drill's step does.

@@ -144,6 +144,15 @@ void cmd_barman_recover(const Plan *p, const PlanStep *ps, Argv *a)
         argv_add(a, "--get-wal");
     else
         argv_add(a, "--no-get-wal");
+    /* Without it Barman copies only the WAL of the backup's own timeline: a
+     * primary that switched timeline after its last backup (a failover, an
+     * earlier restore) came back without everything written since
+     * (test_rollback lost 305 of 751 acknowledged heartbeats). get-wal
+     * needs nothing: PostgreSQL asks for every timeline itself. */
+    if (step_bool(s, "stage_wal", false)) {
+        argv_add(a, "--target-tli");
+        argv_add(a, "latest");
+    }
     add_target(a, s, "target_lsn", "--target-lsn");
     add_target(a, s, "target_time", "--target-time");
     add_target(a, s, "target_xid", "--target-xid");
