@@ -133,7 +133,9 @@ markers() { q "$p1" "select count(*) from drill_unfinished"; }
 "$DRILL_BIN" run "$work/marker.yaml" --sandbox-dir "$sandbox" --db "$db" --progress lines \
     > "$work/mk.out" 2> "$work/mk.err" &
 pid=$!
-for _ in $(seq 1 300); do grep -q 'a fault that only waits: started' "$work/mk.err" && break; sleep 0.1; done
+# Killed once its command runs: "started" is printed just before the fork, and
+# a kill right then left no command behind (the check below failed once).
+for _ in $(seq 1 300); do pgrep -f "^sleep 59.7$" > /dev/null && break; sleep 0.1; done
 kill -KILL "$pid"; wait "$pid"
 killed=$(sq "select max(id) from runs")
 uuid=$(run_uuid "$killed")
