@@ -56,7 +56,7 @@ void html_write_steps(Buf *b, const RunRecord *run)
         const StoredStep *s = &run->steps[i];
         /* Steps that did not succeed start open: that is what a reader wants. */
         buf_appendf(b, "<details%s>\n<summary>%s #%d ", html_step_ok(s) ? "" : " open",
-                    html_step_ok(s) ? "\xE2\x9C\x94" : "\xE2\x9C\x98", s->seq);
+                    html_step_ok(s) ? "\xE2\x9C\x94" : "\xE2\x9C\x98", s->seq + 1);
         html_text(b, s->name);
         buf_appends(b, " &#8212; ");
         html_text(b, s->status);

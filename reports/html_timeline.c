@@ -112,7 +112,7 @@ static void svg_step_bar(Buf *b, const RunRecord *run, const Axis *a, size_t i, 
     int64_t start = s->started_utc_ms - run->started_utc_ms;
     int64_t x = axis_x(a, start);
     int64_t w = axis_x(a, start + html_nonneg(s->duration_us) / 1000) - x;
-    char *label = xasprintf("%d %s", s->seq, s->name ? s->name : "");
+    char *label = xasprintf("%d %s", s->seq + 1, s->name ? s->name : "");
     char *cut = html_label_cut(label, HTML_LABEL_MAX);
     buf_appendf(b, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">", a->x0 - 6, y + 11);
     html_escape(b, cut, HTML_FIELD_MAX);
@@ -177,7 +177,7 @@ static void write_steps_table(Buf *b, const RunRecord *run)
                    "<th>Start</th><th>Duration</th><th>Status</th></tr>\n");
     for (size_t i = 0; i < run->nsteps; i++) {
         const StoredStep *s = &run->steps[i];
-        buf_appendf(b, "<tr><td class=\"num\">%d</td><td>", s->seq);
+        buf_appendf(b, "<tr><td class=\"num\">%d</td><td>", s->seq + 1);
         html_text(b, s->phase);
         buf_appends(b, "</td><td>");
         html_text(b, s->name);

@@ -8,7 +8,9 @@
  *     <testsuite name=DRILL tests failures errors skipped time timestamp hostname>
  *       <properties> the run's fields (as record.h names them), facts and
  *         measurements </properties>
- *       <testcase classname="drill.DRILL.PHASE" name="SEQ STEP" time> per step
+ *       <testcase classname="drill.DRILL.PHASE" name="STEP" time> per step (a
+ *         name repeated within a phase gets " (2)"; the 1-based step number is
+ *         the suite property step.PHASE.STEP and starts system-out)
  *       <testcase classname="drill.DRILL.objectives" name="rto"> per objective
  *       <testcase classname="drill.DRILL.run" name="verdict"> only when the run
  *         did not pass but no step or objective says so (aborted, infra error)
@@ -217,6 +219,8 @@ static void write_main_properties(Jw *j, const RunRecord *run)
     }
 }
 
+static void write_step_numbers(Jw *j, const RunRecord *run);
+
 static void write_properties(Jw *j, const RunRecord *run)
 {
     jw_start(j, "properties");
@@ -241,6 +245,7 @@ static void write_properties(Jw *j, const RunRecord *run)
         jw_property(j, name, run->facts[i].value ? run->facts[i].value : "");
         free(name);
     }
+    write_step_numbers(j, run);
     jw_end(j);
 }
 
@@ -289,18 +294,33 @@ static void write_step_outcome(Jw *j, const StoredStep *s)
     free(msg);
 }
 
+/* A step's testcase name: its own name, so that adding a step renames no
+ * other test in CI's history; the n-th step of a phase with a name already
+ * used in that phase gets " (n)". malloc'd. */
+static char *step_case_name(const RunRecord *run, size_t i)
+{
+    const StoredStep *s = &run->steps[i];
+    const char *name = s->name ? s->name : "";
+    size_t same = 1;
+    for (size_t k = 0; k < i; k++)
+        if (str_eq(run->steps[k].phase, s->phase) && str_eq(run->steps[k].name, s->name))
+            same++;
+    return same > 1 ? xasprintf("%s (%zu)", name, same) : xstrdup(name);
+}
+
+static char *step_classname(const RunRecord *run, const StoredStep *s)
+{
+    return xasprintf("drill.%s.%s", run->drill_name, s->phase ? s->phase : "steps");
+}
+
 static void write_step(Jw *j, const RunRecord *run, size_t i)
 {
     const StoredStep *s = &run->steps[i];
-    /* Names must be unique (GitLab collapses duplicates): seq makes them so,
-     * and a repeated seq gets its position appended. */
-    bool dup = i > 0 && run->steps[i - 1].seq == s->seq;
-    char *classname = xasprintf("drill.%s.%s", run->drill_name, s->phase ? s->phase : "steps");
-    char *name = dup ? xasprintf("%d %s #%zu", s->seq, s->name ? s->name : "", i)
-                     : xasprintf("%d %s", s->seq, s->name ? s->name : "");
+    char *classname = step_classname(run, s);
+    char *name = step_case_name(run, i);
     write_case_start(j, classname, name, s->duration_us);
     write_step_outcome(j, s);
-    char *out = xasprintf("[%s] $ %s\n%s", s->node ? s->node : "local",
+    char *out = xasprintf("step %d, [%s] $ %s\n%s", s->seq + 1, s->node ? s->node : "local",
                           s->command ? s->command : "", s->out ? s->out : "");
     jw_text_element(j, "system-out", out);
     jw_text_element(j, "system-err", s->err);
@@ -308,6 +328,23 @@ static void write_step(Jw *j, const RunRecord *run, size_t i)
     free(out);
     free(name);
     free(classname);
+}
+
+/* The step numbers (1-based, as progress and messages count) as suite
+ * properties "step.PHASE.NAME": testcases may carry no property
+ * (junit-10.xsd), and the number is no part of a test's identity. */
+static void write_step_numbers(Jw *j, const RunRecord *run)
+{
+    for (size_t i = 0; i < run->nsteps; i++) {
+        char *name = step_case_name(run, i);
+        char *key = xasprintf("step.%s.%s", run->steps[i].phase ? run->steps[i].phase : "steps",
+                              name);
+        char num[24];
+        snprintf(num, sizeof num, "%d", run->steps[i].seq + 1);
+        jw_property(j, key, num);
+        free(key);
+        free(name);
+    }
 }
 
 /* "measured 1234 ms, target 1000 ms (how)" — malloc'd. The runner stores

@@ -32,6 +32,14 @@ int cli_fail(const char *cmd, const DrillError *err);
 /* Usage error: prints the message and "try drill CMD --help", returns 2. */
 int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* getopt_long with one error line per mistake: getopt's own messages are
+ * off; an unknown option gets "did you mean --X?", a missing value names the
+ * option, both with the --help hint. Returns what getopt_long returns, or
+ * '?' after printing the error (the caller returns DRILL_EXIT_INVALID). */
+struct option;
+int cli_getopt(const char *cmd, int argc, char **argv, const char *shortopts,
+               const struct option *opts);
+
 /* --format text|json: sets *json; prints a usage error and returns 2 otherwise. */
 int cli_parse_format(const char *cmd, const char *value, bool *json);
 /* --color auto|always|never: configures color.h; usage error (2) otherwise. */

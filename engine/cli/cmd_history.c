@@ -139,7 +139,7 @@ int cmd_history(int argc, char **argv)
     bool json = false;
     long limit = 50;
     int c;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = cli_getopt("history", argc, argv, "h", opts)) != -1) {
         char *end = NULL;
         switch (c) {
         case 'd': db = optarg; break;
@@ -155,13 +155,13 @@ int cmd_history(int argc, char **argv)
             break;
         case 'm': measure = optarg; break;
         case 'h': help(); return DRILL_EXIT_OK;
-        default: return cli_usage("history", "invalid option");
+        default: return DRILL_EXIT_INVALID;   /* cli_getopt said why */
         }
     }
     if (argc - optind > 1)
         return cli_usage("history", "give at most one drill name");
     Store *st = NULL;
-    int rc = cli_open_store("history", db, &st);
+    int rc = cli_open_existing_store("history", db, &st);
     if (rc != 0)
         return rc;
     if (measure != NULL) {

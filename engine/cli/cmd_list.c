@@ -118,19 +118,19 @@ int cmd_list(int argc, char **argv)
 {
     static const struct option opts[] = {{"names", no_argument, NULL, 'N'},
                                          {"format", required_argument, NULL, 'F'},
+                                         {"json", no_argument, NULL, 'J'},
                                          {"help", no_argument, NULL, 'h'},
                                          {0}};
     bool names_only = false, json = false;
     int c;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = cli_getopt("list", argc, argv, "h", opts)) != -1) {
         if (c == 'h') {
             help();
             return DRILL_EXIT_OK;
         }
-        if (c == 'F' && cli_parse_format("list", optarg, &json) != 0)
+        if (c == '?' || (c == 'F' && cli_parse_format("list", optarg, &json) != 0))
             return DRILL_EXIT_INVALID;
-        if (c != 'N' && c != 'F')
-            return cli_usage("list", "invalid option");
+        json = json || c == 'J';
         names_only = names_only || c == 'N';
     }
     if (optind < argc)

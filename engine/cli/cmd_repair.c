@@ -68,7 +68,7 @@ static int parse_args(int argc, char **argv, RepairArgs *a)
         {"yes", no_argument, NULL, 'y'},            {"progress", required_argument, NULL, 'p'},
         {"help", no_argument, NULL, 'h'},           {0}};
     int c, rc = 0;
-    while (rc == 0 && (c = getopt_long(argc, argv, "t:h", opts, NULL)) != -1) {
+    while (rc == 0 && (c = cli_getopt("repair", argc, argv, "t:h", opts)) != -1) {
         switch (c) {
         case 't': a->topology = optarg; break;
         case 'S': a->sandbox_dir = optarg; break;
@@ -77,7 +77,7 @@ static int parse_args(int argc, char **argv, RepairArgs *a)
         case 'y': a->yes = true; break;
         case 'p': rc = cli_parse_progress("repair", optarg, &a->progress); break;
         case 'h': help(stdout); return -1;
-        default: return cli_usage("repair", "invalid option");
+        default: return DRILL_EXIT_INVALID;   /* cli_getopt said why */
         }
     }
     if (rc == 0 && optind < argc) {

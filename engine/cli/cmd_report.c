@@ -19,7 +19,8 @@ static void help(void)
          "from the store alone, so any past run can be re-rendered identically.\n"
          "--batch ID re-renders a multi-drill `drill run A B ...` (ID = its first run,\n"
          "printed as `batch ID` and in --format json): one JUnit file with a <testsuite>\n"
-         "per drill, one HTML per drill (FILE-SEQ-DRILL.html).\n\n"
+         "per drill, one HTML per drill (FILE-SEQ-DRILL.html). FILE - writes to standard\n"
+         "output (one report; not listed in SHA256SUMS nor recorded with the run).\n\n"
          "The evidence chain is verified up to the run first (see `drill verify`): if\n"
          "a sealed record before or at it was altered or deleted, nothing is written\n"
          "and the exit status is 1.\n\n"
@@ -58,14 +59,14 @@ int cmd_report(int argc, char **argv)
     const char *db = NULL, *junit = NULL, *html = NULL;
     bool batch = false;
     int c;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = cli_getopt("report", argc, argv, "h", opts)) != -1) {
         switch (c) {
         case 'd': db = optarg; break;
         case 'j': junit = optarg; break;
         case 'H': html = optarg; break;
         case 'b': batch = true; break;
         case 'h': help(); return DRILL_EXIT_OK;
-        default: return cli_usage("report", "invalid option");
+        default: return DRILL_EXIT_INVALID;   /* cli_getopt said why */
         }
     }
     if (optind != argc - 1)
@@ -77,7 +78,7 @@ int cmd_report(int argc, char **argv)
     if (junit == NULL && html == NULL)
         return cli_usage("report", "nothing to write: give --junit FILE and/or --html FILE");
     Store *st = NULL;
-    int rc = cli_open_store("report", db, &st);
+    int rc = cli_open_existing_store("report", db, &st);
     if (rc != 0)
         return rc;
     RunRecord **recs = NULL;

@@ -44,6 +44,7 @@ static void help(FILE *out)
           "                        $XDG_DATA_HOME/drill/drill.db)\n"
           "      --junit FILE      write a JUnit XML report (CI quality gates)\n"
           "      --html FILE       write a self-contained HTML report (audit evidence)\n"
+          "                        FILE - writes either one to standard output\n"
           "      --operator NAME   who runs this rehearsal (recorded; default\n"
           "                        $DRILL_OPERATOR); the OS user, $SUDO_USER and the CI\n"
           "                        job are recorded too\n"
@@ -204,7 +205,7 @@ static int parse_option(int c, RunArgs *a)
     case 'p':
         return cli_parse_progress("run", optarg, &a->progress);
     case 'h': help(stdout); return -1;
-    default: return cli_usage("run", "invalid option");
+    default: return DRILL_EXIT_INVALID;   /* cli_getopt said why */
     }
     return 0;
 }
@@ -227,7 +228,7 @@ static int parse_args(int argc, char **argv, RunArgs *a)
         {"set", required_argument, NULL, 'V'},
         {0}};
     int c, rc;
-    while ((c = getopt_long(argc, argv, "t:ynqh", opts, NULL)) != -1)
+    while ((c = cli_getopt("run", argc, argv, "t:ynqh", opts)) != -1)
         if ((rc = parse_option(c, a)) != 0)
             return rc;
     if (optind >= argc && a->suite == NULL)

@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "paths.h"
+#include "suggest.h"
 #include "util.h"
 
 extern char **environ;
@@ -99,8 +100,18 @@ int cmd_sandbox(int argc, char **argv)
         return argc < 2 ? DRILL_EXIT_INVALID : DRILL_EXIT_OK;
     }
     const char *sub = argv[1];
-    if (strcmp(sub, "up") != 0 && strcmp(sub, "down") != 0 && strcmp(sub, "status") != 0)
-        return cli_usage("sandbox", "unknown subcommand \"%s\" (expected up, down or status)", sub);
+    static const char *const subs[] = {"up", "down", "status", NULL};
+    if (strcmp(sub, "up") != 0 && strcmp(sub, "down") != 0 && strcmp(sub, "status") != 0) {
+        const char *sug = suggest_closest(sub, subs);
+        return cli_usage("sandbox", "unknown subcommand \"%s\" (%s%s%s)", sub,
+                         sug ? "did you mean " : "expected up, down or status", sug ? sug : "",
+                         sug ? "?" : "");
+    }
+    for (int i = 2; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            fputs(sandbox_help, stdout);
+            return DRILL_EXIT_OK;
+        }
     /* fixtures/sandbox.sh spells --format json as --json; text is its default. */
     static char json_opt[] = "--json";
     bool has_dir = false;

@@ -138,13 +138,13 @@ int cmd_validate(int argc, char **argv)
         {"topology", required_argument, NULL, 't'}, {"help", no_argument, NULL, 'h'}, {0}};
     const char *topo_path = NULL;
     int c;
-    while ((c = getopt_long(argc, argv, "t:h", opts, NULL)) != -1) {
+    while ((c = cli_getopt("validate", argc, argv, "t:h", opts)) != -1) {
         if (c == 'h') {
             help(stdout);
             return DRILL_EXIT_OK;
         }
         if (c != 't')
-            return cli_usage("validate", "invalid option");
+            return DRILL_EXIT_INVALID;   /* cli_getopt said why */
         topo_path = optarg;
     }
     if (optind >= argc)

@@ -167,13 +167,13 @@ int cmd_verify(int argc, char **argv)
                                          {0}};
     const char *db = NULL, *manifest = NULL, *head = NULL;
     int c;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = cli_getopt("verify", argc, argv, "h", opts)) != -1) {
         switch (c) {
         case 'd': db = optarg; break;
         case 'm': manifest = optarg; break;
         case 'e': head = optarg; break;
         case 'h': help(); return DRILL_EXIT_OK;
-        default: return cli_usage("verify", "invalid option");
+        default: return DRILL_EXIT_INVALID;   /* cli_getopt said why */
         }
     }
     if (manifest != NULL)

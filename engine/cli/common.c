@@ -3,6 +3,7 @@
  * store, the exit-status text.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -14,6 +15,7 @@
 #include "cli.h"
 #include "runner.h"
 #include "color.h"
+#include "suggest.h"
 #include "util.h"
 
 const char cli_exit_help[] =
@@ -42,17 +44,65 @@ int cli_usage(const char *cmd, const char *fmt, ...)
     return DRILL_EXIT_INVALID;
 }
 
+#define CLI_OPTIONS_MAX 64
+
+/* "--dbb=x" -> "dbb" in buf. */
+static const char *long_name(const char *arg, char *buf, size_t bufsz)
+{
+    while (*arg == '-')
+        arg++;
+    snprintf(buf, bufsz, "%.*s", (int)strcspn(arg, "="), arg);
+    return buf;
+}
+
+int cli_getopt(const char *cmd, int argc, char **argv, const char *shortopts,
+               const struct option *opts)
+{
+    char spec[64];
+    snprintf(spec, sizeof spec, ":%s", shortopts);   /* ':' = missing value returns ':' */
+    opterr = 0;
+    int c = getopt_long(argc, argv, spec, opts, NULL);
+    if (c != '?' && c != ':')
+        return c;
+    const char *arg = optind > 0 && optind <= argc ? argv[optind - 1] : "";
+    char name[64];
+    if (c == ':') {
+        if (optopt != 0 && strncmp(arg, "--", 2) != 0)
+            cli_usage(cmd, "option -%c needs a value", optopt);
+        else
+            cli_usage(cmd, "option --%s needs a value", long_name(arg, name, sizeof name));
+        return '?';
+    }
+    if (optopt != 0 && strncmp(arg, "--", 2) != 0) {
+        cli_usage(cmd, "unknown option -%c", optopt);
+        return '?';
+    }
+    const char *names[CLI_OPTIONS_MAX + 1];
+    size_t n = 0;
+    for (; opts[n].name != NULL && n < CLI_OPTIONS_MAX; n++)
+        names[n] = opts[n].name;
+    names[n] = NULL;
+    const char *sug = suggest_closest(long_name(arg, name, sizeof name), names);
+    if (sug != NULL)
+        cli_usage(cmd, "unknown option --%s (did you mean --%s?)", name, sug);
+    else
+        cli_usage(cmd, "unknown option \"%s\"", arg);
+    return '?';
+}
+
 static int open_store(const char *cmd, const char *db_path, bool must_exist, Store **out)
 {
     char *path = db_path != NULL ? xstrdup(db_path) : store_default_path();
     DrillError err;
     struct stat sb;
     int rc;
-    if (must_exist && stat(path, &sb) != 0)
+    if (must_exist && stat(path, &sb) != 0) {
+        char *dflt = store_default_path();
         rc = drill_error_set(&err, DRILL_E_STORE, "no store at %s: %s\n  hint: check --db / "
-                             "DRILL_DB; `drill %s` reads an existing store, it never creates one",
-                             path, strerror(errno), cmd);
-    else
+                             "DRILL_DB (default: %s); `drill %s` reads an existing store, it "
+                             "never creates one", path, strerror(errno), dflt, cmd);
+        free(dflt);
+    } else
         rc = store_open(path, out, &err);
     free(path);
     if (rc < 0)

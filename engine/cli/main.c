@@ -2,9 +2,12 @@
  * main.c — drill's entry point: a table of commands, nothing else.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "suggest.h"
+#include "util.h"
 
 static const Command commands[] = {
     {"run", cmd_run, "run a drill against a topology (default: the local sandbox)"},
@@ -30,10 +33,50 @@ static void usage(FILE *out)
     fputs("\nFirst steps:\n"
           "  drill run primary-wipe        # stands up a local sandbox, wipes and restores it\n"
           "  drill validate drills/*.yaml  # checks drill files\n"
-          "  drill COMMAND --help          # options of a command\n\n", out);
+          "  drill help COMMAND            # options of a command (or drill COMMAND --help)\n\n", out);
     fputs(cli_exit_help, out);
     fputs("\nEnvironment: DRILL_DB (results store), DRILL_PATH (drill directories),\n"
           "DRILL_SANDBOX_DIR (sandbox state), NO_COLOR.\n", out);
+}
+
+#define NCOMMANDS (sizeof commands / sizeof *commands)
+
+static const Command *find_command(const char *name)
+{
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        if (strcmp(commands[i].name, name) == 0)
+            return &commands[i];
+    return NULL;
+}
+
+static int unknown_command(const char *name)
+{
+    const char *names[NCOMMANDS + 1];
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        names[i] = commands[i].name;
+    names[NCOMMANDS] = NULL;
+    const char *sug = suggest_closest(name, names);
+    if (sug != NULL)
+        fprintf(stderr, "drill: unknown command \"%s\"\n  hint: did you mean `drill %s`? "
+                "(`drill --help` lists them all)\n", name, sug);
+    else
+        fprintf(stderr, "drill: unknown command \"%s\"\n  hint: run `drill --help` for the "
+                "list\n", name);
+    return DRILL_EXIT_INVALID;
+}
+
+/* `drill help COMMAND` is `drill COMMAND --help`. */
+static int help_command(const char *name)
+{
+    const Command *c = find_command(name);
+    if (c == NULL)
+        return unknown_command(name);
+    static char help_opt[] = "--help";
+    char *cmd = xstrdup(name);
+    char *args[] = {cmd, help_opt, NULL};
+    int rc = c->fn(2, args);
+    free(cmd);
+    return rc;
 }
 
 int main(int argc, char **argv)
@@ -43,6 +86,8 @@ int main(int argc, char **argv)
         return DRILL_EXIT_INVALID;
     }
     const char *name = argv[1];
+    if (strcmp(name, "help") == 0 && argc > 2)
+        return help_command(argv[2]);
     if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0 || strcmp(name, "help") == 0) {
         usage(stdout);
         return DRILL_EXIT_OK;
@@ -51,10 +96,6 @@ int main(int argc, char **argv)
         printf("drill %s\n", DRILL_VERSION);
         return DRILL_EXIT_OK;
     }
-    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
-        if (strcmp(commands[i].name, name) == 0)
-            return commands[i].fn(argc - 1, argv + 1);
-    fprintf(stderr, "drill: unknown command \"%s\"\n  hint: run `drill --help` for the list\n",
-            name);
-    return DRILL_EXIT_INVALID;
+    const Command *c = find_command(name);
+    return c != NULL ? c->fn(argc - 1, argv + 1) : unknown_command(name);
 }

@@ -4,16 +4,61 @@
  * list each file in its directory's SHA256SUMS, and record it (path, hash)
  * with the run so `drill verify` can later tell whether it was modified.
  */
-/* realpath() is XSI. */
+/* realpath() and mkstemp() are XSI. */
 #define _XOPEN_SOURCE 700
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "manifest.h"
 #include "report.h"
 #include "util.h"
+
+/* `--junit -` / `--html -`: the report on standard output. It is rendered
+ * into a private temporary file by the same renderer (which writes files
+ * atomically), copied out and removed; it is no file, so nothing is listed
+ * in SHA256SUMS or recorded as evidence. */
+#define REPORT_STDOUT_MAX (256u * 1024 * 1024)   /* a report is far smaller; a bound all the same */
+
+static bool to_stdout(const char *path)
+{
+    return path != NULL && strcmp(path, "-") == 0;
+}
+
+static char *stdout_temp(DrillError *err)
+{
+    const char *dir = getenv("TMPDIR");
+    char *tmp = xasprintf("%s/drill-report.XXXXXX", dir != NULL && dir[0] != '\0' ? dir : "/tmp");
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        drill_error_set(err, DRILL_E_IO, "cannot create a temporary file %s", tmp);
+        free(tmp);
+        return NULL;
+    }
+    close(fd);
+    return tmp;
+}
+
+static int copy_to_stdout(const char *cmd, const char *tmp)
+{
+    size_t len = 0;
+    char *text = NULL;
+    DrillError err;
+    int rc = file_read_all(tmp, REPORT_STDOUT_MAX, &text, &len, &err);
+    unlink(tmp);
+    if (rc < 0)
+        return cli_fail(cmd, &err);
+    bool ok = fwrite(text, 1, len, stdout) == len && fflush(stdout) == 0;
+    free(text);
+    if (!ok) {
+        fprintf(stderr, "drill %s: error: cannot write the report to standard output\n", cmd);
+        return DRILL_EXIT_ABORTED;
+    }
+    return 0;
+}
 
 /* Hashes the written file into SHA256SUMS and the store. */
 static int record_output(const char *cmd, Store *st, int64_t run_id, const char *path)
@@ -38,9 +83,19 @@ static int write_html(const char *cmd, Store *st, const RunRecord *rec, const ch
     store_history(st, rec->drill_name, 20, &hist, &nhist, NULL);
     while (skip < nhist && hist[skip].id > rec->id)
         skip++;
-    int rc = report_html_write(rec, hist + skip, nhist - skip, path, &err);
+    char *tmp = to_stdout(path) ? stdout_temp(&err) : NULL;
+    if (to_stdout(path) && tmp == NULL) {
+        free(hist);
+        return cli_fail(cmd, &err);
+    }
+    int rc = report_html_write(rec, hist + skip, nhist - skip, tmp != NULL ? tmp : path, &err);
     free(hist);
-    return rc < 0 ? cli_fail(cmd, &err) : record_output(cmd, st, rec->id, path);
+    if (rc < 0 && tmp != NULL)
+        unlink(tmp);
+    rc = rc < 0 ? cli_fail(cmd, &err)
+         : tmp != NULL ? copy_to_stdout(cmd, tmp) : record_output(cmd, st, rec->id, path);
+    free(tmp);
+    return rc;
 }
 
 /* One run: FILE itself. Several: FILE with "-SEQ-DRILL" before its
@@ -61,6 +116,15 @@ static int write_junit(const char *cmd, Store *st, const RunRecord *const *recs,
                        const char *path)
 {
     DrillError err;
+    if (to_stdout(path)) {
+        char *tmp = stdout_temp(&err);
+        if (tmp == NULL)
+            return cli_fail(cmd, &err);
+        int rc = report_junit_write_batch(recs, n, tmp, &err) < 0 ? (unlink(tmp), cli_fail(cmd, &err))
+                                                                  : copy_to_stdout(cmd, tmp);
+        free(tmp);
+        return rc;
+    }
     if (report_junit_write_batch(recs, n, path, &err) < 0)
         return cli_fail(cmd, &err);
     int rc = 0;
@@ -74,12 +138,17 @@ int cli_write_batch_reports(const char *cmd, Store *st, const RunRecord *const *
 {
     DrillError err;
     const char *outs[] = {junit, html};
+    if (to_stdout(junit) && to_stdout(html))
+        return cli_usage(cmd, "only one of --junit and --html can be - (standard output)");
     for (size_t i = 0; i < 2; i++)
-        if (outs[i] != NULL && dir_make_parents(outs[i], 0755, outs[i], &err) < 0)
+        if (outs[i] != NULL && !to_stdout(outs[i]) &&
+            dir_make_parents(outs[i], 0755, outs[i], &err) < 0)
             return cli_fail(cmd, &err);
     int rc = junit != NULL ? write_junit(cmd, st, recs, n, junit) : 0;
+    if (to_stdout(html) && n > 1)
+        return cli_usage(cmd, "--html - writes one run's report: this batch has %zu", n);
     for (size_t i = 0; html != NULL && i < n; i++) {
-        char *path = html_path(html, recs[i], i, n);
+        char *path = to_stdout(html) ? xstrdup(html) : html_path(html, recs[i], i, n);
         int hrc = write_html(cmd, st, recs[i], path);
         free(path);
         rc = rc != 0 ? rc : hrc;

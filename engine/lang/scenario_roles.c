@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "scenario_int.h"
+#include "suggest.h"
 #include "util.h"
 #include "yamldoc.h"
 
@@ -131,7 +132,7 @@ static char *ref_hint(Ctx *c, const char *ref)
         cands[n++] = role_words[i];
     for (size_t i = 0; i < c->s->nroles; i++)
         cands[n++] = c->s->roles[i].name;
-    const char *sug = yamldoc_suggest(ref, cands);
+    const char *sug = suggest_closest(ref, cands);
     free(cands);
     if (sug != NULL)
         return xasprintf("did you mean `%s`?", sug);

@@ -46,9 +46,6 @@ bool yamldoc_is_plain(const yaml_node_t *n);
  * (DRILL_E_INVALID) and unreadable ones (DRILL_E_IO), both reported in diags. */
 int yamldoc_read_file(const char *path, DiagList *diags, char **text, size_t *len);
 
-/* Closest candidate to `word` by edit distance (for "did you mean"), or NULL. */
-const char *yamldoc_suggest(const char *word, const char *const *candidates);
-
 /* ---- Helpers shared by the drill and topology parsers (scenario.c, topology.c).
  * Each checker reports its own problem at the offending node (to the DiagList
  * given to yamldoc_parse) and returns NULL / -1 / false when the value is

@@ -61,7 +61,39 @@ check "run --help teaches objectives" bash -c '"$0" run --help | grep -q -- "--o
 "$DRILL_BIN" run -t "$topo" no-such-drill 2> "$work/nd.err"
 check "unknown drill exits 2" [ $? -eq 2 ]
 "$DRILL_BIN" frobnicate 2> /dev/null; check "unknown command exits 2" [ $? -eq 2 ]
+# A forgiving command line: did-you-mean, help everywhere, one line per mistake.
+# exited RC FILE PATTERN: the command exited RC and FILE has a line matching PATTERN.
+exited() { [ "$rc" -eq "$1" ] && grep -q -- "$3" "$2"; }
+# one_error FILE: exactly one "drill ...:" error line in FILE.
+one_error() { [ "$(grep -c '^drill' "$1")" -eq 1 ]; }
+"$DRILL_BIN" hisotry 2> "$work/dym.err"; rc=$?
+check "a mistyped command exits 2 and suggests the right one" \
+    exited 2 "$work/dym.err" 'did you mean `drill history`'
+"$DRILL_BIN" help run > "$work/help-run.out"; rc=$?
+check "drill help run prints run's own help (exit 0)" exited 0 "$work/help-run.out" '^usage: drill run'
+for sub in up down status; do
+    "$DRILL_BIN" sandbox "$sub" --help > "$work/sb-help.out"; rc=$?
+    check "drill sandbox $sub --help prints the sandbox help (exit 0)" \
+        exited 0 "$work/sb-help.out" '^usage: drill sandbox'
+done
+"$DRILL_BIN" history --dbb "$work/x.db" > /dev/null 2> "$work/opt.err"; rc=$?
+check "a mistyped option exits 2 and suggests the right one" \
+    exited 2 "$work/opt.err" '^drill history: unknown option --dbb (did you mean --db?)$'
+check "... in one error line" one_error "$work/opt.err"
+"$DRILL_BIN" validate --topology 2> "$work/opt2.err"; rc=$?
+check "a missing option value is named" \
+    exited 2 "$work/opt2.err" '^drill validate: option --topology needs a value$'
+check "... in one error line" one_error "$work/opt2.err"
+"$DRILL_BIN" list --json > "$work/list.json"; rc=$?
+check "list --json prints the drills as JSON (exit 0)" \
+    python3 -c 'import json,sys; sys.exit(0 if json.load(open(sys.argv[1]))["drills"] and sys.argv[2] == "0" else 1)' "$work/list.json" "$rc"
 "$DRILL_BIN" list > "$work/list"; check "list shows primary-wipe" grep -q primary-wipe "$work/list"
+"$DRILL_BIN" history --db "$work/h.db" > /dev/null 2> "$work/h.err"
+check "history on a store that does not exist exits 3" [ $? -eq 3 ]
+check "... naming the path" grep -q "no store at $work/h.db: " "$work/h.err"
+check "... and the default" grep -q "(default: .*drill.db)" "$work/h.err"
+check "... and creates none" [ ! -e "$work/h.db" ]
+: > "$work/h.db"
 "$DRILL_BIN" history --db "$work/h.db" > /dev/null; check "history on an empty store exits 0" [ $? -eq 0 ]
 "$DRILL_BIN" report --db "$work/h.db" --html "$work/x.html" 42 2> "$work/r.err"
 check "report of a missing run exits 2" [ $? -eq 2 ]

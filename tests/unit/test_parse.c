@@ -22,6 +22,7 @@
 #include "duration.h"
 #include "runner.h"
 #include "scenario.h"
+#include "suggest.h"
 #include "testutil.h"
 #include "topology.h"
 #include "util.h"
@@ -629,10 +630,10 @@ TEST(unknown_variable_column_with_utf8)
 TEST(suggest)
 {
     const char *const c[] = {"timeout", "name", "node", "kind", NULL};
-    CHECK_STR(yamldoc_suggest("timout", c), "timeout");
-    CHECK_STR(yamldoc_suggest("nam", c), "name");
-    CHECK(yamldoc_suggest("completely-different", c) == NULL);
-    CHECK(yamldoc_suggest(NULL, c) == NULL);
+    CHECK_STR(suggest_closest("timout", c), "timeout");
+    CHECK_STR(suggest_closest("nam", c), "name");
+    CHECK(suggest_closest("completely-different", c) == NULL);
+    CHECK(suggest_closest(NULL, c) == NULL);
 }
 
 TEST(load_missing_file)

@@ -163,6 +163,26 @@ static xmlNode *find_case(xmlNode *suite, const char *name)
     return NULL;
 }
 
+/* Whether the suite's <properties> has NAME with VALUE. */
+static bool find_property(xmlNode *suite, const char *name, const char *value)
+{
+    for (xmlNode *p = child(child(suite, "properties"), "property"); p != NULL; p = p->next)
+        if (p->type == XML_ELEMENT_NODE && attr_is(p, "name", name) && attr_is(p, "value", value))
+            return true;
+    return false;
+}
+
+/* A step's testcase: named after the step, its phase in the classname. */
+static xmlNode *find_step_case(xmlNode *suite, const char *phase, const char *name)
+{
+    char cls[64];
+    snprintf(cls, sizeof cls, "drill.failover.%s", phase);
+    for (xmlNode *c = suite->children; c != NULL; c = c->next)
+        if (c->type == XML_ELEMENT_NODE && attr_is(c, "name", name) && attr_is(c, "classname", cls))
+            return c;
+    return NULL;
+}
+
 static void check_counts(xmlNode *root, long tests, long failures, long errors, long skipped)
 {
     xmlNode *suite = child(root, "testsuite");
@@ -219,8 +239,12 @@ static void check_missed_objective(xmlNode *suite)
 
 static void check_hostile_step(xmlNode *suite)
 {
-    xmlNode *tc = find_case(suite, "1 step name");
+    /* Named after the step alone (adding a step renames no other test); a
+     * name repeated within a phase gets " (2)"; the 1-based number is a
+     * suite property and starts system-out. */
+    xmlNode *tc = find_step_case(suite, "fault", "step name");
     CHECK(tc != NULL && attr_is(tc, "classname", "drill.failover.fault"));
+    CHECK(find_case(suite, "1 step name") == NULL);
     xmlNode *f = child(tc, "failure");
     CHECK(f != NULL && attr_is(f, "message", "it went wrong"));
     xmlChar *text = f ? xmlNodeGetContent(f) : NULL;
@@ -230,7 +254,7 @@ static void check_hostile_step(xmlNode *suite)
     CHECK(out != NULL);
     if (out != NULL) {
         const char *o = (const char *)out;
-        CHECK(strstr(o, "$ echo hi") != NULL);
+        CHECK(strncmp(o, "step 2, [pg1] $ echo hi", 23) == 0);
         CHECK(strstr(o, "red ok bell") != NULL);         /* ANSI + OSC stripped */
         CHECK(strstr(o, "end]]> <script>") != NULL);     /* text survives, escaped */
         CHECK(strstr(o, "bad\xEF\xBF\xBDutf") != NULL);  /* invalid byte replaced */
@@ -238,8 +262,10 @@ static void check_hostile_step(xmlNode *suite)
         CHECK(strchr(o, 0x1b) == NULL);
     }
     xmlFree(out);
-    CHECK(child(find_case(suite, "2 step name"), "error") != NULL);
-    CHECK(child(find_case(suite, "4 step name"), "skipped") != NULL);
+    CHECK(child(find_step_case(suite, "fault", "step name (2)"), "error") != NULL);
+    CHECK(child(find_step_case(suite, "verify", "step name"), "skipped") != NULL);
+    CHECK(find_property(suite, "step.fault.step name (2)", "3"));
+    CHECK(find_property(suite, "step.verify.step name", "5"));
 }
 
 static void check_junit_file(const char *path)
