@@ -62,7 +62,7 @@ void html_write_run_table(Buf *b, const RunRecord *run);     /* html_run.c */
 void html_write_objectives(Buf *b, const RunRecord *run);
 void html_write_timeline(Buf *b, const RunRecord *run);      /* html_timeline.c */
 /* `h`: this drill's earlier runs, newest first; nothing when fewer than 2. */
-void html_write_trend(Buf *b, const RunSummary *h, size_t n); /* html_trend.c */
+void html_write_trend(Buf *b, const RunRecord *run, const RunSummary *h, size_t n); /* html_trend.c */
 void html_write_downtime(Buf *b, const RunRecord *run);      /* html_downtime.c */
 void html_write_measures(Buf *b, const RunRecord *run);      /* html_run.c */
 void html_write_findings(Buf *b, const RunRecord *run);

@@ -36,6 +36,10 @@ static const char CSS[] =
     "border:1px solid #333}"
     "svg{max-width:100%;height:auto;font:11px system-ui,sans-serif}"
     ".print-only{display:none}"
+    /* Phone width: a table scrolls sideways inside the page instead of
+     * pushing it wider than the screen; long values wrap. */
+    "@media (max-width:600px){body{padding:.5em}table{display:block;overflow-x:auto;width:auto}"
+    "td{overflow-wrap:anywhere}}"
     "@media print{body{max-width:none;color:#000;background:#fff}"
     ".verdict,th{background:#fff!important}pre{max-height:none;background:#fff}"
     "tr,details,pre,svg{page-break-inside:avoid;break-inside:avoid}"
@@ -85,7 +89,7 @@ static void write_document(Buf *b, const RunRecord *run, const RunSummary *histo
     html_write_run_table(b, run);
     html_write_objectives(b, run);
     html_write_timeline(b, run);
-    html_write_trend(b, history, nhistory);
+    html_write_trend(b, run, history, nhistory);
     html_write_downtime(b, run);
     html_write_measures(b, run);
     html_write_findings(b, run);

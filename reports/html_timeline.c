@@ -82,7 +82,37 @@ static const char *event_kind(const char *name)
     return "other";
 }
 
-static void svg_events(Buf *b, const RunRecord *run, const Axis *a, int top, int bottom)
+#define EVENT_LANES 4         /* rows of event labels above the bars */
+#define EVENT_LANE_PX 10
+#define EVENT_LABEL_CHARS 20
+#define EVENT_CHAR_PX 6        /* 11px sans-serif, roughly */
+
+/* Lane (0 = lowest) of each event's label so that no two overlap: the first
+ * lane whose previous label ends left of this one; -1 = no room (the line
+ * keeps its tooltip and the events table lists it). Returns lanes used. */
+static int event_lanes(const RunRecord *run, const Axis *a, int *lane)
+{
+    long long end[EVENT_LANES];
+    int used = 0;
+    for (int l = 0; l < EVENT_LANES; l++)
+        end[l] = -1000000;
+    for (size_t i = 0; i < run->nevents; i++) {
+        long long x = (long long)axis_x(a, run->events[i].mono_us / 1000);
+        size_t chars = strlen(run->events[i].name ? run->events[i].name : "");
+        chars = chars > EVENT_LABEL_CHARS ? EVENT_LABEL_CHARS : chars;
+        lane[i] = -1;
+        for (int l = 0; l < EVENT_LANES && lane[i] < 0; l++)
+            if (end[l] < x) {
+                lane[i] = l;
+                end[l] = x + 4 + (long long)chars * EVENT_CHAR_PX;
+                used = l + 1 > used ? l + 1 : used;
+            }
+    }
+    return used;
+}
+
+static void svg_events(Buf *b, const RunRecord *run, const Axis *a, const int *lane, int top,
+                       int bottom)
 {
     for (size_t i = 0; i < run->nevents; i++) {
         const StoredEvent *e = &run->events[i];
@@ -90,16 +120,20 @@ static void svg_events(Buf *b, const RunRecord *run, const Axis *a, int top, int
         const char *stroke = str_eq(kind, "fault") ? "#b00020"
                              : str_eq(kind, "recovered") ? "#1e7e34" : "#777";
         long long x = (long long)axis_x(a, e->mono_us / 1000);
+        int y1 = top - 12 - (lane[i] > 0 ? lane[i] : 0) * EVENT_LANE_PX;
         buf_appendf(b, "<line x1=\"%lld\" y1=\"%d\" x2=\"%lld\" y2=\"%d\" stroke=\"%s\" "
                        "stroke-width=\"2\"%s><title>",
-                    x, top - 12, x, bottom, stroke,
+                    x, y1, x, bottom, stroke,
                     str_eq(kind, "other") ? " stroke-dasharray=\"2 3\"" : " stroke-dasharray=\"6 3\"");
         html_text(b, e->name);
         buf_appends(b, " at +");
         html_duration_ms(b, e->mono_us / 1000);
-        buf_appendf(b, "</title></line>\n<text x=\"%lld\" y=\"%d\" fill=\"%s\">", x + 2,
-                    top - 14 + (int)(i % 2) * 8, stroke);
-        char *label = html_label_cut(e->name, 20);
+        buf_appends(b, "</title></line>\n");
+        if (lane[i] < 0)
+            continue;
+        buf_appendf(b, "<text x=\"%lld\" y=\"%d\" fill=\"%s\">", x + 2,
+                    top - 14 - lane[i] * EVENT_LANE_PX, stroke);
+        char *label = html_label_cut(e->name, EVENT_LABEL_CHARS);
         html_escape(b, label, HTML_FIELD_MAX);
         free(label);
         buf_appends(b, "</text>\n");
@@ -138,7 +172,10 @@ static void svg_step_bar(Buf *b, const RunRecord *run, const Axis *a, size_t i, 
 static void write_timeline_svg(Buf *b, const RunRecord *run)
 {
     Axis a = timeline_axis(run);
-    const int top = 34, row = 20;
+    int *lane = xcalloc(run->nevents + 1, sizeof *lane);
+    int lanes = event_lanes(run, &a, lane);
+    const int row = 20;
+    int top = 34 + (lanes > 1 ? lanes - 1 : 0) * EVENT_LANE_PX;
     int bottom = top + (int)run->nsteps * row + 4;
     buf_appendf(b, "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" width=\"900\" "
                    "height=\"%d\" viewBox=\"0 0 900 %d\">\n<title>Timeline of the %zu steps, "
@@ -148,7 +185,8 @@ static void write_timeline_svg(Buf *b, const RunRecord *run)
     svg_ticks(b, &a, top - 4, bottom);
     for (size_t i = 0; i < run->nsteps; i++)
         svg_step_bar(b, run, &a, i, top + (int)i * row);
-    svg_events(b, run, &a, top, bottom);
+    svg_events(b, run, &a, lane, top, bottom);
+    free(lane);
     buf_appends(b, "</svg>\n");
 }
 

@@ -1,6 +1,7 @@
 /*
  * html_trend.c — the HTML report's trend: RTO and RPO over this drill's
- * earlier runs (SVG polylines, oldest left) and the same runs as a table.
+ * earlier runs (SVG polylines, oldest left, this run's target dashed) and the
+ * same runs as a table.
  */
 #include "html_int.h"
 
@@ -23,18 +24,40 @@ static void svg_trend_frame(Buf *b, const char *what, size_t n, double max)
                    "\n<text x=\"34\" y=\"134\" text-anchor=\"end\">0</text>\n");
 }
 
-/* Polyline of one field over the runs, oldest left (history is newest
- * first); runs where it was not measured (-1) are left out. */
-static void svg_trend(Buf *b, const RunSummary *h, size_t n, SummaryField get, const char *what)
+/* The objective's target as a dashed line across the chart. */
+static void svg_target(Buf *b, double target, double max)
 {
-    double max = 0;
+    long y = 130 - (long)(target * 110 / max);
+    buf_appendf(b, "<line x1=\"40\" y1=\"%ld\" x2=\"880\" y2=\"%ld\" stroke=\"#d55e00\" "
+                   "stroke-dasharray=\"6 4\"/>\n<text x=\"880\" y=\"%ld\" text-anchor=\"end\" "
+                   "fill=\"#d55e00\">target ",
+                y, y, y - 4);
+    html_number(b, target);
+    buf_appends(b, "</text>\n");
+}
+
+/* Polyline of one field over the runs, oldest left (history is newest
+ * first); runs where it was not measured (-1) are left out, and 0 is a
+ * measurement like any other (an RPO of 0 every time is a flat line at 0,
+ * not "not measured"). `target` < 0: the objective has none. */
+static void svg_trend(Buf *b, const RunSummary *h, size_t n, SummaryField get, const char *what,
+                      double target)
+{
+    double max = target > 0 ? target : 0;
+    size_t measured = 0;
     for (size_t i = 0; i < n; i++)
-        max = get(&h[i]) > max ? get(&h[i]) : max;
-    if (max <= 0 || max != max) {
+        if (get(&h[i]) >= 0) {
+            measured++;
+            max = get(&h[i]) > max ? get(&h[i]) : max;
+        }
+    if (measured == 0) {
         buf_appendf(b, "<p>%s was not measured in these runs.</p>\n", what);
         return;
     }
+    max = max > 0 ? max : 1;   /* every value 0: the axis still needs a height */
     svg_trend_frame(b, what, n, max);
+    if (target >= 0)
+        svg_target(b, target, max);
     Buf dots;
     buf_init(&dots, HTML_MAX);
     buf_appends(b, "<polyline fill=\"none\" stroke=\"#0072b2\" stroke-width=\"2\" points=\"");
@@ -60,6 +83,15 @@ static void svg_trend(Buf *b, const RunSummary *h, size_t n, SummaryField get, c
     buf_appends(b, "</svg>\n");
 }
 
+/* The run's target for an objective, -1 when it has none. */
+static double objective_target(const RunRecord *run, const char *name)
+{
+    for (size_t i = 0; run != NULL && i < run->nobjectives; i++)
+        if (str_eq(run->objectives[i].name, name))
+            return run->objectives[i].target;
+    return -1;
+}
+
 static void h_measure_cell(Buf *b, double v)
 {
     buf_appends(b, "<td class=\"num\">");
@@ -70,13 +102,13 @@ static void h_measure_cell(Buf *b, double v)
     buf_appends(b, "</td>");
 }
 
-void html_write_trend(Buf *b, const RunSummary *h, size_t n)
+void html_write_trend(Buf *b, const RunRecord *run, const RunSummary *h, size_t n)
 {
     if (h == NULL || n < 2)
         return;
-    buf_appends(b, "<h2 id=\"trend\">Trend</h2>\n");
-    svg_trend(b, h, n, field_rto, "RTO (ms)");
-    svg_trend(b, h, n, field_rpo, "RPO (ms)");
+    buf_appends(b, "<h2 id=\"trend\">Trend</h2>\n<p>Dashed: this run's target.</p>\n");
+    svg_trend(b, h, n, field_rto, "RTO (ms)", objective_target(run, "rto"));
+    svg_trend(b, h, n, field_rpo, "RPO (ms)", objective_target(run, "rpo"));
     buf_appends(b, "<table>\n<tr><th>Run</th><th>Started (UTC)</th><th>Verdict</th>"
                    "<th>Duration</th><th>RTO (ms)</th><th>RPO (ms)</th>"
                    "<th>RPO (transactions)</th></tr>\n");

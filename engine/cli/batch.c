@@ -45,26 +45,26 @@ void cli_free_batch(RunRecord **recs, size_t n)
 }
 
 /* A word in its verdict color (stdout). */
-static void put_word(const char *word)
+void cli_put_word(const char *word)
 {
     printf("%s%s%s", color_on(stdout, word), word, color_off(stdout));
 }
 
-static void print_objective(const StoredObjective *o)
+void cli_print_objective(const StoredObjective *o)
 {
     printf("  objective %-17s ", o->name);
     if (o->target >= 0)
         printf("target %.0f %s, ", o->target, o->unit);
     if (o->measured < 0) {
         printf("not measured (%s): ", o->how);
-        put_word("MISSED");
+        cli_put_word("MISSED");
     } else {
         printf("measured %.0f %s: ", o->measured, o->unit);
         if (o->target < 0) {   /* a gate that was not applied: `how` says why */
-            put_word("not applied");
+            cli_put_word("not applied");
             printf(" (%s)", strncmp(o->how, "not applied: ", 13) == 0 ? o->how + 13 : o->how);
         } else {
-            put_word(o->passed ? "met" : "MISSED");
+            cli_put_word(o->passed ? "met" : "MISSED");
         }
         if (o->target >= 0 && strstr(o->name, "regression") != NULL)
             printf(" (%s)", o->how);   /* the baseline it was judged against */
@@ -75,10 +75,10 @@ static void print_objective(const StoredObjective *o)
 static void print_run(const RunRecord *r)
 {
     printf("%s: ", r->drill_name);
-    put_word(r->status);
+    cli_put_word(r->status);
     printf(" (run %lld)\n", (long long)r->id);
     for (size_t i = 0; i < r->nobjectives; i++)
-        print_objective(&r->objectives[i]);
+        cli_print_objective(&r->objectives[i]);
     if (r->nmeasures > 0)
         fputs("  measured:", stdout);
     for (size_t i = 0; i < r->nmeasures; i++)
@@ -194,6 +194,19 @@ static int print_json(RunRecord *const *recs, size_t n, const BatchOutcome *o)
     json_array_end(&w);
     DrillError err;
     return json_finish(&w, stdout, &err) < 0 ? cli_fail("run", &err) : 0;
+}
+
+int cli_print_runs_json(const char *cmd, RunRecord *const *recs, size_t n)
+{
+    JsonWriter w;
+    json_begin(&w);
+    json_key(&w, "runs");
+    json_array_begin(&w);
+    for (size_t i = 0; i < n; i++)
+        json_run(&w, recs[i]);
+    json_array_end(&w);
+    DrillError err;
+    return json_finish(&w, stdout, &err) < 0 ? cli_fail(cmd, &err) : 0;
 }
 
 /* Worst wins: every exit status is ordered by how bad it is. */

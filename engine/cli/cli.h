@@ -25,6 +25,7 @@ int cmd_history(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_sandbox(int argc, char **argv);
+int cmd_show(int argc, char **argv);
 
 /* Prints "drill CMD: message" (+ hint lines inside the message) and returns
  * the exit status for the error's code. */
@@ -67,6 +68,14 @@ int cli_write_batch_reports(const char *cmd, Store *st, const RunRecord *const *
  * run_record_free). Prints errors; returns 0 or an exit status. */
 int cli_load_batch(const char *cmd, Store *st, int64_t batch_id, RunRecord ***recs, size_t *n);
 void cli_free_batch(RunRecord **recs, size_t n);
+
+/* A verdict word in its color, on stdout (passed, failed, met, MISSED...). */
+void cli_put_word(const char *word);
+/* "  objective rto  target 30000 ms, measured 3789 ms: met", as after a run. */
+void cli_print_objective(const StoredObjective *o);
+/* {"schema_version": 1, "runs": [...]}: each run as `drill run --format json`
+ * prints it. Prints errors; returns 0 or an exit status. */
+int cli_print_runs_json(const char *cmd, RunRecord *const *recs, size_t n);
 
 /* Exit statuses block shared by every --help. */
 extern const char cli_exit_help[];

@@ -14,6 +14,7 @@ static const Command commands[] = {
     {"validate", cmd_validate, "check drill and topology files; explains every error"},
     {"list", cmd_list, "list the drills drill can find, with their descriptions"},
     {"history", cmd_history, "list past runs from the store"},
+    {"show", cmd_show, "show a stored run in the terminal: verdict, downtime, steps, findings"},
     {"report", cmd_report, "re-render the JUnit / HTML report of a stored run"},
     {"verify", cmd_verify, "check the integrity of stored evidence"},
     {"repair", cmd_repair, "bring back a target a drill left broken, and release it"},

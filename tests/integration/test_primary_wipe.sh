@@ -56,6 +56,25 @@ read -r present acked <<<"$(acked_present "$run")"
 check "restored across a timeline switch: every acknowledged heartbeat is on pg1 ($present of $acked)" \
     [ "$acked" -gt 0 -a "$present" -eq "$acked" ]
 
+# --- drill show: the stored run in the terminal --------------------------------
+"$DRILL_BIN" show --db "$db" "$run" > "$work/show.out" 2> "$work/show.err"; rc=$?
+head -n 40 "$work/show.out"
+check "drill show RUN exits 0" [ "$rc" -eq 0 ]
+for want in "^primary-wipe  run $run  passed  (exit status 0)$" "^objectives$" \
+    "^where the downtime went (RTO [0-9]* ms)$" "^  restore the latest backup with the streamed WAL staged  *[0-9]* ms" \
+    "^  pg1 ready at +[0-9]* ms (server log)$" "^    1 preflight primary is writable " \
+    "^  *[0-9]*-[0-9]* rollback: not needed" "^  chain head [0-9a-f]\{64\}$"; do
+    check "drill show has: $want" grep -q -- "$want" "$work/show.out"
+done
+check "drill show fits 80 columns" [ "$(awk 'length > 80' "$work/show.out" | wc -l)" -eq 0 ]
+"$DRILL_BIN" show --db "$db" --format json "$run" > "$work/show.json"
+check "drill show --format json has the run and its RTO" python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))["runs"][0]
+sys.exit(0 if r["run_id"] == int(sys.argv[2]) and r["measures"]["rto_ms"] > 0 else 1)' "$work/show.json" "$run"
+"$DRILL_BIN" show --db "$db" 99999 2> "$work/show-missing.err"
+check "drill show of a run that does not exist exits 2" [ $? -eq 2 ]
+
 # --- primary-wipe-naive: must fail its RPO objective with exit 1 (RTO loose) --------------
 "$DRILL_BIN" run primary-wipe-naive --sandbox-dir "$sandbox" --db "$db" --progress lines \
     --junit "$work/naive.xml" > "$work/naive.out" 2> "$work/naive.err"
