@@ -61,7 +61,7 @@ as_pg sh -c "printf '%s\n' \"restore_command = 'cp barman_wal/%f %p'\" \"recover
 as_pg "$BIN/pg_ctl" -D "$D/pg1/data" -l "$D/pg1/postgresql.log" -W start >/dev/null
 wait_for "$P1" "select not pg_is_in_recovery()" t 60
 q "$P1" "select pg_create_physical_replication_slot('barman', true) where not exists (select 1 from pg_replication_slots where slot_name = 'barman')" >/dev/null
-as_pg setsid barman -c "$CONF" receive-wal pg1 < /dev/null > /dev/null 2>&1 &
+as_pg setsid -f barman -c "$CONF" receive-wal pg1 < /dev/null > /dev/null 2>&1
 wait_for "$P1" "select count(*) > 0 from pg_stat_replication where application_name = 'barman_receive_wal' and state = 'streaming'" t 60
 # commits wait for the synchronous Barman receiver: the first one that
 # returns is the end of the outage, as for drill's heartbeat.

@@ -82,9 +82,9 @@ drill_run() {
     local k rest found
     while :; do
         found=
-        while read -r k v rest; do
-            [ "$k" = VmHWM: ] && { hwm=$v; found=1; }
-        done < "/proc/$pid/status" 2>/dev/null
+        { while read -r k v rest; do
+              [ "$k" = VmHWM: ] && { hwm=$v; found=1; }
+          done < "/proc/$pid/status"; } 2>/dev/null || true
         [ -n "$found" ] || break   # gone, or a zombie (no VmHWM): the last sample holds
         read -r -t 0.2 -u "$TICK" _ || true
     done

@@ -73,6 +73,31 @@ PY
 echo "screenshot: ${rows:-?} distinct pixel rows"
 check "the screenshot shows content (${rows:-0} distinct rows > 100)" [ "${rows:-0}" -gt 100 ]
 
+# Phone and desktop width: the page is no wider than the screen (tables scroll
+# inside it). The report is framed at that width by a page of this test's own
+# (Chromium will not make a window narrower than 500 px), which reads the
+# frame's layout; without the report's narrow-screen rules a 390 px frame
+# measured 657 px of page.
+fits() { [ -n "$1" ] && [ "$1" -le "$2" ]; }   # fits SCROLL CLIENT
+for width in 390 1280; do
+    cat > "$work/wrap-$width.html" <<EOF
+<!doctype html><html><body style="margin:0">
+<iframe id="f" src="out/h.html" style="width:${width}px;height:900px;border:0"></iframe>
+<script>document.getElementById("f").onload = function () {
+  var d = this.contentDocument.documentElement;
+  console.log("FRAME scroll=" + d.scrollWidth + " client=" + d.clientWidth); };</script>
+</body></html>
+EOF
+    render "$work/wrap-$width.html" --allow-file-access-from-files --window-size=1400,1000 \
+        --dump-dom > /dev/null
+    frame=$(grep -o 'FRAME scroll=[0-9]* client=[0-9]*' "$work/render.err" | head -n 1)
+    echo "at $width px: ${frame:-no measurement}"
+    scroll=$(sed -n 's/.*scroll=\([0-9]*\).*/\1/p' <<<"$frame")
+    client=$(sed -n 's/.*client=\([0-9]*\)/\1/p' <<<"$frame")
+    check "at $width px the report is no wider than the screen (${scroll:-?} <= ${client:-?})" \
+        fits "$scroll" "${client:-0}"
+done
+
 # Positive control: the same page with a script and a remote image injected.
 sed 's|<h1>|<script>console.log("injected")</script><img src="http://127.0.0.1:9/x.png"><h1>|' \
     "$work/out/h.html" > "$work/bad.html"
