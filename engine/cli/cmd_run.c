@@ -486,6 +486,11 @@ int cmd_run(int argc, char **argv)
     int rc = parse_args(argc, argv, &a);
     if (rc != 0)
         return rc < 0 ? DRILL_EXIT_OK : rc;
+    /* Printing the text plan under --format json would hand a script
+     * something it cannot parse, with exit 0. */
+    if (a.dry_run && a.json)
+        return cli_usage("run", "--dry-run prints its plan and checks as text only; "
+                         "--format json is for a run's results");
     Inputs in = {0};
     if ((rc = load_inputs(&a, &in)) != 0)
         goto out;

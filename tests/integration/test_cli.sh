@@ -84,6 +84,10 @@ check "... in one error line" one_error "$work/opt.err"
 check "a missing option value is named" \
     exited 2 "$work/opt2.err" '^drill validate: option --topology needs a value$'
 check "... in one error line" one_error "$work/opt2.err"
+"$DRILL_BIN" run --dry-run --format json -t "$topo" primary-wipe > "$work/dryjson.out" 2> "$work/dryjson.err"; rc=$?
+check "run --dry-run --format json is refused, not answered in text (exit 2)" \
+    exited 2 "$work/dryjson.err" 'dry-run prints its plan and checks as text only'
+check "... and prints nothing on stdout" [ ! -s "$work/dryjson.out" ]
 "$DRILL_BIN" list --json > "$work/list.json"; rc=$?
 check "list --json prints the drills as JSON (exit 0)" \
     python3 -c 'import json,sys; sys.exit(0 if json.load(open(sys.argv[1]))["drills"] and sys.argv[2] == "0" else 1)' "$work/list.json" "$rc"
