@@ -41,6 +41,10 @@ struct option;
 int cli_getopt(const char *cmd, int argc, char **argv, const char *shortopts,
                const struct option *opts);
 
+/* Hint for a drill argument that names no drill: "did you mean `NAME`?"
+ * when a known drill is close, else `fallback`. malloc'd. */
+char *cli_drill_hint(const char *arg, const char *fallback);
+
 /* --format text|json: sets *json; prints a usage error and returns 2 otherwise. */
 int cli_parse_format(const char *cmd, const char *value, bool *json);
 /* --color auto|always|never: configures color.h; usage error (2) otherwise. */

@@ -318,8 +318,10 @@ static int load_drills(const RunArgs *a, Inputs *in, DiagList *diags)
     for (size_t i = 0; i < a->ndrills; i++) {
         char *path = paths_find_drill(a->drills[i]);
         if (path == NULL) {
-            diag_add(diags, a->drills[i], 0, 0, "`drill list` shows the drills drill can find; "
-                     "or give a path to a .yaml file", "no such drill");
+            char *hint = cli_drill_hint(a->drills[i], "`drill list` shows the drills drill can "
+                                        "find; or give a path to a .yaml file");
+            diag_add(diags, a->drills[i], 0, 0, hint, "no such drill");
+            free(hint);
             rc = DRILL_EXIT_INVALID;
             continue;
         }

@@ -112,8 +112,10 @@ static int validate_one(const char *arg, const Topology *topo, DiagList *diags)
 {
     char *path = paths_find_drill(arg);
     if (path == NULL) {
-        diag_add(diags, arg, 0, 0, "give a path, or the name of a drill in drills/ (see `drill list`)",
-                 "no such file or drill");
+        char *hint = cli_drill_hint(arg, "give a path, or the name of a drill in drills/ (see "
+                                         "`drill list`)");
+        diag_add(diags, arg, 0, 0, hint, "no such file or drill");
+        free(hint);
         return -1;
     }
     int rc;

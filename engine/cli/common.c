@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "runner.h"
 #include "color.h"
+#include "paths.h"
 #include "suggest.h"
 #include "util.h"
 
@@ -88,6 +89,20 @@ int cli_getopt(const char *cmd, int argc, char **argv, const char *shortopts,
     else
         cli_usage(cmd, "unknown option \"%s\"", arg);
     return '?';
+}
+
+char *cli_drill_hint(const char *arg, const char *fallback)
+{
+    DrillEntryList *l = paths_list_drills();
+    const char **names = xcalloc(l->count + 1, sizeof *names);
+    for (size_t i = 0; i < l->count; i++)
+        names[i] = l->items[i].name;
+    const char *sug = suggest_closest(arg, names);
+    char *hint = sug != NULL ? xasprintf("did you mean `%s`? (`drill list` shows them all)", sug)
+                             : xstrdup(fallback);
+    free(names);
+    paths_entries_free(l);
+    return hint;
 }
 
 static int open_store(const char *cmd, const char *db_path, bool must_exist, Store **out)

@@ -69,6 +69,9 @@ one_error() { [ "$(grep -c '^drill' "$1")" -eq 1 ]; }
 "$DRILL_BIN" hisotry 2> "$work/dym.err"; rc=$?
 check "a mistyped command exits 2 and suggests the right one" \
     exited 2 "$work/dym.err" 'did you mean `drill history`'
+"$DRILL_BIN" run -t "$topo" primary-wpe 2> "$work/dymd.err"; rc=$?
+check "a mistyped drill name exits 2 and suggests the right one" \
+    exited 2 "$work/dymd.err" 'did you mean `primary-wipe`?'
 "$DRILL_BIN" help run > "$work/help-run.out"; rc=$?
 check "drill help run prints run's own help (exit 0)" exited 0 "$work/help-run.out" '^usage: drill run'
 for sub in up down status; do
