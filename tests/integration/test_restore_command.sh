@@ -49,16 +49,19 @@ EOF
 
 # The restore_command line of the dry run's barman_recover step (the last
 # argument of the command that writes it), as PostgreSQL reads it back.
+# primary-wipe-getwal: its recovery fetches WAL through the restore_command
+# (primary-wipe stages the WAL and writes Barman's own `cp barman_wal/%f %p`).
 parsed_restore_command() {  # parsed_restore_command TOPOLOGY
-    "$DRILL_BIN" run --dry-run -t "$1" "$DRILL_SOURCE_DIR/drills/primary-wipe.yaml" > "$work/dry.out" 2>&1
+    "$DRILL_BIN" run --dry-run -t "$1" "$DRILL_SOURCE_DIR/drills/primary-wipe-getwal.yaml" > "$work/dry.out" 2>&1
     local d=$work/pgdata
     rm -rf "$d"; mkdir -m 700 "$d"
     : > "$d/postgresql.conf"; echo 15 > "$d/PG_VERSION"
     python3 - "$work/dry.out" > "$d/postgresql.auto.conf" <<'PY'
 import shlex, sys
 for line in open(sys.argv[1]):
-    if "drill-restore-command" in line:
+    if "drill-recovery-conf" in line:
         print(shlex.split(line.split(" user: ", 1)[1])[-1])
+        break
 PY
     [ "$(id -u)" -ne 0 ] || chown -R postgres "$d"
     as_pg "$PG_BIN/postgres" -D "$d" -C restore_command
