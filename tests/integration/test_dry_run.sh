@@ -96,7 +96,7 @@ check "dry run of primary-wipe passes (exit 0)" [ "$rc" -eq 0 ]
 [ "$rc" -eq 0 ] || cat "$work/pw.dry"   # which check failed
 d1=$sandbox/pg1/data
 for want in "find $d1 -mindepth 1 -delete" "-m immediate -w" \
-    "recover --no-get-wal pg1 latest $d1" "barman show-server pg1 (its streaming_wals_directory)" \
+    "recover --no-get-wal --target-tli latest pg1 latest $d1" "barman show-server pg1 (its streaming_wals_directory)" \
     "into $d1/barman_wal" "restore_command = '\\''cp barman_wal/%f %p" "drill-recovery-conf $d1 yes" \
     "recover --get-wal pg1 latest $d1" \
     "restore_command = '\\''barman -c $sandbox/barman/barman.conf get-wal -P pg1 %f > %p" \
