@@ -37,6 +37,26 @@ int cli_load_batch(const char *cmd, Store *st, int64_t batch_id, RunRecord ***re
     return rc;
 }
 
+int cli_load_runs(const char *cmd, Store *st, const char *arg, bool batch, RunRecord ***recs,
+                  size_t *n)
+{
+    *recs = NULL;
+    *n = 0;
+    char *end = NULL;
+    long long id = strtoll(arg, &end, 10);
+    if (*arg == '\0' || *end != '\0' || id <= 0)
+        return cli_usage(cmd, "\"%s\" is not a %s id (see `drill history`)", arg,
+                         batch ? "batch" : "run");
+    if (batch)
+        return cli_load_batch(cmd, st, id, recs, n);
+    DrillError err;
+    *recs = xcalloc(1, sizeof **recs);
+    if (store_run_load(st, id, &(*recs)[0], &err) < 0)
+        return cli_fail(cmd, &err);
+    *n = 1;
+    return 0;
+}
+
 void cli_free_batch(RunRecord **recs, size_t n)
 {
     for (size_t i = 0; i < n; i++)

@@ -72,6 +72,11 @@ int cli_write_batch_reports(const char *cmd, Store *st, const RunRecord *const *
  * run_record_free). Prints errors; returns 0 or an exit status. */
 int cli_load_batch(const char *cmd, Store *st, int64_t batch_id, RunRecord ***recs, size_t *n);
 void cli_free_batch(RunRecord **recs, size_t n);
+/* `drill show|report [--batch] ID`: ARG parsed as a run (or batch) id and
+ * its run(s) loaded. Prints errors (usage: 2); returns 0 or an exit status.
+ * Free *recs with cli_free_batch, also on error. */
+int cli_load_runs(const char *cmd, Store *st, const char *arg, bool batch, RunRecord ***recs,
+                  size_t *n);
 
 /* A verdict word in its color, on stdout (passed, failed, met, MISSED...). */
 void cli_put_word(const char *word);

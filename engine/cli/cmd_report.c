@@ -71,10 +71,6 @@ int cmd_report(int argc, char **argv)
     }
     if (optind != argc - 1)
         return cli_usage("report", "give exactly one %s id", batch ? "batch" : "run");
-    char *end = NULL;
-    long long id = strtoll(argv[optind], &end, 10);
-    if (*argv[optind] == '\0' || *end != '\0' || id <= 0)
-        return cli_usage("report", "\"%s\" is not a run id (see `drill history`)", argv[optind]);
     if (junit == NULL && html == NULL)
         return cli_usage("report", "nothing to write: give --junit FILE and/or --html FILE");
     Store *st = NULL;
@@ -83,16 +79,7 @@ int cmd_report(int argc, char **argv)
         return rc;
     RunRecord **recs = NULL;
     size_t n = 0;
-    if (batch) {
-        rc = cli_load_batch("report", st, id, &recs, &n);
-    } else {
-        DrillError err;
-        recs = xcalloc(1, sizeof *recs);
-        if (store_run_load(st, id, &recs[0], &err) < 0)
-            rc = cli_fail("report", &err);
-        else
-            n = 1;
-    }
+    rc = cli_load_runs("report", st, argv[optind], batch, &recs, &n);
     if (rc == 0)
         rc = check_sealed(st, recs, n);
     if (rc == 0)

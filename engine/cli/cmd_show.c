@@ -250,26 +250,13 @@ int cmd_show(int argc, char **argv)
     if (optind != argc - 1)
         return cli_usage("show", "give exactly one %s id (see `drill history`)",
                          batch ? "batch" : "run");
-    char *end = NULL;
-    long long id = strtoll(argv[optind], &end, 10);
-    if (*argv[optind] == '\0' || *end != '\0' || id <= 0)
-        return cli_usage("show", "\"%s\" is not a run id (see `drill history`)", argv[optind]);
     Store *st = NULL;
     int rc = cli_open_existing_store("show", db, &st);
     if (rc != 0)
         return rc;
     RunRecord **recs = NULL;
     size_t n = 0;
-    if (batch) {
-        rc = cli_load_batch("show", st, id, &recs, &n);
-    } else {
-        DrillError err;
-        recs = xcalloc(1, sizeof *recs);
-        if (store_run_load(st, id, &recs[0], &err) < 0)
-            rc = cli_fail("show", &err);
-        else
-            n = 1;
-    }
+    rc = cli_load_runs("show", st, argv[optind], batch, &recs, &n);
     store_close(st);
     if (rc == 0 && json)
         rc = cli_print_runs_json("show", recs, n);
