@@ -92,12 +92,13 @@ static void close_level(JsonWriter *w, const char *brace)
     buf_appends(&w->buf, brace);
 }
 
-void json_begin(JsonWriter *w)
+void json_begin(JsonWriter *w, const char *command)
 {
     memset(w, 0, sizeof *w);
     buf_init(&w->buf, JSON_MAX_BYTES);
     json_object_begin(w);
     json_kv_int(w, "schema_version", JSON_SCHEMA_VERSION);
+    json_kv_string(w, "command", command);
 }
 
 void json_object_begin(JsonWriter *w) { open_level(w, "{"); }

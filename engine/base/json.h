@@ -30,8 +30,10 @@ typedef struct JsonWriter {
     bool bad;                       /* misuse (depth) — reported by json_finish */
 } JsonWriter;
 
-/* Starts a document: the top-level object with its schema_version. */
-void json_begin(JsonWriter *w);
+/* Starts a document: the top-level object with its schema_version and the
+ * "command" that printed it (the key of its definition in the installed
+ * JSON Schema, drill-output.schema.json). */
+void json_begin(JsonWriter *w, const char *command);
 void json_object_begin(JsonWriter *w);
 void json_object_end(JsonWriter *w);
 void json_array_begin(JsonWriter *w);

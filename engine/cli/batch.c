@@ -168,7 +168,7 @@ static void json_field(JsonWriter *w, const RunRecord *r, const RecordField *f)
     }
 }
 
-static void json_run(JsonWriter *w, const RunRecord *r)
+void cli_json_run(JsonWriter *w, const RunRecord *r)
 {
     static const RecordGroup order[] = {RECORD_IDENTITY, RECORD_OUTCOME, RECORD_TIME};
     const RecordField *fields[RECORD_FIELDS_MAX];
@@ -199,13 +199,14 @@ static void json_run(JsonWriter *w, const RunRecord *r)
 static int print_json(RunRecord *const *recs, size_t n, const BatchOutcome *o)
 {
     JsonWriter w;
-    json_begin(&w);
+    json_begin(&w, "run");
+    json_kv_bool(&w, "dry_run", false);
     json_kv_int(&w, "batch_id", o->batch_id);
     json_kv_int(&w, "exit_code", o->exit_code);
     json_key(&w, "runs");
     json_array_begin(&w);
     for (size_t i = 0; i < n; i++)
-        json_run(&w, recs[i]);
+        cli_json_run(&w, recs[i]);
     json_array_end(&w);
     json_key(&w, "not_run");
     json_array_begin(&w);
@@ -219,11 +220,11 @@ static int print_json(RunRecord *const *recs, size_t n, const BatchOutcome *o)
 int cli_print_runs_json(const char *cmd, RunRecord *const *recs, size_t n)
 {
     JsonWriter w;
-    json_begin(&w);
+    json_begin(&w, cmd);
     json_key(&w, "runs");
     json_array_begin(&w);
     for (size_t i = 0; i < n; i++)
-        json_run(&w, recs[i]);
+        cli_json_run(&w, recs[i]);
     json_array_end(&w);
     DrillError err;
     return json_finish(&w, stdout, &err) < 0 ? cli_fail(cmd, &err) : 0;

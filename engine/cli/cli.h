@@ -85,6 +85,9 @@ void cli_print_objective(const StoredObjective *o);
 /* {"schema_version": 1, "runs": [...]}: each run as `drill run --format json`
  * prints it. Prints errors; returns 0 or an exit status. */
 int cli_print_runs_json(const char *cmd, RunRecord *const *recs, size_t n);
+/* One run as an object of such a document (schema: $defs/run). */
+struct JsonWriter;
+void cli_json_run(struct JsonWriter *w, const RunRecord *r);
 
 /* Exit statuses block shared by every --help. */
 extern const char cli_exit_help[];

@@ -21,10 +21,11 @@ static void help(void)
          "                 PATTERN (SQL LIKE: % any text, _ one character), one line per\n"
          "                 run and key, e.g. where the downtime went, run after run:\n"
          "                 --measure 'downtime.%restore%' or --measure 'downtime.pg1.%'\n"
-         "                 (JSON: {\"points\": [{run, drill, started, key, value, unit}]})\n"
-         "  --format json  one JSON object on stdout: {\"schema_version\": 1, \"runs\": [{id,\n"
-         "                 drill, started, verdict, batch_id (0 = none), duration_ms, rto_ms, rpo_ms,\n"
-         "                 rpo_transactions}]} (null = not measured); --json is the same");
+         "                 (JSON: {\"points\": [{run_id, drill, started, key, value, unit}]})\n"
+         "  --format json  one JSON document on stdout: {\"schema_version\": 1, \"command\":\n"
+         "                 \"history\", \"runs\": [{run_id, drill, started, verdict, batch_id\n"
+         "                 (0 = none), duration_ms, rto_ms, rpo_ms, rpo_transactions}]} (null =\n"
+         "                 not measured); --json is the same. Schema: drill(1), JSON OUTPUT");
 }
 
 static void fmt_ms(double ms, char *out, size_t outsz)
@@ -56,14 +57,15 @@ static void print_table(const RunSummary *r, size_t n)
 static int print_json(const RunSummary *r, size_t n)
 {
     JsonWriter w;
-    json_begin(&w);
+    json_begin(&w, "history");
     json_key(&w, "runs");
     json_array_begin(&w);
     for (size_t i = 0; i < n; i++) {
         char ts[40];
         time_format_utc_ms(r[i].started_utc_ms, ts, sizeof ts);
         json_object_begin(&w);
-        json_kv_int(&w, "id", r[i].id);
+        json_kv_int(&w, "run_id", r[i].id);
+        json_kv_int(&w, "id", r[i].id);   /* deprecated: run_id, as everywhere else */
         json_kv_string(&w, "drill", r[i].drill_name);
         json_kv_string(&w, "started", ts);
         json_kv_string(&w, "verdict", r[i].status);
@@ -92,14 +94,15 @@ static int print_trend(const MeasurePoint *p, size_t n, bool json)
         return DRILL_EXIT_OK;
     }
     JsonWriter w;
-    json_begin(&w);
+    json_begin(&w, "history");
     json_key(&w, "points");
     json_array_begin(&w);
     for (size_t i = 0; i < n; i++) {
         char ts[40];
         time_format_utc_ms(p[i].started_utc_ms, ts, sizeof ts);
         json_object_begin(&w);
-        json_kv_int(&w, "run", p[i].run_id);
+        json_kv_int(&w, "run_id", p[i].run_id);
+        json_kv_int(&w, "run", p[i].run_id);   /* deprecated: run_id */
         json_kv_string(&w, "drill", p[i].drill_name);
         json_kv_string(&w, "started", ts);
         json_kv_string(&w, "key", p[i].key);

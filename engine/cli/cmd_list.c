@@ -94,7 +94,7 @@ static void print_list(const DrillEntryList *l, bool names_only)
 static int print_json(const DrillEntryList *l)
 {
     JsonWriter w;
-    json_begin(&w);
+    json_begin(&w, "list");
     json_key(&w, "drills");
     json_array_begin(&w);
     for (size_t i = 0; i < l->count; i++) {

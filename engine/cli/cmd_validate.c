@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "json.h"
 #include "paths.h"
 #include "scenario.h"
 #include "stepkind.h"
@@ -33,7 +34,7 @@ static void print_kinds(FILE *out)
 
 static void help(FILE *out)
 {
-    fputs("usage: drill validate [--topology FILE] FILE|DRILL...\n\n"
+    fputs("usage: drill validate [--topology FILE] [--format text|json] FILE|DRILL...\n\n"
           "Checks drill files (drills/*.yaml) and topology files. Every problem is\n"
           "reported, not just the first, as\n"
           "    FILE:LINE:COL: error: what is wrong\n"
@@ -72,6 +73,11 @@ static void help(FILE *out)
           "  barman_config barman_server barman_slot. Passwords never go in the file:\n"
           "  use ~/.pgpass, PGPASSFILE or the environment.\n\n", out);
     print_kinds(out);
+    fputs("\n  -t, --topology FILE  also check the drills against this topology\n"
+          "      --format json    one JSON document on stdout instead of the lines above:\n"
+          "                       {\"command\": \"validate\", \"valid\", \"files\": [{argument,\n"
+          "                       path, type, valid}], \"problems\": [{file, line, column,\n"
+          "                       message, hint}]} (schema: drill(1), JSON OUTPUT)\n", out);
     fputs("\nExit status: 0 all files valid, 2 a file is invalid or unreadable.\n", out);
 }
 
@@ -108,10 +114,18 @@ static int validate_suite(const char *path, const Topology *topo, DiagList *diag
     return rc;
 }
 
-static int validate_one(const char *arg, const Topology *topo, DiagList *diags)
+/* One argument's outcome, for the text "ok" line or the JSON document. */
+typedef struct Validated {
+    const char *argument;
+    char *path;          /* NULL: no such file or drill */
+    const char *type;    /* drill | topology | suite */
+    bool valid;
+} Validated;
+
+static int validate_one(const char *arg, const Topology *topo, DiagList *diags, Validated *v)
 {
-    char *path = paths_find_drill(arg);
-    if (path == NULL) {
+    *v = (Validated){.argument = arg, .path = paths_find_drill(arg)};
+    if (v->path == NULL) {
         char *hint = cli_drill_hint(arg, "give a path, or the name of a drill in drills/ (see "
                                          "`drill list`)");
         diag_add(diags, arg, 0, 0, hint, "no such file or drill");
@@ -119,35 +133,85 @@ static int validate_one(const char *arg, const Topology *topo, DiagList *diags)
         return -1;
     }
     int rc;
-    if (suite_file_looks_like(path)) {
-        rc = validate_suite(path, topo, diags);
-    } else if (looks_like_topology(path)) {
+    if (suite_file_looks_like(v->path)) {
+        v->type = "suite";
+        rc = validate_suite(v->path, topo, diags);
+    } else if (looks_like_topology(v->path)) {
+        v->type = "topology";
         Topology *t = NULL;
-        rc = topology_load(path, diags, &t);
+        rc = topology_load(v->path, diags, &t);
         topology_free(t);
     } else {
-        rc = validate_drill(path, topo, diags);
+        v->type = "drill";
+        rc = validate_drill(v->path, topo, diags);
     }
-    if (rc == 0)
-        printf("%s: ok\n", path);
-    free(path);
+    v->valid = rc == 0;
     return rc;
+}
+
+static void json_files(JsonWriter *w, const Validated *v, size_t n)
+{
+    json_key(w, "files");
+    json_array_begin(w);
+    for (size_t i = 0; i < n; i++) {
+        json_object_begin(w);
+        json_kv_string(w, "argument", v[i].argument);
+        json_kv_string(w, "path", v[i].path);
+        json_kv_string(w, "type", v[i].type);
+        json_kv_bool(w, "valid", v[i].valid);
+        json_object_end(w);
+    }
+    json_array_end(w);
+}
+
+static void json_problems(JsonWriter *w, const DiagList *diags)
+{
+    json_key(w, "problems");
+    json_array_begin(w);
+    for (size_t i = 0; i < diag_count(diags); i++) {
+        const Diag *d = diag_get(diags, i);
+        json_object_begin(w);
+        json_kv_string(w, "file", d->file);
+        json_key(w, "line");
+        d->line > 0 ? json_int(w, d->line) : json_null(w);
+        json_key(w, "column");
+        d->line > 0 ? json_int(w, d->col) : json_null(w);
+        json_kv_string(w, "message", d->message);
+        json_kv_string(w, "hint", d->hint);
+        json_object_end(w);
+    }
+    json_array_end(w);
+}
+
+static int print_json(const Validated *v, size_t n, const DiagList *diags, bool failed)
+{
+    JsonWriter w;
+    json_begin(&w, "validate");
+    json_kv_bool(&w, "valid", !failed);
+    json_files(&w, v, n);
+    json_problems(&w, diags);
+    DrillError err;
+    return json_finish(&w, stdout, &err) < 0 ? cli_fail("validate", &err) : 0;
 }
 
 int cmd_validate(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"topology", required_argument, NULL, 't'}, {"help", no_argument, NULL, 'h'}, {0}};
+    static const struct option opts[] = {{"topology", required_argument, NULL, 't'},
+                                         {"format", required_argument, NULL, 'F'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {0}};
     const char *topo_path = NULL;
+    bool json = false;
     int c;
     while ((c = cli_getopt("validate", argc, argv, "t:h", opts)) != -1) {
         if (c == 'h') {
             help(stdout);
             return DRILL_EXIT_OK;
         }
-        if (c != 't')
-            return DRILL_EXIT_INVALID;   /* cli_getopt said why */
-        topo_path = optarg;
+        if (c == 't')
+            topo_path = optarg;
+        else if (c != 'F' || cli_parse_format("validate", optarg, &json) != 0)
+            return DRILL_EXIT_INVALID;   /* cli_getopt or cli_parse_format said why */
     }
     if (optind >= argc)
         return cli_usage("validate", "no file given");
@@ -156,13 +220,27 @@ int cmd_validate(int argc, char **argv)
     int failed = 0;
     if (topo_path != NULL && topology_load(topo_path, diags, &topo) < 0)
         failed = 1;
-    for (int i = optind; i < argc; i++)
-        if (validate_one(argv[i], topo, diags) < 0)
+    size_t n = (size_t)(argc - optind);
+    Validated *v = xcalloc(n, sizeof *v);
+    for (size_t i = 0; i < n; i++) {
+        if (validate_one(argv[optind + (int)i], topo, diags, &v[i]) < 0)
             failed = 1;
-    diag_print(diags, stderr);
-    if (failed)
-        fprintf(stderr, "drill validate: %zu problem(s) found\n", diag_count(diags));
+        else if (!json)
+            printf("%s: ok\n", v[i].path);
+    }
+    int rc = failed ? DRILL_EXIT_INVALID : DRILL_EXIT_OK;
+    if (json) {
+        if (print_json(v, n, diags, failed) != 0)
+            rc = DRILL_EXIT_ABORTED;
+    } else {
+        diag_print(diags, stderr);
+        if (failed)
+            fprintf(stderr, "drill validate: %zu problem(s) found\n", diag_count(diags));
+    }
+    for (size_t i = 0; i < n; i++)
+        free(v[i].path);
+    free(v);
     diag_list_free(diags);
     topology_free(topo);
-    return failed ? DRILL_EXIT_INVALID : DRILL_EXIT_OK;
+    return rc;
 }

@@ -31,6 +31,10 @@ static void usage(FILE *out)
           "Commands:\n", out);
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
         fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fputs("\nGlobal option (before COMMAND, or the command's own option after it):\n"
+          "  --format text|json   json: every command prints one JSON document on stdout,\n"
+          "                       described by drill-output.schema.json (drill(1), JSON OUTPUT)\n",
+          out);
     fputs("\nFirst steps:\n"
           "  drill run primary-wipe        # stands up a local sandbox, wipes and restores it\n"
           "  drill validate drills/*.yaml  # checks drill files\n"
@@ -80,8 +84,53 @@ static int help_command(const char *name)
     return rc;
 }
 
+/* `drill --format json COMMAND ARGS...` is `drill COMMAND ARGS... --format
+ * json` (before a `--`, if any): every command takes --format, so the global
+ * spelling is the command's own option, with the same checks. Returns the
+ * number of argv entries the global option used (0, or 1 for --format=X, 2). */
+static int global_format(int argc, char **argv, char **value)
+{
+    if (argc > 1 && strncmp(argv[1], "--format=", 9) == 0) {
+        *value = argv[1] + 9;
+        return 1;
+    }
+    if (argc > 1 && strcmp(argv[1], "--format") == 0) {
+        if (argc < 3) {
+            fputs("drill: --format needs a value (text or json)\n  hint: drill --format json "
+                  "COMMAND ...\n", stderr);
+            return -1;
+        }
+        *value = argv[2];
+        return 2;
+    }
+    return 0;
+}
+
+/* Runs command c with "--format VALUE" added to its arguments. */
+static int run_with_format(const Command *c, int argc, char **argv, char *value)
+{
+    static char format_opt[] = "--format";
+    char **args = xcalloc((size_t)argc + 3, sizeof *args);
+    int n = 0, i = 0;
+    while (i < argc && (i == 0 || strcmp(argv[i], "--") != 0))
+        args[n++] = argv[i++];
+    args[n++] = format_opt;
+    args[n++] = value;
+    while (i < argc)
+        args[n++] = argv[i++];
+    int rc = c->fn(n, args);
+    free(args);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
+    char *format = NULL;
+    int used = global_format(argc, argv, &format);
+    if (used < 0)
+        return DRILL_EXIT_INVALID;
+    argc -= used;
+    argv += used;
     if (argc < 2) {
         usage(stderr);
         return DRILL_EXIT_INVALID;
@@ -98,5 +147,8 @@ int main(int argc, char **argv)
         return DRILL_EXIT_OK;
     }
     const Command *c = find_command(name);
-    return c != NULL ? c->fn(argc - 1, argv + 1) : unknown_command(name);
+    if (c == NULL)
+        return unknown_command(name);
+    return format != NULL ? run_with_format(c, argc - 1, argv + 1, format)
+                          : c->fn(argc - 1, argv + 1);
 }

@@ -42,7 +42,7 @@ TEST(keeps_valid_utf8_replaces_invalid)
 TEST(document_shape)
 {
     JsonWriter w;
-    json_begin(&w);
+    json_begin(&w, "test");
     json_key(&w, "runs");
     json_array_begin(&w);
     json_object_begin(&w);
@@ -58,7 +58,7 @@ TEST(document_shape)
     json_array_end(&w);
     json_array_end(&w);
     char *doc = json_take(&w);
-    CHECK_STR(doc, "{\"schema_version\":1,\"runs\":[{\"id\":-3,\"x\":1.5,\"y\":12345,"
+    CHECK_STR(doc, "{\"schema_version\":1,\"command\":\"test\",\"runs\":[{\"id\":-3,\"x\":1.5,\"y\":12345,"
                    "\"z\":-0.25,\"nan\":null,\"ok\":true,\"none\":null},[]]}\n");
     free(doc);
 }
@@ -66,11 +66,11 @@ TEST(document_shape)
 TEST(unbalanced_is_an_error)
 {
     JsonWriter w;
-    json_begin(&w);
+    json_begin(&w, "test");
     json_key(&w, "a");
     json_array_begin(&w);   /* never closed */
     CHECK(json_take(&w) == NULL);
-    json_begin(&w);
+    json_begin(&w, "test");
     json_array_end(&w);     /* closes the top level too early */
     CHECK(json_take(&w) == NULL);
 }
@@ -78,7 +78,7 @@ TEST(unbalanced_is_an_error)
 TEST(size_limit_is_an_error)
 {
     JsonWriter w;
-    json_begin(&w);
+    json_begin(&w, "test");
     char *big = malloc(1024 * 1024 + 1);
     memset(big, 'x', 1024 * 1024);
     big[1024 * 1024] = '\0';
