@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "json.h"
 #include "paths.h"
 #include "pglock.h"
 #include "runner.h"
@@ -23,7 +24,7 @@
 
 typedef struct RepairArgs {
     const char *db, *topology, *sandbox_dir;
-    bool check_only, yes;
+    bool check_only, yes, json;
     ProgressMode progress;
     int64_t run_id;   /* 0: the target's unfinished run */
 } RepairArgs;
@@ -31,7 +32,7 @@ typedef struct RepairArgs {
 static void help(FILE *out)
 {
     fputs("usage: drill repair [-t TOPOLOGY | --sandbox-dir DIR] [--db FILE] [--check]\n"
-          "                    [--yes] [--progress MODE] [RUN]\n"
+          "                    [--yes] [--progress MODE] [--format text|json] [RUN]\n"
           "\n"
           "Brings back a target that a drill left broken and releases it.\n"
           "\n"
@@ -52,6 +53,9 @@ static void help(FILE *out)
           "      --check           only the checks: you repaired the target by hand\n"
           "      --yes             allow the rollback's destructive steps (or allow_destructive)\n"
           "      --progress MODE   auto (default), tty, lines or quiet\n"
+          "      --format json     one JSON document on stdout: {\"command\": \"repair\",\n"
+          "                        repaired_run_id, repaired_run_uuid, released, exit_code,\n"
+          "                        message, runs: [the repair run]} (drill(1), JSON OUTPUT)\n"
           "  RUN                   the run to repair (default: the target's unfinished run,\n"
           "                        in this store, else the one the primary's marker names)\n"
           "\n"
@@ -66,7 +70,8 @@ static int parse_args(int argc, char **argv, RepairArgs *a)
         {"topology", required_argument, NULL, 't'}, {"sandbox-dir", required_argument, NULL, 'S'},
         {"db", required_argument, NULL, 'd'},       {"check", no_argument, NULL, 'c'},
         {"yes", no_argument, NULL, 'y'},            {"progress", required_argument, NULL, 'p'},
-        {"help", no_argument, NULL, 'h'},           {0}};
+        {"format", required_argument, NULL, 'F'},   {"help", no_argument, NULL, 'h'},
+        {0}};
     int c, rc = 0;
     while (rc == 0 && (c = cli_getopt("repair", argc, argv, "t:h", opts)) != -1) {
         switch (c) {
@@ -76,6 +81,7 @@ static int parse_args(int argc, char **argv, RepairArgs *a)
         case 'c': a->check_only = true; break;
         case 'y': a->yes = true; break;
         case 'p': rc = cli_parse_progress("repair", optarg, &a->progress); break;
+        case 'F': rc = cli_parse_format("repair", optarg, &a->json); break;
         case 'h': help(stdout); return -1;
         default: return DRILL_EXIT_INVALID;   /* cli_getopt said why */
         }
@@ -152,7 +158,7 @@ static int from_marker(Store *st, const Topology *t, const char *key, RepairTarg
 }
 
 /* The run to repair: the one asked for, else the target's unfinished one. */
-static int find_run(Store *st, const Topology *t, int64_t asked, RepairTarget *r)
+static int find_run(Store *st, const Topology *t, int64_t asked, bool json, RepairTarget *r)
 {
     if (asked > 0)
         return from_store(st, asked, r);
@@ -168,7 +174,8 @@ static int find_run(Store *st, const Topology *t, int64_t asked, RepairTarget *r
     if (rc == 2)
         return 0;
     if (rc == 0) {
-        printf("drill repair: nothing to repair: no drill left target %s unfinished\n", t->name);
+        fprintf(json ? stderr : stdout, "drill repair: nothing to repair: no drill left target %s "
+                "unfinished\n", t->name);
         return -1;
     }
     fprintf(stderr, "drill repair: run %lld (%s, %s) left the target unfinished: %s\n",
@@ -211,6 +218,31 @@ static int load_topology(const RepairArgs *a, Topology **t)
     return rc == 0 ? 0 : DRILL_EXIT_INVALID;
 }
 
+/* {"command": "repair", ...}: the repair run (repair_run 0: none ran). */
+static int print_json(Store *st, const RepairTarget *r, int64_t repair_run, int exit_code)
+{
+    RunRecord *rec = NULL;
+    DrillError err;
+    if (repair_run > 0 && store_run_load(st, repair_run, &rec, &err) < 0)
+        return cli_fail("repair", &err);
+    JsonWriter w;
+    json_begin(&w, "repair");
+    json_key(&w, "repaired_run_id");
+    r->id > 0 ? json_int(&w, r->id) : json_null(&w);
+    json_kv_string(&w, "repaired_run_uuid", r->uuid[0] != '\0' ? r->uuid : NULL);
+    json_kv_bool(&w, "released", exit_code == 0 && rec != NULL);
+    json_kv_int(&w, "exit_code", exit_code);
+    json_kv_string(&w, "message", rec == NULL && exit_code == 0 ? "nothing to repair: no drill "
+                                  "left the target unfinished" : NULL);
+    json_key(&w, "runs");
+    json_array_begin(&w);
+    if (rec != NULL)
+        cli_json_run(&w, rec);
+    json_array_end(&w);
+    run_record_free(rec);
+    return json_finish(&w, stdout, &err) < 0 ? cli_fail("repair", &err) : 0;
+}
+
 int cmd_repair(int argc, char **argv)
 {
     RepairArgs a = {.progress = PROGRESS_AUTO};
@@ -224,7 +256,9 @@ int cmd_repair(int argc, char **argv)
     RepairTarget r = {0};
     if ((rc = load_topology(&a, &t)) != 0 || (rc = cli_open_existing_store("repair", a.db, &st)) != 0)
         goto out;
-    if ((rc = find_run(st, t, a.run_id, &r)) != 0) {
+    if ((rc = find_run(st, t, a.run_id, a.json, &r)) != 0) {
+        if (rc < 0 && a.json)
+            rc = print_json(st, &r, 0, DRILL_EXIT_OK);
         rc = rc < 0 ? DRILL_EXIT_OK : rc;
         goto out;
     }
@@ -233,14 +267,19 @@ int cmd_repair(int argc, char **argv)
     cli_install_signals();
     RunOptions opt = {.yes = a.yes, .progress = a.progress, .topology_file = a.topology,
                       .repair_of = r.id, .repair_uuid = r.uuid};
-    RunResult res;
+    RunResult res = {0};
     DrillError err;
-    rc = runner_run(plan, st, &opt, &res, &err) < 0 ? cli_fail("repair", &err) : res.exit_code;
+    bool ran = runner_run(plan, st, &opt, &res, &err) == 0;
+    rc = ran ? res.exit_code : cli_fail("repair", &err);
     char label[48];
     snprintf(label, sizeof label, "%lld", (long long)r.id);
-    if (rc == 0)
+    if (a.json) {
+        int jrc = print_json(st, &r, ran ? res.run_id : 0, rc);
+        rc = rc != 0 ? rc : jrc;
+    } else if (rc == 0) {
         printf("drill repair: run %s repaired by run %lld: target %s released\n",
                r.id > 0 ? label : r.uuid, (long long)res.run_id, t->name);
+    }
 out:
     target_free(&r);
     plan_free(plan);

@@ -13,6 +13,7 @@
 
 #include "batch.h"
 #include "cli.h"
+#include "json.h"
 #include "paths.h"
 #include "plan.h"
 #include "report.h"
@@ -88,8 +89,11 @@ static void help(FILE *out)
           "                        rto_regression / rpo_regression, shown in reports\n"
           "      --baseline-runs N  runs the baseline median is taken over (default 5)\n"
           "      --format FMT      text (default) or json: one JSON document on stdout\n"
-          "                        {schema_version, batch_id, exit_code, runs: [...],\n"
-          "                        not_run: [...]}\n"
+          "                        {schema_version, command: \"run\", dry_run: false,\n"
+          "                        batch_id, exit_code, runs: [...], not_run: [...]};\n"
+          "                        with --dry-run {..., dry_run: true, dry_runs: [{drill,\n"
+          "                        steps, checks, verdict, ...}], exit_code}. Progress\n"
+          "                        stays on stderr. Schema: drill(1), JSON OUTPUT\n"
           "      --color WHEN      auto (default: on for a terminal unless NO_COLOR is\n"
           "                        set and non-empty), always or never\n\n"
           "Objectives: a drill file states its targets; a run may override them,\n"
@@ -480,6 +484,37 @@ static int run_batch(const RunArgs *a, const Inputs *in)
     return rc;
 }
 
+static int dry_run_text(const RunArgs *a, const Inputs *in)
+{
+    RunOptions dry = {.yes = a->yes, .topology_file = a->topology};
+    int rc = 0;
+    for (size_t i = 0; i < in->n; i++) {
+        int drc = runner_dry_run(in->plans[i], &dry, stdout);
+        rc = drc > rc ? drc : rc;   /* worst wins, as for real runs */
+    }
+    return rc;
+}
+
+/* {"command": "run", "dry_run": true, "dry_runs": [...], "exit_code"}. */
+static int dry_run_json(const RunArgs *a, const Inputs *in)
+{
+    RunOptions dry = {.yes = a->yes, .topology_file = a->topology};
+    JsonWriter w;
+    json_begin(&w, "run");
+    json_kv_bool(&w, "dry_run", true);
+    json_key(&w, "dry_runs");
+    json_array_begin(&w);
+    int rc = 0;
+    for (size_t i = 0; i < in->n; i++) {
+        int drc = runner_dry_run_json(in->plans[i], &dry, &w);
+        rc = drc > rc ? drc : rc;
+    }
+    json_array_end(&w);
+    json_kv_int(&w, "exit_code", rc);
+    DrillError err;
+    return json_finish(&w, stdout, &err) < 0 ? cli_fail("run", &err) : rc;
+}
+
 int cmd_run(int argc, char **argv)
 {
     RunArgs a = {.progress = PROGRESS_AUTO,
@@ -488,20 +523,11 @@ int cmd_run(int argc, char **argv)
     int rc = parse_args(argc, argv, &a);
     if (rc != 0)
         return rc < 0 ? DRILL_EXIT_OK : rc;
-    /* Printing the text plan under --format json would hand a script
-     * something it cannot parse, with exit 0. */
-    if (a.dry_run && a.json)
-        return cli_usage("run", "--dry-run prints its plan and checks as text only; "
-                         "--format json is for a run's results");
     Inputs in = {0};
     if ((rc = load_inputs(&a, &in)) != 0)
         goto out;
     if (a.dry_run) {
-        RunOptions dry = {.yes = a.yes, .topology_file = a.topology};
-        for (size_t i = 0; i < in.n; i++) {
-            int drc = runner_dry_run(in.plans[i], &dry, stdout);
-            rc = drc > rc ? drc : rc;   /* worst wins, as for real runs */
-        }
+        rc = a.json ? dry_run_json(&a, &in) : dry_run_text(&a, &in);
         goto out;
     }
     rc = run_batch(&a, &in);

@@ -32,8 +32,9 @@ static const char sandbox_help[] =
     "Options:\n"
     "  --dir DIR   state directory (default: $DRILL_SANDBOX_DIR, else /var/tmp/drill-sandbox\n"
     "              as root, else ~/.local/state/drill/sandbox)\n"
-    "  --format json  status as one JSON object with \"schema_version\": 1 (--json is\n"
-    "              the same)\n"
+    "  --format json  up, down and status print the status as one JSON document\n"
+    "              ({\"command\": \"sandbox\", state, nodes: [...]}; schema: drill(1),\n"
+    "              JSON OUTPUT); progress stays on stderr. --json is the same\n"
     "  --ssh       (up) reach every node over SSH: a private sshd on 127.0.0.1 with\n"
     "              its own host key and a generated client key (DIR/ssh); the\n"
     "              topology's nodes get `access: ssh` and a pre-filled known_hosts.\n"
@@ -120,8 +121,10 @@ int cmd_sandbox(int argc, char **argv)
     args[n++] = argv[1];
     for (int i = 2; i < argc; i++) {
         bool json = false;
-        if (strcmp(argv[i], "--format") == 0 && i + 1 < argc) {
-            if (cli_parse_format("sandbox", argv[++i], &json) != 0) {
+        bool inline_value = strncmp(argv[i], "--format=", 9) == 0;
+        if (inline_value || (strcmp(argv[i], "--format") == 0 && i + 1 < argc)) {
+            const char *value = inline_value ? argv[i] + 9 : argv[++i];
+            if (cli_parse_format("sandbox", value, &json) != 0) {
                 free(args);
                 return DRILL_EXIT_INVALID;
             }

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json.h"
 #include "pg.h"
 #include "pglock.h"
 #include "runctx.h"
@@ -30,7 +31,8 @@
 typedef enum CheckResult { CHECK_OK, CHECK_FAILED, CHECK_SKIPPED, CHECK_INCONCLUSIVE } CheckResult;
 
 typedef struct DryRun {
-    FILE *out;
+    FILE *out;           /* text, or NULL when json is set */
+    JsonWriter *json;    /* the dry run as one object of a JSON document */
     Redactor *secrets;   /* every line is masked (redact.h) before it is printed */
     int passed, failed, skipped, inconclusive;
     size_t first_changing_skip;   /* 1-based step number, 0 = none yet */
@@ -62,6 +64,7 @@ static void report(DryRun *d, CheckResult r, const char *fmt, ...)
 static void report(DryRun *d, CheckResult r, const char *fmt, ...)
 {
     static const char *const tags[] = {"ok  ", "FAIL", "skip", "??  "};
+    static const char *const words[] = {"ok", "failed", "skipped", "inconclusive"};
     char line[1024];
     va_list ap;
     va_start(ap, fmt);
@@ -71,7 +74,14 @@ static void report(DryRun *d, CheckResult r, const char *fmt, ...)
     char *masked = redact_text(d->secrets, line);
     snprintf(line, sizeof line, "%s", masked);
     free(masked);
-    fprintf(d->out, "  %s  %s\n", tags[r], line);
+    if (d->json != NULL) {
+        json_object_begin(d->json);
+        json_kv_string(d->json, "result", words[r]);
+        json_kv_string(d->json, "check", line);
+        json_object_end(d->json);
+    } else {
+        fprintf(d->out, "  %s  %s\n", tags[r], line);
+    }
     if (r == CHECK_OK)
         d->passed++;
     else if (r == CHECK_SKIPPED)
@@ -213,19 +223,41 @@ static int check_preflight(DryRun *d, const Plan *plan, const RunOptions *opt, D
     return 0;
 }
 
+/* The JSON form of the verdict: closes the "checks" array. */
+static int verdict_json(DryRun *d, const char *what, int exit_code)
+{
+    JsonWriter *w = d->json;
+    json_array_end(w);
+    json_kv_int(w, "passed", d->passed);
+    json_kv_int(w, "failed", d->failed);
+    json_kv_int(w, "skipped", d->skipped);
+    json_kv_int(w, "inconclusive", d->inconclusive);
+    json_kv_string(w, "verdict", what != NULL ? "error" : d->failed > 0 ? "failed" : "passed");
+    char *masked = what != NULL ? redact_text(d->secrets, what) : NULL;
+    json_kv_string(w, "message", masked != NULL ? masked
+                                 : d->failed > 0 ? d->first_failure : NULL);
+    free(masked);
+    json_kv_int(w, "exit_code", exit_code);
+    json_object_end(w);
+    return exit_code;
+}
+
 static int verdict(DryRun *d, const char *what)
 {
+    int exit_code = what != NULL || d->failed > 0 ? DRILL_EXIT_ABORTED : DRILL_EXIT_OK;
+    if (d->json != NULL)
+        return verdict_json(d, what, exit_code);
     if (what != NULL) {
         char *masked = redact_text(d->secrets, what);
         fprintf(d->out, "dry run: the checks could not run: %s\n", masked);
         free(masked);
-        return DRILL_EXIT_ABORTED;
+        return exit_code;
     }
     if (d->failed > 0) {
         fprintf(d->out, "dry run: %d check(s) FAILED, %d passed, %d skipped: a real run would "
                 "not get through preflight; first failure: %s\n", d->failed, d->passed,
                 d->skipped, d->first_failure);
-        return DRILL_EXIT_ABORTED;
+        return exit_code;
     }
     fprintf(d->out, "dry run: all %d read-only checks passed (%d skipped: not read-only", d->passed,
             d->skipped);
@@ -233,7 +265,7 @@ static int verdict(DryRun *d, const char *what)
         fprintf(d->out, "; %d inconclusive: they follow skipped step %zu", d->inconclusive,
                 d->first_changing_skip);
     fprintf(d->out, "); nothing was changed\n");
-    return DRILL_EXIT_OK;
+    return exit_code;
 }
 
 /* The plan shows every command as it would run: masked like the rest. */
@@ -254,12 +286,75 @@ static void print_plan_masked(const Plan *plan, const Redactor *secrets, FILE *o
     free(text);
 }
 
+/* One step of the plan as JSON: what runner_print_plan shows, masked. */
+static void json_plan_step(DryRun *d, const Plan *plan, const PlanStep *ps)
+{
+    JsonWriter *w = d->json;
+    const Step *s = ps->step;
+    json_object_begin(w);
+    json_kv_int(w, "number", (int64_t)ps->seq + 1);
+    json_kv_string(w, "phase", phase_name(s->phase));
+    json_kv_string(w, "name", s->name);
+    json_kv_string(w, "kind", s->kind->name);
+    json_kv_string(w, "node", ps->node ? ps->node->name : NULL);
+    json_kv_int(w, "timeout_ms", s->timeout_ms);
+    json_kv_bool(w, "destructive", s->kind->destructive);
+    char *cmd = steps_describe(plan, ps);
+    char *masked = redact_text(d->secrets, cmd);
+    json_kv_string(w, "command", masked);
+    free(masked);
+    free(cmd);
+    json_key(w, "unless");
+    if (ps->unless == NULL) {
+        json_null(w);
+    } else {
+        json_object_begin(w);
+        json_kv_string(w, "node", ps->unless->node ? ps->unless->node->name : NULL);
+        json_kv_int(w, "timeout_ms", ps->unless->step->timeout_ms);
+        cmd = steps_describe(plan, ps->unless);
+        masked = redact_text(d->secrets, cmd);
+        json_kv_string(w, "command", masked);
+        free(masked);
+        free(cmd);
+        json_object_end(w);
+    }
+    json_object_end(w);
+}
+
+/* The plan as JSON, up to the opening of the "checks" array. */
+static void json_plan(DryRun *d, const Plan *plan)
+{
+    JsonWriter *w = d->json;
+    const Scenario *s = plan->scenario;
+    char sha[65], objectives[512];
+    scenario_sha256(s, sha);
+    objectives_describe(&s->objectives, objectives, sizeof objectives);
+    json_object_begin(w);
+    json_kv_string(w, "drill", s->name);
+    json_kv_string(w, "drill_file", s->file);
+    json_kv_string(w, "drill_sha256", sha);
+    json_kv_string(w, "topology", plan->topology->name);
+    json_kv_string(w, "objectives", objectives);
+    json_kv_bool(w, "destructive", plan->destructive);
+    json_key(w, "steps");
+    json_array_begin(w);
+    for (size_t i = 0; i < plan->nsteps; i++)
+        json_plan_step(d, plan, &plan->steps[i]);
+    json_array_end(w);
+    json_key(w, "checks");
+    json_array_begin(w);
+}
+
 static int dry_run(DryRun *d, const Plan *plan, const RunOptions *opt)
 {
-    print_plan_masked(plan, d->secrets, d->out);
-    fprintf(d->out, "read-only checks against topology %s (nothing is changed):\n",
-            plan->topology->name);
-    fflush(d->out);
+    if (d->json != NULL) {
+        json_plan(d, plan);
+    } else {
+        print_plan_masked(plan, d->secrets, d->out);
+        fprintf(d->out, "read-only checks against topology %s (nothing is changed):\n",
+                plan->topology->name);
+        fflush(d->out);
+    }
     int reached = check_nodes(d, plan->topology);
     if (reached == 0)
         return verdict(d, "no PostgreSQL node of the topology is reachable (is the sandbox "
@@ -274,6 +369,14 @@ static int dry_run(DryRun *d, const Plan *plan, const RunOptions *opt)
 int runner_dry_run(const Plan *plan, const RunOptions *opt, FILE *out)
 {
     DryRun d = {.out = out, .secrets = runner_secrets_collect()};
+    int rc = dry_run(&d, plan, opt);
+    redact_free(d.secrets);
+    return rc;
+}
+
+int runner_dry_run_json(const Plan *plan, const RunOptions *opt, JsonWriter *w)
+{
+    DryRun d = {.json = w, .secrets = runner_secrets_collect()};
     int rc = dry_run(&d, plan, opt);
     redact_free(d.secrets);
     return rc;

@@ -67,6 +67,11 @@ char *runner_target_key(const Topology *t);
  * what they recorded, and seals them. Notes each on out (may be NULL). */
 int runner_reap_orphans(Store *st, FILE *out, DrillError *err);
 
+/* The dry run as one object of a JSON document (w positioned where a value
+ * goes, e.g. inside an array): the plan's steps with their commands, every
+ * check with its result, the verdict. Same checks and exit status. */
+struct JsonWriter;
+int runner_dry_run_json(const Plan *plan, const RunOptions *opt, struct JsonWriter *w);
 /* Prints the plan: every step, node and resolved command (drill run --dry-run). */
 void runner_print_plan(const Plan *plan, FILE *out);
 /* The secrets of a run (redact.h): PGPASSWORD and the .pgpass passwords libpq

@@ -5,8 +5,10 @@
  * the kinds and parameters the parser accepts and can never drift from it.
  *
  * usage: drill_mankinds TEMPLATE OUTPUT
- *        drill_mankinds --markdown   the README's "Step kinds" list, on stdout
- *                                    (checks/readme-kinds compares the two)
+ *        drill_mankinds --markdown   the README's "Step kinds" list, on stdout: one
+ *                                    line per kind, its parameters by name only
+ *                                    (checks/readme-kinds compares the two; the
+ *                                    full reference is the man page)
  */
 #include <stdio.h>
 #include <string.h>
@@ -69,25 +71,20 @@ static void write_kind(FILE *out, const StepKind *k)
     fputs(".RE\n", out);
 }
 
-/* One README list item: "- `name` **(destructive)** — summary; node required,
- * timeout 30s. Parameters: `key` (type, required, default X: help); ...". */
+/* One README list item: "- `name` **(destructive)** — summary. Parameters:
+ * `key` (required), `key`, ..." (types, defaults and help are drill-drill(5)'s). */
 static void write_markdown_kind(const StepKind *k)
 {
-    printf("- `%s`%s — %s; node %s, timeout %llds.", k->name,
+    printf("- `%s`%s — %s.", k->name,
            k->destructive ? " **(destructive)**" : k->read_only ? " **(read-only)**" : "",
-           k->summary, k->node_required ? "required" : "optional",
-           (long long)(k->default_timeout_ms / 1000));
+           k->summary);
     if (k->params[0].key == NULL) {
         puts(" No parameters.");
         return;
     }
     fputs(" Parameters:", stdout);
-    for (const ParamSpec *p = k->params; p->key != NULL; p++) {
-        const char *type = p->type == PT_ENUM ? p->choices : stepkind_param_type_name(p);
-        printf(" `%s` (%s%s%s%s: %s)%s", p->key, type, p->required ? ", required" : "",
-               p->default_text ? ", default " : "", p->default_text ? p->default_text : "",
-               p->help, p[1].key != NULL ? ";" : ".\n");
-    }
+    for (const ParamSpec *p = k->params; p->key != NULL; p++)
+        printf(" `%s`%s%s", p->key, p->required ? " (required)" : "", p[1].key != NULL ? "," : ".\n");
 }
 
 int main(int argc, char **argv)
