@@ -168,6 +168,48 @@ static void json_field(JsonWriter *w, const RunRecord *r, const RecordField *f)
     }
 }
 
+/* The steps as run, numbered from 1 as everywhere else. */
+static void json_run_steps(JsonWriter *w, const RunRecord *r)
+{
+    json_key(w, "steps");
+    json_array_begin(w);
+    for (size_t i = 0; i < r->nsteps; i++) {
+        const StoredStep *s = &r->steps[i];
+        char ts[40];
+        time_format_utc_ms(s->started_utc_ms, ts, sizeof ts);
+        json_object_begin(w);
+        json_kv_int(w, "number", (int64_t)s->seq + 1);
+        json_kv_string(w, "phase", s->phase);
+        json_kv_string(w, "name", s->name);
+        json_kv_string(w, "kind", s->kind);
+        json_kv_string(w, "node", s->node);
+        json_kv_string(w, "status", s->status);
+        json_key(w, "exit_code");   /* null: the step ran no process */
+        s->exit_code >= 0 ? json_int(w, s->exit_code) : json_null(w);
+        json_kv_string(w, "started", ts);
+        json_kv_number(w, "duration_ms", (double)s->duration_us / 1000.0);
+        json_kv_string(w, "message", s->message);
+        json_object_end(w);
+    }
+    json_array_end(w);
+}
+
+static void json_run_events(JsonWriter *w, const RunRecord *r)
+{
+    json_key(w, "events");
+    json_array_begin(w);
+    for (size_t i = 0; i < r->nevents; i++) {
+        char ts[40];
+        time_format_utc_ms(r->events[i].utc_ms, ts, sizeof ts);
+        json_object_begin(w);
+        json_kv_string(w, "name", r->events[i].name);
+        json_kv_string(w, "at", ts);
+        json_kv_string(w, "detail", r->events[i].detail);
+        json_object_end(w);
+    }
+    json_array_end(w);
+}
+
 void cli_json_run(JsonWriter *w, const RunRecord *r)
 {
     static const RecordGroup order[] = {RECORD_IDENTITY, RECORD_OUTCOME, RECORD_TIME};
@@ -184,6 +226,8 @@ void cli_json_run(JsonWriter *w, const RunRecord *r)
         json_kv_number(w, r->measures[i].key, r->measures[i].value);
     json_object_end(w);
     json_run_objectives(w, r);
+    json_run_steps(w, r);
+    json_run_events(w, r);
     json_key(w, "evidence");
     json_object_begin(w);
     json_kv_bool(w, "sealed", r->sealed);

@@ -43,7 +43,7 @@ static void help(FILE *out)
           "a node or role it has). A file with a top-level `nodes:` key is a topology;\n"
           "one with a top-level `suite:` key is a suite file (see `drill run --help`):\n"
           "it is valid when it parses and every drill it lists is valid.\n\n"
-          "The drill language (see the README for a complete example):\n"
+          "The drill language (complete reference and example: man drill-drill):\n"
           "  name: primary-wipe              # [a-z0-9-]+\n"
           "  description: ...\n"
           "  objectives: {rto: 30s, rpo: 0s, rpo_transactions: 0, slot_retained_alert: 64MB}\n"

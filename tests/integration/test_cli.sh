@@ -88,9 +88,11 @@ check "a missing option value is named" \
     exited 2 "$work/opt2.err" '^drill validate: option --topology needs a value$'
 check "... in one error line" one_error "$work/opt2.err"
 "$DRILL_BIN" run --dry-run --format json -t "$topo" primary-wipe > "$work/dryjson.out" 2> "$work/dryjson.err"; rc=$?
-check "run --dry-run --format json is refused, not answered in text (exit 2)" \
-    exited 2 "$work/dryjson.err" 'dry-run prints its plan and checks as text only'
-check "... and prints nothing on stdout" [ ! -s "$work/dryjson.out" ]
+check "run --dry-run --format json, no server up: exit 3 as in text" [ "$rc" -eq 3 ]
+"$DRILL_BIN" run --dry-run -t "$topo" primary-wipe > "$work/drytext.out" 2>&1
+check "... stdout is one JSON document: the text plan's steps, verdict error, exit_code 3" \
+    python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); r=d["dry_runs"][0]; sys.exit(0 if d["command"] == "run" and d["dry_run"] and r["verdict"] == "error" and d["exit_code"] == 3 and len(r["steps"]) == int(sys.argv[2]) else 1)' \
+    "$work/dryjson.out" "$(grep -cE '^ +[0-9]+\. ' "$work/drytext.out")"
 "$DRILL_BIN" list --json > "$work/list.json"; rc=$?
 check "list --json prints the drills as JSON (exit 0)" \
     python3 -c 'import json,sys; sys.exit(0 if json.load(open(sys.argv[1]))["drills"] and sys.argv[2] == "0" else 1)' "$work/list.json" "$rc"

@@ -28,6 +28,7 @@ check "cmake --install into a temporary prefix" [ $? -eq 0 ]
 for f in bin/drill share/drill/drills/primary-wipe.yaml share/drill/fixtures/sandbox.sh \
          share/man/man1/drill.1 share/man/man5/drill-drill.5 share/man/man5/drill-topology.5 \
          share/bash-completion/completions/drill share/doc/drill/README \
+         share/drill/schema/drill-output.schema.json \
          lib/systemd/system/drill@.service lib/systemd/system/drill@.timer; do
     check "installed $f" [ -s "$prefix/$f" ]
 done
@@ -93,7 +94,7 @@ check "completion: --progress values" [ "$(complete_words run --progress l)" = "
 check "completion: drill names for run" [ "$(complete_words run backup-v)" = "backup-verify" ]
 check "completion: drill names for validate" [ "$(complete_words validate primary-wipe)" = "primary-wipe primary-wipe-getwal primary-wipe-naive" ]
 check "completion: list options" [ "$(complete_words list --)" = "--format --help --names" ]
-check "completion: no option prose mentions (validate)" [ "$(complete_words validate --)" = "--help --topology" ]
+check "completion: no option prose mentions (validate)" [ "$(complete_words validate --)" = "--format --help --topology" ]
 check "completion: sandbox actions" [ "$(complete_words sandbox "")" = "up down status" ]
 
 # --- systemd units -----------------------------------------------------------
