@@ -317,6 +317,76 @@ TEST(junit_from_store)
     free(b);
 }
 
+/* Records a passed run of drill "stable" with the named steps, in order
+ * (phase:name each); returns its JUnit file's step testcases as
+ * "classname/name" lines. */
+static char *junit_step_ids(Store *st, const char *const *steps, size_t n, const char *file)
+{
+    RunInfo info = {"stable", NULL, NULL, NULL, NULL, NULL, NULL, NULL, 1000, -1, -1, -1, 0,
+                    NULL, NULL};
+    int64_t id = 0;
+    CHECK_INT(store_run_begin(st, &info, &id, NULL), 0);
+    for (size_t i = 0; i < n; i++) {
+        char phase[32];
+        const char *colon = strchr(steps[i], ':');
+        snprintf(phase, sizeof phase, "%.*s", (int)(colon - steps[i]), steps[i]);
+        StepRecord s = {phase, (int)i, colon + 1, "sql", "pg1", "select 1", "ok", 0, 0,
+                        1000 + (int64_t)i, 1001 + (int64_t)i, 1000, "", "", NULL};
+        CHECK_INT(store_step_add(st, id, &s, NULL), 0);
+    }
+    CHECK_INT(store_run_finish(st, id, "passed", 0, 2000, 1000000, "", NULL), 0);
+    RunRecord *r = NULL;
+    CHECK_INT(store_run_load(st, id, &r, NULL), 0);
+    CHECK_INT(report_junit_write(r, file, NULL), 0);
+    run_record_free(r);
+    Buf ids;
+    buf_init(&ids, 1 << 16);
+    xmlDocPtr doc = xmlReadFile(file, NULL, XML_PARSE_NONET);
+    xmlNode *suite = doc != NULL ? child(xmlDocGetRootElement(doc), "testsuite") : NULL;
+    for (xmlNode *tc = suite != NULL ? suite->children : NULL; tc != NULL; tc = tc->next) {
+        if (tc->type != XML_ELEMENT_NODE || strcmp((const char *)tc->name, "testcase") != 0)
+            continue;
+        xmlChar *cls = xmlGetProp(tc, (const xmlChar *)"classname");
+        xmlChar *name = xmlGetProp(tc, (const xmlChar *)"name");
+        if (cls != NULL && strstr((const char *)cls, ".objectives") == NULL)
+            buf_appendf(&ids, "%s/%s\n", (const char *)cls, (const char *)name);
+        xmlFree(cls);
+        xmlFree(name);
+    }
+    xmlFreeDoc(doc);
+    return ids.data;
+}
+
+/* CI history follows a test by classname and name: a step added to a drill
+ * (here in front of the others, and a second one of an existing name) must
+ * leave every other step's identity as it was. */
+TEST(junit_names_stable_across_an_added_step)
+{
+    char *db = testutil_tmp_path("stable.db");
+    char *a = testutil_tmp_path("stable-a.xml"), *b = testutil_tmp_path("stable-b.xml");
+    Store *st = NULL;
+    CHECK_INT(store_open(db, &st, NULL), 0);
+    static const char *const before[] = {"preflight:primary is writable", "fault:wipe",
+                                         "recover:restore", "verify:rows are back"};
+    static const char *const after[] = {"preflight:standby streams", "preflight:primary is writable",
+                                        "fault:wipe", "recover:restore", "recover:restore",
+                                        "verify:rows are back"};
+    char *ids_a = junit_step_ids(st, before, 4, a);
+    char *ids_b = junit_step_ids(st, after, 6, b);
+    CHECK_STR(ids_a, "drill.stable.preflight/primary is writable\ndrill.stable.fault/wipe\n"
+                     "drill.stable.recover/restore\ndrill.stable.verify/rows are back\n");
+    CHECK_STR(ids_b, "drill.stable.preflight/standby streams\n"
+                     "drill.stable.preflight/primary is writable\ndrill.stable.fault/wipe\n"
+                     "drill.stable.recover/restore\ndrill.stable.recover/restore (2)\n"
+                     "drill.stable.verify/rows are back\n");
+    free(ids_a);
+    free(ids_b);
+    store_close(st);
+    free(db);
+    free(a);
+    free(b);
+}
+
 /* An aborted run with no failing step still fails in CI. */
 TEST(junit_aborted_run_not_green)
 {
@@ -489,6 +559,7 @@ int main(void)
     RUN(rtext_helpers);
     RUN(junit_from_store);
     RUN(junit_aborted_run_not_green);
+    RUN(junit_names_stable_across_an_added_step);
     RUN(html_from_store);
     return harness_done();
 }
