@@ -55,6 +55,15 @@ static const ParamSpec p_pg_stop[] = {
 static const ParamSpec p_pg_kill[] = {
     {"signal", PT_ENUM, false, "KILL|TERM|INT|QUIT", "KILL", "signal sent to the postmaster"},
     END};
+static const ParamSpec p_process_kill[] = {
+    {"process", PT_ENUM, true, "barman_receive_wal|walreceiver", NULL,
+     "which process: barman_receive_wal = the pg_receivewal Barman streams the node's "
+     "barman_server through (on a backup node; found by its slot and streaming directory); "
+     "walreceiver = the standby's WAL receiver (on a PostgreSQL node; a child of its "
+     "postmaster). The step fails when no such process runs: no fault, no pass"},
+    {"signal", PT_ENUM, false, "KILL|TERM|INT|STOP|CONT", "KILL",
+     "signal sent (STOP freezes it: undo with CONT in the rollback and cleanup)"},
+    END};
 static const ParamSpec p_none[] = {END};
 static const ParamSpec p_barman[] = {
     {"command", PT_ENUM, true,
@@ -174,6 +183,12 @@ static const ParamSpec p_sleep[] = {
 #define ON_PG NEED_PG, NULL
 #define ON_BACKUP NEED_BACKUP, NULL
 #define ON_PG_OR_BY_PROBE NEED_PG, need_by_probe
+/* process_kill: Barman's receiver runs on a backup node, a walreceiver on a
+ * PostgreSQL one. */
+static const NeedByValue need_by_process[] = {
+    {"process", "barman_receive_wal", NEED_BACKUP},
+    {"process", "walreceiver", NEED_PG},
+    {NULL, NULL, NEED_ANY}};
 static const StepKind kinds[] = {
     {SK_SQL, "sql", "run SQL on the node and check the result",
      false, true, 30 * S, p_sql, CHANGES, ON_PG},
@@ -221,6 +236,8 @@ static const StepKind kinds[] = {
     {SK_WAL_GENERATE, "wal_generate",
      "write WAL on the node at a steady rate, sampling every slot (slot bloat)", false, true,
      600 * S, p_wal_generate, CHANGES, ON_PG},
+    {SK_PROCESS_KILL, "process_kill", "signal a process of the node by its role", true, true,
+     10 * S, p_process_kill, CHANGES, NEED_ANY, need_by_process},
 };
 /* A row per StepKindId, in its order (stepkind_get indexes by id; the unit
  * test kinds_tables checks each row's id). */

@@ -41,6 +41,7 @@ typedef enum StepKindId {
     SK_EVENT,           /* mark an event: fault, recovered, or a custom name */
     SK_SLEEP,           /* wait a fixed duration */
     SK_WAL_GENERATE,    /* write WAL at a steady rate, sampling slots (slot bloat) */
+    SK_PROCESS_KILL,    /* signal a process of the node by its role (Barman's receiver, ...) */
     SK_COUNT
 } StepKindId;
 

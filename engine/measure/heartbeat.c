@@ -253,6 +253,7 @@ static void hb_attempt(Heartbeat *hb, int64_t seq)
         pthread_mutex_unlock(&hb->mu);
     }
     PgHeartbeatAck pa = {0};
+    int64_t sent = time_mono_us();
     if (rc == 0)
         rc = pg_heartbeat_insert(hb->conn, hb->run_uuid, seq, time_utc_us(), &pa, &err);
     int64_t mono = time_mono_us();
@@ -262,9 +263,16 @@ static void hb_attempt(Heartbeat *hb, int64_t seq)
         return;
     }
     hb->read_only_since = 0;
+    /* A COMMIT that waited out the bound for its synchronous standby: the
+     * writes stalled from the moment it was sent (a failure then, for RTO),
+     * even though it finally came back "committed" (an ack, for RPO). */
+    if (pa.warned)
+        record_failure(hb, sent, &(DrillError){.code = DRILL_E_PG,
+                                                .message = "COMMIT waited for the synchronous "
+                                                           "standby until cancelled"});
     HeartbeatAck ack = {.seq = seq, .client_utc_us = time_utc_us(), .mono_us = mono,
                         .server_ts_us = pa.server_ts_us, .lsn = pa.lsn,
-                        .sync_wait_cancelled = pa.warned};
+                        .sync_wait_cancelled = pa.warned, .sent_mono_us = sent};
     record_ack(hb, &ack, pa.warning);
 }
 
@@ -525,6 +533,33 @@ int heartbeat_first_ack_after(Heartbeat *hb, int64_t after_mono_us, HeartbeatAck
     }
     pthread_mutex_unlock(&hb->mu);
     return rc;
+}
+
+int heartbeat_first_clean_ack_after(Heartbeat *hb, int64_t after_mono_us, HeartbeatAck *out)
+{
+    int rc = heartbeat_first_ack_after(hb, after_mono_us, out);
+    while (rc == 0 && out->sync_wait_cancelled)
+        rc = heartbeat_first_ack_after(hb, out->mono_us, out);
+    return rc;
+}
+
+bool heartbeat_ack_stalled(const Heartbeat *hb, const HeartbeatAck *ack)
+{
+    int64_t bound = 10 * hb->interval_us > HEARTBEAT_STALL_US ? 10 * hb->interval_us
+                                                               : HEARTBEAT_STALL_US;
+    return ack->mono_us - ack->sent_mono_us > bound;
+}
+
+int heartbeat_first_stalled_ack(Heartbeat *hb, int64_t after_mono_us, int64_t until_mono_us,
+                                HeartbeatAck *out)
+{
+    int64_t t = after_mono_us;
+    while (heartbeat_first_ack_after(hb, t, out) == 0 && out->mono_us <= until_mono_us) {
+        if (heartbeat_ack_stalled(hb, out))
+            return 0;
+        t = out->mono_us;
+    }
+    return -1;
 }
 
 void heartbeat_stats(Heartbeat *hb, HeartbeatStats *out)

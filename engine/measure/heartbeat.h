@@ -36,9 +36,16 @@ typedef struct HeartbeatAck {
     /* COMMIT returned with a WARNING: its wait for the synchronous standby was
      * cancelled (statement_timeout, the drill's own bound). Still acknowledged:
      * the client was told "committed", as an application would have been, so
-     * it counts for RPO like any other ack; counted apart as well. */
+     * it counts for RPO like any other ack; counted apart as well. For RTO the
+     * writes stalled: the attempt is also a failure at the time it was sent,
+     * and such an ack does not end an outage (heartbeat_first_clean_ack_after). */
     bool sync_wait_cancelled;
+    int64_t sent_mono_us;    /* monotonic clock when the insert was sent */
 } HeartbeatAck;
+
+/* A commit that took this long (or ten intervals, if longer) stalled: the
+ * writes waited, though nothing failed (a synchronous standby gone, locks). */
+#define HEARTBEAT_STALL_US 100000
 
 typedef struct Heartbeat Heartbeat;
 
@@ -71,6 +78,15 @@ int heartbeat_acks_range(Heartbeat *hb, size_t from, size_t max, HeartbeatAck **
 int64_t heartbeat_first_failure_after(Heartbeat *hb, int64_t mono_us);
 /* First ack whose mono_us > after_mono_us; returns 0 and fills *out, or -1. */
 int heartbeat_first_ack_after(Heartbeat *hb, int64_t after_mono_us, HeartbeatAck *out);
+/* The same, skipping acks whose synchronous wait was cancelled: the first
+ * write committed *again* (what ends an outage for RTO). */
+int heartbeat_first_clean_ack_after(Heartbeat *hb, int64_t after_mono_us, HeartbeatAck *out);
+/* Whether an ack's commit stalled (HEARTBEAT_STALL_US). */
+bool heartbeat_ack_stalled(const Heartbeat *hb, const HeartbeatAck *ack);
+/* The first ack in (after_mono_us, until_mono_us] whose commit stalled;
+ * returns 0 and fills *out, or -1. */
+int heartbeat_first_stalled_ack(Heartbeat *hb, int64_t after_mono_us, int64_t until_mono_us,
+                                HeartbeatAck *out);
 
 typedef struct HeartbeatStats {
     int64_t attempts;

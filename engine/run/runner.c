@@ -1072,7 +1072,20 @@ static void measure_rto_from_heartbeat(RunCtx *ctx, RtoResult *r, const char **w
         return;
     int64_t fail = heartbeat_first_failure_after(ctx->heartbeat, ctx->fault_mono_us);
     HeartbeatAck ack;
-    bool have_ack = fail >= 0 && heartbeat_first_ack_after(ctx->heartbeat, fail, &ack) == 0;
+    bool have_ack = false;
+    int64_t until = ctx->recovered_mono_us >= 0 ? ctx->recovered_mono_us : INT64_MAX;
+    if (fail < 0 &&
+        heartbeat_first_stalled_ack(ctx->heartbeat, ctx->fault_mono_us, until, &ack) == 0) {
+        /* Nothing failed, but a commit between the fault and the recovery
+         * stalled (its synchronous standby gone and back within the writer's
+         * bound): writes were down from when it was sent (the fault at the
+         * earliest) until it returned. */
+        fail = ack.sent_mono_us > ctx->fault_mono_us ? ack.sent_mono_us : ctx->fault_mono_us;
+        have_ack = !ack.sync_wait_cancelled ||
+                   heartbeat_first_clean_ack_after(ctx->heartbeat, ack.mono_us, &ack) == 0;
+    } else {
+        have_ack = fail >= 0 && heartbeat_first_clean_ack_after(ctx->heartbeat, fail, &ack) == 0;
+    }
     measure_rto(ctx->fault_mono_us, fail, have_ack ? &ack : NULL, r);
     *why = r->measured ? "fault event -> first heartbeat committed after the outage"
                        : "no heartbeat was committed after the outage (service not restored)";

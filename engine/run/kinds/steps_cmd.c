@@ -83,6 +83,38 @@ void cmd_pg_kill(const Node *n, const char *signal_name, Argv *a)
     argv_add(a, n->data_directory);
 }
 
+/* A fixed script: $1 is the pgrep pattern, $2 the postmaster.pid to take
+ * the parent from ("" = any parent), $3 what is signalled (for messages).
+ * The pattern's first letter is bracketed so the shell running pgrep, whose
+ * own arguments hold the pattern, never matches it. Exit 3 when nothing
+ * matched: a fault that did not happen must not pass. */
+static const char process_kill_script[] =
+    "if [ -n \"$2\" ]; then ppid=$(head -n 1 \"$2\") || exit 3; "
+    "pids=$(pgrep -P \"$ppid\" -f -- \"$1\"); "
+    "else pids=$(pgrep -f -- \"$1\"); fi; "
+    "[ -n \"$pids\" ] || { echo \"no $3 is running: nothing was signalled\" >&2; exit 3; }; "
+    "kill -s %s $pids && echo \"signalled $3: pid\" $pids";
+
+void cmd_process_kill(const Node *n, const char *process, const char *signal_name, Argv *a)
+{
+    argv_add(a, "/bin/sh");
+    argv_add(a, "-c");
+    argv_addf(a, process_kill_script, signal_name);
+    argv_add(a, "drill-process-kill");
+    if (strcmp(process, "walreceiver") == 0) {
+        argv_add(a, "[w]alreceiver");
+        argv_addf(a, "%s/postmaster.pid", n->data_directory);
+        argv_addf(a, "walreceiver of %s", n->name);
+        return;
+    }
+    /* Barman runs pg_receivewal --directory=.../SERVER/streaming --slot=SLOT. */
+    const char *slot = n->barman_slot != NULL ? n->barman_slot : "barman";
+    argv_addf(a, "[p]g_receivewal .*--directory=[^ ]*/%s/streaming .*--slot=%s( |$)",
+              n->barman_server, slot);
+    argv_add(a, "");
+    argv_addf(a, "Barman's pg_receivewal for %s (slot %s)", n->barman_server, slot);
+}
+
 void cmd_wipe(const Node *n, Argv *a)
 {
     argv_add(a, "find");

@@ -16,6 +16,7 @@
 void cmd_pg_ctl_start(const Node *n, Argv *a);
 void cmd_pg_ctl_stop(const Node *n, const char *mode, int64_t timeout_ms, Argv *a);
 void cmd_pg_kill(const Node *n, const char *signal_name, Argv *a);
+void cmd_process_kill(const Node *n, const char *process, const char *signal_name, Argv *a);
 void cmd_wipe(const Node *n, Argv *a);
 void cmd_basebackup(const Node *n, const Node *source, const char *slot, Argv *a);
 void cmd_rewind(const Node *n, const Node *source, Argv *a);
@@ -77,7 +78,8 @@ typedef char *StepDescribeFn(const Plan *plan, const PlanStep *ps);
     X(SK_HEARTBEAT_VERIFY, heartbeat_verify)  /* steps_heartbeat.c */    \
     X(SK_EVENT, event)                        /* steps_misc.c */         \
     X(SK_SLEEP, sleep)                        /* steps_misc.c */         \
-    X(SK_WAL_GENERATE, wal_generate)          /* steps_wal.c */
+    X(SK_WAL_GENERATE, wal_generate)          /* steps_wal.c */          \
+    X(SK_PROCESS_KILL, process_kill)          /* steps_proc.c */
 
 #define STEP_KIND_DECLARE(id, name) StepRunFn step_##name; StepDescribeFn name##_describe;
 STEP_KINDS(STEP_KIND_DECLARE)
