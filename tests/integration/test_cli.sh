@@ -36,6 +36,17 @@ check "dry run says its checks could not run" grep -q "^dry run: the checks coul
 check "dry run shows the barman recover command" grep -q "barman -c .* recover --no-get-wal" "$work/plan"
 check "dry run shows the rollback's recover command" grep -q "barman -c .* recover --get-wal" "$work/plan"
 check "dry run marks destructive steps" grep -q DESTRUCTIVE "$work/plan"
+# process_kill: destructive, its exact command shown, refused without consent.
+"$DRILL_BIN" run --dry-run -t "$topo" sync-standby-lost > "$work/plan-kill" 2>&1
+check "dry run marks process_kill destructive" grep -Eq "kill Barman's WAL receiver +backup .*DESTRUCTIVE" "$work/plan-kill"
+check "... and shows its pgrep pattern and signal" \
+    grep -qF "kill -s KILL \$pids" "$work/plan-kill"
+check "... scoped to the backup node's server and slot" \
+    grep -qF "'[p]g_receivewal .*--directory=[^ ]*/pg1/streaming .*--slot=barman( |\$)'" "$work/plan-kill"
+sed 's/^allow_destructive: true/allow_destructive: false/' "$topo" > "$work/no-consent.yaml"
+"$DRILL_BIN" run -t "$work/no-consent.yaml" --db "$work/consent.db" sync-standby-lost > "$work/consent.out" 2>&1
+check "without allow_destructive or --yes sync-standby-lost is refused (exit 3)" [ $? -eq 3 ]
+check "... naming the destructive step" grep -q "kill Barman's WAL receiver" "$work/consent.out"
 
 # Objectives: the drill file's, overridden by the topology (for every drill,
 # then per drill), $DRILL_OBJECTIVES and --objective, most specific last; the
