@@ -64,6 +64,15 @@ static const ParamSpec p_process_kill[] = {
     {"signal", PT_ENUM, false, "KILL|TERM|INT|STOP|CONT", "KILL",
      "signal sent (STOP freezes it: undo with CONT in the rollback and cleanup)"},
     END};
+static const ParamSpec p_block_corrupt[] = {
+    {"relation", PT_STRING, true, NULL, NULL,
+     "table or index whose data file is damaged, as SQL names it (a regclass)"},
+    {"database", PT_STRING, false, NULL, "the conninfo's", "database the relation is in"},
+    {"block", PT_INT, false, NULL, "0", "block of the relation (in its first 1 GB segment)"},
+    {"offset", PT_INT, false, NULL, "4096",
+     "first byte inverted, within the block (any byte changes a data checksum)"},
+    {"bytes", PT_INT, false, NULL, "16", "how many bytes are inverted (1-512)"},
+    END};
 static const ParamSpec p_none[] = {END};
 static const ParamSpec p_barman[] = {
     {"command", PT_ENUM, true,
@@ -238,6 +247,9 @@ static const StepKind kinds[] = {
      600 * S, p_wal_generate, CHANGES, ON_PG},
     {SK_PROCESS_KILL, "process_kill", "signal a process of the node by its role", true, true,
      10 * S, p_process_kill, CHANGES, NEED_ANY, need_by_process},
+    {SK_BLOCK_CORRUPT, "block_corrupt",
+     "invert bytes of a relation's block on disk: CHECKPOINT, stop, flip, start", true, true,
+     120 * S, p_block_corrupt, CHANGES, ON_PG},
 };
 /* A row per StepKindId, in its order (stepkind_get indexes by id; the unit
  * test kinds_tables checks each row's id). */

@@ -42,6 +42,7 @@ typedef enum StepKindId {
     SK_SLEEP,           /* wait a fixed duration */
     SK_WAL_GENERATE,    /* write WAL at a steady rate, sampling slots (slot bloat) */
     SK_PROCESS_KILL,    /* signal a process of the node by its role (Barman's receiver, ...) */
+    SK_BLOCK_CORRUPT,   /* invert bytes of a relation's block on disk (checksum failure) */
     SK_COUNT
 } StepKindId;
 

@@ -84,6 +84,14 @@ int pg_slot_drop(PgConn *c, const char *name, DrillError *err);
 int pg_wal_emit(PgConn *c, int64_t bytes, uint64_t *lsn, DrillError *err);
 int pg_wal_dir_bytes(PgConn *c, int64_t *bytes, DrillError *err);  /* sum of pg_ls_waldir() */
 int pg_checkpoint(PgConn *c, DrillError *err);
+typedef struct PgRelationFile {
+    char path[1024];      /* first segment, relative to the data directory */
+    int64_t nblocks;
+    int64_t block_size;
+    bool checksums;       /* data_checksums = on */
+} PgRelationFile;
+/* relation as SQL names it (a regclass); DRILL_E_PG when there is none. */
+int pg_relation_file(PgConn *c, const char *relation, PgRelationFile *out, DrillError *err);
 
 typedef struct PgReplica {
     char application_name[64];

@@ -65,6 +65,12 @@ static const char *const Q_WAL_EMIT =
     "select pg_logical_emit_message(false, 'drill-wal-generate', repeat('x', $1::int))::text";
 static const char *const Q_WAL_DIR_BYTES = "select coalesce(sum(size), 0)::bigint from pg_ls_waldir()";
 static const char *const Q_CHECKPOINT = "CHECKPOINT";
+/* Where a relation's first segment lives (relative to the data directory),
+ * its size in blocks and whether pages carry checksums. */
+static const char *const Q_RELATION_FILE =
+    "select pg_relation_filepath($1::regclass), "
+    "(pg_relation_size($1::regclass) / current_setting('block_size')::int)::text, "
+    "current_setting('block_size'), current_setting('data_checksums')";
 static const char *const Q_REPLICAS =
     "select coalesce(application_name, ''), coalesce(host(client_addr), ''), "
     "coalesce(state, ''), replay_lsn::text, "
@@ -261,6 +267,27 @@ int pg_checkpoint(PgConn *c, DrillError *err)
 {
     PGresult *r = NULL;
     int rc = pg_exec(c, NAMED(Q_CHECKPOINT), 0, NULL, &r, err);
+    PQclear(r);
+    return rc;
+}
+
+int pg_relation_file(PgConn *c, const char *relation, PgRelationFile *out, DrillError *err)
+{
+    PGresult *r = NULL;
+    const char *params[] = {relation};
+    int rc = pg_exec(c, NAMED(Q_RELATION_FILE), 1, params, &r, err);
+    if (rc == 0 && PQntuples(r) != 1)
+        rc = pg_bad_value(c, "Q_RELATION_FILE", "no row", err);
+    int64_t nblocks = 0, block_size = 0;
+    if (rc == 0 && (pg_parse_i64(PQgetvalue(r, 0, 1), &nblocks) != 0 ||
+                    pg_parse_i64(PQgetvalue(r, 0, 2), &block_size) != 0 || block_size <= 0))
+        rc = pg_bad_value(c, "Q_RELATION_FILE", PQgetvalue(r, 0, 1), err);
+    if (rc == 0) {
+        snprintf(out->path, sizeof out->path, "%s", PQgetvalue(r, 0, 0));
+        out->nblocks = nblocks;
+        out->block_size = block_size;
+        out->checksums = strcmp(PQgetvalue(r, 0, 3), "on") == 0;
+    }
     PQclear(r);
     return rc;
 }

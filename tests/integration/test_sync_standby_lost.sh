@@ -3,9 +3,10 @@
 # without drill's own numbers: Barman's pg_receivewal (pg1's synchronous
 # standby) was really killed (its PID is gone, a new one streams), commits
 # really stalled (the largest gap between consecutive heartbeat rows on pg1,
-# by the server's own timestamps, is hundreds of times the 10 ms cadence, and
-# it brackets the fault), writes came back synchronous, and every heartbeat
-# drill counted as acknowledged is on pg1 and pg2. A topology whose Barman is
+# by the server's own timestamps, is hundreds of times the 10 ms cadence,
+# opens with the kill and closes after the restart), writes came back
+# synchronous, and every heartbeat drill counted as acknowledged is on pg1
+# and pg2. A topology whose Barman is
 # not synchronous is refused in preflight, before anything is killed.
 . "$(dirname "${BASH_SOURCE[0]}")/sandbox-lib.sh"
 
@@ -26,9 +27,13 @@ check "pg1's synchronous standby is Barman again" barman_streams_sync
 uuid=$(run_uuid "$run")
 gap=$(q "$p1" "select coalesce(round(max(d)), 0) from (select extract(epoch from server_ts - lag(server_ts) over (order by seq)) * 1000 as d from drill_heartbeat where run_uuid = '$uuid') g")
 check "commits really stalled: largest gap between heartbeat rows ${gap} ms (cadence 10 ms)" [ "${gap:-0}" -ge 200 ]
+# The gap opens when the receiver dies (between the fault event and the end
+# of the kill step) and closes after its restart began (steps' own times).
 fault_ms=$(sq "select utc_ms from events where run_id = $run and name = 'fault'")
-bracket=$(q "$p1" "select count(*) from (select server_ts, lag(server_ts) over (order by seq) as prev from drill_heartbeat where run_uuid = '$uuid') g where extract(epoch from server_ts - prev) * 1000 >= $gap - 1 and extract(epoch from prev) * 1000 <= $fault_ms + 50 and extract(epoch from server_ts) * 1000 >= $fault_ms")
-check "... and that gap spans the fault event" [ "${bracket:-0}" -eq 1 ]
+kill_end=$(sq "select ended_ms from steps where run_id = $run and name = 'kill Barman''s WAL receiver'")
+restart_start=$(sq "select started_ms from steps where run_id = $run and name = 'restart Barman''s WAL streaming'")
+bracket=$(q "$p1" "select count(*) from (select server_ts, lag(server_ts) over (order by seq) as prev from drill_heartbeat where run_uuid = '$uuid') g where extract(epoch from server_ts - prev) * 1000 >= $gap - 1 and extract(epoch from prev) * 1000 between $fault_ms - 50 and $kill_end + 50 and extract(epoch from server_ts) * 1000 >= $restart_start")
+check "... and that gap opens with the kill and closes after the restart" [ "${bracket:-0}" -eq 1 ]
 rto=$(measure rto_ms)
 check "drill's RTO ($rto ms) is about that gap ($gap ms)" \
     awk -v r="${rto:-0}" -v g="$gap" 'BEGIN { exit !(r >= g / 2 && r <= g + 2000) }'

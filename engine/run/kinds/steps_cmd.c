@@ -115,6 +115,27 @@ void cmd_process_kill(const Node *n, const char *process, const char *signal_nam
     argv_addf(a, "Barman's pg_receivewal for %s (slot %s)", n->barman_server, slot);
 }
 
+/* A fixed script: $1 the file, $2 the offset, $3 how many bytes. Each byte
+ * b becomes 255 - b, so every byte changes whatever it held. */
+static const char flip_script[] =
+    "[ -f \"$1\" ] || { echo \"no such file: $1\" >&2; exit 3; }; "
+    "b=$(od -An -tu1 -v -j \"$2\" -N \"$3\" \"$1\") || exit 3; "
+    "[ -n \"$b\" ] || { echo \"$1 has no byte at $2\" >&2; exit 3; }; "
+    "out=; for x in $b; do out=\"$out$(printf '\\\\%03o' $((255 - x)))\"; done; "
+    "printf \"$out\" | dd of=\"$1\" bs=1 seek=\"$2\" conv=notrunc status=none && "
+    "echo \"inverted $3 bytes at byte $2 of $1\"";
+
+void cmd_flip_bytes(const Node *n, const char *relpath, int64_t offset, int64_t nbytes, Argv *a)
+{
+    argv_add(a, "/bin/sh");
+    argv_add(a, "-c");
+    argv_add(a, flip_script);
+    argv_add(a, "drill-flip-bytes");
+    argv_addf(a, "%s/%s", n->data_directory, relpath != NULL ? relpath : "<the relation's file>");
+    argv_addf(a, "%lld", (long long)offset);
+    argv_addf(a, "%lld", (long long)nbytes);
+}
+
 void cmd_wipe(const Node *n, Argv *a)
 {
     argv_add(a, "find");

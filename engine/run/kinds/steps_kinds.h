@@ -17,6 +17,9 @@ void cmd_pg_ctl_start(const Node *n, Argv *a);
 void cmd_pg_ctl_stop(const Node *n, const char *mode, int64_t timeout_ms, Argv *a);
 void cmd_pg_kill(const Node *n, const char *signal_name, Argv *a);
 void cmd_process_kill(const Node *n, const char *process, const char *signal_name, Argv *a);
+/* Inverts nbytes bytes (each b -> 255 - b) of DATA_DIRECTORY/relpath at
+ * offset, in place; relpath NULL shows a placeholder (dry runs). */
+void cmd_flip_bytes(const Node *n, const char *relpath, int64_t offset, int64_t nbytes, Argv *a);
 void cmd_wipe(const Node *n, Argv *a);
 void cmd_basebackup(const Node *n, const Node *source, const char *slot, Argv *a);
 void cmd_rewind(const Node *n, const Node *source, Argv *a);
@@ -36,6 +39,11 @@ int user_sql(PgConn *c, bool read_only, const StepParam *q, char **value, long *
 /* The query as it is sent, then a line `-- $N = capture.NAME = 'VALUE'` per
  * bound value (quoted for display only: the value is never SQL text). */
 void sql_command_show(Buf *b, const StepParam *q);
+
+/* Starts the node's server and, when asked, waits (10 ms poll) until it
+ * accepts connections (steps_pg.c). */
+StepStatus steps_start_node(RunCtx *ctx, const Node *n, bool wait, int64_t deadline,
+                            StepOutcome *o);
 
 /* Absolute path of a PostgreSQL program for a node (malloc'd). */
 char *node_program(const Node *n, const char *program);
@@ -79,7 +87,8 @@ typedef char *StepDescribeFn(const Plan *plan, const PlanStep *ps);
     X(SK_EVENT, event)                        /* steps_misc.c */         \
     X(SK_SLEEP, sleep)                        /* steps_misc.c */         \
     X(SK_WAL_GENERATE, wal_generate)          /* steps_wal.c */          \
-    X(SK_PROCESS_KILL, process_kill)          /* steps_proc.c */
+    X(SK_PROCESS_KILL, process_kill)          /* steps_proc.c */          \
+    X(SK_BLOCK_CORRUPT, block_corrupt)        /* steps_corrupt.c */
 
 #define STEP_KIND_DECLARE(id, name) StepRunFn step_##name; StepDescribeFn name##_describe;
 STEP_KINDS(STEP_KIND_DECLARE)

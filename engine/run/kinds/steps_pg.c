@@ -122,10 +122,8 @@ StepStatus step_sql(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutco
     return o->status;
 }
 
-/* Starts the node's server and, when asked, waits (10 ms poll) until it
- * accepts connections. */
-static StepStatus start_node(RunCtx *ctx, const Node *n, bool wait, int64_t deadline,
-                             StepOutcome *o)
+StepStatus steps_start_node(RunCtx *ctx, const Node *n, bool wait, int64_t deadline,
+                            StepOutcome *o)
 {
     Argv a = {.n = 0};
     cmd_pg_ctl_start(n, &a);
@@ -142,7 +140,7 @@ static StepStatus start_node(RunCtx *ctx, const Node *n, bool wait, int64_t dead
 
 StepStatus step_pg_start(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutcome *o)
 {
-    return start_node(ctx, ps->node, step_bool(ps->step, "wait", true), deadline, o);
+    return steps_start_node(ctx, ps->node, step_bool(ps->step, "wait", true), deadline, o);
 }
 
 static void stop_if_running(RunCtx *ctx, const Node *n, const char *mode, int64_t deadline,
@@ -220,7 +218,7 @@ static StepStatus reclone(RunCtx *ctx, const Node *n, const Node *source, const 
         return o->status;
     if (!start)
         return step_set(o, STEP_OK, "%s re-cloned from %s", n->name, source->name);
-    return start_node(ctx, n, true, deadline, o);
+    return steps_start_node(ctx, n, true, deadline, o);
 }
 
 StepStatus step_base_backup(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutcome *o)
@@ -292,7 +290,7 @@ StepStatus step_rewind(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOu
     if (rewind_once(ctx, n, source, slot, deadline, o) < 0)
         return rewind_fallback(ctx, ps, source, slot, deadline, o);
     record_method(ctx, n, "rewind", o);
-    if (step_bool(ps->step, "start", true) && start_node(ctx, n, true, deadline, o) != STEP_OK)
+    if (step_bool(ps->step, "start", true) && steps_start_node(ctx, n, true, deadline, o) != STEP_OK)
         return o->status;
     return step_set(o, STEP_OK, "%s rewound from %s%s", n->name, source->name,
                     step_bool(ps->step, "start", true) ? " and started" : "");
