@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Integration: the whole drill catalogue, one drill after another on ONE fresh
 # sandbox — standby-failover, replica-divergence, pitr-drop, slot-bloat,
-# sync-standby-lost, archive-outage, backup-verify, primary-wipe,
+# sync-standby-lost, archive-outage, block-corruption, backup-verify, primary-wipe,
 # primary-wipe-getwal — and after each the sandbox is checked healthy
 # independently of drill: pg1 writable primary, pg2 streaming from it through
 # slot pg2 and caught up, Barman streaming synchronously through slot barman,
@@ -23,7 +23,7 @@ healthy() {  # healthy AFTER_WHAT
 }
 
 for drill in standby-failover replica-divergence pitr-drop slot-bloat sync-standby-lost archive-outage \
-        backup-verify primary-wipe primary-wipe-getwal; do
+        block-corruption backup-verify primary-wipe primary-wipe-getwal; do
     t0=$(date +%s%N)
     "$DRILL_BIN" run "$drill" --sandbox-dir "$sandbox" --db "$db" --progress lines \
         > "$work/$drill.out" 2> "$work/$drill.err"
