@@ -286,6 +286,16 @@ static void print_plan_masked(const Plan *plan, const Redactor *secrets, FILE *o
     free(text);
 }
 
+/* "command": what the step would run, masked like every line. */
+static void json_command(DryRun *d, const Plan *plan, const PlanStep *ps)
+{
+    char *cmd = steps_describe(plan, ps);
+    char *masked = redact_text(d->secrets, cmd);
+    json_kv_string(d->json, "command", masked);
+    free(masked);
+    free(cmd);
+}
+
 /* One step of the plan as JSON: what runner_print_plan shows, masked. */
 static void json_plan_step(DryRun *d, const Plan *plan, const PlanStep *ps)
 {
@@ -299,11 +309,7 @@ static void json_plan_step(DryRun *d, const Plan *plan, const PlanStep *ps)
     json_kv_string(w, "node", ps->node ? ps->node->name : NULL);
     json_kv_int(w, "timeout_ms", s->timeout_ms);
     json_kv_bool(w, "destructive", s->kind->destructive);
-    char *cmd = steps_describe(plan, ps);
-    char *masked = redact_text(d->secrets, cmd);
-    json_kv_string(w, "command", masked);
-    free(masked);
-    free(cmd);
+    json_command(d, plan, ps);
     json_key(w, "unless");
     if (ps->unless == NULL) {
         json_null(w);
@@ -311,11 +317,7 @@ static void json_plan_step(DryRun *d, const Plan *plan, const PlanStep *ps)
         json_object_begin(w);
         json_kv_string(w, "node", ps->unless->node ? ps->unless->node->name : NULL);
         json_kv_int(w, "timeout_ms", ps->unless->step->timeout_ms);
-        cmd = steps_describe(plan, ps->unless);
-        masked = redact_text(d->secrets, cmd);
-        json_kv_string(w, "command", masked);
-        free(masked);
-        free(cmd);
+        json_command(d, plan, ps->unless);
         json_object_end(w);
     }
     json_object_end(w);

@@ -29,15 +29,10 @@ static StepStatus locate(const PlanStep *ps, int64_t deadline, CorruptAt *at, St
     at->block = step_int(s, "block", 0);
     at->offset = step_int(s, "offset", 4096);
     at->bytes = step_int(s, "bytes", 16);
-    char *conninfo = NULL;
-    DrillError err;
-    const char *db = step_str(s, "database", NULL);
-    if (db != NULL && pg_conninfo_with_db(ps->node->conninfo, db, &conninfo, &err) < 0)
-        return step_set(o, STEP_ERROR, "%s", err.message);
-    PgConn *c = step_connect(ps->node, conninfo, deadline, o);
-    free(conninfo);
+    PgConn *c = step_connect_database(ps, deadline, o);
     if (c == NULL)
         return o->status;
+    DrillError err;
     int rc = pg_relation_file(c, relation, &at->file, &err);
     if (rc == 0)
         rc = pg_checkpoint(c, &err);

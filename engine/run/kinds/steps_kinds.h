@@ -31,6 +31,9 @@ void cmd_barman_recover(const Plan *p, const PlanStep *ps, Argv *a);
  * step's deadline; on failure the outcome says why and NULL is returned. */
 typedef struct PgConn PgConn;
 PgConn *step_connect(const Node *n, const char *conninfo, int64_t deadline, StepOutcome *o);
+/* The same for the step's node and its `database` parameter (default: the
+ * conninfo's). */
+PgConn *step_connect_database(const PlanStep *ps, int64_t deadline, StepOutcome *o);
 
 /* Runs a step's `query` (a resolved PT_SQL parameter: q->bind holds the
  * values of $1..$N) with pg_user_sql, or pg_user_sql_read_only (read_only). */

@@ -44,6 +44,20 @@ PgConn *step_connect(const Node *n, const char *conninfo, int64_t deadline, Step
 }
 
 /* Checks a sql step's expectations, then captures its first value. */
+PgConn *step_connect_database(const PlanStep *ps, int64_t deadline, StepOutcome *o)
+{
+    char *conninfo = NULL;
+    const char *db = step_str(ps->step, "database", NULL);
+    DrillError err;
+    if (db != NULL && pg_conninfo_with_db(ps->node->conninfo, db, &conninfo, &err) < 0) {
+        step_set(o, STEP_ERROR, "%s", err.message);
+        return NULL;
+    }
+    PgConn *c = step_connect(ps->node, conninfo, deadline, o);
+    free(conninfo);
+    return c;
+}
+
 static void sql_judge(RunCtx *ctx, const Step *s, const char *value, long nrows, StepOutcome *o)
 {
     const char *expect = step_str(s, "expect", NULL);
@@ -93,15 +107,10 @@ StepStatus step_sql(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutco
     const Step *s = ps->step;
     const StepParam *query = step_param(s, "query");
     sql_command_show(&o->command, query);
-    char *conninfo = NULL;
-    const char *db = step_str(s, "database", NULL);
-    DrillError err;
-    if (db != NULL && pg_conninfo_with_db(ps->node->conninfo, db, &conninfo, &err) < 0)
-        return step_set(o, STEP_ERROR, "%s", err.message);
-    PgConn *c = step_connect(ps->node, conninfo, deadline, o);
-    free(conninfo);
+    PgConn *c = step_connect_database(ps, deadline, o);
     if (c == NULL)
         return o->status;
+    DrillError err;
     char *value = NULL;
     long nrows = 0;
     int rc = user_sql(c, ctx->dry_run, query, &value, &nrows, &err);
