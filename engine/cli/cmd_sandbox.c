@@ -19,7 +19,8 @@
 extern char **environ;
 
 static const char sandbox_help[] =
-    "usage: drill sandbox up|down|status [--dir DIR] [--format text|json] [--ssh]\n\n"
+    "usage: drill sandbox up|down|status [--dir DIR] [--format text|json] [--ssh]\n"
+    "                                   [--wal-fs MB]\n\n"
     "A real local topology on loopback, everything under one state directory:\n"
     "  pg1     PostgreSQL 15 primary\n"
     "  pg2     hot standby (pg_basebackup -R), streaming through physical slot pg2\n"
@@ -38,7 +39,10 @@ static const char sandbox_help[] =
     "  --ssh       (up) reach every node over SSH: a private sshd on 127.0.0.1 with\n"
     "              its own host key and a generated client key (DIR/ssh); the\n"
     "              topology's nodes get `access: ssh` and a pre-filled known_hosts.\n"
-    "              Sticks until `down`; `drill run --sandbox-dir DIR` then uses SSH\n";
+    "              Sticks until `down`; `drill run --sandbox-dir DIR` then uses SSH\n"
+    "  --wal-fs MB (up, root only) pg1's pg_wal on a tmpfs of MB megabytes (48 at\n"
+    "              least), linked from its data directory: the small WAL disk the\n"
+    "              wal-disk-full drill fills. `down` unmounts it\n";
 
 /* Runs fixtures/sandbox.sh with args, output going straight to the user
  * (stdout to stderr when `quiet_stdout`, so `drill run` keeps stdout for its
@@ -134,6 +138,8 @@ int cmd_sandbox(int argc, char **argv)
         }
         if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc) {
             has_dir = true;
+            args[n++] = argv[i++];
+        } else if (strcmp(argv[i], "--wal-fs") == 0 && i + 1 < argc && strcmp(sub, "up") == 0) {
             args[n++] = argv[i++];
         } else if (strcmp(argv[i], "--json") != 0 &&
                    !(strcmp(argv[i], "--ssh") == 0 && strcmp(sub, "up") == 0)) {

@@ -73,6 +73,19 @@ static const ParamSpec p_block_corrupt[] = {
      "first byte inverted, within the block (any byte changes a data checksum)"},
     {"bytes", PT_INT, false, NULL, "16", "how many bytes are inverted (1-512)"},
     END};
+static const ParamSpec p_disk_fill[] = {
+    {"path", PT_STRING, false, NULL, "pg_wal",
+     "directory whose filesystem is filled, relative to the node's data directory or "
+     "absolute; the ballast is the file drill-ballast in it (pg_wal: the WAL's filesystem, "
+     "also when pg_wal links to its own mount)"},
+    {"leave", PT_SIZE, false, NULL, "64MB", "free space left on the filesystem"},
+    {"max_fill", PT_SIZE, false, NULL, "1GB",
+     "the step fails (exit 3, nothing written) rather than write a bigger ballast: a "
+     "production-size filesystem is not filled by accident"},
+    {"release", PT_BOOL, false, NULL, "false",
+     "remove the ballast instead (the undo, for recover, rollback and cleanup; no ballast "
+     "is not an error)"},
+    END};
 static const ParamSpec p_none[] = {END};
 static const ParamSpec p_barman[] = {
     {"command", PT_ENUM, true,
@@ -173,8 +186,10 @@ static const ParamSpec p_event[] = {
 static const ParamSpec p_wal_generate[] = {
     {"rate", PT_SIZE, true, NULL, NULL, "WAL written per second (16MB: 16 MB every second)"},
     {"duration", PT_DURATION, true, NULL, NULL, "how long to write (at most: see `until`)"},
-    {"until", PT_ENUM, false, "extended|unreserved|lost", NULL,
-     "stop writing as soon as a slot's wal_status reaches this"},
+    {"until", PT_ENUM, false, "extended|unreserved|lost|refused", NULL,
+     "stop writing as soon as a slot's wal_status reaches this; refused: until the server "
+     "refuses the WAL (an error or the connection lost: a full disk's PANIC), which then "
+     "passes the step, is event `wal_refused` and measure wal_refused_ms"},
     {"sample_interval", PT_DURATION, false, NULL, "100ms",
      "time between samples of every slot and of pg_wal"},
     {"checkpoint_interval", PT_DURATION, false, NULL, "0 (never)",
@@ -250,6 +265,9 @@ static const StepKind kinds[] = {
     {SK_BLOCK_CORRUPT, "block_corrupt",
      "invert bytes of a relation's block on disk: CHECKPOINT, stop, flip, start", true, true,
      120 * S, p_block_corrupt, CHANGES, ON_PG},
+    {SK_DISK_FILL, "disk_fill",
+     "fill the filesystem of a directory (pg_wal) with a ballast file, leaving a set free space",
+     true, true, 120 * S, p_disk_fill, CHANGES, ON_PG},
 };
 /* A row per StepKindId, in its order (stepkind_get indexes by id; the unit
  * test kinds_tables checks each row's id). */

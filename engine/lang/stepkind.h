@@ -43,6 +43,7 @@ typedef enum StepKindId {
     SK_WAL_GENERATE,    /* write WAL at a steady rate, sampling slots (slot bloat) */
     SK_PROCESS_KILL,    /* signal a process of the node by its role (Barman's receiver, ...) */
     SK_BLOCK_CORRUPT,   /* invert bytes of a relation's block on disk (checksum failure) */
+    SK_DISK_FILL,       /* fill a node's filesystem with a ballast file (pg_wal's: disk full) */
     SK_COUNT
 } StepKindId;
 

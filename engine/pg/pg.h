@@ -83,6 +83,8 @@ int pg_slot_drop(PgConn *c, const char *name, DrillError *err);
  * *lsn is the record's position. */
 int pg_wal_emit(PgConn *c, int64_t bytes, uint64_t *lsn, DrillError *err);
 int pg_wal_dir_bytes(PgConn *c, int64_t *bytes, DrillError *err);  /* sum of pg_ls_waldir() */
+/* max_slot_wal_keep_size in bytes, -1 when unlimited. */
+int pg_slot_keep_limit(PgConn *c, int64_t *bytes, DrillError *err);
 int pg_checkpoint(PgConn *c, DrillError *err);
 typedef struct PgRelationFile {
     char path[1024];      /* first segment, relative to the data directory */

@@ -63,7 +63,13 @@ static const char *const Q_SLOT_DROP = "select pg_drop_replication_slot($1)";
  * may be the stopped one). Returns the record's LSN. */
 static const char *const Q_WAL_EMIT =
     "select pg_logical_emit_message(false, 'drill-wal-generate', repeat('x', $1::int))::text";
-static const char *const Q_WAL_DIR_BYTES = "select coalesce(sum(size), 0)::bigint from pg_ls_waldir()";
+/* Without disk_fill's ballast, which lives in pg_wal but is no WAL. */
+static const char *const Q_WAL_DIR_BYTES =
+    "select coalesce(sum(size), 0)::bigint from pg_ls_waldir() where name <> 'drill-ballast'";
+/* The setting is in MB; -1 (unlimited) stays -1. */
+static const char *const Q_SLOT_KEEP_LIMIT =
+    "select case when setting::bigint < 0 then -1 else setting::bigint * 1048576 end "
+    "from pg_settings where name = 'max_slot_wal_keep_size'";
 static const char *const Q_CHECKPOINT = "CHECKPOINT";
 /* Where a relation's first segment lives (relative to the data directory),
  * its size in blocks and whether pages carry checksums. */
@@ -261,6 +267,11 @@ int pg_wal_emit(PgConn *c, int64_t bytes, uint64_t *lsn, DrillError *err)
 int pg_wal_dir_bytes(PgConn *c, int64_t *bytes, DrillError *err)
 {
     return pg_scalar_i64(c, NAMED(Q_WAL_DIR_BYTES), 0, NULL, bytes, err);
+}
+
+int pg_slot_keep_limit(PgConn *c, int64_t *bytes, DrillError *err)
+{
+    return pg_scalar_i64(c, NAMED(Q_SLOT_KEEP_LIMIT), 0, NULL, bytes, err);
 }
 
 int pg_checkpoint(PgConn *c, DrillError *err)

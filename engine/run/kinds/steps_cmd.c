@@ -136,6 +136,46 @@ void cmd_flip_bytes(const Node *n, const char *relpath, int64_t offset, int64_t 
     argv_addf(a, "%lld", (long long)nbytes);
 }
 
+/* A fixed script: $1 the directory, $2 bytes to leave free, $3 the most it
+ * may write, $4 fill|release. Sizes come from df -P -B1 on the directory
+ * (through a link to its mount). An earlier run's ballast is removed first,
+ * so the free space is measured without it. fallocate reserves the blocks
+ * at once; where a filesystem cannot, zeros are written. */
+static const char disk_fill_script[] =
+    "d=\"$1\"; f=\"$d/drill-ballast\"; "
+    "free_b() { df -P -B1 \"$d/\" | awk 'NR == 2 {print $4}'; }; "
+    "[ -d \"$d\" ] || { echo \"no such directory: $d\" >&2; exit 3; }; "
+    "if [ -e \"$f\" ]; then s=$(stat -c %s \"$f\"); rm -f \"$f\" || exit 1; "
+    "echo \"removed ballast $f ($s bytes)\"; "
+    "elif [ \"$4\" = release ]; then echo \"no ballast at $f\"; fi; "
+    "a=$(free_b) || exit 1; "
+    "if [ \"$4\" = release ]; then echo \"free on the filesystem of $d: $a bytes\"; exit 0; fi; "
+    "n=$((a - $2)); "
+    "if [ \"$n\" -le 0 ]; then echo \"$a bytes free, not more than the $2 to leave: nothing "
+    "written\"; exit 0; fi; "
+    "if [ \"$n\" -gt \"$3\" ]; then echo \"the filesystem of $d has $a bytes free: leaving $2 "
+    "would take a $n-byte ballast, more than max_fill ($3); put $d on a small filesystem of its "
+    "own (drill sandbox up --wal-fs SIZE) or raise max_fill\" >&2; exit 3; fi; "
+    "fallocate -l \"$n\" \"$f\" 2>/dev/null || head -c \"$n\" /dev/zero > \"$f\" "
+    "|| { rm -f \"$f\"; echo \"could not write the ballast $f\" >&2; exit 1; }; "
+    "echo \"ballast $f: $n bytes; free on the filesystem of $d: $(free_b) bytes (was $a)\"";
+
+void cmd_disk_fill(const Node *n, const char *dir, int64_t leave, int64_t max_fill, bool release,
+                   Argv *a)
+{
+    argv_add(a, "/bin/sh");
+    argv_add(a, "-c");
+    argv_add(a, disk_fill_script);
+    argv_add(a, "drill-disk-fill");
+    if (dir[0] == '/')
+        argv_add(a, dir);
+    else
+        argv_addf(a, "%s/%s", n->data_directory, dir);
+    argv_addf(a, "%lld", (long long)leave);
+    argv_addf(a, "%lld", (long long)max_fill);
+    argv_add(a, release ? "release" : "fill");
+}
+
 void cmd_wipe(const Node *n, Argv *a)
 {
     argv_add(a, "find");

@@ -1,7 +1,8 @@
 /*
- * steps_corrupt.c — block_corrupt: damage one block of a relation on disk,
- * the way a failing disk or controller does, so a drill can show whether
- * the cluster notices (data checksums) and how it recovers.
+ * steps_corrupt.c — what a disk does to a server: block_corrupt damages one
+ * block of a relation on disk, the way a failing disk or controller does, so
+ * a drill can show whether the cluster notices (data checksums) and how it
+ * recovers; disk_fill leaves a filesystem (pg_wal's) almost full.
  *
  * A page a server holds in shared buffers would be written back over the
  * damage, and the server reads the file again only when the page is not in
@@ -109,4 +110,31 @@ char *block_corrupt_describe(const Plan *p, const PlanStep *ps)
     buf_appendf(&b, "%s", text);
     free(text);
     return b.data;
+}
+
+/* disk_fill takes the space with a ballast file rather than with WAL: the
+ * filesystem is full in one step at any size, and freeing it again is one
+ * `rm` of a file drill owns (release), never a WAL file. */
+static void disk_fill_argv(const Node *n, const Step *s, Argv *a)
+{
+    cmd_disk_fill(n, step_str(s, "path", "pg_wal"), step_size_bytes(s, "leave", 64 << 20),
+                  step_size_bytes(s, "max_fill", (int64_t)1 << 30), step_bool(s, "release", false),
+                  a);
+}
+
+StepStatus step_disk_fill(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutcome *o)
+{
+    Argv a = {.n = 0};
+    disk_fill_argv(ps->node, ps->step, &a);
+    step_run_argv(ctx, ps->node, a.v, 0, deadline, o);
+    argv_free(&a);
+    return o->status;
+}
+
+char *disk_fill_describe(const Plan *p, const PlanStep *ps)
+{
+    (void)p;
+    Argv a = {.n = 0};
+    disk_fill_argv(ps->node, ps->step, &a);
+    return describe_argv(NULL, &a);
 }

@@ -20,6 +20,11 @@ void cmd_process_kill(const Node *n, const char *process, const char *signal_nam
 /* Inverts nbytes bytes (each b -> 255 - b) of DATA_DIRECTORY/relpath at
  * offset, in place; relpath NULL shows a placeholder (dry runs). */
 void cmd_flip_bytes(const Node *n, const char *relpath, int64_t offset, int64_t nbytes, Argv *a);
+/* Fills the filesystem of dir (relative: to the data directory) with the
+ * ballast dir/drill-ballast until leave bytes are free, refusing (exit 3)
+ * to write more than max_fill; release removes the ballast instead. */
+void cmd_disk_fill(const Node *n, const char *dir, int64_t leave, int64_t max_fill, bool release,
+                   Argv *a);
 void cmd_wipe(const Node *n, Argv *a);
 void cmd_basebackup(const Node *n, const Node *source, const char *slot, Argv *a);
 void cmd_rewind(const Node *n, const Node *source, Argv *a);
@@ -91,7 +96,8 @@ typedef char *StepDescribeFn(const Plan *plan, const PlanStep *ps);
     X(SK_SLEEP, sleep)                        /* steps_misc.c */         \
     X(SK_WAL_GENERATE, wal_generate)          /* steps_wal.c */          \
     X(SK_PROCESS_KILL, process_kill)          /* steps_proc.c */          \
-    X(SK_BLOCK_CORRUPT, block_corrupt)        /* steps_corrupt.c */
+    X(SK_BLOCK_CORRUPT, block_corrupt)        /* steps_corrupt.c */      \
+    X(SK_DISK_FILL, disk_fill)                /* steps_corrupt.c */
 
 #define STEP_KIND_DECLARE(id, name) StepRunFn step_##name; StepDescribeFn name##_describe;
 STEP_KINDS(STEP_KIND_DECLARE)

@@ -10,6 +10,13 @@
  * measure timed from the fault; the first crossing of the drill's
  * `slot_retained_alert` objective is recorded the same way, so the report
  * can say when monitoring would have fired and how long before the loss.
+ *
+ * `until: refused` writes until the server stops taking WAL — pg_wal's disk
+ * full: the PANIC ends every session — and then passes: the refusal is the
+ * fault the drill wanted. It is stored as event `wal_refused` and measure
+ * wal_refused_ms, with a finding naming the setting that would have kept
+ * the primary writing (max_slot_wal_keep_size) and a value for it drawn
+ * from what the slot held when the disk was full.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +35,8 @@
 typedef struct SlotTrack {
     char name[64];
     char status[16];                 /* last wal_status seen, "" before the first sample */
+    int64_t retained;                /* at the last sample, -1 unknown */
+    bool active;
 } SlotTrack;
 
 typedef struct WalGen {
@@ -39,6 +48,8 @@ typedef struct WalGen {
     int until_level;                 /* -1: write for the whole duration */
     bool until_reached;
     int64_t samples, written;
+    int64_t keep_limit;              /* max_slot_wal_keep_size at the start, -1 unlimited */
+    int64_t wal_bytes;               /* pg_wal at the last sample */
 } WalGen;
 
 char *wal_generate_describe(const Plan *plan, const PlanStep *ps)
@@ -62,8 +73,9 @@ char *wal_generate_describe(const Plan *plan, const PlanStep *ps)
 /* Order of wal_status values; -1 for "" (no restart_lsn) or unknown words. */
 static int status_level(const char *s)
 {
-    static const char *const order[] = {"reserved", "extended", "unreserved", "lost"};
-    for (int i = 0; i < 4; i++)
+    /* "refused" is no wal_status: only `until` names it, no sample reaches it. */
+    static const char *const order[] = {"reserved", "extended", "unreserved", "lost", "refused"};
+    for (int i = 0; i < 5; i++)
         if (strcmp(s, order[i]) == 0)
             return i;
     return -1;
@@ -79,6 +91,8 @@ static SlotTrack *track_of(WalGen *g, const char *name)
     SlotTrack *t = &g->slots[g->nslots++];
     snprintf(t->name, sizeof t->name, "%s", name);
     t->status[0] = '\0';
+    t->retained = -1;
+    t->active = true;
     return t;
 }
 
@@ -151,6 +165,10 @@ static void sample_slot(WalGen *g, const PgSlot *s, int64_t utc, int64_t mono)
         series_add(g, s->name, "wal_status", utc, level);
     check_alert(g, s, utc, mono);
     SlotTrack *t = track_of(g, s->name);
+    if (t != NULL) {
+        t->retained = s->retained_bytes;
+        t->active = s->active;
+    }
     if (t != NULL && level >= 0 && strcmp(t->status, s->wal_status) != 0)
         note_transition(g, t, s, utc, mono);
     if (g->until_level >= 0 && level >= g->until_level)
@@ -167,6 +185,7 @@ static int take_sample(WalGen *g, DrillError *err)
         rc = pg_wal_dir_bytes(g->c, &wal_bytes, err);
     int64_t utc = time_utc_ms(), mono = time_mono_us();
     if (rc == 0) {
+        g->wal_bytes = wal_bytes;
         store_sample_add(g->ctx->store, g->ctx->run_id, "pg_wal.bytes", utc, (double)wal_bytes,
                          NULL);
         for (size_t i = 0; i < n; i++)
@@ -195,6 +214,66 @@ typedef struct WalPlan {
     int64_t rate, end, sample_us, checkpoint_us, deadline;
 } WalPlan;
 
+#define UNTIL_REFUSED 4
+
+/* The inactive slot that held the most WAL at the last sample: what filled
+ * the disk. NULL when no slot was inactive. */
+static const SlotTrack *biggest_idle_slot(const WalGen *g)
+{
+    const SlotTrack *best = NULL;
+    for (size_t i = 0; i < g->nslots; i++)
+        if (!g->slots[i].active && (best == NULL || g->slots[i].retained > best->retained))
+            best = &g->slots[i];
+    return best;
+}
+
+/* What would have kept the primary writing: max_slot_wal_keep_size below
+ * what the slot held when the disk was full (half of it: pg_wal also holds
+ * up to max_wal_size beside what slots keep). */
+static void refusal_finding(WalGen *g, int64_t utc, int64_t mono)
+{
+    const SlotTrack *t = biggest_idle_slot(g);
+    char wal[32], held[32], advice[32], limit[32], text[768];
+    size_format_mb(g->wal_bytes, wal, sizeof wal);
+    if (t == NULL || t->retained <= 0) {
+        snprintf(text, sizeof text, "pg_wal's filesystem filled (pg_wal %s at the last sample) "
+                 "with no inactive slot holding WAL: its filesystem is too small for the WAL "
+                 "this server keeps (max_wal_size, wal_keep_size)", wal);
+    } else {
+        size_format_mb(t->retained, held, sizeof held);
+        size_format_mb(t->retained / 2 / 1048576 * 1048576, advice, sizeof advice);
+        if (g->keep_limit < 0)
+            snprintf(limit, sizeof limit, "-1 (unlimited)");
+        else
+            size_format_mb(g->keep_limit, limit, sizeof limit);
+        snprintf(text, sizeof text, "pg_wal's filesystem filled while inactive slot %s held %s "
+                 "of WAL (pg_wal %s) and the server stopped; max_slot_wal_keep_size was %s. "
+                 "Set it below what pg_wal's filesystem can hold beside max_wal_size (here "
+                 "half of what the slot held, %s, leaves that room): the slot is then "
+                 "invalidated (its consumer re-cloned) and the primary keeps writing; alert "
+                 "on retained WAL well before that", t->name, held, wal, limit, advice);
+    }
+    store_event_add(g->ctx->store, g->ctx->run_id, "finding", utc, mono - g->ctx->t0_mono_us,
+                    text, NULL);
+}
+
+/* The server refused WAL (`until: refused`): the fault happened. */
+static void note_refusal(WalGen *g, const DrillError *why)
+{
+    RunCtx *ctx = g->ctx;
+    int64_t utc = time_utc_ms(), mono = time_mono_us(), tms = run_t_ms(ctx, mono);
+    char mb[32], detail[512];
+    size_format_mb(g->written, mb, sizeof mb);
+    snprintf(detail, sizeof detail, "the server refused WAL at t = %lld ms %s, after %s: %s",
+             (long long)tms, t_origin(ctx), mb, why->message);
+    store_event_add(ctx->store, ctx->run_id, "wal_refused", utc, mono - ctx->t0_mono_us, detail,
+                    NULL);
+    store_measure_add(ctx->store, ctx->run_id, "wal_refused_ms", (double)tms, "ms",
+                      "first write wal_generate could not make, ms after the fault", NULL);
+    refusal_finding(g, utc, mono);
+    g->until_reached = true;
+}
+
 /* The write / sample / checkpoint loop; stops at the end of the duration,
  * when `until` is reached, on a signal, or at the step's deadline. */
 static int wal_loop(WalGen *g, const WalPlan *p, int64_t start, DrillError *err)
@@ -219,7 +298,13 @@ static int wal_loop(WalGen *g, const WalPlan *p, int64_t start, DrillError *err)
         }
         sleep_us(WAL_TICK_US);
     }
-    return rc == 0 ? take_sample(g, err) : rc;
+    if (rc < 0 && g->until_level == UNTIL_REFUSED && !runctx_stopping(g->ctx)) {
+        note_refusal(g, err);
+        drill_error_clear(err);
+        return 0;
+    }
+    return rc == 0 && !(g->until_level == UNTIL_REFUSED && g->until_reached) ? take_sample(g, err)
+                                                                               : rc;
 }
 
 /* Facts slot.NAME.lost = yes/no: whether the consumer must be re-cloned. */
@@ -250,8 +335,13 @@ static StepStatus wal_result(WalGen *g, int64_t elapsed_us, bool deadline_hit, S
     if (deadline_hit && !g->until_reached)
         return step_set(o, STEP_TIMEOUT, "step timeout after writing %s", mb);
     if (until != NULL && !g->until_reached)
-        return step_set(o, STEP_FAILED, "no slot reached wal_status %s after writing %s in %lld ms",
-                        until, mb, (long long)(elapsed_us / 1000));
+        return step_set(o, STEP_FAILED, "%s after writing %s in %lld ms",
+                        g->until_level == UNTIL_REFUSED ? "the server took all the WAL"
+                                                        : "no slot reached the wal_status",
+                        mb, (long long)(elapsed_us / 1000));
+    if (g->until_level == UNTIL_REFUSED)
+        return step_set(o, STEP_OK, "wrote %s in %lld ms, %lld samples; then the server refused "
+                        "WAL", mb, (long long)(elapsed_us / 1000), (long long)g->samples);
     return step_set(o, STEP_OK, "wrote %s in %lld ms, %lld samples%s%s", mb,
                     (long long)(elapsed_us / 1000), (long long)g->samples,
                     g->until_reached ? "; a slot reached " : "", g->until_reached ? until : "");
@@ -264,12 +354,17 @@ StepStatus step_wal_generate(RunCtx *ctx, const PlanStep *ps, int64_t deadline, 
     buf_appends(&o->command, cmd);
     free(cmd);
     const char *until = step_str(s, "until", NULL);
-    WalGen g = {.ctx = ctx, .ps = ps, .until_level = until ? status_level(until) : -1};
+    WalGen g = {.ctx = ctx, .ps = ps, .until_level = until ? status_level(until) : -1,
+                .keep_limit = -1};
     DrillError err;
     int64_t left = step_remaining_ms(deadline);
     if (pg_connect(ps->node->conninfo, left < WAL_CONNECT_MS ? left : WAL_CONNECT_MS, &g.c,
                    &err) < 0)
         return step_set(o, STEP_ERROR, "%s", err.message);
+    if (pg_slot_keep_limit(g.c, &g.keep_limit, &err) < 0) {
+        pg_close(g.c);
+        return step_set(o, STEP_ERROR, "%s", err.message);
+    }
     int64_t start = time_mono_us();
     WalPlan p = {.rate = step_size_bytes(s, "rate", 0),
                  .end = start + step_duration_ms(s, "duration", 0) * 1000,
