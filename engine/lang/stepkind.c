@@ -81,7 +81,8 @@ static const ParamSpec p_disk_fill[] = {
     {"leave", PT_SIZE, false, NULL, "64MB", "free space left on the filesystem"},
     {"max_fill", PT_SIZE, false, NULL, "1GB",
      "the step fails (exit 3, nothing written) rather than write a bigger ballast: a "
-     "production-size filesystem is not filled by accident"},
+     "production-size filesystem is not filled by accident. A filesystem shared with /, "
+     "/tmp, /var, /var/tmp or /home is never filled"},
     {"release", PT_BOOL, false, NULL, "false",
      "remove the ballast instead (the undo, for recover, rollback and cleanup; no ballast "
      "is not an error)"},

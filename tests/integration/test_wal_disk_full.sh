@@ -64,6 +64,16 @@ check "guarded: no ballast" [ ! -e "$walfs/pg_wal/drill-ballast" ]
 check "guarded: pg1 is a writable primary" [ "$(q "$p1" 'select pg_is_in_recovery()')" = f ]
 check "guarded: pg2 streams through its slot again (rollback)" pg2_streams_through_slot
 
+# The other guard: a filesystem the host lives on is never filled, whatever
+# max_fill says (here /var/tmp's).
+sed 's|^    path: pg_wal$|    path: /var/tmp|' "$DRILL_SOURCE_DIR/drills/wal-disk-full.yaml" > "$work/host.yaml"
+check "the host copy fills /var/tmp" grep -q 'path: /var/tmp' "$work/host.yaml"
+sandbox_run host "$work/host.yaml"
+check "host: drill exits 3" [ "$rc" -eq 3 ]
+check "host: the fill step refused the host's filesystem" \
+    [ "$(sq "select count(*) from steps where run_id = $run and kind = 'disk_fill' and status = 'failed' and message like '%would starve the whole host%'")" -eq 1 ]
+check "host: no ballast in /var/tmp" [ ! -e /var/tmp/drill-ballast ]
+
 sandbox_down_checked
 check "the WAL filesystem is unmounted" bash -c "! grep -q ' $walfs ' /proc/mounts"
 finish

@@ -139,8 +139,11 @@ void cmd_flip_bytes(const Node *n, const char *relpath, int64_t offset, int64_t 
 /* A fixed script: $1 the directory, $2 bytes to leave free, $3 the most it
  * may write, $4 fill|release. Sizes come from df -P -B1 on the directory
  * (through a link to its mount). An earlier run's ballast is removed first,
- * so the free space is measured without it. fallocate reserves the blocks
- * at once; where a filesystem cannot, zeros are written. */
+ * so the free space is measured without it. Two guards, both exit 3 before
+ * anything is written: a filesystem shared with /, /tmp, /var, /var/tmp or
+ * /home is never filled (the host itself would starve), nor is more than
+ * max_fill written. fallocate reserves the blocks at once; where a
+ * filesystem cannot, zeros are written. */
 static const char disk_fill_script[] =
     "d=\"$1\"; f=\"$d/drill-ballast\"; "
     "free_b() { df -P -B1 \"$d/\" | awk 'NR == 2 {print $4}'; }; "
@@ -150,6 +153,10 @@ static const char disk_fill_script[] =
     "elif [ \"$4\" = release ]; then echo \"no ballast at $f\"; fi; "
     "a=$(free_b) || exit 1; "
     "if [ \"$4\" = release ]; then echo \"free on the filesystem of $d: $a bytes\"; exit 0; fi; "
+    "for s in / /tmp /var /var/tmp /home; do "
+    "[ -d \"$s\" ] && [ \"$(stat -L -c %d \"$d/\")\" = \"$(stat -L -c %d \"$s\")\" ] || continue; "
+    "echo \"$d is on the filesystem of $s: filling it would starve the whole host; give it a "
+    "filesystem of its own (drill sandbox up --wal-fs MB)\" >&2; exit 3; done; "
     "n=$((a - $2)); "
     "if [ \"$n\" -le 0 ]; then echo \"$a bytes free, not more than the $2 to leave: nothing "
     "written\"; exit 0; fi; "
