@@ -87,6 +87,14 @@ static const ParamSpec p_disk_fill[] = {
      "remove the ballast instead (the undo, for recover, rollback and cleanup; no ballast "
      "is not an error)"},
     END};
+static const ParamSpec p_network_cut[] = {
+    {"restore", PT_BOOL, false, NULL, "false",
+     "undo the cut instead (for recover, rollback and cleanup; idempotent) and stop the "
+     "guard"},
+    {"auto_restore", PT_DURATION, false, NULL, "10m",
+     "guard: the node restores its network by itself this long after the cut, should drill "
+     "never get to (0: no guard)"},
+    END};
 static const ParamSpec p_none[] = {END};
 static const ParamSpec p_barman[] = {
     {"command", PT_ENUM, true,
@@ -176,6 +184,11 @@ static const ParamSpec p_hb_verify[] = {
     {"target_lsn", PT_STRING, false, NULL, NULL,
      "point-in-time recovery target: heartbeats committed before it must all be present, those "
      "after it and before the restore are counted as discarded by design"},
+    {"fenced", PT_NODE, false, NULL, NULL,
+     "split brain: count the heartbeats this node acknowledged after event `since` (measure "
+     "split_brain_writes, exact: every ack records the server that gave it); the step fails "
+     "when there is one"},
+    {"since", PT_STRING, false, NULL, "promoted", "the event `fenced` is counted from"},
     END};
 static const ParamSpec p_event[] = {
     {"event", PT_STRING, true, NULL, NULL, "fault, recovered, or a custom name"},
@@ -269,6 +282,10 @@ static const StepKind kinds[] = {
     {SK_DISK_FILL, "disk_fill",
      "fill the filesystem of a directory (pg_wal) with a ballast file, leaving a set free space",
      true, true, 120 * S, p_disk_fill, CHANGES, ON_PG},
+    {SK_NETWORK_CUT, "network_cut",
+     "cut the node off from every other node (a route to nowhere per peer; clients and drill "
+     "still reach it), with a guard that undoes it",
+     true, true, 60 * S, p_network_cut, CHANGES, ON_ANY},
 };
 /* A row per StepKindId, in its order (stepkind_get indexes by id; the unit
  * test kinds_tables checks each row's id). */

@@ -44,6 +44,7 @@ typedef enum StepKindId {
     SK_PROCESS_KILL,    /* signal a process of the node by its role (Barman's receiver, ...) */
     SK_BLOCK_CORRUPT,   /* invert bytes of a relation's block on disk (checksum failure) */
     SK_DISK_FILL,       /* fill a node's filesystem with a ballast file (pg_wal's: disk full) */
+    SK_NETWORK_CUT,     /* cut a node off from every other node of the topology, or restore */
     SK_COUNT
 } StepKindId;
 

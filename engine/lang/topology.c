@@ -24,7 +24,8 @@ static const char *const node_keys[] = {
     "name",          "role",          "access",        "ssh",           "os_user",
     "conninfo",      "data_directory", "bin_directory", "log_file",      "start_command",
     "stop_command",  "slot_name",     "upstream",      "barman_config", "barman_server",
-    "barman_slot",   "config_directory", "recover_ssh_command", "wal_restore_host", NULL};
+    "barman_slot",   "config_directory", "recover_ssh_command", "wal_restore_host",
+    "network_cut_command", "network_restore_command", NULL};
 static const char *const ssh_keys[] = {"host",        "port",        "user", "identity_file",
                                        "known_hosts", "accept_new_hostkey", "become", NULL};
 static const char *const role_names[] = {"primary", "standby", "backup", NULL};
@@ -222,6 +223,8 @@ static void parse_node_pg(Ctx *c, const yaml_node_t *map, Node *n)
     n->log_file = opt_string(c, map, "log_file");
     n->start_command = opt_list(c, map, "start_command");
     n->stop_command = opt_list(c, map, "stop_command");
+    n->network_cut_command = opt_list(c, map, "network_cut_command");
+    n->network_restore_command = opt_list(c, map, "network_restore_command");
     n->slot_name = opt_string(c, map, "slot_name");
     char clip[64];
     if (n->slot_name && !is_name(n->slot_name, "abcdefghijklmnopqrstuvwxyz0123456789_", 63))
@@ -511,6 +514,8 @@ static void node_clear(Node *n)
         free(*strs[i]);
     yamldoc_list_free(n->start_command);
     yamldoc_list_free(n->stop_command);
+    yamldoc_list_free(n->network_cut_command);
+    yamldoc_list_free(n->network_restore_command);
 }
 
 void topology_free(Topology *t)

@@ -51,6 +51,10 @@ typedef struct Node {
     char **stop_command;    /* argv overriding `pg_ctl stop`; NULL-terminated or NULL;
                                `{mode}` in a word becomes the stop mode (fast, immediate,
                                smart) */
+    char **network_cut_command;     /* argv cutting this host off from one peer (network_cut);
+                                       `{peer}` in a word becomes the peer's address; NULL =
+                                       `ip route replace blackhole {peer}` */
+    char **network_restore_command; /* argv undoing it, idempotent; NULL = `ip route del` */
     char *slot_name;        /* standby: slot it streams through on its upstream */
     char *upstream;         /* standby: node it streams from (default: the primary) */
     /* Barman nodes (backup): */

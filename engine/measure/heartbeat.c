@@ -70,6 +70,8 @@ struct Heartbeat {
     size_t nacks, cap_acks, max_acks;
     FILE *spill;               /* tmpfile(): private, gone when closed */
     size_t nspilled;
+    char endpoints[HEARTBEAT_ENDPOINTS_MAX][64]; /* servers that acknowledged, by index */
+    size_t nendpoints;
     int64_t *failures;         /* mono_us of each failed attempt */
     size_t nfail, cap_fail;
     HeartbeatStats stats;
@@ -133,9 +135,34 @@ static int spill_read(Heartbeat *hb, size_t from, size_t n, HeartbeatAck *out)
     return 0;
 }
 
-static void record_ack(Heartbeat *hb, const HeartbeatAck *ack, const char *warning)
+/* The index of endpoint in hb->endpoints, added when new (hb->mu held). */
+static uint8_t endpoint_intern(Heartbeat *hb, const char *endpoint)
+{
+    for (size_t i = 0; i < hb->nendpoints; i++)
+        if (strcmp(hb->endpoints[i], endpoint) == 0)
+            return (uint8_t)i;
+    if (hb->nendpoints == HEARTBEAT_ENDPOINTS_MAX)
+        return HEARTBEAT_ENDPOINT_UNKNOWN;
+    snprintf(hb->endpoints[hb->nendpoints], sizeof hb->endpoints[0], "%s", endpoint);
+    return (uint8_t)hb->nendpoints++;
+}
+
+int heartbeat_endpoint_index(Heartbeat *hb, const char *endpoint)
+{
+    int found = -1;
+    pthread_mutex_lock(&hb->mu);
+    for (size_t i = 0; i < hb->nendpoints && found < 0; i++)
+        if (strcmp(hb->endpoints[i], endpoint) == 0)
+            found = (int)i;
+    pthread_mutex_unlock(&hb->mu);
+    return found;
+}
+
+static void record_ack(Heartbeat *hb, HeartbeatAck *ack, const char *endpoint,
+                       const char *warning)
 {
     pthread_mutex_lock(&hb->mu);
+    ack->endpoint = endpoint_intern(hb, endpoint);
     if (ack->sync_wait_cancelled) {
         hb->stats.acked_sync_wait_cancelled++;
         snprintf(hb->stats.last_warning, sizeof hb->stats.last_warning, "%s", warning);
@@ -273,7 +300,7 @@ static void hb_attempt(Heartbeat *hb, int64_t seq)
     HeartbeatAck ack = {.seq = seq, .client_utc_us = time_utc_us(), .mono_us = mono,
                         .server_ts_us = pa.server_ts_us, .lsn = pa.lsn,
                         .sync_wait_cancelled = pa.warned, .sent_mono_us = sent};
-    record_ack(hb, &ack, pa.warning);
+    record_ack(hb, &ack, pg_endpoint(hb->conn), pa.warning);
 }
 
 /* Sleeps until the monotonic deadline or until stop() signals; true if stopping. */

@@ -41,7 +41,15 @@ typedef struct HeartbeatAck {
      * and such an ack does not end an outage (heartbeat_first_clean_ack_after). */
     bool sync_wait_cancelled;
     int64_t sent_mono_us;    /* monotonic clock when the insert was sent */
+    /* The server that acknowledged it (heartbeat_endpoint_index; the
+     * multi-host conninfo may reach several): HEARTBEAT_ENDPOINT_UNKNOWN when
+     * more than HEARTBEAT_ENDPOINTS_MAX servers answered. Split-brain writes
+     * are the acks of a fenced server. */
+    uint8_t endpoint;
 } HeartbeatAck;
+
+#define HEARTBEAT_ENDPOINTS_MAX 16
+#define HEARTBEAT_ENDPOINT_UNKNOWN 255
 
 /* A commit that took this long (or ten intervals, if longer) stalled: the
  * writes waited, though nothing failed (a synchronous standby gone, locks). */
@@ -63,6 +71,9 @@ int heartbeat_start(const char *conninfo, const char *run_uuid, int64_t interval
                     int64_t connect_timeout_ms, Heartbeat **out, DrillError *err);
 /* Stops and joins the thread; the recorded data stays readable. Idempotent. */
 void heartbeat_stop(Heartbeat *hb);
+/* The index HeartbeatAck.endpoint has for a server ("host:port", as
+ * pg_conninfo_endpoint writes it), -1 when no ack came from it. */
+int heartbeat_endpoint_index(Heartbeat *hb, const char *endpoint);
 void heartbeat_free(Heartbeat *hb);   /* stops first if running; NULL ok */
 
 bool heartbeat_running(const Heartbeat *hb);

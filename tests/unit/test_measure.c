@@ -9,7 +9,7 @@ static HeartbeatAck ack(int64_t seq, int64_t t_ms)
 {
     /* client ack 2 ms after the server timestamp; 100 WAL bytes per row */
     HeartbeatAck a = {seq, t_ms * 1000 + 2000, t_ms * 1000 + 2000, t_ms * 1000,
-                      (uint64_t)(1000 + seq * 100), false, t_ms * 1000};
+                      (uint64_t)(1000 + seq * 100), false, t_ms * 1000, 0};
     return a;
 }
 

@@ -501,6 +501,43 @@ static StepStatus verify_has_evidence(RunCtx *ctx, StepOutcome *o)
     return STEP_OK;
 }
 
+/* `fenced: NODE`: the heartbeats NODE acknowledged after event `since` —
+ * writes a client was told were committed on a server that no longer was the
+ * primary. Zero proves the fencing; any is measured and fails the step. */
+static StepStatus count_split_brain(RunCtx *ctx, const PlanStep *ps, const HeartbeatAck *acks,
+                                    size_t nacks, StepOutcome *o)
+{
+    const Node *fenced = plan_param_node(ctx->plan, ps, "fenced");
+    if (fenced == NULL)
+        return STEP_OK;
+    const char *since = step_str(ps->step, "since", "promoted");
+    int64_t from = event_mono(ctx, since);
+    if (from < 0)
+        return step_set(o, STEP_ERROR, "event `%s` was not marked: split-brain writes on %s "
+                        "cannot be counted", since, fenced->name);
+    char endpoint[128];
+    pg_conninfo_endpoint(fenced->conninfo, endpoint, sizeof endpoint);
+    int idx = heartbeat_endpoint_index(ctx->heartbeat, endpoint);
+    int64_t n = 0, last = -1;
+    for (size_t i = 0; idx >= 0 && i < nacks; i++)
+        if (acks[i].endpoint == idx && acks[i].mono_us > from) {
+            n++;
+            last = acks[i].seq;
+        }
+    char how[256];
+    snprintf(how, sizeof how, "heartbeats acknowledged by %s (%s) after event %s", fenced->name,
+             endpoint, since);
+    store_measure_add(ctx->store, ctx->run_id, "split_brain_writes", (double)n, "transactions",
+                      how, NULL);
+    buf_appendf(&o->out, "split-brain writes: %lld %s%s\n", (long long)n, how,
+                idx < 0 ? " (it acknowledged none in the whole run)" : "");
+    if (n > 0)
+        return step_set(o, STEP_FAILED, "SPLIT BRAIN: %s acknowledged %lld heartbeat(s) after "
+                        "event %s (the last: seq %lld): it was not fenced", fenced->name,
+                        (long long)n, since, (long long)last);
+    return STEP_OK;
+}
+
 StepStatus step_heartbeat_verify(RunCtx *ctx, const PlanStep *ps, int64_t deadline, StepOutcome *o)
 {
     const Node *n = ps->node;
@@ -539,6 +576,11 @@ StepStatus step_heartbeat_verify(RunCtx *ctx, const PlanStep *ps, int64_t deadli
     measure_rpo(acks, nacks, rows, nrows, &r);
     r.acked = (int64_t)total;
     free(rows);
+    if (count_split_brain(ctx, ps, acks, nacks, o) != STEP_OK) {
+        pg_close(c);
+        free(acks);
+        return o->status;
+    }
     if (measure) {
         record_rpo(ctx, &r, o);
         record_acked_seqs(ctx, acks, nacks);
@@ -564,9 +606,13 @@ char *heartbeat_verify_describe(const Plan *p, const PlanStep *ps)
     const Step *s = ps->step;
     return xasprintf("SQL: select seq, server_ts, lsn from drill_heartbeat where run_uuid = "
                      "<this run's UUID> order by seq; compare with the acknowledged "
-                     "heartbeats%s%s%s",
+                     "heartbeats%s%s%s%s%s%s%s",
                      step_bool(s, "measure_rpo", ps->node->role == ROLE_PRIMARY)
                          ? "; measure RPO" : "",
                      step_str(s, "compare_with", NULL) ? "; and with the rows on " : "",
-                     step_str(s, "compare_with", ""));
+                     step_str(s, "compare_with", ""),
+                     step_str(s, "fenced", NULL) ? "; count the heartbeats acknowledged by " : "",
+                     step_str(s, "fenced", ""),
+                     step_str(s, "fenced", NULL) ? " after event " : "",
+                     step_str(s, "fenced", NULL) ? step_str(s, "since", "promoted") : "");
 }

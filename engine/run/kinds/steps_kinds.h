@@ -97,7 +97,8 @@ typedef char *StepDescribeFn(const Plan *plan, const PlanStep *ps);
     X(SK_WAL_GENERATE, wal_generate)          /* steps_wal.c */          \
     X(SK_PROCESS_KILL, process_kill)          /* steps_proc.c */          \
     X(SK_BLOCK_CORRUPT, block_corrupt)        /* steps_corrupt.c */      \
-    X(SK_DISK_FILL, disk_fill)                /* steps_corrupt.c */
+    X(SK_DISK_FILL, disk_fill)                /* steps_corrupt.c */      \
+    X(SK_NETWORK_CUT, network_cut)            /* steps_net.c */
 
 #define STEP_KIND_DECLARE(id, name) StepRunFn step_##name; StepDescribeFn name##_describe;
 STEP_KINDS(STEP_KIND_DECLARE)
@@ -117,6 +118,9 @@ int step_kinds_check(DrillError *err);
 /* Its describe function on ps (unresolved captures as written: see
  * steps_describe). */
 char *step_describe_kind(const Plan *plan, const PlanStep *ps);
+
+/* The latest mark of event name (monotonic us), -1 if it was never marked. */
+int64_t event_mono(const RunCtx *ctx, const char *name);
 
 /* CaptureLookup over ctx's captures (a RunCtx *). */
 const char *runctx_capture_lookup(void *ctx, const char *name);

@@ -75,8 +75,7 @@ int64_t run_t_ms(const RunCtx *ctx, int64_t mono_us)
     return (mono_us - (ctx->fault_mono_us >= 0 ? ctx->fault_mono_us : ctx->t0_mono_us)) / 1000;
 }
 
-/* The latest mark of an event, -1 if it was never marked. */
-static int64_t event_mono(const RunCtx *ctx, const char *name)
+int64_t event_mono(const RunCtx *ctx, const char *name)
 {
     for (size_t i = ctx->nevents; i > 0; i--)
         if (strcmp(ctx->events[i - 1].name, name) == 0)
