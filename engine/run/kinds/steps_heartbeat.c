@@ -576,16 +576,16 @@ StepStatus step_heartbeat_verify(RunCtx *ctx, const PlanStep *ps, int64_t deadli
     measure_rpo(acks, nacks, rows, nrows, &r);
     r.acked = (int64_t)total;
     free(rows);
-    if (count_split_brain(ctx, ps, acks, nacks, o) != STEP_OK) {
-        pg_close(c);
-        free(acks);
-        return o->status;
-    }
     if (measure) {
         record_rpo(ctx, &r, o);
         record_acked_seqs(ctx, acks, nacks);
     }
+    StepStatus split = count_split_brain(ctx, ps, acks, nacks, o);
     free(acks);
+    if (split != STEP_OK) {
+        pg_close(c);
+        return o->status;
+    }
     const Node *other = plan_param_node(ctx->plan, ps, "compare_with");
     if (other != NULL && compare_digest(ctx, c, other, deadline, o) != STEP_OK) {
         pg_close(c);
