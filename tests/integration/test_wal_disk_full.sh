@@ -49,29 +49,32 @@ check "pg2 streams from pg1 through its slot" pg2_streams_through_slot
 check "Barman is pg1's synchronous standby again" barman_streams_sync
 check "barman check OK" as_barman check pg1
 
+# guard_refuses LABEL SED WHY: a copy of the drill edited by SED must be
+# refused at the fill (exit 3), with WHY in the step's message, before any
+# WAL is written.
+guard_refuses() {
+    local label=$1 why=$3
+    sed "$2" "$DRILL_SOURCE_DIR/drills/wal-disk-full.yaml" > "$work/$label.yaml"
+    check "$label: the copy differs from the drill" \
+        bash -c "! cmp -s '$work/$label.yaml' '$DRILL_SOURCE_DIR/drills/wal-disk-full.yaml'"
+    sandbox_run "$label" "$work/$label.yaml"
+    check "$label: drill exits 3 (the fault could not be injected)" [ "$rc" -eq 3 ]
+    check "$label: the fill step failed, saying: $why" \
+        [ "$(sq "select count(*) from steps where run_id = $run and kind = 'disk_fill' and status = 'failed' and message like '%$why%'")" -eq 1 ]
+    check "$label: no WAL was generated" \
+        [ "$(sq "select count(*) from steps where run_id = $run and kind = 'wal_generate' and status <> 'skipped'")" -eq 0 ]
+    check "$label: pg1 is a writable primary" [ "$(q "$p1" 'select pg_is_in_recovery()')" = f ]
+}
+
 # The guard: a production-size disk is never filled. max_fill 1MB is
-# smaller than any ballast here: the fill step must refuse, write nothing,
-# and the rollback bring the standby back.
-sed 's/^    leave: 32MB$/    leave: 32MB\n    max_fill: 1MB/' "$DRILL_SOURCE_DIR/drills/wal-disk-full.yaml" > "$work/guarded.yaml"
-check "the guarded copy sets max_fill" grep -q 'max_fill: 1MB' "$work/guarded.yaml"
-sandbox_run guarded "$work/guarded.yaml"
-check "guarded: drill exits 3 (the fault could not be injected)" [ "$rc" -eq 3 ]
-check "guarded: the fill step failed, saying max_fill" \
-    [ "$(sq "select count(*) from steps where run_id = $run and kind = 'disk_fill' and status = 'failed' and message like '%more than max_fill%'")" -eq 1 ]
-check "guarded: no WAL was generated" \
-    [ "$(sq "select count(*) from steps where run_id = $run and kind = 'wal_generate' and status <> 'skipped'")" -eq 0 ]
+# smaller than any ballast here; the rollback brings the standby back.
+guard_refuses guarded 's/^    leave: 32MB$/    leave: 32MB\n    max_fill: 1MB/' 'more than max_fill'
 check "guarded: no ballast" [ ! -e "$walfs/pg_wal/drill-ballast" ]
-check "guarded: pg1 is a writable primary" [ "$(q "$p1" 'select pg_is_in_recovery()')" = f ]
 check "guarded: pg2 streams through its slot again (rollback)" pg2_streams_through_slot
 
 # The other guard: a filesystem the host lives on is never filled, whatever
 # max_fill says (here /var/tmp's).
-sed 's|^    path: pg_wal$|    path: /var/tmp|' "$DRILL_SOURCE_DIR/drills/wal-disk-full.yaml" > "$work/host.yaml"
-check "the host copy fills /var/tmp" grep -q 'path: /var/tmp' "$work/host.yaml"
-sandbox_run host "$work/host.yaml"
-check "host: drill exits 3" [ "$rc" -eq 3 ]
-check "host: the fill step refused the host's filesystem" \
-    [ "$(sq "select count(*) from steps where run_id = $run and kind = 'disk_fill' and status = 'failed' and message like '%would starve the whole host%'")" -eq 1 ]
+guard_refuses host 's|^    path: pg_wal$|    path: /var/tmp|' 'would starve the whole host'
 check "host: no ballast in /var/tmp" [ ! -e /var/tmp/drill-ballast ]
 
 sandbox_down_checked

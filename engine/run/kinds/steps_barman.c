@@ -294,21 +294,22 @@ static void cmd_staged_recovery_conf(const Node *target, Argv *a)
     cmd_recovery_conf(target, lines, true, a);
 }
 
-/* On the Barman node: `barman show-server` (for the streaming directory,
- * run beside the recover so its start-up costs no wall time), the recover
- * itself ("$@"), then every streamed segment, the .partial one renamed to
- * its segment name, into DEST/barman_wal — through the same SSH command as
- * barman's --remote-ssh-command when the target is another host. */
+/* On the Barman node: the recover itself ("$@", in the background) and
+ * `barman show-server` beside it (for the streaming directory: its start-up
+ * costs no wall time), whose output stays in a shell variable — a drill
+ * killed here leaves no file behind — then every streamed segment, the
+ * .partial one renamed to its segment name, into DEST/barman_wal — through
+ * the same SSH command as barman's --remote-ssh-command when the target is
+ * another host. */
 static const char STAGE_SCRIPT[] =
     "conf=$1 srv=$2 dest=$3 unpack=$4 ssh=$5; shift 5\n"
-    "info=$(mktemp \"${TMPDIR:-/tmp}/drill-stage.XXXXXX\") || exit 1\n"
-    "trap 'rm -f \"$info\"' EXIT\n"
-    "barman -c \"$conf\" show-server \"$srv\" > \"$info\" 2>&1 &\n"
-    "show=$!\n"
-    "\"$@\" || { rc=$?; wait $show; exit $rc; }\n"
-    "wait $show || { cat \"$info\" >&2; echo \"drill: barman show-server $srv failed: the "
-    "streamed WAL cannot be found\" >&2; exit 1; }\n"
-    "dir=$(sed -n 's/^[[:space:]]*streaming_wals_directory: //p' \"$info\")\n"
+    "\"$@\" < /dev/null &\n"
+    "rec=$!\n"
+    "info=$(barman -c \"$conf\" show-server \"$srv\" 2>&1); show=$?\n"
+    "wait $rec || exit $?\n"
+    "[ $show -eq 0 ] || { printf '%s\\n' \"$info\" >&2; echo \"drill: barman show-server $srv "
+    "failed: the streamed WAL cannot be found\" >&2; exit 1; }\n"
+    "dir=$(printf '%s\\n' \"$info\" | sed -n 's/^[[:space:]]*streaming_wals_directory: //p')\n"
     "[ -n \"$dir\" ] && [ -d \"$dir\" ] || { echo \"drill: barman show-server $srv names no "
     "streaming_wals_directory: stage_wal needs streaming_archiver = on\" >&2; exit 1; }\n"
     "files=$(cd \"$dir\" && ls | grep -E '^[0-9A-F]{24}(\\.partial)?$')\n"
