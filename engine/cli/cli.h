@@ -97,6 +97,7 @@ int cli_parse_progress(const char *cmd, const char *value, ProgressMode *mode);
 /* INT, TERM, HUP ask the runner to stop (runner_request_stop); SIGPIPE ignored. */
 void cli_install_signals(void);
 int cmd_repair(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
 
 /* Brings the local sandbox up if needed and returns its topology path (malloc'd). */
 int cli_sandbox_topology(const char *dir, char **topology_path, DrillError *err);

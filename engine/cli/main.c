@@ -17,6 +17,7 @@ static const Command commands[] = {
     {"show", cmd_show, "show a stored run in the terminal: verdict, downtime, steps, findings"},
     {"report", cmd_report, "re-render the JUnit / HTML report of a stored run"},
     {"verify", cmd_verify, "check the integrity of stored evidence"},
+    {"audit", cmd_audit, "check a topology for DR risks without changing anything"},
     {"repair", cmd_repair, "bring back a target a drill left broken, and release it"},
     {"sandbox", cmd_sandbox, "bring the local PostgreSQL + standby + Barman sandbox up or down"},
 };

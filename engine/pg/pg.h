@@ -83,6 +83,18 @@ int pg_slot_drop(PgConn *c, const char *name, DrillError *err);
  * *lsn is the record's position. */
 int pg_wal_emit(PgConn *c, int64_t bytes, uint64_t *lsn, DrillError *err);
 int pg_wal_dir_bytes(PgConn *c, int64_t *bytes, DrillError *err);  /* sum of pg_ls_waldir() */
+/* ---- read-only configuration review (drill audit) ---- */
+typedef struct PgSetting {
+    char name[64];
+    char value[1024];
+} PgSetting;
+/* The settings the audit judges, by name (*out malloc'd); primary_conninfo
+ * only as "true"/"false" (set or not: it may hold a password). */
+int pg_audit_settings(PgConn *c, PgSetting **out, size_t *n, DrillError *err);
+/* Connected standbys whose sync_state is sync, potential or quorum. */
+int pg_sync_candidates(PgConn *c, int64_t *n, DrillError *err);
+/* pg_stat_archiver's failed_count when the last attempt failed, else 0. */
+int pg_archiver_failing(PgConn *c, int64_t *failures, DrillError *err);
 /* max_slot_wal_keep_size in bytes, -1 when unlimited. */
 int pg_slot_keep_limit(PgConn *c, int64_t *bytes, DrillError *err);
 int pg_checkpoint(PgConn *c, DrillError *err);

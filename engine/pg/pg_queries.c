@@ -66,6 +66,23 @@ static const char *const Q_WAL_EMIT =
 /* Without disk_fill's ballast, which lives in pg_wal but is no WAL. */
 static const char *const Q_WAL_DIR_BYTES =
     "select coalesce(sum(size), 0)::bigint from pg_ls_waldir() where name <> 'drill-ballast'";
+/* What `drill audit` reads of a server's configuration: never a password
+ * (primary_conninfo is reduced to whether it is set). */
+static const char *const Q_AUDIT_SETTINGS =
+    "select name, case when name = 'primary_conninfo' then (setting <> '')::text "
+    "else setting end from pg_settings where name in ('data_checksums', 'wal_log_hints', "
+    "'full_page_writes', 'archive_mode', 'synchronous_standby_names', "
+    "'max_slot_wal_keep_size', 'data_directory', 'config_file', 'hba_file', 'ident_file', "
+    "'primary_conninfo', 'primary_slot_name', 'restore_command') order by name";
+/* Standbys that can be synchronous right now (connected, and named). */
+static const char *const Q_SYNC_CANDIDATES =
+    "select count(*) from pg_stat_replication where sync_state in ('sync', 'potential', "
+    "'quorum')";
+/* Archiving failures not followed by a success (0 when archive_mode is off). */
+static const char *const Q_ARCHIVER_FAILING =
+    "select case when current_setting('archive_mode') = 'off' then 0 "
+    "when failed_count > 0 and (last_archived_time is null or last_failed_time > "
+    "last_archived_time) then failed_count else 0 end from pg_stat_archiver";
 /* The setting is in MB; -1 (unlimited) stays -1. */
 static const char *const Q_SLOT_KEEP_LIMIT =
     "select case when setting::bigint < 0 then -1 else setting::bigint * 1048576 end "
@@ -272,6 +289,35 @@ int pg_wal_dir_bytes(PgConn *c, int64_t *bytes, DrillError *err)
 int pg_slot_keep_limit(PgConn *c, int64_t *bytes, DrillError *err)
 {
     return pg_scalar_i64(c, NAMED(Q_SLOT_KEEP_LIMIT), 0, NULL, bytes, err);
+}
+
+static int fill_setting(PgConn *c, const PGresult *r, int i, void *elem, DrillError *err)
+{
+    (void)c;
+    (void)err;
+    PgSetting *s = elem;
+    snprintf(s->name, sizeof s->name, "%s", PQgetvalue(r, i, 0));
+    snprintf(s->value, sizeof s->value, "%s", PQgetvalue(r, i, 1));
+    return 0;
+}
+
+int pg_audit_settings(PgConn *c, PgSetting **out, size_t *n, DrillError *err)
+{
+    void *items = NULL;
+    int rc = pg_collect_rows(c, NAMED(Q_AUDIT_SETTINGS), 0, NULL, sizeof **out, fill_setting,
+                             &items, n, err);
+    *out = items;
+    return rc;
+}
+
+int pg_sync_candidates(PgConn *c, int64_t *n, DrillError *err)
+{
+    return pg_scalar_i64(c, NAMED(Q_SYNC_CANDIDATES), 0, NULL, n, err);
+}
+
+int pg_archiver_failing(PgConn *c, int64_t *failures, DrillError *err)
+{
+    return pg_scalar_i64(c, NAMED(Q_ARCHIVER_FAILING), 0, NULL, failures, err);
 }
 
 int pg_checkpoint(PgConn *c, DrillError *err)

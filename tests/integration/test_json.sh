@@ -89,6 +89,9 @@ js repair repair 0 repair --sandbox-dir "$sandbox" --db "$db"
 check "repair: nothing to repair, nothing released" \
     [ "$(jget repair 'str(d["released"]) + str(len(d["runs"]))')" = False0 ]
 js sandbox sandbox-status 0 sandbox status --dir "$sandbox"
+js audit audit 0 audit --sandbox-dir "$sandbox"
+check "audit: the summary counts the findings, exit_code 0" \
+    [ "$(jget audit 'str(sum(d["summary"].values()) == len(d["findings"]) > 0) + str(d["exit_code"])')" = True0 ]
 
 # ---- failures are documents too ------------------------------------------------
 cp "$db" "$work/tampered.db"

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "runctx.h"
+#include "nodeexec.h"
 #include "steps_kinds.h"
 
 const char *step_status_name(StepStatus s)
@@ -137,19 +138,12 @@ static int node_executor(RunCtx *ctx, const Node *node, Executor **out, DrillErr
         *out = ctx->remote[i];
         return 0;
     }
-    const SshAccess *a = &node->ssh;
-    ExecSshTarget t = {.host = a->host, .port = a->port, .user = a->user,
-                       .identity_file = a->identity_file, .known_hosts = a->known_hosts,
-                       /* A dry run writes no known_hosts file. */
-                       .accept_new_hostkey = !ctx->dry_run &&
-                                             (a->accept_new_hostkey || ctx->accept_new_hostkey),
-                       .become = a->become};
-    Executor *ex = exec_ssh_new(&t);
-    int rc = exec_ssh_connect(ex, err);
-    if (rc < 0) {
-        exec_free(ex);
+    /* A dry run writes no known_hosts file. */
+    bool accept = !ctx->dry_run && (node->ssh.accept_new_hostkey || ctx->accept_new_hostkey);
+    Executor *ex;
+    int rc = node_exec_open(node, accept, &ex, err);
+    if (rc < 0)
         return rc;
-    }
     record_hostkey(ctx, node, ex);
     ctx->remote[i] = *out = ex;
     return 0;

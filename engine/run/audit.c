@@ -1,0 +1,372 @@
+/*
+ * audit.c — see audit.h. One function per node kind; each check adds one
+ * finding (ok or not), its why and fix taken from the table below, so the
+ * text a DBA reads about a check is written once.
+ */
+#include "audit.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "argv.h"
+#include "nodeexec.h"
+#include "pg.h"
+#include "size.h"
+#include "util.h"
+
+#define AUDIT_CONNECT_MS 5000
+#define AUDIT_BARMAN_MS 60000
+#define AUDIT_LAG_WARN (16 * 1024 * 1024)    /* one WAL segment */
+#define AUDIT_FINDINGS_MAX 512
+
+typedef struct CheckText {
+    const char *id, *why, *fix;
+} CheckText;
+
+static const CheckText texts[] = {
+    {"reachable", "a node drill cannot reach cannot be recovered by a runbook that relies on it",
+     "check the topology's conninfo / ssh block and that the server runs"},
+    {"role", "the topology says one thing and the server another: drills and runbooks would "
+     "act on the wrong node", "fix the topology's role, or the server"},
+    {"slot_inactive", "an inactive slot pins WAL on the primary until pg_wal fills and the "
+     "primary stops (drill: wal-disk-full), or until max_slot_wal_keep_size invalidates it",
+     "bring its consumer back, or drop the slot (pg_drop_replication_slot)"},
+    {"slot_limit", "with max_slot_wal_keep_size = -1 a stopped consumer's slot keeps WAL "
+     "without bound: pg_wal fills and the primary stops (drill: wal-disk-full)",
+     "set max_slot_wal_keep_size below what pg_wal's filesystem holds beside max_wal_size"},
+    {"standby_lag", "a standby behind by N bytes loses them at a failover and needs them "
+     "replayed before it can take over (measured in bytes, not by replay timestamp)",
+     "find what slows the standby (network, I/O, replay conflicts)"},
+    {"sync_single_point", "synchronous commit with one synchronous standby: when it is lost "
+     "every commit waits (drill: sync-standby-lost); with none connected, commits hang now",
+     "name two or more standbys (ANY 1 (a, b)), or accept the stall in the runbook"},
+    {"sync_async", "asynchronous replication: a failover loses the commits the standby had not "
+     "received (RPO > 0, drill: standby-failover)",
+     "set synchronous_standby_names if acknowledged commits must survive a failover"},
+    {"archiver_failing", "WAL archiving is failing: the archive has a hole from here on and "
+     "point-in-time recovery past it is impossible",
+     "see pg_stat_archiver.last_failed_wal and the server log; fix archive_command"},
+    {"data_checksums", "without data checksums a damaged block is read as valid data "
+     "(drill: block-corruption)", "initdb --data-checksums, or pg_checksums --enable offline"},
+    {"rewind_possible", "pg_rewind needs wal_log_hints or data checksums: without them a failed "
+     "old primary must be re-cloned in full", "set wal_log_hints = on (restart)"},
+    {"full_page_writes", "full_page_writes = off risks torn pages after a crash: crash recovery "
+     "and pg_rewind may not repair them", "set full_page_writes = on"},
+    {"config_outside_pgdata", "configuration files outside the data directory are not in a "
+     "Barman (postgres method) backup: a restored node needs them by hand",
+     "keep a copy in configuration management, or back them up beside the data"},
+    {"standby_upstream", "a standby without primary_conninfo does not stream: it only "
+     "replays what restore_command gives it, and lags", "set primary_conninfo"},
+    {"standby_slot", "a standby without primary_slot_name can fall behind what the primary "
+     "keeps and need a re-clone", "create a physical slot and set primary_slot_name"},
+    {"standby_streaming", "a standby that does not stream right now is as old as its last "
+     "received WAL", "see the standby's log (pg_stat_wal_receiver has no row)"},
+    {"barman_check", "a failing `barman check` means the next backup or WAL archive may not "
+     "exist when a restore needs it", "run barman check SERVER and fix each FAILED line"},
+};
+
+static const CheckText *text_of(const char *id)
+{
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+        if (strcmp(texts[i].id, id) == 0)
+            return &texts[i];
+    return &texts[0];
+}
+
+const char *audit_severity_name(AuditSeverity s)
+{
+    static const char *const names[] = {"ok", "info", "warning", "critical"};
+    return names[s];
+}
+
+size_t audit_count(const AuditReport *r, AuditSeverity s)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < r->n; i++)
+        n += r->items[i].severity == s;
+    return n;
+}
+
+static void add(AuditReport *r, const char *id, const Node *n, AuditSeverity sev,
+                const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static void add(AuditReport *r, const char *id, const Node *n, AuditSeverity sev,
+                const char *fmt, ...)
+{
+    if (r->n == r->cap) {
+        if (r->cap == AUDIT_FINDINGS_MAX)
+            return;
+        r->cap = r->cap ? r->cap * 2 : 32;
+        r->items = xrealloc(r->items, r->cap * sizeof *r->items);
+    }
+    AuditFinding *f = &r->items[r->n++];
+    const CheckText *t = text_of(id);
+    snprintf(f->check, sizeof f->check, "%s", id);
+    snprintf(f->node, sizeof f->node, "%s", n->name);
+    f->severity = sev;
+    f->why = t->why;
+    f->fix = t->fix;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(f->value, sizeof f->value, fmt, ap);
+    va_end(ap);
+}
+
+void audit_report_free(AuditReport *r)
+{
+    if (r == NULL)
+        return;
+    free(r->items);
+    r->items = NULL;
+    r->n = r->cap = 0;
+}
+
+typedef struct Settings {
+    PgSetting *v;
+    size_t n;
+} Settings;
+
+static const char *setting(const Settings *s, const char *name)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (strcmp(s->v[i].name, name) == 0)
+            return s->v[i].value;
+    return "";
+}
+
+static bool on(const Settings *s, const char *name)
+{
+    return strcmp(setting(s, name), "on") == 0;
+}
+
+/* ---- checks every PostgreSQL node gets ---------------------------------- */
+
+static bool under(const char *path, const char *dir)
+{
+    size_t n = strlen(dir);
+    return strncmp(path, dir, n) == 0 && (path[n] == '/' || path[n] == '\0');
+}
+
+static void check_config_files(AuditReport *r, const Node *n, const Settings *s)
+{
+    const char *data = setting(s, "data_directory");
+    const char *files[] = {"config_file", "hba_file", "ident_file"};
+    Buf out;
+    buf_init(&out, 4096);
+    for (size_t i = 0; i < 3; i++)
+        if (!under(setting(s, files[i]), data))
+            buf_appendf(&out, "%s%s", out.len ? ", " : "", setting(s, files[i]));
+    if (out.len > 0)
+        add(r, "config_outside_pgdata", n, AUDIT_WARNING, "outside %s: %s", data, out.data);
+    else
+        add(r, "config_outside_pgdata", n, AUDIT_OK, "all in %s", data);
+    buf_free(&out);
+}
+
+static void check_settings(AuditReport *r, const Node *n, const Settings *s)
+{
+    bool sums = on(s, "data_checksums"), hints = on(s, "wal_log_hints");
+    add(r, "data_checksums", n, sums ? AUDIT_OK : AUDIT_WARNING, "data_checksums = %s",
+        setting(s, "data_checksums"));
+    add(r, "rewind_possible", n, sums || hints ? AUDIT_OK : AUDIT_WARNING,
+        "wal_log_hints = %s, data_checksums = %s", setting(s, "wal_log_hints"),
+        setting(s, "data_checksums"));
+    add(r, "full_page_writes", n, on(s, "full_page_writes") ? AUDIT_OK : AUDIT_CRITICAL,
+        "full_page_writes = %s", setting(s, "full_page_writes"));
+    check_config_files(r, n, s);
+}
+
+/* ---- a primary ------------------------------------------------------------ */
+
+static void check_slots(AuditReport *r, const Node *n, PgConn *c)
+{
+    PgSlot *slots = NULL;
+    size_t ns = 0;
+    DrillError err;
+    if (pg_slots(c, &slots, &ns, &err) < 0) {
+        add(r, "slot_inactive", n, AUDIT_WARNING, "cannot read pg_replication_slots: %s",
+            err.message);
+        return;
+    }
+    for (size_t i = 0; i < ns; i++) {
+        char held[32];
+        size_format_mb(slots[i].retained_bytes > 0 ? slots[i].retained_bytes : 0, held,
+                       sizeof held);
+        bool lost = strcmp(slots[i].wal_status, "lost") == 0;
+        AuditSeverity sev = lost ? AUDIT_CRITICAL : slots[i].active ? AUDIT_OK : AUDIT_WARNING;
+        add(r, "slot_inactive", n, sev, "slot %s: %s, holds %s of WAL, wal_status %s",
+            slots[i].name, slots[i].active ? "active" : "INACTIVE", held,
+            slots[i].wal_status[0] ? slots[i].wal_status : "none");
+    }
+    int64_t limit = -1;
+    if (pg_slot_keep_limit(c, &limit, &err) == 0) {
+        if (limit < 0)
+            add(r, "slot_limit", n, ns > 0 ? AUDIT_WARNING : AUDIT_OK,
+                "max_slot_wal_keep_size = -1 (unlimited), %zu slot(s)", ns);
+        else
+            add(r, "slot_limit", n, AUDIT_OK, "max_slot_wal_keep_size = %lld MB",
+                (long long)(limit / 1048576));
+    }
+    free(slots);
+}
+
+static void check_replicas(AuditReport *r, const Node *n, PgConn *c)
+{
+    PgReplica *reps = NULL;
+    size_t nr = 0;
+    DrillError err;
+    if (pg_replicas(c, &reps, &nr, &err) < 0)
+        return;
+    for (size_t i = 0; i < nr; i++)
+        add(r, "standby_lag", n, reps[i].lag_bytes > AUDIT_LAG_WARN ? AUDIT_WARNING : AUDIT_OK,
+            "%s (%s): %lld bytes behind (replay), state %s", reps[i].application_name,
+            reps[i].client_addr[0] ? reps[i].client_addr : "local",
+            (long long)reps[i].lag_bytes, reps[i].state);
+    free(reps);
+}
+
+static void check_sync(AuditReport *r, const Node *n, PgConn *c, const Settings *s)
+{
+    const char *names = setting(s, "synchronous_standby_names");
+    if (names[0] == '\0') {
+        add(r, "sync_async", n, AUDIT_INFO, "synchronous_standby_names is empty");
+        return;
+    }
+    int64_t k = 0;
+    DrillError err;
+    if (pg_sync_candidates(c, &k, &err) < 0)
+        return;
+    AuditSeverity sev = k == 0 ? AUDIT_CRITICAL : k == 1 ? AUDIT_WARNING : AUDIT_OK;
+    add(r, "sync_single_point", n, sev, "synchronous_standby_names = '%s': %lld connected "
+        "candidate(s)", names, (long long)k);
+}
+
+static void check_archiver(AuditReport *r, const Node *n, PgConn *c)
+{
+    int64_t failing = 0;
+    DrillError err;
+    if (pg_archiver_failing(c, &failing, &err) < 0)
+        return;
+    add(r, "archiver_failing", n, failing > 0 ? AUDIT_CRITICAL : AUDIT_OK,
+        failing > 0 ? "the last archive attempt failed (%lld failures)"
+                    : "no failing archive_command (%lld)", (long long)failing);
+}
+
+/* ---- a standby ------------------------------------------------------------ */
+
+static void check_standby(AuditReport *r, const Node *n, PgConn *c, const Settings *s)
+{
+    bool upstream = strcmp(setting(s, "primary_conninfo"), "true") == 0;
+    add(r, "standby_upstream", n, upstream ? AUDIT_OK : AUDIT_CRITICAL, "primary_conninfo %s",
+        upstream ? "set" : "empty");
+    const char *slot = setting(s, "primary_slot_name");
+    add(r, "standby_slot", n, slot[0] ? AUDIT_OK : AUDIT_WARNING, "primary_slot_name = '%s'",
+        slot);
+    PgReceiver rcv;
+    DrillError err;
+    if (pg_wal_receiver(c, &rcv, &err) < 0)
+        return;
+    bool streaming = rcv.present && strcmp(rcv.status, "streaming") == 0;
+    add(r, "standby_streaming", n, streaming ? AUDIT_OK : AUDIT_CRITICAL, "WAL receiver %s",
+        rcv.present ? rcv.status : "not running");
+}
+
+static void audit_pg_node(AuditReport *r, const Node *n)
+{
+    char *conninfo = NULL;
+    PgConn *c = NULL;
+    DrillError err;
+    int rc = pg_conninfo_set(n->conninfo, "options", "-c default_transaction_read_only=on",
+                             &conninfo, &err);
+    if (rc == 0)
+        rc = pg_connect(conninfo, AUDIT_CONNECT_MS, &c, &err);
+    free(conninfo);
+    if (rc < 0) {
+        add(r, "reachable", n, AUDIT_CRITICAL, "%s", err.message);
+        r->unreachable++;
+        return;
+    }
+    Settings s = {NULL, 0};
+    bool recovery = false;
+    if (pg_audit_settings(c, &s.v, &s.n, &err) < 0 || pg_is_in_recovery(c, &recovery, &err) < 0) {
+        add(r, "reachable", n, AUDIT_CRITICAL, "%s", err.message);
+        r->unreachable++;
+        free(s.v);
+        pg_close(c);
+        return;
+    }
+    bool primary_role = n->role == ROLE_PRIMARY;
+    add(r, "role", n, primary_role == !recovery ? AUDIT_OK : AUDIT_CRITICAL,
+        "topology role %s, server %s", node_role_name(n->role),
+        recovery ? "in recovery (a standby)" : "a primary");
+    check_settings(r, n, &s);
+    if (!recovery) {
+        check_slots(r, n, c);
+        check_replicas(r, n, c);
+        check_sync(r, n, c, &s);
+        check_archiver(r, n, c);
+    } else {
+        check_standby(r, n, c, &s);
+    }
+    free(s.v);
+    pg_close(c);
+}
+
+/* ---- a Barman node ---------------------------------------------------------- */
+
+static void audit_backup_node(AuditReport *r, const Node *n, Executor *local)
+{
+    Executor *remote = NULL;
+    DrillError err;
+    if (node_exec_open(n, false, &remote, &err) < 0) {
+        add(r, "reachable", n, AUDIT_CRITICAL, "%s", err.message);
+        r->unreachable++;
+        return;
+    }
+    Argv a = {.n = 0};
+    argv_add(&a, "barman");
+    argv_add(&a, "-c");
+    argv_add(&a, n->barman_config);
+    argv_add(&a, "check");
+    argv_add(&a, n->barman_server);
+    ExecRequest req = {.argv = a.v, .run_as = n->os_user, .timeout_ms = AUDIT_BARMAN_MS};
+    ExecResult res;
+    memset(&res, 0, sizeof res);
+    if (exec_run(remote ? remote : local, &req, &res, &err) < 0) {
+        add(r, "reachable", n, AUDIT_CRITICAL, "%s", err.message);
+        r->unreachable++;
+    } else {
+        /* The FAILED lines are the value; the OK ones say nothing. */
+        Buf failed;
+        buf_init(&failed, 2048);
+        for (char *line = strtok(res.out, "\n"); line != NULL; line = strtok(NULL, "\n"))
+            if (strstr(line, "FAILED") != NULL)
+                buf_appendf(&failed, "%s%s", failed.len ? "; " : "", line + strspn(line, " \t"));
+        bool ok = res.exit_code == 0 && !res.timed_out;
+        add(r, "barman_check", n, ok ? AUDIT_OK : AUDIT_CRITICAL, "barman check %s: %s",
+            n->barman_server, ok ? "OK" : failed.len ? failed.data : "failed");
+        buf_free(&failed);
+    }
+    exec_result_clear(&res);
+    argv_free(&a);
+    exec_free(remote);
+}
+
+int audit_run(const Topology *t, AuditReport *out, DrillError *err)
+{
+    (void)err;
+    memset(out, 0, sizeof *out);
+    int64_t t0 = time_mono_us();
+    Executor *local = exec_local_new();
+    for (size_t i = 0; i < t->nnodes; i++) {
+        const Node *n = &t->nodes[i];
+        if (n->role == ROLE_BACKUP)
+            audit_backup_node(out, n, local);
+        else
+            audit_pg_node(out, n);
+    }
+    exec_free(local);
+    out->duration_ms = (time_mono_us() - t0) / 1000;
+    return 0;
+}
