@@ -13,7 +13,8 @@
 
 static void help(FILE *out)
 {
-    fputs("usage: drill audit [-t TOPOLOGY | --sandbox-dir DIR] [--strict] [--format text|json]\n"
+    fputs("usage: drill audit [-t TOPOLOGY | --sandbox-dir DIR] [--strict] [--db FILE]\n"
+          "                   [--junit FILE] [--html FILE] [--format text|json]\n"
           "\n"
           "Looks at every node of a topology without changing anything and reports the\n"
           "risks to a recovery: inactive replication slots and what they hold, an\n"
@@ -22,7 +23,11 @@ static void help(FILE *out)
           "wal_log_hints (pg_rewind), full_page_writes, configuration files outside the\n"
           "data directory (not in a Barman backup), a standby's primary_conninfo, slot\n"
           "and streaming, and `barman check`. PostgreSQL sessions are opened with\n"
-          "default_transaction_read_only; nothing is stored.\n"
+          "default_transaction_read_only.\n"
+          "\n"
+          "The audit is stored like a run of the built-in drill `audit` (one step per\n"
+          "finding, sealed in the evidence chain): `drill show`, `drill report` (JUnit: one\n"
+          "testcase per check; critical = failure) and `drill verify` work on it.\n"
           "\n"
           "Each finding: severity (ok, info, warning, critical), check, node, the measured\n"
           "value, why it matters and the fix (text: for everything not ok).\n"
@@ -30,7 +35,10 @@ static void help(FILE *out)
           "Options:\n"
           "  -t, --topology FILE   topology to audit (default: the sandbox's)\n"
           "      --sandbox-dir DIR the sandbox's directory\n"
-          "      --strict          warnings fail too (exit 1)\n"
+          "      --strict          warnings fail too (exit 1; JUnit failures)\n"
+          "      --db FILE         results store (default: $DRILL_DB, else the user's)\n"
+          "      --junit FILE      also write the JUnit XML report\n"
+          "      --html FILE       also write the self-contained HTML report\n"
           "      --format json     one document: {\"command\": \"audit\", findings: [...],\n"
           "                        summary, exit_code} (drill(1), JSON OUTPUT)\n"
           "  -h, --help            this text\n"
@@ -42,7 +50,7 @@ static void help(FILE *out)
 }
 
 typedef struct AuditArgs {
-    const char *topology, *sandbox_dir;
+    const char *topology, *sandbox_dir, *db, *junit, *html;
     bool strict, json;
 } AuditArgs;
 
@@ -51,13 +59,18 @@ static int parse_args(int argc, char **argv, AuditArgs *a)
     static const struct option opts[] = {
         {"topology", required_argument, NULL, 't'}, {"sandbox-dir", required_argument, NULL, 'S'},
         {"strict", no_argument, NULL, 's'},         {"format", required_argument, NULL, 'F'},
-        {"help", no_argument, NULL, 'h'},           {0}};
+        {"db", required_argument, NULL, 'd'},       {"junit", required_argument, NULL, 'j'},
+        {"html", required_argument, NULL, 'H'},     {"help", no_argument, NULL, 'h'},
+        {0}};
     int c, rc = 0;
     while (rc == 0 && (c = cli_getopt("audit", argc, argv, "t:h", opts)) != -1) {
         switch (c) {
         case 't': a->topology = optarg; break;
         case 'S': a->sandbox_dir = optarg; break;
         case 's': a->strict = true; break;
+        case 'd': a->db = optarg; break;
+        case 'j': a->junit = optarg; break;
+        case 'H': a->html = optarg; break;
         case 'F': rc = cli_parse_format("audit", optarg, &a->json); break;
         case 'h': help(stdout); return -1;
         default: return DRILL_EXIT_INVALID;   /* cli_getopt said why */
@@ -69,10 +82,10 @@ static int parse_args(int argc, char **argv, AuditArgs *a)
     return rc;
 }
 
-static void print_text(const AuditReport *r, const char *topology)
+static void print_text(const AuditReport *r, const char *topology, int64_t run_id)
 {
-    printf("audit of %s: %zu check(s) in %lld ms: %zu critical, %zu warning, %zu info, %zu ok\n",
-           topology, r->n, (long long)r->duration_ms, audit_count(r, AUDIT_CRITICAL),
+    printf("audit (run %lld) of %s: %zu check(s) in %lld ms: %zu critical, %zu warning, %zu info, %zu ok\n",
+           (long long)run_id, topology, r->n, (long long)r->duration_ms, audit_count(r, AUDIT_CRITICAL),
            audit_count(r, AUDIT_WARNING), audit_count(r, AUDIT_INFO), audit_count(r, AUDIT_OK));
     for (int sev = AUDIT_CRITICAL; sev >= AUDIT_OK; sev--)
         for (size_t i = 0; i < r->n; i++) {
@@ -86,10 +99,11 @@ static void print_text(const AuditReport *r, const char *topology)
         }
 }
 
-static int print_json(const AuditReport *r, const char *topology, int exit_code)
+static int print_json(const AuditReport *r, const char *topology, int64_t run_id, int exit_code)
 {
     JsonWriter w;
     json_begin(&w, "audit");
+    json_kv_int(&w, "run_id", run_id);
     json_kv_string(&w, "topology", topology);
     json_kv_int(&w, "duration_ms", r->duration_ms);
     json_kv_int(&w, "exit_code", exit_code);
@@ -117,6 +131,36 @@ static int print_json(const AuditReport *r, const char *topology, int exit_code)
     if (json_finish(&w, stdout, &err) < 0)
         return cli_fail("audit", &err);
     return 0;
+}
+
+/* Stores the audit (a sealed run), prints it, writes the reports asked for. */
+static int store_and_report(const AuditArgs *a, const Topology *t, const char *path,
+                            const AuditReport *r, int exit_code)
+{
+    Store *st = NULL;
+    int rc = cli_open_store("audit", a->db, &st);
+    if (rc != 0)
+        return rc;
+    int64_t run_id = 0;
+    DrillError err;
+    if (audit_record(st, t, path, r, a->strict, exit_code, &run_id, &err) < 0) {
+        store_close(st);
+        return cli_fail("audit", &err);
+    }
+    if (a->json)
+        rc = print_json(r, path, run_id, exit_code);
+    else
+        print_text(r, path, run_id);
+    RunRecord *rec = NULL;
+    if (rc == 0 && (a->junit != NULL || a->html != NULL)) {
+        if (store_run_load(st, run_id, &rec, &err) < 0)
+            rc = cli_fail("audit", &err);
+        else
+            rc = cli_write_reports("audit", st, rec, a->junit, a->html);
+    }
+    run_record_free(rec);
+    store_close(st);
+    return rc;
 }
 
 int cmd_audit(int argc, char **argv)
@@ -149,10 +193,7 @@ int cmd_audit(int argc, char **argv)
                             (a.strict && audit_count(&r, AUDIT_WARNING) > 0)
                         ? DRILL_EXIT_FAILED
                         : DRILL_EXIT_OK;
-    if (a.json)
-        rc = print_json(&r, path, exit_code);
-    else
-        print_text(&r, path);
+    rc = store_and_report(&a, t, path, &r, exit_code);
     audit_report_free(&r);
     topology_free(t);
     free(path);

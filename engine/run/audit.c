@@ -9,8 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "argv.h"
+#include "evidence.h"
+#include "store.h"
 #include "nodeexec.h"
 #include "pg.h"
 #include "size.h"
@@ -369,4 +372,85 @@ int audit_run(const Topology *t, AuditReport *out, DrillError *err)
     exec_free(local);
     out->duration_ms = (time_mono_us() - t0) / 1000;
     return 0;
+}
+
+/* ---- the audit as a stored, sealed run -------------------------------------- */
+
+static const char AUDIT_SOURCE[] =
+    "# drill audit: built-in read-only checks of a topology (drill(1), audit).\n"
+    "# PostgreSQL sessions with default_transaction_read_only; barman check.\n";
+
+static int audit_begin(Store *st, const Topology *t, const char *topology_file, int64_t t0_utc,
+                       int64_t *run_id, DrillError *err)
+{
+    char uuid[UUID_STR_SIZE], sha[65], host[256] = "";
+    int rc = uuid_new(uuid, err);
+    if (rc < 0)
+        return rc;
+    gethostname(host, sizeof host - 1);
+    sha256_hex(AUDIT_SOURCE, sizeof AUDIT_SOURCE - 1, sha);
+    RunInfo info = {.drill_name = "audit", .drill_file = "(built in: drill audit)",
+                    .drill_sha256 = sha, .drill_source = AUDIT_SOURCE,
+                    .topology_name = t->name, .topology_file = topology_file,
+                    .hostname = host, .drill_version = DRILL_VERSION,
+                    .started_utc_ms = t0_utc, .rto_target_ms = -1, .rpo_target_ms = -1,
+                    .rpo_tx_target = -1, .pid = (int64_t)getpid(), .uuid = uuid};
+    return store_run_begin(st, &info, run_id, err);
+}
+
+static void audit_step(Store *st, int64_t run_id, int seq, const AuditFinding *f, bool failed,
+                       int64_t utc)
+{
+    char name[128], message[768];
+    snprintf(name, sizeof name, "%s %s", f->check, f->node);
+    snprintf(message, sizeof message, "%s: %s", audit_severity_name(f->severity), f->value);
+    char *out = f->severity == AUDIT_OK ? NULL : xasprintf("why: %s\nfix: %s\n", f->why, f->fix);
+    StepRecord s = {.phase = "audit", .seq = seq, .name = name, .kind = "audit",
+                    .node = f->node, .command = "read-only check (drill audit)",
+                    .status = failed ? "failed" : "ok", .exit_code = -1,
+                    .started_utc_ms = utc, .ended_utc_ms = utc, .out = out,
+                    .message = message};
+    store_step_add(st, run_id, &s, NULL);
+    if (f->severity >= AUDIT_WARNING) {
+        char *detail = xasprintf("%s on %s (%s): %s. Why: %s. Fix: %s",
+                                 audit_severity_name(f->severity), f->node, f->check, f->value,
+                                 f->why, f->fix);
+        store_event_add(st, run_id, "finding", utc, 0, detail, NULL);
+        free(detail);
+    }
+    free(out);
+}
+
+int audit_record(Store *st, const Topology *t, const char *topology_file, const AuditReport *r,
+                 bool strict, int exit_code, int64_t *run_id, DrillError *err)
+{
+    int64_t now = time_utc_ms(), t0 = now - r->duration_ms;
+    int rc = audit_begin(st, t, topology_file, t0, run_id, err);
+    if (rc < 0)
+        return rc;
+    for (size_t i = 0; i < r->n; i++) {
+        const AuditFinding *f = &r->items[i];
+        bool failed = f->severity == AUDIT_CRITICAL || (strict && f->severity == AUDIT_WARNING);
+        audit_step(st, *run_id, (int)i, f, failed, now);
+    }
+    for (int sev = AUDIT_OK; sev <= AUDIT_CRITICAL; sev++) {
+        char key[32];
+        snprintf(key, sizeof key, "audit.%s", audit_severity_name((AuditSeverity)sev));
+        store_measure_add(st, *run_id, key, (double)audit_count(r, (AuditSeverity)sev),
+                          "findings", "drill audit findings of this severity", NULL);
+    }
+    store_measure_add(st, *run_id, "audit_ms", (double)r->duration_ms, "ms",
+                      "wall time of the audit's checks", NULL);
+    const char *verdict = exit_code == 0 ? "passed" : exit_code == 1 ? "failed" : "error";
+    char message[256];
+    snprintf(message, sizeof message, "%zu critical, %zu warning, %zu unreachable node(s)",
+             audit_count(r, AUDIT_CRITICAL), audit_count(r, AUDIT_WARNING), r->unreachable);
+    DrillError werr;
+    if (store_write_error(st, *run_id, &werr) < 0) {
+        verdict = "error";
+        snprintf(message, sizeof message, "%s", werr.message);
+    }
+    RunEnd end = {.verdict = verdict, .exit_code = exit_code, .ended_utc_ms = time_utc_ms(),
+                  .duration_us = r->duration_ms * 1000, .message = message};
+    return evidence_finish(st, *run_id, &end, err);
 }

@@ -11,6 +11,7 @@
 #ifndef DRILL_AUDIT_H
 #define DRILL_AUDIT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -39,6 +40,17 @@ typedef struct AuditReport {
  * for unreachable nodes), negative on an internal error. */
 int audit_run(const Topology *t, AuditReport *out, DrillError *err);
 void audit_report_free(AuditReport *r);
+
+/* Stores the audit as a run of the built-in drill "audit" on t's target —
+ * one step per finding (phase "audit", named CHECK NODE; critical = failed,
+ * with --strict warnings too; the rest ok, the severity leading the
+ * message), an event `finding` per warning or critical, the counts as
+ * measures — finished and sealed like any run, so `drill show`, `report`
+ * (JUnit: one testcase per check) and `verify` work on it. exit_code is
+ * the audit's. */
+typedef struct Store Store;
+int audit_record(Store *st, const Topology *t, const char *topology_file, const AuditReport *r,
+                 bool strict, int exit_code, int64_t *run_id, DrillError *err);
 
 const char *audit_severity_name(AuditSeverity s);   /* "ok", "info", "warning", "critical" */
 /* How many findings have severity s. */

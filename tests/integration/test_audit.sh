@@ -13,7 +13,7 @@ sandbox_up
 audit() {  # audit LABEL [ARGS]: JSON into $work/LABEL.json, exit status in arc
     local label=$1
     shift
-    "$DRILL_BIN" audit --sandbox-dir "$sandbox" --format json "$@" > "$work/$label.json" 2> "$work/$label.err"
+    "$DRILL_BIN" audit --sandbox-dir "$sandbox" --db "$db" --format json "$@" > "$work/$label.json" 2> "$work/$label.err"
     arc=$?
 }
 # finding LABEL CHECK NODE [SEVERITY]: the severity of CHECK on NODE (first match), or "none".
@@ -45,10 +45,18 @@ check "fresh: the known findings only ($(severities fresh))" \
 check "fresh: every slot, setting and Barman were looked at" \
     [ "$(finding fresh slot_inactive pg1 'slot pg2')$(finding fresh slot_inactive pg1 'slot barman')$(finding fresh barman_check backup)$(finding fresh standby_streaming pg2)" = okokokok ]
 check "fresh: the audit wrote no WAL on pg1" [ "$(q "$p1" "select pg_current_wal_insert_lsn()")" = "$before" ]
-"$DRILL_BIN" audit --sandbox-dir "$sandbox" --strict > "$work/strict.out" 2>&1
+fresh_run=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["run_id"])' "$work/fresh.json")
+check "fresh: stored as a passed run of drill audit, one step per finding" \
+    [ "$(sq "select status || ':' || drill_name || ':' || (select count(*) from steps where run_id = $fresh_run) from runs where id = $fresh_run")" = \
+      "passed:audit:$(/usr/bin/python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["findings"]))' "$work/fresh.json")" ]
+"$DRILL_BIN" audit --sandbox-dir "$sandbox" --db "$db" --strict --junit "$work/strict.xml" > "$work/strict.out" 2>&1
 check "fresh: --strict fails on the warnings (exit 1)" [ $? -eq 1 ]
 check "fresh: the text names why and the fix of each warning" \
     [ "$(grep -c '^         fix: ' "$work/strict.out")" -eq 2 ]
+check "fresh: JUnit has one testcase per finding, the two warnings failed under --strict" \
+    [ "$(xmllint --xpath 'count(//testcase)' "$work/strict.xml")/$(xmllint --xpath 'count(//testcase/failure)' "$work/strict.xml")" = \
+      "$(/usr/bin/python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["findings"]))' "$work/fresh.json")/2" ]
+check "the audits are sealed: drill verify passes" "$DRILL_BIN" verify --db "$db"
 
 # ---- provoked risks ---------------------------------------------------------------
 q "$p1" "select pg_create_physical_replication_slot('audit_idle', true)" > /dev/null
