@@ -67,6 +67,9 @@ static const CheckText texts[] = {
      "keeps and need a re-clone", "create a physical slot and set primary_slot_name"},
     {"standby_streaming", "a standby that does not stream right now is as old as its last "
      "received WAL", "see the standby's log (pg_stat_wal_receiver has no row)"},
+    {"standby_restore_command", "without restore_command a standby that falls behind what its "
+     "upstream keeps cannot fetch the missing WAL from the archive: it must be re-cloned",
+     "set restore_command (barman-wal-restore / barman get-wal) on the standby"},
     {"barman_check", "a failing `barman check` means the next backup or WAL archive may not "
      "exist when a restore needs it", "run barman check SERVER and fix each FAILED line"},
 };
@@ -273,6 +276,9 @@ static void check_standby(AuditReport *r, const Node *n, PgConn *c, const Settin
     const char *slot = setting(s, "primary_slot_name");
     add(r, "standby_slot", n, slot[0] ? AUDIT_OK : AUDIT_WARNING, "primary_slot_name = '%s'",
         slot);
+    const char *restore = setting(s, "restore_command");
+    add(r, "standby_restore_command", n, restore[0] ? AUDIT_OK : AUDIT_INFO,
+        restore[0] ? "restore_command set" : "restore_command empty (streaming only)");
     PgReceiver rcv;
     DrillError err;
     if (pg_wal_receiver(c, &rcv, &err) < 0)
