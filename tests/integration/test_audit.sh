@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Integration: drill audit on a real sandbox. A fresh sandbox passes with
 # its known findings (both slots active but unlimited by
-# max_slot_wal_keep_size; Barman the only synchronous standby) and the
+# max_slot_wal_keep_size; Barman the only synchronous standby; pg2 streams
+# without a restore_command) and the
 # audit writes nothing (pg1's WAL insert position is unchanged: its
 # sessions are read-only). Then each provoked risk is found: an idle slot, a
 # standby that is down (unreachable: exit 3; its slot inactive), Barman's
@@ -41,7 +42,7 @@ wall=$(( ($(date +%s%N) - t0) / 1000000 ))
 echo "measure: audit of a fresh sandbox ${wall} ms"
 check "fresh: exit 0 (got $arc)" [ "$arc" -eq 0 ]
 check "fresh: the known findings only ($(severities fresh))" \
-    [ "$(severities fresh)" = "warning:slot_limit:pg1 warning:sync_single_point:pg1" ]
+    [ "$(severities fresh)" = "info:standby_restore_command:pg2 warning:slot_limit:pg1 warning:sync_single_point:pg1" ]
 check "fresh: every slot, setting and Barman were looked at" \
     [ "$(finding fresh slot_inactive pg1 'slot pg2')$(finding fresh slot_inactive pg1 'slot barman')$(finding fresh barman_check backup)$(finding fresh standby_streaming pg2)" = okokokok ]
 check "fresh: the audit wrote no WAL on pg1" [ "$(q "$p1" "select pg_current_wal_insert_lsn()")" = "$before" ]
