@@ -52,8 +52,8 @@ check "fresh: stored as a passed run of drill audit, one step per finding" \
       "passed:audit:$(/usr/bin/python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["findings"]))' "$work/fresh.json")" ]
 "$DRILL_BIN" audit --sandbox-dir "$sandbox" --db "$db" --strict --junit "$work/strict.xml" > "$work/strict.out" 2>&1
 check "fresh: --strict fails on the warnings (exit 1)" [ $? -eq 1 ]
-check "fresh: the text names why and the fix of each warning" \
-    [ "$(grep -c '^         fix: ' "$work/strict.out")" -eq 2 ]
+check "fresh: the text names why and the fix of each finding not ok (2 warnings, 1 info)" \
+    [ "$(grep -c '^         fix: ' "$work/strict.out")" -eq 3 ]
 check "fresh: JUnit has one testcase per finding, the two warnings failed under --strict" \
     [ "$(xmllint --xpath 'count(//testcase)' "$work/strict.xml")/$(xmllint --xpath 'count(//testcase/failure)' "$work/strict.xml")" = \
       "$(/usr/bin/python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["findings"]))' "$work/fresh.json")/2" ]
