@@ -169,18 +169,10 @@ int cmd_audit(int argc, char **argv)
     int rc = parse_args(argc, argv, &a);
     if (rc != 0)
         return rc < 0 ? DRILL_EXIT_OK : rc;
-    char *dir = a.sandbox_dir ? xstrdup(a.sandbox_dir) : paths_sandbox_dir();
-    char *path = a.topology ? xstrdup(a.topology) : xasprintf("%s/topology.yaml", dir);
-    free(dir);
-    DiagList *diags = diag_list_new();
     Topology *t = NULL;
-    rc = topology_load(path, diags, &t);
-    diag_print(diags, stderr);
-    diag_list_free(diags);
-    if (rc != 0) {
-        free(path);
-        return DRILL_EXIT_INVALID;
-    }
+    char *path = NULL;
+    if ((rc = cli_load_topology(a.topology, a.sandbox_dir, &t, &path)) != 0)
+        return rc;
     AuditReport r;
     DrillError err;
     if (audit_run(t, &r, &err) < 0) {

@@ -205,19 +205,6 @@ static int load_plan(const RepairTarget *r, const Topology *t, const RepairArgs 
     return 0;
 }
 
-static int load_topology(const RepairArgs *a, Topology **t)
-{
-    char *dir = a->sandbox_dir ? xstrdup(a->sandbox_dir) : paths_sandbox_dir();
-    char *path = a->topology ? xstrdup(a->topology) : xasprintf("%s/topology.yaml", dir);
-    free(dir);
-    DiagList *diags = diag_list_new();
-    int rc = topology_load(path, diags, t);
-    diag_print(diags, stderr);
-    diag_list_free(diags);
-    free(path);
-    return rc == 0 ? 0 : DRILL_EXIT_INVALID;
-}
-
 /* {"command": "repair", ...}: the repair run (repair_run 0: none ran). */
 static int print_json(Store *st, const RepairTarget *r, int64_t repair_run, int exit_code)
 {
@@ -254,7 +241,7 @@ int cmd_repair(int argc, char **argv)
     Scenario *s = NULL;
     Plan *plan = NULL;
     RepairTarget r = {0};
-    if ((rc = load_topology(&a, &t)) != 0 || (rc = cli_open_existing_store("repair", a.db, &st)) != 0)
+    if ((rc = cli_load_topology(a.topology, a.sandbox_dir, &t, NULL)) != 0 || (rc = cli_open_existing_store("repair", a.db, &st)) != 0)
         goto out;
     if ((rc = find_run(st, t, a.run_id, a.json, &r)) != 0) {
         if (rc < 0 && a.json)

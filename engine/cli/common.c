@@ -187,3 +187,19 @@ void cli_install_signals(void)
     sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 }
+
+int cli_load_topology(const char *topology, const char *sandbox_dir, Topology **t, char **path)
+{
+    char *dir = sandbox_dir ? xstrdup(sandbox_dir) : paths_sandbox_dir();
+    char *p = topology ? xstrdup(topology) : xasprintf("%s/topology.yaml", dir);
+    free(dir);
+    DiagList *diags = diag_list_new();
+    int rc = topology_load(p, diags, t);
+    diag_print(diags, stderr);
+    diag_list_free(diags);
+    if (rc == 0 && path != NULL)
+        *path = p;
+    else
+        free(p);
+    return rc == 0 ? 0 : DRILL_EXIT_INVALID;
+}
