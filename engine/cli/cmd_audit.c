@@ -22,8 +22,9 @@ static void help(FILE *out)
           "standby (or none connected), a failing WAL archiver, data checksums and\n"
           "wal_log_hints (pg_rewind), full_page_writes, configuration files outside the\n"
           "data directory (not in a Barman backup), a standby's primary_conninfo, slot,\n"
-          "streaming and restore_command, and `barman check`. PostgreSQL sessions are\n"
-          "opened with default_transaction_read_only.\n"
+          "streaming and restore_command, `barman check`, and whether each drill the\n"
+          "topology lists under rehearse_every passed on it within that time (the\n"
+          "store). PostgreSQL sessions are opened with default_transaction_read_only.\n"
           "\n"
           "The audit is stored like a run of the built-in drill `audit` (one step per\n"
           "finding, sealed in the evidence chain): `drill show`, `drill report` (JUnit: one\n"
@@ -133,16 +134,30 @@ static int print_json(const AuditReport *r, const char *topology, int64_t run_id
     return 0;
 }
 
-/* Stores the audit (a sealed run), prints it, writes the reports asked for. */
-static int store_and_report(const AuditArgs *a, const Topology *t, const char *path,
-                            const AuditReport *r, int exit_code)
+static int audit_exit_code(const AuditReport *r, bool strict)
 {
+    if (r->unreachable > 0)
+        return DRILL_EXIT_ABORTED;
+    if (audit_count(r, AUDIT_CRITICAL) > 0 || (strict && audit_count(r, AUDIT_WARNING) > 0))
+        return DRILL_EXIT_FAILED;
+    return DRILL_EXIT_OK;
+}
+
+/* Adds the checks that read the store (rehearsal_age), stores the audit (a
+ * sealed run), prints it, writes the reports asked for; *exit_code is the
+ * audit's. */
+static int store_and_report(const AuditArgs *a, const Topology *t, const char *path,
+                            AuditReport *r, int *exit_code_out)
+{
+    int exit_code;
     Store *st = NULL;
     int rc = cli_open_store("audit", a->db, &st);
     if (rc != 0)
         return rc;
     int64_t run_id = 0;
     DrillError err;
+    audit_rehearsals(st, t, r);
+    exit_code = audit_exit_code(r, a->strict);
     if (audit_record(st, t, path, r, a->strict, exit_code, &run_id, &err) < 0) {
         store_close(st);
         return cli_fail("audit", &err);
@@ -160,6 +175,7 @@ static int store_and_report(const AuditArgs *a, const Topology *t, const char *p
     }
     run_record_free(rec);
     store_close(st);
+    *exit_code_out = exit_code;
     return rc;
 }
 
@@ -180,12 +196,8 @@ int cmd_audit(int argc, char **argv)
         free(path);
         return cli_fail("audit", &err);
     }
-    int exit_code = r.unreachable > 0 ? DRILL_EXIT_ABORTED
-                    : audit_count(&r, AUDIT_CRITICAL) > 0 ||
-                            (a.strict && audit_count(&r, AUDIT_WARNING) > 0)
-                        ? DRILL_EXIT_FAILED
-                        : DRILL_EXIT_OK;
-    rc = store_and_report(&a, t, path, &r, exit_code);
+    int exit_code = DRILL_EXIT_OK;
+    rc = store_and_report(&a, t, path, &r, &exit_code);
     audit_report_free(&r);
     topology_free(t);
     free(path);

@@ -77,6 +77,13 @@ typedef struct DrillObjectives {
 
 #define TOPOLOGY_MAX_DRILL_OBJECTIVES 1000
 
+/* `rehearse_every: {DRILL: DURATION}`: the drill must have passed on this
+ * target within DURATION (`drill audit`, check rehearsal_age). */
+typedef struct Rehearsal {
+    char *drill;
+    int64_t max_age_ms;
+} Rehearsal;
+
 typedef struct Topology {
     char *file;
     char *name;
@@ -87,6 +94,8 @@ typedef struct Topology {
     Objectives objectives;    /* `objectives:` for every drill; UNSET where silent */
     DrillObjectives *drill_objectives;
     size_t ndrill_objectives;
+    Rehearsal *rehearse_every;     /* `rehearse_every: {DRILL: 168h}` (drill audit) */
+    size_t nrehearse_every;
 } Topology;
 
 int topology_load(const char *path, DiagList *diags, Topology **out);

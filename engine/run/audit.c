@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -70,6 +71,9 @@ static const CheckText texts[] = {
     {"standby_restore_command", "without restore_command a standby that falls behind what its "
      "upstream keeps cannot fetch the missing WAL from the archive: it must be re-cloned",
      "set restore_command (barman-wal-restore / barman get-wal) on the standby"},
+    {"rehearsal_age", "a recovery not rehearsed within its schedule is a guess again: the "
+     "topology, the data size or the tools may have changed since the last run that passed",
+     "run the drill (drill run DRILL -t TOPOLOGY) or fix what makes it fail"},
     {"barman_check", "a failing `barman check` means the next backup or WAL archive may not "
      "exist when a restore needs it", "run barman check SERVER and fix each FAILED line"},
 };
@@ -417,6 +421,31 @@ int audit_run(const Topology *t, AuditReport *out, DrillError *err)
     audit_report_free(&job.r);
     out->duration_ms = (time_mono_us() - t0) / 1000;
     return 0;
+}
+
+void audit_rehearsals(Store *st, const Topology *t, AuditReport *r)
+{
+    Node target = {.name = t->name ? t->name : (char *)(uintptr_t)"topology"};
+    int64_t now = time_utc_ms();
+    for (size_t i = 0; i < t->nrehearse_every; i++) {
+        const Rehearsal *h = &t->rehearse_every[i];
+        int64_t id = 0, started = 0;
+        DrillError err;
+        if (store_last_passed(st, h->drill, t->name, &id, &started, &err) < 0) {
+            add(r, "rehearsal_age", &target, AUDIT_CRITICAL, "%s: cannot read the store: %s",
+                h->drill, err.message);
+            continue;
+        }
+        int64_t age_h = (now - started) / 3600000, max_h = h->max_age_ms / 3600000;
+        if (id == 0)
+            add(r, "rehearsal_age", &target, AUDIT_CRITICAL, "%s: never passed on %s (due every "
+                "%lld h)", h->drill, target.name, (long long)max_h);
+        else
+            add(r, "rehearsal_age", &target,
+                now - started > h->max_age_ms ? AUDIT_CRITICAL : AUDIT_OK,
+                "%s: last passed %lld h ago (run %lld), due every %lld h", h->drill,
+                (long long)age_h, (long long)id, (long long)max_h);
+    }
 }
 
 /* ---- the audit as a stored, sealed run -------------------------------------- */

@@ -41,6 +41,11 @@ typedef struct AuditReport {
 int audit_run(const Topology *t, AuditReport *out, DrillError *err);
 void audit_report_free(AuditReport *r);
 
+/* rehearsal_age: for each `rehearse_every` drill of t, its newest passed
+ * run on t in the store; critical when there is none or it is older. */
+typedef struct Store Store;
+void audit_rehearsals(Store *st, const Topology *t, AuditReport *r);
+
 /* Stores the audit as a run of the built-in drill "audit" on t's target —
  * one step per finding (phase "audit", named CHECK NODE; critical = failed,
  * with --strict warnings too; the rest ok, the severity leading the
@@ -48,7 +53,6 @@ void audit_report_free(AuditReport *r);
  * measures — finished and sealed like any run, so `drill show`, `report`
  * (JUnit: one testcase per check) and `verify` work on it. exit_code is
  * the audit's. */
-typedef struct Store Store;
 int audit_record(Store *st, const Topology *t, const char *topology_file, const AuditReport *r,
                  bool strict, int exit_code, int64_t *run_id, DrillError *err);
 

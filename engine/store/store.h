@@ -230,6 +230,9 @@ int store_target_unfinished(Store *st, const char *target, UnfinishedRun *out, D
 
 /* The run with this UUID: 1 with *id set, 0 when this store has none. */
 int store_run_by_uuid(Store *st, const char *uuid, int64_t *id, DrillError *err);
+/* The newest passed run of drill on topology_name: *run_id 0 when none. */
+int store_last_passed(Store *st, const char *drill, const char *topology_name, int64_t *run_id,
+                      int64_t *started_utc_ms, DrillError *err);
 
 /* Makes the store calls between them one write transaction (BEGIN
  * IMMEDIATE ... COMMIT): all of them are stored, or none. store_tx_end

@@ -234,6 +234,43 @@ int store_run_by_uuid(Store *st, const char *uuid, int64_t *id, DrillError *err)
     return rc < 0 ? rc : n > 0;
 }
 
+typedef struct PassedRun {
+    int64_t id, started_ms;
+} PassedRun;
+
+static void row_passed(sqlite3_stmt *s, void *elem)
+{
+    PassedRun *p = elem;
+    p->id = sqlite3_column_int64(s, 0);
+    p->started_ms = sqlite3_column_int64(s, 1);
+}
+
+int store_last_passed(Store *st, const char *drill, const char *topology_name, int64_t *run_id,
+                      int64_t *started_utc_ms, DrillError *err)
+{
+    sqlite3_stmt *s;
+    void *rows = NULL;
+    size_t n = 0;
+    *run_id = 0;
+    *started_utc_ms = 0;
+    int rc = store_prep(st, "SELECT id, started_ms FROM runs WHERE drill_name = ?1 AND "
+                        "topology_name IS ?2 AND status = 'passed' ORDER BY started_ms DESC, "
+                        "id DESC LIMIT 1", &s, err);
+    if (rc == 0) {
+        sqlite3_bind_text(s, 1, drill, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(s, 2, topology_name, -1, SQLITE_TRANSIENT);
+        pthread_mutex_lock(&st->lock);
+        rc = store_collect_rows(st, s, sizeof(PassedRun), row_passed, &rows, &n, err);
+        pthread_mutex_unlock(&st->lock);
+    }
+    if (rc == 0 && n > 0) {
+        *run_id = ((PassedRun *)rows)->id;
+        *started_utc_ms = ((PassedRun *)rows)->started_ms;
+    }
+    free(rows);
+    return rc;
+}
+
 int store_batch_runs(Store *st, int64_t batch_id, int64_t **ids, size_t *n, DrillError *err)
 {
     void *rows = NULL;

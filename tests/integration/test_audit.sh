@@ -7,7 +7,9 @@
 # sessions are read-only). Then each provoked risk is found: an idle slot, a
 # standby that is down (unreachable: exit 3; its slot inactive), Barman's
 # receiver gone (no synchronous standby connected, barman check failing:
-# critical, exit 1), an asynchronous primary (info).
+# critical, exit 1), an asynchronous primary (info), a drill the topology
+# says must be rehearsed every hour that never passed here (critical) —
+# until primary-wipe passes (ok).
 . "$(dirname "${BASH_SOURCE[0]}")/sandbox-lib.sh"
 
 sandbox_up
@@ -58,6 +60,20 @@ check "fresh: JUnit has one testcase per finding, the two warnings failed under 
     [ "$(xmllint --xpath 'count(//testcase)' "$work/strict.xml")/$(xmllint --xpath 'count(//testcase/failure)' "$work/strict.xml")" = \
       "$(/usr/bin/python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["findings"]))' "$work/fresh.json")/2" ]
 check "the audits are sealed: drill verify passes" "$DRILL_BIN" verify --db "$db"
+
+# ---- rehearsal_age: a drill the topology says is due --------------------------------
+{ sed '/^nodes:/,$d' "$sandbox/topology.yaml"; printf 'rehearse_every:\n  primary-wipe: 1h\n'; sed -n '/^nodes:/,$p' "$sandbox/topology.yaml"; } > "$work/due.yaml"
+"$DRILL_BIN" audit -t "$work/due.yaml" --db "$db" --format json > "$work/due.json" 2> "$work/due.err"
+arc=$?
+check "due: primary-wipe never passed here: rehearsal_age critical, exit 1" \
+    [ "$(finding due rehearsal_age sandbox 'never passed')$arc" = critical1 ]
+sandbox_run pw primary-wipe -t "$work/due.yaml"
+check "due: primary-wipe passes" [ "$rc" -eq 0 ]
+sandbox_ports
+"$DRILL_BIN" audit -t "$work/due.yaml" --db "$db" --format json > "$work/due2.json" 2> "$work/due2.err"
+arc=$?
+check "due: after it passed, rehearsal_age ok (last passed 0 h ago), exit 0" \
+    [ "$(finding due2 rehearsal_age sandbox 'last passed 0 h ago')$arc" = ok0 ]
 
 # ---- provoked risks ---------------------------------------------------------------
 q "$p1" "select pg_create_physical_replication_slot('audit_idle', true)" > /dev/null
