@@ -386,80 +386,74 @@ static void parse_nodes(Ctx *c, const yaml_node_t *key, const yaml_node_t *seq)
 
 /* ---- top level --------------------------------------------------------------- */
 
-/* A map keyed by drill names (drill_objectives, rehearse_every): its number
- * of pairs, or -1 (reported) when it is no map or too big. */
-static long drill_map_size(Ctx *c, const char *what, const yaml_node_t *map)
+/* A map keyed by drill names (drill_objectives, rehearse_every): alloc(c,
+ * n) is given its number of pairs, then fn runs for each pair whose key is
+ * a valid drill name. Nothing runs (reported) when it is no map or holds
+ * more than TOPOLOGY_MAX_DRILL_OBJECTIVES drills. */
+typedef void DrillMapAlloc(Ctx *c, size_t n);
+typedef void DrillMapEntry(Ctx *c, const char *drill, const yaml_node_t *value);
+static void drill_map_each(Ctx *c, const char *what, const yaml_node_t *map, DrillMapAlloc *alloc,
+                           DrillMapEntry *fn)
 {
     if (!yamldoc_want_type(c->doc, what, map, YAML_MAPPING_NODE))
-        return -1;
+        return;
     size_t n = (size_t)(map->data.mapping.pairs.top - map->data.mapping.pairs.start);
     if (n > TOPOLOGY_MAX_DRILL_OBJECTIVES) {
         yamldoc_error(c->doc, map, "split the topology", "more than %d drills in %s",
                       TOPOLOGY_MAX_DRILL_OBJECTIVES, what);
-        return -1;
+        return;
     }
-    return (long)n;
-}
-
-/* The drill name of a key of such a map, NULL (reported) when invalid. */
-static const char *drill_key(Ctx *c, const char *what, const yaml_node_t *k)
-{
-    const char *name = yamldoc_scalar(k);
-    char clip[64];
-    if (name != NULL && is_name(name, "abcdefghijklmnopqrstuvwxyz0123456789-", 63))
-        return name;
-    yamldoc_error(c->doc, k, "use the drill's `name:` (a-z, 0-9, -), as `drill list` shows it",
-                  "invalid drill name \"%s\" in %s", yamldoc_clip(name ? name : "", clip), what);
-    return NULL;
+    alloc(c, n ? n : 1);
+    for (yaml_node_pair_t *pr = map->data.mapping.pairs.start; pr < map->data.mapping.pairs.top;
+         pr++) {
+        const yaml_node_t *k = yamldoc_node(c->doc, pr->key);
+        const char *name = yamldoc_scalar(k);
+        char clip[64];
+        if (name != NULL && is_name(name, "abcdefghijklmnopqrstuvwxyz0123456789-", 63))
+            fn(c, name, yamldoc_node(c->doc, pr->value));
+        else
+            yamldoc_error(c->doc, k, "use the drill's `name:` (a-z, 0-9, -), as `drill list` "
+                          "shows it", "invalid drill name \"%s\" in %s",
+                          yamldoc_clip(name ? name : "", clip), what);
+    }
 }
 
 /* drill_objectives: {primary-wipe: {rto: 2m}, pitr-drop: {rto: none}} */
-static void parse_drill_objectives(Ctx *c, const yaml_node_t *map)
+static void objectives_alloc(Ctx *c, size_t n)
 {
-    long n = drill_map_size(c, "drill_objectives", map);
-    if (n < 0)
-        return;
-    c->t->drill_objectives = xcalloc(n ? (size_t)n : 1, sizeof *c->t->drill_objectives);
-    for (yaml_node_pair_t *pr = map->data.mapping.pairs.start; pr < map->data.mapping.pairs.top;
-         pr++) {
-        const char *name = drill_key(c, "drill_objectives", yamldoc_node(c->doc, pr->key));
-        if (name == NULL)
-            continue;
-        char where[128];
-        DrillObjectives *d = &c->t->drill_objectives[c->t->ndrill_objectives++];
-        d->drill = xstrdup(name);
-        objectives_init(&d->objectives, OBJ_FROM_TOPOLOGY_DRILL);
-        snprintf(where, sizeof where, "drill_objectives.%s", name);
-        objectives_parse_yaml(c->doc, yamldoc_node(c->doc, pr->value), where, &d->objectives);
-    }
+    c->t->drill_objectives = xcalloc(n, sizeof *c->t->drill_objectives);
+}
+
+static void objectives_entry(Ctx *c, const char *name, const yaml_node_t *value)
+{
+    char where[128];
+    DrillObjectives *d = &c->t->drill_objectives[c->t->ndrill_objectives++];
+    d->drill = xstrdup(name);
+    objectives_init(&d->objectives, OBJ_FROM_TOPOLOGY_DRILL);
+    snprintf(where, sizeof where, "drill_objectives.%s", name);
+    objectives_parse_yaml(c->doc, value, where, &d->objectives);
 }
 
 /* rehearse_every: {primary-wipe: 168h, pitr-drop: 720h} */
-static void parse_rehearse_every(Ctx *c, const yaml_node_t *map)
+static void rehearse_alloc(Ctx *c, size_t n)
 {
-    long n = drill_map_size(c, "rehearse_every", map);
-    if (n < 0)
+    c->t->rehearse_every = xcalloc(n, sizeof *c->t->rehearse_every);
+}
+
+static void rehearse_entry(Ctx *c, const char *name, const yaml_node_t *value)
+{
+    const char *text = yamldoc_scalar(value);
+    int64_t ms = 0;
+    char clip[64];
+    if (text == NULL || duration_parse_ms(text, &ms) != 0 || ms <= 0) {
+        yamldoc_error(c->doc, value, "write a duration: 168h (7 days), 36h, 720h (30 days)",
+                      "invalid age \"%s\" for %s in rehearse_every",
+                      yamldoc_clip(text ? text : "", clip), name);
         return;
-    c->t->rehearse_every = xcalloc(n ? (size_t)n : 1, sizeof *c->t->rehearse_every);
-    for (yaml_node_pair_t *pr = map->data.mapping.pairs.start; pr < map->data.mapping.pairs.top;
-         pr++) {
-        const char *name = drill_key(c, "rehearse_every", yamldoc_node(c->doc, pr->key));
-        const yaml_node_t *v = yamldoc_node(c->doc, pr->value);
-        const char *text = yamldoc_scalar(v);
-        int64_t ms = 0;
-        char clip[64];
-        if (name == NULL)
-            continue;
-        if (text == NULL || duration_parse_ms(text, &ms) != 0 || ms <= 0) {
-            yamldoc_error(c->doc, v, "write a duration: 168h (7 days), 36h, 720h (30 days)",
-                          "invalid age \"%s\" for %s in rehearse_every",
-                          yamldoc_clip(text ? text : "", clip), name);
-            continue;
-        }
-        Rehearsal *r = &c->t->rehearse_every[c->t->nrehearse_every++];
-        r->drill = xstrdup(name);
-        r->max_age_ms = ms;
     }
+    Rehearsal *r = &c->t->rehearse_every[c->t->nrehearse_every++];
+    r->drill = xstrdup(name);
+    r->max_age_ms = ms;
 }
 
 void topology_objectives_apply(const Topology *t, const char *drill, Objectives *o)
@@ -493,9 +487,9 @@ static void parse_top(Ctx *c, const yaml_node_t *root)
     if ((v = yamldoc_get(c->doc, root, "objectives")) != NULL)
         objectives_parse_yaml(c->doc, v, "objectives", &c->t->objectives);
     if ((v = yamldoc_get(c->doc, root, "drill_objectives")) != NULL)
-        parse_drill_objectives(c, v);
+        drill_map_each(c, "drill_objectives", v, objectives_alloc, objectives_entry);
     if ((v = yamldoc_get(c->doc, root, "rehearse_every")) != NULL)
-        parse_rehearse_every(c, v);
+        drill_map_each(c, "rehearse_every", v, rehearse_alloc, rehearse_entry);
     const yaml_node_t *key = NULL;
     for (yaml_node_pair_t *pr = root->data.mapping.pairs.start; pr < root->data.mapping.pairs.top;
          pr++)
