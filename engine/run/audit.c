@@ -100,18 +100,26 @@ size_t audit_count(const AuditReport *r, AuditSeverity s)
     return n;
 }
 
+/* Room for one more finding; NULL once AUDIT_FINDINGS_MAX are held. */
+static AuditFinding *finding_new(AuditReport *r)
+{
+    if (r->n == r->cap) {
+        if (r->cap == AUDIT_FINDINGS_MAX)
+            return NULL;
+        r->cap = r->cap ? r->cap * 2 : 32;
+        r->items = xrealloc(r->items, r->cap * sizeof *r->items);
+    }
+    return &r->items[r->n++];
+}
+
 static void add(AuditReport *r, const char *id, const Node *n, AuditSeverity sev,
                 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 static void add(AuditReport *r, const char *id, const Node *n, AuditSeverity sev,
                 const char *fmt, ...)
 {
-    if (r->n == r->cap) {
-        if (r->cap == AUDIT_FINDINGS_MAX)
-            return;
-        r->cap = r->cap ? r->cap * 2 : 32;
-        r->items = xrealloc(r->items, r->cap * sizeof *r->items);
-    }
-    AuditFinding *f = &r->items[r->n++];
+    AuditFinding *f = finding_new(r);
+    if (f == NULL)
+        return;
     const CheckText *t = text_of(id);
     snprintf(f->check, sizeof f->check, "%s", id);
     snprintf(f->node, sizeof f->node, "%s", n->name);
@@ -396,11 +404,9 @@ static void *backup_main(void *arg)
 static void merge(AuditReport *a, const AuditReport *b)
 {
     for (size_t i = 0; i < b->n; i++) {
-        if (a->n == a->cap) {
-            a->cap = a->cap ? a->cap * 2 : 32;
-            a->items = xrealloc(a->items, a->cap * sizeof *a->items);
-        }
-        a->items[a->n++] = b->items[i];
+        AuditFinding *f = finding_new(a);
+        if (f != NULL)
+            *f = b->items[i];
     }
     a->unreachable += b->unreachable;
 }
