@@ -1,7 +1,8 @@
 /*
  * cmd_sandbox.c — `drill sandbox up|down|status`: a real local topology
- * (PostgreSQL 15 primary, hot standby on a slot, Barman streaming) driven by
- * fixtures/sandbox.sh, which owns the details of standing it up.
+ * (PostgreSQL 15 primary, hot standby on a slot, Barman streaming or
+ * pgBackRest archiving) driven by fixtures/sandbox.sh, which owns the details
+ * of standing it up.
  */
 #include <spawn.h>
 #include <stdio.h>
@@ -20,14 +21,16 @@ extern char **environ;
 
 static const char sandbox_help[] =
     "usage: drill sandbox up|down|status [--dir DIR] [--format text|json] [--ssh]\n"
-    "                                   [--wal-fs MB]\n\n"
+    "                                   [--wal-fs MB] [--backup barman|pgbackrest]\n\n"
     "A real local topology on loopback, everything under one state directory:\n"
     "  pg1     PostgreSQL 15 primary\n"
     "  pg2     hot standby (pg_basebackup -R), streaming through physical slot pg2\n"
     "  backup  Barman 3.4, backup_method = postgres, streaming_archiver = on,\n"
-    "          its own slot `barman`, with a first backup taken\n"
-    "Ports are chosen free automatically. As root, the servers and Barman run as the\n"
-    "`postgres` user. `up` is idempotent and writes DIR/topology.yaml; `down` stops\n"
+    "          its own slot `barman`, pg1 synchronous to it (RPO 0), with a first\n"
+    "          backup taken; or, with --backup pgbackrest, pgBackRest (stanza pg1)\n"
+    "          fed by pg1's archive_command, with a first full backup taken\n"
+    "Ports are chosen free automatically. As root, the servers and the backup tool\n"
+    "run as the `postgres` user. `up` is idempotent and writes DIR/topology.yaml; `down` stops\n"
     "exactly the processes it started and removes DIR; `status --json` prints every\n"
     "node's role, conninfo, data directory and port for other tools.\n\n"
     "Options:\n"
@@ -42,7 +45,19 @@ static const char sandbox_help[] =
     "              Sticks until `down`; `drill run --sandbox-dir DIR` then uses SSH\n"
     "  --wal-fs MB (up, root only) pg1's pg_wal on a tmpfs of MB megabytes (48 at\n"
     "              least), linked from its data directory: the small WAL disk the\n"
-    "              wal-disk-full drill fills. `down` unmounts it\n";
+    "              wal-disk-full drill fills. `down` unmounts it\n"
+    "  --backup TOOL  (up) the backup node's tool:\n"
+    "              barman      (default) Barman streams pg1's WAL through slot\n"
+    "                          `barman` as pg1's synchronous standby: a wiped\n"
+    "                          primary loses no commit\n"
+    "              pgbackrest  pgBackRest, config DIR/pgbackrest/pgbackrest.conf,\n"
+    "                          repository DIR/pgbackrest/repo; pg1 archives whole\n"
+    "                          segments (archive_mode on, archive_timeout 5s) and\n"
+    "                          is asynchronous: the repository lacks up to the\n"
+    "                          last 5 s of a wiped primary's WAL. No Barman\n"
+    "              The tool sticks until `down` (a plain `up` keeps it); switching\n"
+    "              needs `drill sandbox down` first. Example:\n"
+    "                drill sandbox up --backup pgbackrest\n";
 
 /* Runs fixtures/sandbox.sh with args, output going straight to the user
  * (stdout to stderr when `quiet_stdout`, so `drill run` keeps stdout for its
@@ -120,7 +135,8 @@ int cmd_sandbox(int argc, char **argv)
     /* fixtures/sandbox.sh spells --format json as --json; text is its default. */
     static char json_opt[] = "--json";
     bool has_dir = false;
-    char **args = xcalloc((size_t)argc + 3, sizeof *args);
+    /* --backup=TOOL becomes two arguments: room for every one doing so. */
+    char **args = xcalloc(2 * (size_t)argc + 3, sizeof *args);
     size_t n = 0;
     args[n++] = argv[1];
     for (int i = 2; i < argc; i++) {
@@ -141,6 +157,28 @@ int cmd_sandbox(int argc, char **argv)
             args[n++] = argv[i++];
         } else if (strcmp(argv[i], "--wal-fs") == 0 && i + 1 < argc && strcmp(sub, "up") == 0) {
             args[n++] = argv[i++];
+        } else if (strcmp(argv[i], "--backup") == 0 || strncmp(argv[i], "--backup=", 9) == 0) {
+            /* fixtures/sandbox.sh checks too; here the mistake gets drill's
+             * usage line and the sandbox is not touched. */
+            bool inline_tool = argv[i][8] == '=';
+            char *value = inline_tool ? argv[i] + 9 : i + 1 < argc ? argv[i + 1] : NULL;
+            int bad = -1;
+            if (strcmp(sub, "up") != 0)
+                bad = cli_usage("sandbox", "--backup is an option of `drill sandbox up` only");
+            else if (value == NULL)
+                bad = cli_usage("sandbox", "--backup needs a value: barman or pgbackrest");
+            else if (strcmp(value, "barman") != 0 && strcmp(value, "pgbackrest") != 0)
+                bad = cli_usage("sandbox", "--backup takes barman or pgbackrest, not \"%s\"", value);
+            if (bad >= 0) {
+                free(args);
+                return bad;
+            }
+            static char backup_opt[] = "--backup";
+            args[n++] = backup_opt;
+            args[n++] = value;
+            if (!inline_tool)
+                i++;
+            continue;
         } else if (strcmp(argv[i], "--json") != 0 &&
                    !(strcmp(argv[i], "--ssh") == 0 && strcmp(sub, "up") == 0)) {
             free(args);
