@@ -103,6 +103,35 @@ static const ParamSpec p_barman[] = {
      NULL, "barman command to run against the node's barman server"},
     {"args", PT_STRING_LIST, false, NULL, NULL, "extra arguments, after the server name (e.g. a backup id)"},
     END};
+static const ParamSpec p_pgbackrest[] = {
+    {"command", PT_ENUM, true, "check|backup|verify|info|expire|stanza-create|start|stop", NULL,
+     "pgbackrest command to run for the node's stanza (check forces a WAL switch and waits "
+     "until the segment is archived)"},
+    {"type", PT_ENUM, false, "full|diff|incr", "pgBackRest's (incr)", "backup: the backup type"},
+    {"args", PT_STRING_LIST, false, NULL, NULL,
+     "extra options, after the command (e.g. --repo=2, --set=LABEL)"},
+    END};
+static const ParamSpec p_pgbackrest_restore[] = {
+    {"target", PT_NODE, true, NULL, NULL,
+     "node whose data directory receives the backup: pgbackrest restore runs on its host with "
+     "the backup node's configuration path and stanza"},
+    {"set", PT_STRING, false, NULL, "latest", "backup set (label) to restore"},
+    {"target_lsn", PT_STRING, false, NULL, NULL, "point-in-time recovery target LSN (--type=lsn)"},
+    {"target_time", PT_STRING, false, NULL, NULL,
+     "point-in-time recovery target time (--type=time)"},
+    {"target_xid", PT_STRING, false, NULL, NULL, "point-in-time recovery target xid (--type=xid)"},
+    {"target_immediate", PT_BOOL, false, NULL, "false",
+     "end recovery as soon as the backup is consistent (--type=immediate)"},
+    {"target_action", PT_ENUM, false, "promote|pause|shutdown", "promote",
+     "what the server does when the target is reached"},
+    {"exclusive", PT_BOOL, false, NULL, "true",
+     "with a target: stop just before it (--target-exclusive)"},
+    {"process_max", PT_INT, false, NULL, "pgBackRest's (1)",
+     "parallel processes copying and decompressing files (--process-max)"},
+    {"delta", PT_BOOL, false, NULL, "false",
+     "restore over an existing data directory, rewriting only the files whose checksum "
+     "differs (--delta); without it the directory must be empty (wipe_datadir)"},
+    END};
 static const ParamSpec p_barman_recover[] = {
     {"target", PT_NODE, true, NULL, NULL, "node whose data directory receives the backup"},
     {"backup_id", PT_STRING, false, NULL, "latest", "backup to restore"},
@@ -164,8 +193,8 @@ static const ParamSpec p_wait_for[] = {
 /* wait_for on a PostgreSQL node, except the barman probes: they run
  * `barman check` on a backup node. */
 static const NeedByValue need_by_probe[] = {
-    {"probe", "barman_check", NEED_BACKUP},
-    {"probe", "barman_streaming", NEED_BACKUP},
+    {"probe", "barman_check", NEED_BARMAN},
+    {"probe", "barman_streaming", NEED_BARMAN},
     {NULL, NULL, NEED_ANY}};
 static const ParamSpec p_hb_start[] = {
     {"interval", PT_DURATION, false, NULL, "10ms", "time between heartbeat commits"},
@@ -219,12 +248,12 @@ static const ParamSpec p_sleep[] = {
 /* StepKind.node_need and need_by: what the step's `node:` must be. */
 #define ON_ANY NEED_ANY, NULL
 #define ON_PG NEED_PG, NULL
-#define ON_BACKUP NEED_BACKUP, NULL
+#define ON_BARMAN NEED_BARMAN, NULL
 #define ON_PG_OR_BY_PROBE NEED_PG, need_by_probe
 /* process_kill: Barman's receiver runs on a backup node, a walreceiver on a
  * PostgreSQL one. */
 static const NeedByValue need_by_process[] = {
-    {"process", "barman_receive_wal", NEED_BACKUP},
+    {"process", "barman_receive_wal", NEED_BARMAN},
     {"process", "walreceiver", NEED_PG},
     {NULL, NULL, NEED_ANY}};
 static const StepKind kinds[] = {
@@ -243,9 +272,9 @@ static const StepKind kinds[] = {
     {SK_WIPE_DATADIR, "wipe_datadir", "delete everything in the node's data directory", true,
      true, 60 * S, p_none, CHANGES, ON_PG},
     {SK_BARMAN, "barman", "run a barman command for the node's barman server", false, true,
-     300 * S, p_barman, CHANGES, ON_BACKUP},
+     300 * S, p_barman, CHANGES, ON_BARMAN},
     {SK_BARMAN_RECOVER, "barman_recover", "restore a backup with barman recover", true, true,
-     600 * S, p_barman_recover, CHANGES, ON_BACKUP},
+     600 * S, p_barman_recover, CHANGES, ON_BARMAN},
     {SK_BASE_BACKUP, "base_backup", "re-clone the node as a standby with pg_basebackup", true,
      true, 600 * S, p_base_backup, CHANGES, ON_PG},
     {SK_REWIND, "rewind", "resynchronise the node with pg_rewind",
@@ -286,6 +315,11 @@ static const StepKind kinds[] = {
      "cut the node off from every other node (a route to nowhere per peer; clients and drill "
      "still reach it), with a guard that undoes it",
      true, true, 60 * S, p_network_cut, CHANGES, ON_ANY},
+    {SK_PGBACKREST, "pgbackrest", "run a pgbackrest command for the node's stanza", false, true,
+     600 * S, p_pgbackrest, CHANGES, NEED_PGBACKREST, NULL},
+    {SK_PGBACKREST_RESTORE, "pgbackrest_restore",
+     "restore a backup with pgbackrest restore (WAL fetched with archive-get at recovery time)",
+     true, true, 600 * S, p_pgbackrest_restore, CHANGES, NEED_PGBACKREST, NULL},
 };
 /* A row per StepKindId, in its order (stepkind_get indexes by id; the unit
  * test kinds_tables checks each row's id). */

@@ -45,6 +45,8 @@ typedef enum StepKindId {
     SK_BLOCK_CORRUPT,   /* invert bytes of a relation's block on disk (checksum failure) */
     SK_DISK_FILL,       /* fill a node's filesystem with a ballast file (pg_wal's: disk full) */
     SK_NETWORK_CUT,     /* cut a node off from every other node of the topology, or restore */
+    SK_PGBACKREST,      /* a pgbackrest command for the backup node's stanza: check, backup, verify, ... */
+    SK_PGBACKREST_RESTORE, /* pgbackrest restore into a node's data directory (destructive) */
     SK_COUNT
 } StepKindId;
 
@@ -74,7 +76,8 @@ typedef struct ParamSpec {
 typedef enum NodeNeed {
     NEED_ANY,      /* any node */
     NEED_PG,       /* a PostgreSQL node: primary or standby */
-    NEED_BACKUP    /* a backup (Barman) node */
+    NEED_BARMAN,   /* a backup node with tool barman */
+    NEED_PGBACKREST /* a backup node with tool pgbackrest */
 } NodeNeed;
 
 /* A NodeNeed that depends on a parameter's value: a step whose parameter

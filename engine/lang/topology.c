@@ -27,10 +27,17 @@ static const char *const node_keys[] = {
     "conninfo",      "data_directory", "bin_directory", "log_file",      "start_command",
     "stop_command",  "slot_name",     "upstream",      "barman_config", "barman_server",
     "barman_slot",   "config_directory", "recover_ssh_command", "wal_restore_host",
-    "network_cut_command", "network_restore_command", NULL};
+    "network_cut_command", "network_restore_command", "tool", "pgbackrest_config",
+    "pgbackrest_stanza", "max_backup_age", "min_backups", NULL};
 static const char *const ssh_keys[] = {"host",        "port",        "user", "identity_file",
                                        "known_hosts", "accept_new_hostkey", "become", NULL};
 static const char *const role_names[] = {"primary", "standby", "backup", NULL};
+static const char *const tool_names[] = {"barman", "pgbackrest", NULL};
+
+const char *backup_tool_name(BackupTool t)
+{
+    return (t >= TOOL_BARMAN && t <= TOOL_PGBACKREST) ? tool_names[t] : "?";
+}
 
 const char *node_role_name(NodeRole r)
 {
@@ -190,6 +197,71 @@ static void check_ssh_template(Ctx *c, const yaml_node_t *map, const char *tmpl)
     }
 }
 
+/* Keys of one backup tool given on a node that is not a backup node of that
+ * tool: each one reported where it was written. */
+static void refuse_keys(Ctx *c, const yaml_node_t *map, const char *const *keys, bool allowed,
+                        const char *hint, const char *what)
+{
+    for (size_t i = 0; keys[i] != NULL && !allowed; i++)
+        if (yamldoc_get(c->doc, map, keys[i]) != NULL)
+            yamldoc_error(c->doc, yamldoc_get(c->doc, map, keys[i]), hint,
+                          "\"%s\" is only for %s", keys[i], what);
+}
+
+/* max_backup_age / min_backups: what `drill audit` holds the newest backup
+ * and the number of backups to. Barman checks both itself
+ * (last_backup_maximum_age, minimum_redundancy in barman.conf). */
+static void parse_backup_objectives(Ctx *c, const yaml_node_t *map, Node *n)
+{
+    const yaml_node_t *v;
+    if ((v = yamldoc_get(c->doc, map, "max_backup_age")) != NULL) {
+        const char *text = yamldoc_want_string(c->doc, "max_backup_age", v);
+        if (text != NULL && (duration_parse_ms(text, &n->max_backup_age_ms) != 0 ||
+                             n->max_backup_age_ms <= 0))
+            yamldoc_error(c->doc, v, "write a duration such as 26h or 8d",
+                          "invalid max_backup_age \"%s\"", text);
+    }
+    if ((v = yamldoc_get(c->doc, map, "min_backups")) != NULL) {
+        const char *text = yamldoc_want_string(c->doc, "min_backups", v);
+        char *end = NULL;
+        long k = text ? strtol(text, &end, 10) : 0;
+        if (text != NULL && (end == text || *end != '\0' || k < 1 || k > 10000))
+            yamldoc_error(c->doc, v, "write a whole number from 1 to 10000",
+                          "invalid min_backups \"%s\"", text);
+        else
+            n->min_backups = (int)k;
+    }
+}
+
+static void parse_node_tool(Ctx *c, const yaml_node_t *map, Node *n)
+{
+    const yaml_node_t *v = yamldoc_get(c->doc, map, "tool");
+    const char *tool = v ? yamldoc_want_enum(c->doc, "tool", v, "barman|pgbackrest") : "barman";
+    n->tool = (tool != NULL && strcmp(tool, "pgbackrest") == 0) ? TOOL_PGBACKREST : TOOL_BARMAN;
+    if (v != NULL && n->role != ROLE_BACKUP)
+        yamldoc_error(c->doc, v, "the backup tool is said on the backup node",
+                      "\"tool\" is only for backup nodes");
+    n->pgbackrest_config = opt_path(c, map, "pgbackrest_config");
+    n->pgbackrest_stanza = opt_line(c, map, "pgbackrest_stanza");
+    parse_backup_objectives(c, map, n);
+    bool pgbackrest = n->role == ROLE_BACKUP && n->tool == TOOL_PGBACKREST;
+    static const char *const pgbackrest_keys[] = {"pgbackrest_config", "pgbackrest_stanza", NULL};
+    refuse_keys(c, map, pgbackrest_keys, pgbackrest,
+                "add `tool: pgbackrest` to the backup node, or remove it",
+                "a backup node with `tool: pgbackrest`");
+    static const char *const objective_keys[] = {"max_backup_age", "min_backups", NULL};
+    refuse_keys(c, map, objective_keys, pgbackrest,
+                n->role == ROLE_BACKUP ? "Barman checks these itself: set last_backup_maximum_age "
+                                         "and minimum_redundancy in its configuration (barman "
+                                         "check, drill audit's barman_check)"
+                                       : "put it on the backup node",
+                "a backup node with `tool: pgbackrest`");
+    static const char *const barman_keys[] = {"barman_config", "barman_server", "barman_slot", NULL};
+    refuse_keys(c, map, barman_keys, n->role != ROLE_BACKUP || n->tool == TOOL_BARMAN,
+                "this backup node runs pgBackRest: remove the Barman keys",
+                "a Barman backup node (`tool: barman`, the default)");
+}
+
 static void parse_node_barman(Ctx *c, const yaml_node_t *map, Node *n)
 {
     n->barman_config = opt_path(c, map, "barman_config");
@@ -200,11 +272,9 @@ static void parse_node_barman(Ctx *c, const yaml_node_t *map, Node *n)
         check_ssh_template(c, map, n->recover_ssh_command);
     n->wal_restore_host = opt_line(c, map, "wal_restore_host");
     static const char *const barman_only[] = {"recover_ssh_command", "wal_restore_host", NULL};
-    for (size_t i = 0; barman_only[i] != NULL && n->role != ROLE_BACKUP; i++)
-        if (yamldoc_get(c->doc, map, barman_only[i]) != NULL)
-            yamldoc_error(c->doc, yamldoc_get(c->doc, map, barman_only[i]),
-                          "it describes how to reach Barman: put it on the backup node",
-                          "\"%s\" is only for backup nodes", barman_only[i]);
+    refuse_keys(c, map, barman_only, n->role == ROLE_BACKUP && n->tool == TOOL_BARMAN,
+                "it describes how to reach Barman: put it on a Barman backup node",
+                "a Barman backup node");
 }
 
 static void parse_node_pg(Ctx *c, const yaml_node_t *map, Node *n)
@@ -244,7 +314,10 @@ static void check_node_role(Ctx *c, const yaml_node_t *map, Node *n)
 {
     static const char *const pg_need[] = {"conninfo", "data_directory", NULL};
     static const char *const barman_need[] = {"barman_config", "barman_server", NULL};
-    const char *const *need = n->role == ROLE_BACKUP ? barman_need : pg_need;
+    static const char *const pgbackrest_need[] = {"pgbackrest_stanza", NULL};
+    const char *const *need = n->role != ROLE_BACKUP      ? pg_need
+                              : n->tool == TOOL_PGBACKREST ? pgbackrest_need
+                                                           : barman_need;
     for (size_t i = 0; need[i] != NULL; i++) {
         if (yamldoc_get(c->doc, map, need[i]) != NULL)
             continue;
@@ -254,7 +327,7 @@ static void check_node_role(Ctx *c, const yaml_node_t *map, Node *n)
     }
     if (n->bin_directory == NULL)
         n->bin_directory = xstrdup(DEFAULT_BIN_DIRECTORY);
-    if (n->role == ROLE_BACKUP && n->barman_slot == NULL)
+    if (n->role == ROLE_BACKUP && n->tool == TOOL_BARMAN && n->barman_slot == NULL)
         n->barman_slot = xstrdup("barman");
     if (n->role != ROLE_BACKUP && n->log_file == NULL && n->data_directory && n->name) {
         /* DATA_DIRECTORY/../NAME.log, written without ".." */
@@ -282,6 +355,7 @@ static void parse_node(Ctx *c, const yaml_node_t *map, Node *n, NodePos *pos)
     parse_node_access(c, map, n);
     n->os_user = opt_string(c, map, "os_user");
     parse_node_pg(c, map, n);
+    parse_node_tool(c, map, n);
     parse_node_barman(c, map, n);
     if (pos->ok)
         check_node_role(c, map, n);
@@ -552,7 +626,8 @@ static void node_clear(Node *n)
                      &n->ssh.known_hosts, &n->ssh.become, &n->os_user, &n->conninfo,
                      &n->data_directory, &n->bin_directory, &n->log_file, &n->slot_name, &n->upstream,
                      &n->barman_config, &n->barman_server, &n->barman_slot,
-                     &n->config_directory, &n->recover_ssh_command, &n->wal_restore_host};
+                     &n->config_directory, &n->recover_ssh_command, &n->wal_restore_host,
+                     &n->pgbackrest_config, &n->pgbackrest_stanza};
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
         free(*strs[i]);
     yamldoc_list_free(n->start_command);

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "diag.h"
 #include "objectives.h"
@@ -18,8 +19,11 @@
 
 typedef enum NodeRole { ROLE_PRIMARY, ROLE_STANDBY, ROLE_BACKUP } NodeRole;
 typedef enum AccessKind { ACCESS_LOCAL, ACCESS_SSH } AccessKind;
+/* What a backup node runs: Barman (default) or pgBackRest. */
+typedef enum BackupTool { TOOL_BARMAN, TOOL_PGBACKREST } BackupTool;
 
 const char *node_role_name(NodeRole r);    /* "primary", "standby", "backup" */
+const char *backup_tool_name(BackupTool t); /* "barman", "pgbackrest" */
 
 typedef struct SshAccess {
     char *host;              /* required for ssh */
@@ -57,7 +61,16 @@ typedef struct Node {
     char **network_restore_command; /* argv undoing it, idempotent; NULL = `ip route del` */
     char *slot_name;        /* standby: slot it streams through on its upstream */
     char *upstream;         /* standby: node it streams from (default: the primary) */
-    /* Barman nodes (backup): */
+    /* Backup nodes: */
+    BackupTool tool;        /* `tool: barman|pgbackrest`; default barman */
+    /* pgBackRest (tool: pgbackrest): */
+    char *pgbackrest_config; /* pgbackrest --config FILE, the same path on the database hosts
+                                (a restore runs there); NULL = pgBackRest's default
+                                /etc/pgbackrest/pgbackrest.conf */
+    char *pgbackrest_stanza; /* --stanza */
+    int64_t max_backup_age_ms; /* `max_backup_age: 26h`: drill audit's backup_age; 0 = none */
+    int min_backups;           /* `min_backups: 2`: drill audit's backup_count; 0 = none */
+    /* Barman (tool: barman): */
     char *barman_config;    /* barman -c FILE */
     char *barman_server;    /* server name in that config */
     char *barman_slot;      /* barman's slot on the primary (default: barman) */

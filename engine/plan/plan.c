@@ -126,6 +126,10 @@ bool plan_step_read_only(const PlanStep *ps, const char **why_not)
         return true;
     if (k->id == SK_BARMAN && barman_reads_only(s))
         return true;
+    /* `pgbackrest check` is not: it forces a WAL switch on the primary. */
+    const char *cmd = step_str(s, "command", "");
+    if (k->id == SK_PGBACKREST && (strcmp(cmd, "info") == 0 || strcmp(cmd, "verify") == 0))
+        return true;
     if ((k->id == SK_SHELL || k->id == SK_EXEC) && step_bool(s, "read_only", false))
         return true;
     if (k->destructive)

@@ -28,14 +28,26 @@ static size_t check_ref(const Scenario *s, const Topology *t, DiagList *diags, c
         free(hint);
         return 1;
     }
-    bool fits = need == NEED_ANY || (need == NEED_BACKUP && n->role == ROLE_BACKUP) ||
-                (need == NEED_PG && n->role != ROLE_BACKUP);
+    bool backup = n->role == ROLE_BACKUP;
+    bool fits = need == NEED_ANY || (need == NEED_BARMAN && backup && n->tool == TOOL_BARMAN) ||
+                (need == NEED_PGBACKREST && backup && n->tool == TOOL_PGBACKREST) ||
+                (need == NEED_PG && !backup);
     if (fits)
         return 0;
-    const char *want = need == NEED_BACKUP ? "a backup node" : "a PostgreSQL node (primary or standby)";
-    char *hint = xasprintf("name %s for `%s`", want, what);
-    diag_add(diags, s->file, line, col, hint, "step kind \"%s\" needs %s, but \"%s\" is a %s node",
-             st->kind->name, want, n->name, node_role_name(n->role));
+    const char *want = need == NEED_BARMAN       ? "a Barman backup node"
+                       : need == NEED_PGBACKREST ? "a pgBackRest backup node (tool: pgbackrest)"
+                                                 : "a PostgreSQL node (primary or standby)";
+    char *hint = !backup || need == NEED_PG
+        ? xasprintf("name %s for `%s`", want, what)
+        : xasprintf("topology \"%s\" backs up with %s: run the drill's %s (`drill list` shows "
+                    "them)", t->name ? t->name : t->file,
+                    n->tool == TOOL_PGBACKREST ? "pgBackRest" : "Barman",
+                    n->tool == TOOL_PGBACKREST ? "-pgbackrest variant"
+                                               : "Barman version, without -pgbackrest");
+    diag_add(diags, s->file, line, col, hint, "step kind \"%s\" needs %s, but \"%s\" is a %s node%s",
+             st->kind->name, want, n->name, node_role_name(n->role),
+             backup && need != NEED_PG ? (n->tool == TOOL_PGBACKREST ? " (pgBackRest)" : " (Barman)")
+                                       : "");
     free(hint);
     return 1;
 }

@@ -76,6 +76,15 @@ static const CheckText texts[] = {
      "run the drill (drill run DRILL -t TOPOLOGY) or fix what makes it fail"},
     {"barman_check", "a failing `barman check` means the next backup or WAL archive may not "
      "exist when a restore needs it", "run barman check SERVER and fix each FAILED line"},
+    {"pgbackrest_info", "a stanza pgBackRest does not report ok (no backup, a missing or "
+     "mismatched repository) cannot be restored from (drill: primary-wipe-pgbackrest)",
+     "run pgbackrest info and pgbackrest check for the stanza and fix what they report"},
+    {"backup_age", "every hour since the newest backup is WAL a restore must replay: RTO grows "
+     "with it, and a broken backup job shows here first", "fix the backup schedule; declare "
+     "max_backup_age on the backup node to hold it to a limit"},
+    {"backup_count", "with fewer backups than declared, one damaged backup set leaves nothing to "
+     "restore (drill: backup-verify-pgbackrest)", "keep more full backups "
+     "(repo1-retention-full) or declare min_backups to match"},
 };
 
 static const CheckText *text_of(const char *id)
@@ -341,30 +350,39 @@ static void audit_pg_node(AuditReport *r, const Node *n)
     pg_close(c);
 }
 
-/* ---- a Barman node ---------------------------------------------------------- */
+/* ---- a backup node ---------------------------------------------------------- */
 
-static void audit_backup_node(AuditReport *r, const Node *n, Executor *local)
+/* Runs argv on the backup node as its OS user; < 0 (finding `reachable`
+ * added) when it cannot run at all. */
+static int backup_exec(AuditReport *r, const Node *n, Executor *local, char *const *argv,
+                       ExecResult *res)
 {
     Executor *remote = NULL;
     DrillError err;
-    if (node_exec_open(n, false, &remote, &err) < 0) {
+    memset(res, 0, sizeof *res);
+    int rc = node_exec_open(n, false, &remote, &err);
+    if (rc == 0) {
+        ExecRequest req = {.argv = argv, .run_as = n->os_user, .timeout_ms = AUDIT_BARMAN_MS};
+        rc = exec_run(remote ? remote : local, &req, res, &err);
+    }
+    exec_free(remote);
+    if (rc < 0) {
         add(r, "reachable", n, AUDIT_CRITICAL, "%s", err.message);
         r->unreachable++;
-        return;
     }
+    return rc;
+}
+
+static void audit_barman(AuditReport *r, const Node *n, Executor *local)
+{
     Argv a = {.n = 0};
     argv_add(&a, "barman");
     argv_add(&a, "-c");
     argv_add(&a, n->barman_config);
     argv_add(&a, "check");
     argv_add(&a, n->barman_server);
-    ExecRequest req = {.argv = a.v, .run_as = n->os_user, .timeout_ms = AUDIT_BARMAN_MS};
     ExecResult res;
-    memset(&res, 0, sizeof res);
-    if (exec_run(remote ? remote : local, &req, &res, &err) < 0) {
-        add(r, "reachable", n, AUDIT_CRITICAL, "%s", err.message);
-        r->unreachable++;
-    } else {
+    if (backup_exec(r, n, local, a.v, &res) == 0) {
         /* The FAILED lines are the value; the OK ones say nothing. */
         Buf failed;
         buf_init(&failed, 2048);
@@ -378,7 +396,112 @@ static void audit_backup_node(AuditReport *r, const Node *n, Executor *local)
     }
     exec_result_clear(&res);
     argv_free(&a);
-    exec_free(remote);
+}
+
+/* What the audit reads of `pgbackrest info --output=json` for one stanza:
+ * its status, how many backup sets it has, when the newest one ended. A
+ * scan for fixed keys of pgBackRest's documented output, not a JSON parser:
+ * a value it cannot find stays unknown (-1). */
+typedef struct RepoInfo {
+    int status;              /* stanza status code: 0 ok */
+    char message[128];       /* its message */
+    int backups;             /* backup sets */
+    int64_t newest_stop;     /* epoch seconds the newest backup ended; -1 none */
+    char archive_max[32];    /* newest archived segment, "" unknown */
+} RepoInfo;
+
+static int64_t json_int_after(const char *p, const char *key)
+{
+    const char *k = strstr(p, key);
+    return k != NULL ? strtoll(k + strlen(key), NULL, 10) : -1;
+}
+
+static void json_str_after(const char *p, const char *key, char *out, size_t size)
+{
+    const char *k = strstr(p, key);
+    out[0] = '\0';
+    if (k == NULL)
+        return;
+    k += strlen(key);
+    size_t len = strcspn(k, "\"");
+    snprintf(out, size, "%.*s", (int)(len < size ? len : size - 1), k);
+}
+
+static void repo_info_scan(const char *json, RepoInfo *ri)
+{
+    memset(ri, 0, sizeof *ri);
+    ri->newest_stop = -1;
+    ri->status = (int)json_int_after(json, "\"status\":{\"code\":");
+    json_str_after(json, "\"message\":\"", ri->message, sizeof ri->message);
+    for (const char *p = strstr(json, "\"timestamp\":{\"start\":"); p != NULL;
+         p = strstr(p + 1, "\"timestamp\":{\"start\":")) {
+        ri->backups++;
+        int64_t stop = json_int_after(p, "\"stop\":");
+        if (stop > ri->newest_stop)
+            ri->newest_stop = stop;
+    }
+    json_str_after(json, "\"max\":\"", ri->archive_max, sizeof ri->archive_max);
+}
+
+static void audit_backup_objectives(AuditReport *r, const Node *n, const RepoInfo *ri)
+{
+    if (ri->newest_stop < 0) {
+        add(r, "backup_age", n, AUDIT_CRITICAL, "stanza %s has no backup", n->pgbackrest_stanza);
+    } else {
+        int64_t age_ms = time_utc_ms() - ri->newest_stop * 1000;
+        bool too_old = n->max_backup_age_ms > 0 && age_ms > n->max_backup_age_ms;
+        add(r, "backup_age", n, too_old ? AUDIT_CRITICAL : n->max_backup_age_ms ? AUDIT_OK : AUDIT_INFO,
+            "newest backup ended %.1f h ago (%s)", (double)age_ms / 3600000.0,
+            n->max_backup_age_ms ? (too_old ? "older than max_backup_age" : "within max_backup_age")
+                                 : "no max_backup_age declared");
+    }
+    bool few = n->min_backups > 0 && ri->backups < n->min_backups;
+    add(r, "backup_count", n, few ? AUDIT_CRITICAL : n->min_backups ? AUDIT_OK : AUDIT_INFO,
+        "%d backup set(s) (%s %d)", ri->backups, n->min_backups ? "min_backups" : "none declared:",
+        n->min_backups);
+}
+
+static void cmd_pgbackrest_info(const Node *n, Argv *a)
+{
+    argv_add(a, "pgbackrest");
+    if (n->pgbackrest_config != NULL)
+        argv_addf(a, "--config=%s", n->pgbackrest_config);
+    argv_addf(a, "--stanza=%s", n->pgbackrest_stanza);
+    argv_add(a, "--output=json");
+    argv_add(a, "info");
+}
+
+/* Read-only: `pgbackrest info` only (`pgbackrest check` would switch WAL on
+ * the primary). */
+static void audit_pgbackrest(AuditReport *r, const Node *n, Executor *local)
+{
+    Argv a = {.n = 0};
+    cmd_pgbackrest_info(n, &a);
+    ExecResult res;
+    if (backup_exec(r, n, local, a.v, &res) == 0) {
+        RepoInfo ri;
+        repo_info_scan(res.out ? res.out : "", &ri);
+        bool ok = res.exit_code == 0 && !res.timed_out && ri.status == 0;
+        if (!ok)
+            add(r, "pgbackrest_info", n, AUDIT_CRITICAL, "pgbackrest info %s: %s",
+                n->pgbackrest_stanza, ri.message[0] ? ri.message : "failed");
+        else
+            add(r, "pgbackrest_info", n, AUDIT_OK, "stanza %s: %s, %d backup set(s), newest "
+                "archived WAL %s", n->pgbackrest_stanza, ri.message, ri.backups,
+                ri.archive_max[0] ? ri.archive_max : "none");
+        if (res.exit_code == 0 && !res.timed_out)
+            audit_backup_objectives(r, n, &ri);
+    }
+    exec_result_clear(&res);
+    argv_free(&a);
+}
+
+static void audit_backup_node(AuditReport *r, const Node *n, Executor *local)
+{
+    if (n->tool == TOOL_PGBACKREST)
+        audit_pgbackrest(r, n, local);
+    else
+        audit_barman(r, n, local);
 }
 
 /* The Barman nodes are looked at in a thread of their own, beside the

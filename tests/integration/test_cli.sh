@@ -19,9 +19,29 @@ check "validate --help teaches durations" grep -q "500ms" "$work/vhelp"
 
 "$DRILL_BIN" validate "$DRILL_SOURCE_DIR"/drills/*.yaml > "$work/v.out" 2>&1
 check "shipped drills validate" [ $? -eq 0 ]
-"$DRILL_BIN" validate -t "$topo" "$DRILL_SOURCE_DIR"/drills/*.yaml > "$work/v.out" 2>&1
-check "shipped drills validate against the sandbox topology" [ $? -eq 0 ]
+pgbr_topo=$DRILL_TEST_DATA/valid/topology-pgbackrest.yaml
+barman_drills=() pgbr_drills=()
+for f in "$DRILL_SOURCE_DIR"/drills/*.yaml; do
+    case $f in *-pgbackrest.yaml) pgbr_drills+=("$f") ;; *) barman_drills+=("$f") ;; esac
+done
+check "three pgBackRest drills are shipped" [ "${#pgbr_drills[@]}" -eq 3 ]
+"$DRILL_BIN" validate -t "$topo" "${barman_drills[@]}" > "$work/v.out" 2>&1
+check "shipped Barman drills validate against the sandbox topology" [ $? -eq 0 ]
 cat "$work/v.out"
+"$DRILL_BIN" validate -t "$pgbr_topo" "${pgbr_drills[@]}" > "$work/v.out" 2>&1
+check "shipped pgBackRest drills validate against a pgBackRest topology" [ $? -eq 0 ]
+cat "$work/v.out"
+# The wrong variant for the topology's backup tool: refused, with the way out.
+"$DRILL_BIN" validate -t "$pgbr_topo" "$DRILL_SOURCE_DIR/drills/primary-wipe.yaml" > "$work/v.out" 2>&1
+check "a Barman drill on a pgBackRest topology exits 2" [ $? -eq 2 ]
+check "... naming the -pgbackrest variant" grep -q "backs up with pgBackRest: run the drill's -pgbackrest variant" "$work/v.out"
+"$DRILL_BIN" validate -t "$topo" "$DRILL_SOURCE_DIR/drills/primary-wipe-pgbackrest.yaml" > "$work/v.out" 2>&1
+check "a pgBackRest drill on a Barman topology exits 2" [ $? -eq 2 ]
+check "... naming the Barman version" grep -q "backs up with Barman: run the drill's Barman version" "$work/v.out"
+# The pgBackRest commands a dry run shows: restore on the primary's host
+# with the backup node's configuration and stanza, point-in-time flags.
+"$DRILL_BIN" run --dry-run -t "$pgbr_topo" pitr-drop-pgbackrest > "$work/plan-pgbr" 2>&1
+check "pgBackRest dry run shows the PITR restore on the primary's host" grep -q "on db-a as postgres: pgbackrest --config=/etc/pgbackrest/pgbackrest.conf --stanza=billing --log-level-console=info --pg1-path=/var/lib/postgresql/15/main restore --type=lsn '--target=\${capture.before_drop}' --target-exclusive --target-action=promote" "$work/plan-pgbr"
 
 printf 'name: bad\nfault:\n  - kind: pg_stop\n    node: primary\n    timout: 5s\n' > "$work/bad.yaml"
 "$DRILL_BIN" validate "$work/bad.yaml" 2> "$work/bad.err"

@@ -52,12 +52,12 @@ static int need_of(const char *step_yaml)
 TEST(node_need_from_the_row)
 {
     CHECK_INT(need_of("{kind: sql, node: primary, query: select 1}"), NEED_PG);
-    CHECK_INT(need_of("{kind: barman, node: backup, command: check}"), NEED_BACKUP);
+    CHECK_INT(need_of("{kind: barman, node: backup, command: check}"), NEED_BARMAN);
     CHECK_INT(need_of("{kind: shell, node: primary, command: 'true'}"), NEED_ANY);
     CHECK_INT(need_of("{kind: sleep, duration: 1ms}"), NEED_ANY);
     CHECK_INT(need_of("{kind: wait_for, node: standby, probe: streaming}"), NEED_PG);
-    CHECK_INT(need_of("{kind: wait_for, node: backup, probe: barman_check}"), NEED_BACKUP);
-    CHECK_INT(need_of("{kind: wait_for, node: backup, probe: barman_streaming}"), NEED_BACKUP);
+    CHECK_INT(need_of("{kind: wait_for, node: backup, probe: barman_check}"), NEED_BARMAN);
+    CHECK_INT(need_of("{kind: wait_for, node: backup, probe: barman_streaming}"), NEED_BARMAN);
 }
 
 int main(void)

@@ -357,8 +357,8 @@ TEST(drill_full_bound)
         Scenario *s = NULL;
         CHECK_INT(scenario_load_with(path, &(ScenarioLoad){NULL, 0, t}, dl, &s), 0);
         diag_print(dl, stderr);
-        CHECK_INT(validate_against_topology(s, t, dl), 0);
-        diag_print(dl, stderr);
+        /* The two pgBackRest steps (drill_full_validates) */
+        CHECK_INT(validate_against_topology(s, t, dl), 2);
         Plan *p = NULL;
         DrillError err;
         CHECK(s != NULL && t != NULL && plan_build(s, t, &p, &err) == 0);
@@ -473,12 +473,33 @@ TEST(topology_sandbox)
 TEST(drill_full_validates)
 {
     Scenario *s = load_drill("valid/drill-full.yaml");
-    const char *topos[] = {"valid/topology-full.yaml", "valid/topology-sandbox.yaml"};
-    for (size_t i = 0; i < 2 && s; i++) {
+    const char *topos[] = {"valid/topology-full.yaml", "valid/topology-sandbox.yaml",
+                           "valid/topology-pgbackrest.yaml"};
+    for (size_t i = 0; i < 3 && s; i++) {
         Topology *t = load_topology(topos[i]);
         DiagList *dl = diag_list_new();
-        CHECK_INT(validate_against_topology(s, t, dl), 0);
-        diag_print(dl, stderr);
+        /* drill-full has every kind: on a Barman topology the two pgBackRest
+         * steps are refused, on a pgBackRest one the three Barman steps (the
+         * barman kinds, barman probes, Barman's receiver), each with the way out. */
+        CHECK_INT(validate_against_topology(s, t, dl), i < 2 ? 2 : 3);
+        Buf all;
+        buf_init(&all, 1 << 16);
+        for (size_t d = 0; d < diag_count(dl); d++)
+            buf_appendf(&all, "%s\n%s\n", diag_get(dl, d)->message, diag_get(dl, d)->hint);
+        if (i < 2) {
+            CHECK(strstr(all.data, "step kind \"pgbackrest_restore\" needs a pgBackRest backup "
+                                   "node (tool: pgbackrest), but \"backup\" is a backup node "
+                                   "(Barman)") != NULL);
+            CHECK(strstr(all.data, "backs up with Barman: run the drill's Barman version") != NULL);
+        } else {
+            CHECK(strstr(all.data, "step kind \"barman_recover\" needs a Barman backup node, but "
+                                   "\"repo\" is a backup node (pgBackRest)") != NULL);
+            CHECK(strstr(all.data, "backs up with pgBackRest: run the drill's -pgbackrest "
+                                   "variant") != NULL);
+        }
+        if (diag_count(dl) != (i < 2 ? 2u : 3u))
+            diag_print(dl, stderr);
+        buf_free(&all);
         diag_list_free(dl);
         topology_free(t);
     }

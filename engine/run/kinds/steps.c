@@ -69,7 +69,7 @@ int64_t step_remaining_ms(int64_t deadline_mono_us)
  * having to parse the topology. */
 static char **node_env(RunCtx *ctx, const Node *node)
 {
-    char **env = xcalloc(13, sizeof *env);
+    char **env = xcalloc(15, sizeof *env);
     size_t n = 0;
     env[n++] = xasprintf("DRILL_RUN_ID=%lld", (long long)ctx->run_id);
     env[n++] = xasprintf("DRILL_RUN_UUID=%s", ctx->run_uuid);
@@ -93,6 +93,10 @@ static char **node_env(RunCtx *ctx, const Node *node)
             env[n++] = xasprintf("DRILL_BARMAN_CONFIG=%s", node->barman_config);
         if (node->barman_server != NULL)
             env[n++] = xasprintf("DRILL_BARMAN_SERVER=%s", node->barman_server);
+        if (node->pgbackrest_config != NULL)
+            env[n++] = xasprintf("DRILL_PGBACKREST_CONFIG=%s", node->pgbackrest_config);
+        if (node->pgbackrest_stanza != NULL)
+            env[n++] = xasprintf("DRILL_PGBACKREST_STANZA=%s", node->pgbackrest_stanza);
     }
     env[n] = NULL;
     return env;

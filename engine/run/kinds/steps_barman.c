@@ -51,12 +51,6 @@ static void add_target(Argv *a, const Step *s, const char *key, const char *flag
     argv_add(a, v);
 }
 
-static bool has_pitr_target(const Step *s)
-{
-    return step_str(s, "target_lsn", NULL) != NULL || step_str(s, "target_time", NULL) != NULL ||
-           step_str(s, "target_xid", NULL) != NULL || step_bool(s, "target_immediate", false);
-}
-
 /* Barman restores across machines when it does not run on the target: the
  * barman node and the target are different SSH hosts (or the target is
  * remote and barman local). */
@@ -160,15 +154,15 @@ void cmd_barman_recover(const Plan *p, const PlanStep *ps, Argv *a)
         argv_add(a, "--target-immediate");
     /* Barman accepts --target-action only together with a recovery target;
      * without one, PostgreSQL replays everything and promotes by itself. */
-    if (has_pitr_target(s))
+    if (step_has_pitr_target(s))
         add_target(a, s, "target_action", "--target-action");
-    if (has_pitr_target(s) && step_str(s, "target_action", NULL) == NULL) {
+    if (step_has_pitr_target(s) && step_str(s, "target_action", NULL) == NULL) {
         argv_add(a, "--target-action");
         argv_add(a, "promote");
     }
     /* Barman's default is inclusive; a drill recovering from a destructive
      * transaction wants to stop just before it. */
-    if (has_pitr_target(s) && step_bool(s, "exclusive", true))
+    if (step_has_pitr_target(s) && step_bool(s, "exclusive", true))
         argv_add(a, "--exclusive");
     if (recover_is_remote(ps->node, target)) {
         char *ssh = remote_ssh_command(ps->node, target);

@@ -239,6 +239,12 @@ void cmd_append_slot(const Node *n, const char *slot, Argv *a)
 
 /* drill's barman commands map to barman's CLI; "receive-wal-reset" etc.
  * become `receive-wal --reset`. */
+bool step_has_pitr_target(const Step *s)
+{
+    return step_str(s, "target_lsn", NULL) != NULL || step_str(s, "target_time", NULL) != NULL ||
+           step_str(s, "target_xid", NULL) != NULL || step_bool(s, "target_immediate", false);
+}
+
 void cmd_barman(const Node *backup, const char *command, char *const *args, Argv *a)
 {
     /* receive-wal-start: `barman receive-wal` as a daemon of its own (what

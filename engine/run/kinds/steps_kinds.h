@@ -31,6 +31,12 @@ void cmd_rewind(const Node *n, const Node *source, Argv *a);
 void cmd_append_slot(const Node *n, const char *slot, Argv *a);
 void cmd_barman(const Node *backup, const char *command, char *const *args, Argv *a);
 void cmd_barman_recover(const Plan *p, const PlanStep *ps, Argv *a);
+/* Does a restore step (barman_recover, pgbackrest_restore) name a recovery
+ * target (target_lsn, target_time, target_xid or target_immediate)? */
+bool step_has_pitr_target(const Step *s);
+/* pgbackrest [--config=C] --stanza=S COMMAND ...: for the backup node's stanza. */
+void cmd_pgbackrest(const Node *backup, const char *command, const char *type, char *const *args,
+                    Argv *a);
 
 /* Connects to a node for a step (conninfo NULL = the node's), within the
  * step's deadline; on failure the outcome says why and NULL is returned. */
@@ -98,7 +104,9 @@ typedef char *StepDescribeFn(const Plan *plan, const PlanStep *ps);
     X(SK_PROCESS_KILL, process_kill)          /* steps_proc.c */          \
     X(SK_BLOCK_CORRUPT, block_corrupt)        /* steps_corrupt.c */      \
     X(SK_DISK_FILL, disk_fill)                /* steps_corrupt.c */      \
-    X(SK_NETWORK_CUT, network_cut)            /* steps_net.c */
+    X(SK_NETWORK_CUT, network_cut)            /* steps_net.c */          \
+    X(SK_PGBACKREST, pgbackrest)              /* steps_pgbackrest.c */   \
+    X(SK_PGBACKREST_RESTORE, pgbackrest_restore) /* steps_pgbackrest.c */
 
 #define STEP_KIND_DECLARE(id, name) StepRunFn step_##name; StepDescribeFn name##_describe;
 STEP_KINDS(STEP_KIND_DECLARE)
