@@ -209,7 +209,8 @@ static const ParamSpec p_hb_verify[] = {
     {"measure_rpo", PT_BOOL, false, NULL, "true on the primary",
      "record RPO from the acknowledged heartbeats missing on this node"},
     {"compare_with", PT_NODE, false, NULL, NULL,
-     "also require the same heartbeat rows (count, max, hash) as this node"},
+     "also require the same heartbeat rows (count, max, hash) as this node; acknowledged "
+     "heartbeats missing on both are then that node's RPO, not a failure here"},
     {"target_lsn", PT_STRING, false, NULL, NULL,
      "point-in-time recovery target: heartbeats committed before it must all be present, those "
      "after it and before the restore are counted as discarded by design"},

@@ -70,7 +70,8 @@ static const CheckText texts[] = {
      "received WAL", "see the standby's log (pg_stat_wal_receiver has no row)"},
     {"standby_restore_command", "without restore_command a standby that falls behind what its "
      "upstream keeps cannot fetch the missing WAL from the archive: it must be re-cloned",
-     "set restore_command (barman-wal-restore / barman get-wal) on the standby"},
+     "set restore_command on the standby (barman-wal-restore, barman get-wal or pgbackrest "
+     "archive-get)"},
     {"rehearsal_age", "a recovery not rehearsed within its schedule is a guess again: the "
      "topology, the data size or the tools may have changed since the last run that passed",
      "run the drill (drill run DRILL -t TOPOLOGY) or fix what makes it fail"},
@@ -456,9 +457,12 @@ static void audit_backup_objectives(AuditReport *r, const Node *n, const RepoInf
                                  : "no max_backup_age declared");
     }
     bool few = n->min_backups > 0 && ri->backups < n->min_backups;
-    add(r, "backup_count", n, few ? AUDIT_CRITICAL : n->min_backups ? AUDIT_OK : AUDIT_INFO,
-        "%d backup set(s) (%s %d)", ri->backups, n->min_backups ? "min_backups" : "none declared:",
-        n->min_backups);
+    if (n->min_backups > 0)
+        add(r, "backup_count", n, few ? AUDIT_CRITICAL : AUDIT_OK, "%d backup set(s) (min_backups "
+            "%d)", ri->backups, n->min_backups);
+    else
+        add(r, "backup_count", n, AUDIT_INFO, "%d backup set(s) (no min_backups declared)",
+            ri->backups);
 }
 
 static void cmd_pgbackrest_info(const Node *n, Argv *a)

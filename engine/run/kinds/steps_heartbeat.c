@@ -592,7 +592,10 @@ StepStatus step_heartbeat_verify(RunCtx *ctx, const PlanStep *ps, int64_t deadli
         return o->status;
     }
     pg_close(c);
-    if (!measure && r.missing > 0)
+    /* With compare_with, this node must hold exactly the other's rows: a
+     * loss both share (a re-clone of a restored primary) is the other
+     * node's RPO, judged by the objective there, not a second failure. */
+    if (!measure && r.missing > 0 && other == NULL)
         return step_set(o, STEP_FAILED, "%lld of %lld acknowledged heartbeats are missing on %s",
                         (long long)r.missing, (long long)nacks, n->name);
     return step_set(o, STEP_OK, "%lld of %lld acknowledged heartbeats present on %s%s%s",
