@@ -122,5 +122,25 @@ check "damaged repository: the verify step failed, naming the checksum" \
 check "damaged repository: no scratch directory left" no_scratch_dir
 cp "$work/victim.orig" "$victim"
 
+# ---- a recovery that stops half-way still leaves the database serving ----
+# A copy of primary-wipe-pgbackrest whose recovery fails before its restore:
+# the rollback must wipe what is left, restore, start pg1 and re-clone pg2.
+python3 - "$DRILL_SOURCE_DIR/drills/primary-wipe-pgbackrest.yaml" "$work/pw-fail.yaml" <<'PY'
+import sys
+s = open(sys.argv[1]).read()
+anchor = "recover:\n"
+s = s.replace(anchor, anchor + "  - name: an operator mistake\n    kind: shell\n    node: primary\n    command: exit 1\n", 1)
+open(sys.argv[2], "w").write(s.replace("name: primary-wipe-pgbackrest", "name: pw-fail", 1))
+PY
+sandbox_run rb "$work/pw-fail.yaml"
+sandbox_ports
+check "rollback: exit 1 (got $rc)" [ "$rc" -eq 1 ]
+check "rollback: stored as failed" [ "$(sq "select status from runs where id = $run")" = failed ]
+check "rollback: the rollback restored the latest backup set" \
+    [ "$(sq "select status from steps where run_id = $run and name = 'restore the latest backup set again unless the primary serves'")" = ok ]
+check "rollback: pg1 is a writable primary again" [ "$(q "$p1" 'select pg_is_in_recovery()')" = f ]
+check "rollback: pg2 streams from pg1 through slot pg2" pg2_streams_through_slot
+check "rollback: pgbackrest check passes" pgbr check
+
 sandbox_down_checked
 finish
