@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Integration: EVERY shipped drill (drills/*.yaml), unmodified, on the classic
+# Integration: EVERY shipped Barman drill (drills/*.yaml but the -pgbackrest
+# variants, run by test_multihost_pgbackrest.sh), unmodified, on the classic
 # three-host layout (fixtures/multihost.sh through multihost-lib.sh: node1
 # primary, node2 standby through slot standby_slot, Barman on its own host
 # bkp with slot barman_slot, all reached over SSH, configuration outside
@@ -61,7 +62,10 @@ count_of() { mq "select coalesce(sum(cast(value as int)), 0) from measures where
 # only the databases are checked, and nothing runs after it.
 all_drills() {
     local f
-    for f in "$DRILL_SOURCE_DIR"/drills/*.yaml; do basename "$f" .yaml; done | grep -vx primary-wipe-naive
+    # The -pgbackrest variants need a pgBackRest layout: test_multihost_pgbackrest.sh.
+    for f in "$DRILL_SOURCE_DIR"/drills/*.yaml; do basename "$f" .yaml; done \
+        | grep -vx primary-wipe-naive | grep -v -- '-pgbackrest$'
+
     echo primary-wipe-naive
 }
 drills=${MULTIHOST_DRILLS:-$(all_drills)}
