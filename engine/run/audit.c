@@ -60,7 +60,7 @@ static const CheckText texts[] = {
     {"full_page_writes", "full_page_writes = off risks torn pages after a crash: crash recovery "
      "and pg_rewind may not repair them", "set full_page_writes = on"},
     {"config_outside_pgdata", "configuration files outside the data directory are not in a "
-     "Barman (postgres method) backup: a restored node needs them by hand",
+     "backup of it (Barman's postgres method, pgBackRest): a restored node needs them by hand",
      "keep a copy in configuration management, or back them up beside the data"},
     {"standby_upstream", "a standby without primary_conninfo does not stream: it only "
      "replays what restore_command gives it, and lags", "set primary_conninfo"},

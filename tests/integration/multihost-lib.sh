@@ -5,16 +5,17 @@
 # WITHOUT drill: ssh and psql from the client namespace exactly as the
 # topology says, so the tests check drill's outcome independently.
 #
-#   multihost_up            up (skips, or fails under CI=true, when namespaces
+#   multihost_up [--backup pgbackrest]  up (skips, or fails under CI=true, when namespaces
 #                           or a server are missing); sets $dir $topo $prefix $up_ms
 #   in_ctl CMD...           run CMD in the client namespace
-#   addr NODE               the node's address (node1, node2, barman)
+#   addr NODE               the node's address (node1, node2, barman or repo)
 #   ssh_as NODE [KNOWN_HOSTS] -- CMD   ssh with the topology's key and strict host keys
 #   sql NODE SQL            psql on the node, unaligned
 #   mh_healthy LABEL [serving]  checks the layout's healthy shape: node1 writable,
 #                           node2 streaming through standby_slot, Barman's
 #                           receiver synchronous through barman_slot, barman
-#                           check OK (with `serving`: the databases only)
+#                           check OK — or pgbackrest check, on a pgBackRest
+#                           layout (with `serving`: the databases only)
 CHECK_LIB_NAME=${CHECK_LIB_NAME:-multihost}
 . "$(dirname "${BASH_SOURCE[0]}")/check-lib.sh"
 . "$DRILL_SOURCE_DIR/fixtures/sshd-lib.sh"
@@ -41,7 +42,7 @@ ms_since() { echo $(( (${EPOCHREALTIME/./} - $1) / 1000 )); }
 multihost_up() {
     local t0 rc
     t0=${EPOCHREALTIME/./}
-    "$mh" up --dir "$dir" > "$work/up.out" 2> "$work/up.err"
+    "$mh" up --dir "$dir" "$@" > "$work/up.out" 2> "$work/up.err"
     rc=$?
     up_ms=$(ms_since "$t0")
     cat "$work/up.err"
@@ -103,6 +104,11 @@ mh_healthy() {  # mh_healthy LABEL [serving]: serving = the databases only, not 
     check "$l: node2 is in recovery with primary_slot_name standby_slot" \
         is_eq "true standby_slot" sql node2 "select pg_is_in_recovery() || ' ' || current_setting('primary_slot_name')"
     [ "${2:-}" != serving ] || return 0
+    if grep -q '^    tool: pgbackrest$' "$topo"; then
+        check "$l: pgbackrest check main-db OK (as barman on bkp, over ssh: WAL switch archived)" \
+            until_ok 60 ssh_as repo -- pgbackrest --stanza=main-db check
+        return 0
+    fi
     check "$l: Barman's receiver is node1's synchronous standby through barman_slot" \
         until_ok 30 is_eq sync sql node1 "$BARMAN_SYNC_SQL"
     check "$l: barman check main-db OK (as barman on bkp, over ssh)" \

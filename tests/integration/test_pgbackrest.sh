@@ -104,8 +104,8 @@ sandbox_run bv backup-verify-pgbackrest
 check_drill_passed "backup-verify-pgbackrest"
 check "bv: the sandbox's servers are the same processes" [ "$(pgrep -f -- "$sandbox/pg[12]/data" | sort -n | tr '\n' ' ')" = "$pids_before" ]
 # pgrep in functions, not `bash -c`: pgrep -f would match that shell itself.
-no_scratch_dir() { ! compgen -G "$sandbox/verify-*" > /dev/null; }
-no_scratch_process() { ! pgrep -f -- "$sandbox/verify-" > /dev/null; }
+no_scratch_dir() { ! compgen -G "$sandbox/drill-verify-*" > /dev/null; }
+no_scratch_process() { ! pgrep -f -- "$sandbox/drill-verify-" > /dev/null; }
 check "bv: no scratch directory left" no_scratch_dir
 check "bv: no throw-away server left" no_scratch_process
 check "bv: the restore replayed archived WAL" grep -q "newest segment replayed [0-9A-F]\{24\}" <(sq "select out from steps where run_id = $run and name like 'recovery reached%'")
