@@ -33,6 +33,13 @@
 #define HTML_MAX ((size_t)64 * 1024 * 1024)  /* whole page */
 #define HTML_FIELD_MAX ((size_t)8 * 1024)    /* one table cell */
 
+/* ---- the page frame (html_page.c) ---- */
+
+/* <!DOCTYPE> to <body>, around the caller's (escaped) title: the CSP (no
+ * script, nothing loaded) and the inline CSS every drill page shares. */
+void html_write_head_open(Buf *b);
+void html_write_head_close(Buf *b);
+
 /* ---- text (html_text.c) ---- */
 
 /* Appends s sanitised (at most max bytes) and escaped for HTML text and

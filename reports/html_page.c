@@ -47,17 +47,28 @@ static const char CSS[] =
 
 /* ---- the page frame ---- */
 
-static void write_head(Buf *b, const RunRecord *run)
+void html_write_head_open(Buf *b)
 {
     buf_appends(b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
                    "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
                    "style-src 'unsafe-inline'; img-src data:\">\n"
                    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-                   "<title>drill: ");
+                   "<title>");
+}
+
+void html_write_head_close(Buf *b)
+{
+    buf_appendf(b, "</title>\n<style>%s</style>\n</head>\n<body>\n", CSS);
+}
+
+static void write_head(Buf *b, const RunRecord *run)
+{
+    html_write_head_open(b);
+    buf_appends(b, "drill: ");
     html_text(b, run->drill_name);
     buf_appendf(b, " &#8212; run #%lld ", (long long)run->id);
     html_text(b, run->status);
-    buf_appendf(b, "</title>\n<style>%s</style>\n</head>\n<body>\n", CSS);
+    html_write_head_close(b);
 }
 
 static void write_banner(Buf *b, const RunRecord *run)

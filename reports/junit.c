@@ -461,8 +461,11 @@ static void write_document(Jw *j, const RunRecord *const *runs, size_t n)
         j->bad = true;
 }
 
-int report_junit_write_batch(const RunRecord *const *runs, size_t n, const char *path,
-                             DrillError *err)
+/* Renders a document with write(j, arg) into memory, then to path ("-":
+ * stdout). */
+typedef void JunitDocFn(Jw *j, const void *arg);
+
+static int junit_render(JunitDocFn *write, const void *arg, const char *path, DrillError *err)
 {
     xmlBufferPtr buf = xmlBufferCreate();
     if (buf == NULL)
@@ -474,16 +477,110 @@ int report_junit_write_batch(const RunRecord *const *runs, size_t n, const char 
     }
     xmlTextWriterSetIndent(j.w, 1);
     xmlTextWriterSetIndentString(j.w, (const xmlChar *)"  ");
-    write_document(&j, runs, n);
+    write(&j, arg);
     xmlFreeTextWriter(j.w); /* flushes into buf */
     int rc;
     if (j.bad)
         rc = drill_error_set(err, DRILL_E_IO, "cannot render the JUnit report for %s", path);
     else
-        rc = file_write_atomic(path, (const char *)xmlBufferContent(buf),
-                               (size_t)xmlBufferLength(buf), err);
+        rc = report_output(path, (const char *)xmlBufferContent(buf),
+                           (size_t)xmlBufferLength(buf), err);
     xmlBufferFree(buf);
     return rc;
+}
+
+typedef struct Batch {
+    const RunRecord *const *runs;
+    size_t n;
+} Batch;
+
+static void write_batch(Jw *j, const void *arg)
+{
+    const Batch *b = arg;
+    write_document(j, b->runs, b->n);
+}
+
+int report_junit_write_batch(const RunRecord *const *runs, size_t n, const char *path,
+                             DrillError *err)
+{
+    Batch b = {runs, n};
+    return junit_render(write_batch, &b, path, err);
+}
+
+/* ---- drill fleet: a <testsuite> per target, a <testcase> per drill ---- */
+
+static void write_fleet_suite(Jw *j, const FleetView *v, size_t from, size_t to)
+{
+    long failures = 0;
+    char why[256];
+    for (size_t i = from; i < to; i++)
+        failures += !str_eq(fleet_judge(v, &v->rows[i], why, sizeof why), "ok");
+    const char *target = v->rows[from].target[0] ? v->rows[from].target : "sandbox";
+    jw_start(j, "testsuite");
+    jw_attr(j, "name", target);
+    jw_attr_long(j, "tests", (long)(to - from));
+    jw_attr_long(j, "failures", failures);
+    jw_attr_long(j, "errors", 0);
+    jw_attr_long(j, "skipped", 0);
+    jw_attr(j, "time", "0.000");
+    char stamp[32];
+    rtext_timestamp(v->now_ms, stamp, sizeof stamp);
+    jw_attr(j, "timestamp", stamp);
+    /* What a reader of the XML alone needs: when, from where, the limit. */
+    jw_start(j, "properties");
+    jw_property(j, "fleet.generated", stamp);
+    jw_property(j, "fleet.store", v->store);
+    char age[32];
+    snprintf(age, sizeof age, "%lld", (long long)v->max_age_ms);
+    jw_property(j, "fleet.max_age_ms", v->max_age_ms > 0 ? age : NULL);
+    jw_end(j);
+    for (size_t i = from; i < to; i++) {
+        const FleetRow *r = &v->rows[i];
+        const char *verdict = fleet_judge(v, r, why, sizeof why);
+        char *classname = xasprintf("drill.fleet.%s", target);
+        jw_start(j, "testcase");
+        jw_attr(j, "classname", classname);
+        jw_attr(j, "name", r->drill);
+        jw_attr(j, "time", "0.000");
+        free(classname);
+        if (!str_eq(verdict, "ok"))
+            jw_problem(j, "failure", verdict, why, why);
+        char *out = xasprintf("%s: %s (newest run #%lld, %lld finished run(s))", verdict, why,
+                              (long long)r->last_id, (long long)r->runs);
+        jw_text_element(j, "system-out", out);
+        free(out);
+        jw_end(j);
+    }
+    jw_end(j);
+}
+
+static void write_fleet(Jw *j, const void *arg)
+{
+    const FleetView *v = arg;
+    if (xmlTextWriterStartDocument(j->w, NULL, "UTF-8", NULL) < 0)
+        j->bad = true;
+    jw_start(j, "testsuites");
+    jw_attr(j, "name", "drill fleet");
+    jw_attr_long(j, "tests", (long)v->n);
+    jw_attr_long(j, "failures", (long)fleet_not_ok(v));
+    jw_attr_long(j, "errors", 0);
+    jw_attr(j, "time", "0.000");
+    /* The rows come ordered by target: one suite per run of equal targets. */
+    for (size_t from = 0; from < v->n;) {
+        size_t to = from + 1;
+        while (to < v->n && str_eq(v->rows[to].target, v->rows[from].target))
+            to++;
+        write_fleet_suite(j, v, from, to);
+        from = to;
+    }
+    jw_end(j);
+    if (xmlTextWriterEndDocument(j->w) < 0)
+        j->bad = true;
+}
+
+int report_fleet_junit_write(const FleetView *v, const char *path, DrillError *err)
+{
+    return junit_render(write_fleet, v, path, err);
 }
 
 int report_junit_write(const RunRecord *run, const char *path, DrillError *err)

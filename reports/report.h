@@ -25,4 +25,28 @@ int report_junit_write_batch(const RunRecord *const *runs, size_t n, const char 
 int report_html_write(const RunRecord *run, const RunSummary *history, size_t nhistory,
                       const char *path, DrillError *err);
 
+/* ---- drill fleet: every target x drill at a glance (fleet.c, junit.c) ----
+ * Rendered from store_fleet's rows and the time of the view (now_ms: the
+ * only clock, passed in, printed on the page). */
+typedef struct FleetView {
+    const FleetRow *rows;
+    size_t n;
+    int64_t now_ms;
+    int64_t max_age_ms;      /* a pair not passed within it is stale; 0 = no limit */
+    const char *store;       /* shown as the source */
+} FleetView;
+/* "ok", "failed" (the newest run did not pass: a failed drill, an audit
+ * with a critical finding) or "stale" (not passed within max_age_ms, or
+ * never); *why says why in one line. */
+const char *fleet_judge(const FleetView *v, const FleetRow *r, char *why, size_t whysz);
+/* Pairs judged not ok. */
+size_t fleet_not_ok(const FleetView *v);
+/* JUnit: <testsuite> per target, <testcase classname="drill.fleet.TARGET"
+ * name=DRILL> per pair, failure when not ok. HTML: one self-contained page.
+ * path "-" writes to stdout. */
+int report_fleet_junit_write(const FleetView *v, const char *path, DrillError *err);
+int report_fleet_html_write(const FleetView *v, const char *path, DrillError *err);
+/* data to path (atomically), or to stdout when path is "-". */
+int report_output(const char *path, const char *data, size_t len, DrillError *err);
+
 #endif

@@ -98,6 +98,7 @@ int cli_parse_progress(const char *cmd, const char *value, ProgressMode *mode);
 void cli_install_signals(void);
 int cmd_repair(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
+int cmd_fleet(int argc, char **argv);
 /* Loads TOPOLOGY, or the sandbox's (sandbox_dir, else the default one),
  * printing its problems; *path (may be NULL) gets the file's path
  * (malloc'd). 0, or DRILL_EXIT_INVALID. */

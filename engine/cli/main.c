@@ -18,6 +18,7 @@ static const Command commands[] = {
     {"report", cmd_report, "re-render the JUnit / HTML report of a stored run"},
     {"verify", cmd_verify, "check the integrity of stored evidence"},
     {"audit", cmd_audit, "check a topology for DR risks without changing anything"},
+    {"fleet", cmd_fleet, "every target x drill at a glance: verdict, RTO/RPO, age (CI gate)"},
     {"repair", cmd_repair, "bring back a target a drill left broken, and release it"},
     {"sandbox", cmd_sandbox, "bring the local PostgreSQL + standby + Barman sandbox up or down"},
 };

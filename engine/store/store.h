@@ -234,6 +234,25 @@ int store_run_by_uuid(Store *st, const char *uuid, int64_t *id, DrillError *err)
 int store_last_passed(Store *st, const char *drill, const char *topology_name, int64_t *run_id,
                       int64_t *started_utc_ms, DrillError *err);
 
+/* drill fleet: one row per target (topology name) and drill, from the
+ * newest finished run of that pair. NaN: not measured / none. */
+typedef struct FleetRow {
+    char target[128];          /* the run's topology name; "" when it had none */
+    char drill[128];
+    int64_t runs;              /* finished runs of the pair */
+    int64_t last_id;
+    char last_status[16];      /* passed, failed, error, aborted */
+    int64_t last_started_ms;
+    int64_t last_passed_ms;    /* start of the newest passed run; 0 none */
+    double rto_ms, rpo_ms, rpo_tx;   /* the newest run's */
+    double rto_target_ms, rpo_target_ms; /* its objectives; NaN none */
+    int objectives, objectives_missed;   /* its judged objectives, and those not met */
+    double prev_rto_ms;        /* RTO of the passed run before it: the trend */
+    double audit_critical, audit_warning; /* drill `audit`: its findings */
+} FleetRow;
+/* Every pair, ordered by target then drill. *out malloc'd. */
+int store_fleet(Store *st, FleetRow **out, size_t *n, DrillError *err);
+
 /* Makes the store calls between them one write transaction (BEGIN
  * IMMEDIATE ... COMMIT): all of them are stored, or none. store_tx_end
  * commits when rc is 0 and every call inside succeeded, else rolls back;

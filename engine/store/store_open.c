@@ -23,8 +23,9 @@ static int migrate_v2(Store *st, DrillError *err);
 static int migrate_v3(Store *st, DrillError *err);
 static int migrate_v4(Store *st, DrillError *err);
 static int migrate_v5(Store *st, DrillError *err);
+static int migrate_v6(Store *st, DrillError *err);
 static const MigrateFn MIGRATIONS[] = {migrate_v1, migrate_v2, migrate_v3, migrate_v4,
-                                       migrate_v5};
+                                       migrate_v5, migrate_v6};
 #define STORE_SCHEMA_VERSION ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))
 
 /* ---- opening and migrating ---- */
@@ -406,6 +407,14 @@ static int migrate_v5(Store *st, DrillError *err)
         rc = drill_error_set(err, DRILL_E_STORE, "store %s: %d rows refer to runs that do not "
                              "exist: not migrating", st->path, broken);
     return rc;
+}
+
+/* v6: the fleet overview's index (drill fleet: newest run per target and
+ * drill). */
+static int migrate_v6(Store *st, DrillError *err)
+{
+    return store_exec(st, "CREATE INDEX IF NOT EXISTS runs_target_drill"
+                          " ON runs(topology_name, drill_name, id)", "creating schema v6", err);
 }
 
 const char *store_library_version(void)

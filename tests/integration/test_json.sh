@@ -92,6 +92,11 @@ js sandbox sandbox-status 0 sandbox status --dir "$sandbox"
 js audit audit 0 audit --sandbox-dir "$sandbox"
 check "audit: the summary counts the findings, exit_code 0" \
     [ "$(jget audit 'str(sum(d["summary"].values()) == len(d["findings"]) > 0) + str(d["exit_code"])')" = True0 ]
+js fleet fleet 0 fleet --db "$db"
+check "fleet: one entry per target and drill with finished runs in the store" \
+    [ "$(jget fleet 'len(d["entries"])')" = "$(sq "select count(*) from (select 1 from runs where status <> 'running' group by topology_name, drill_name)")" ]
+check "fleet: primary-wipe's entry is run $run, ok, with its stored RTO" \
+    [ "$(jget fleet '[(e["last_run_id"], e["verdict"], int(e["rto_ms"])) for e in d["entries"] if e["drill"] == "primary-wipe"][0]')" = "($run, 'ok', $(measure rto_ms))" ]
 
 # ---- failures are documents too ------------------------------------------------
 cp "$db" "$work/tampered.db"

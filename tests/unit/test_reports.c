@@ -10,6 +10,7 @@
 #include <libxml/tree.h>
 #include <libxml/xmlschemas.h>
 #include <stdbool.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -526,6 +527,84 @@ TEST(html_from_store)
     free(b);
 }
 
+/* drill fleet: JUnit valid against the schema CI consumers use, a suite per
+ * target, a case per drill failed when not ok (a failed run; with a max
+ * age, a stale one); the page self-contained with the failing row first
+ * and store text escaped. */
+TEST(fleet_junit_and_html)
+{
+    FleetRow rows[3];
+    memset(rows, 0, sizeof rows);
+    for (size_t i = 0; i < 3; i++) {
+        FleetRow *r = &rows[i];
+        r->runs = 2;
+        r->last_id = (int64_t)i + 1;
+        r->last_started_ms = r->last_passed_ms = 1000000;
+        r->rto_ms = 3000;
+        r->rto_target_ms = 30000;
+        r->rpo_ms = r->rpo_target_ms = 0;
+        r->rpo_tx = r->prev_rto_ms = r->audit_critical = r->audit_warning = NAN;
+        snprintf(r->last_status, sizeof r->last_status, "passed");
+    }
+    snprintf(rows[0].target, sizeof rows[0].target, "prod-<a>");
+    snprintf(rows[0].drill, sizeof rows[0].drill, "pitr-drop");
+    snprintf(rows[1].target, sizeof rows[1].target, "prod-<a>");
+    snprintf(rows[1].drill, sizeof rows[1].drill, "primary-wipe");
+    snprintf(rows[1].last_status, sizeof rows[1].last_status, "failed");
+    rows[1].objectives = 2;
+    rows[1].objectives_missed = 1;
+    snprintf(rows[2].target, sizeof rows[2].target, "staging");
+    snprintf(rows[2].drill, sizeof rows[2].drill, "primary-wipe");
+    rows[2].last_passed_ms = 1000000 - 86400000;   /* a day before the others */
+    FleetView v = {rows, 3, 1000000 + 3600000, 0, "store.db"};
+    char why[256];
+    CHECK_STR(fleet_judge(&v, &rows[0], why, sizeof why), "ok");
+    CHECK_STR(fleet_judge(&v, &rows[1], why, sizeof why), "failed");
+    CHECK_STR(why, "run #2 failed: 1 of 2 objective(s) missed");
+    CHECK_STR(fleet_judge(&v, &rows[2], why, sizeof why), "ok");
+    v.max_age_ms = 2 * 3600000;   /* 2 h: staging passed 25 h ago */
+    CHECK_STR(fleet_judge(&v, &rows[2], why, sizeof why), "stale");
+    CHECK_INT(fleet_not_ok(&v), 2);
+    char *xml = testutil_tmp_path("fleet.xml"), *html_path = testutil_tmp_path("fleet.html");
+    CHECK_INT(report_fleet_junit_write(&v, xml, NULL), 0);
+    check_schema(xml);
+    xmlDoc *doc = xmlReadFile(xml, NULL, XML_PARSE_NONET);
+    xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
+    CHECK(root != NULL);
+    if (root != NULL) {
+        CHECK_INT(attr_long(root, "tests"), 3);
+        CHECK_INT(attr_long(root, "failures"), 2);
+        xmlNode *suite = child(root, "testsuite");
+        CHECK(suite != NULL);
+        if (suite != NULL) {
+            CHECK_INT(attr_long(suite, "tests"), 2);
+            xmlNode *tc = find_case(suite, "primary-wipe");
+            CHECK(tc != NULL && child(tc, "failure") != NULL);
+            CHECK(find_case(suite, "pitr-drop") != NULL &&
+                  child(find_case(suite, "pitr-drop"), "failure") == NULL);
+        }
+    }
+    xmlFreeDoc(doc);
+    CHECK_INT(report_fleet_html_write(&v, html_path, NULL), 0);
+    size_t len;
+    char *html = read_file(html_path, &len);
+    CHECK(html != NULL);
+    if (html != NULL) {
+        CHECK(clean_utf8((const unsigned char *)html, len));
+        CHECK(!contains_ci(html, "<script"));
+        CHECK(no_external_url(html));
+        CHECK(strstr(html, "prod-&lt;a&gt;") != NULL);
+        CHECK(strstr(html, "2 of 3 target&#215;drill pair(s) not ok") != NULL);
+        /* not-ok rows first: primary-wipe of prod (failed) before pitr-drop (ok) */
+        const char *failed = strstr(html, "run #2 failed");
+        const char *ok = strstr(html, "run #1 passed");
+        CHECK(failed != NULL && ok != NULL && failed < ok);
+    }
+    free(html);
+    free(xml);
+    free(html_path);
+}
+
 TEST(rtext_helpers)
 {
     char out[64];
@@ -561,5 +640,6 @@ int main(void)
     RUN(junit_aborted_run_not_green);
     RUN(junit_names_stable_across_an_added_step);
     RUN(html_from_store);
+    RUN(fleet_junit_and_html);
     return harness_done();
 }

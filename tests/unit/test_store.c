@@ -368,7 +368,7 @@ TEST(migrate_v2_to_v3_batches)
     sqlite3_stmt *q = NULL;
     CHECK(sqlite3_open(path, &db) == SQLITE_OK);
     CHECK(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q, NULL) == SQLITE_OK);
-    CHECK(sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int(q, 0) == 5);
+    CHECK(sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int(q, 0) == 6);
     sqlite3_finalize(q);
     sqlite3_close(db);
     free(path);
@@ -608,6 +608,49 @@ TEST(baseline_same_target_only)
     free(path);
 }
 
+/* drill fleet: the newest finished run per target and drill, with its
+ * objectives, the RTO of the passed run before it, the newest pass. */
+TEST(fleet_newest_per_target_and_drill)
+{
+    char *path = testutil_tmp_path("fleet.db");
+    Store *st = NULL;
+    CHECK_INT(store_open(path, &st, NULL), 0);
+    baseline_run(st, "a", "t", "passed", 100, NULL);
+    int64_t a2 = baseline_run(st, "a", "t", "passed", 150, NULL);
+    int64_t a3 = baseline_run(st, "a", "t", "failed", 999, NULL);
+    CHECK_INT(store_objective_add(st, a3, "rto", 500, 999, "ms", false, NULL, NULL), 0);
+    CHECK_INT(store_objective_add(st, a3, "rpo", 0, 0, "ms", true, NULL, NULL), 0);
+    baseline_run(st, "a", "t", "running", 1, NULL);      /* not finished: not the newest */
+    int64_t b1 = baseline_run(st, "b", "t", "passed", -1, NULL);
+    int64_t u1 = baseline_run(st, "a", "u", "passed", 70, NULL);
+    FleetRow *f = NULL;
+    size_t n = 0;
+    CHECK_INT(store_fleet(st, &f, &n, NULL), 0);
+    CHECK_INT(n, 3);
+    if (n == 3) {
+        CHECK_STR(f[0].target, "t");
+        CHECK_STR(f[0].drill, "a");
+        CHECK_INT(f[0].runs, 3);
+        CHECK_INT(f[0].last_id, a3);
+        CHECK_STR(f[0].last_status, "failed");
+        CHECK(f[0].rto_ms == 999 && f[0].prev_rto_ms == 150 && isnan(f[0].rpo_ms));
+        CHECK(f[0].rto_target_ms == 500 && f[0].rpo_target_ms == 0);
+        CHECK_INT(f[0].objectives, 2);
+        CHECK_INT(f[0].objectives_missed, 1);
+        CHECK_INT(f[0].last_passed_ms, 1000);   /* a2's start */
+        CHECK_STR(f[1].drill, "b");
+        CHECK_INT(f[1].last_id, b1);
+        CHECK(isnan(f[1].rto_ms) && isnan(f[1].prev_rto_ms) && isnan(f[1].rto_target_ms));
+        CHECK_STR(f[2].target, "u");
+        CHECK_INT(f[2].last_id, u1);
+        CHECK(f[2].rto_ms == 70 && isnan(f[2].prev_rto_ms));
+    }
+    (void)a2;
+    free(f);
+    store_close(st);
+    free(path);
+}
+
 TEST(newer_schema_refused)
 {
     char *path = testutil_tmp_path("newer.db");
@@ -731,6 +774,7 @@ int main(void)
     RUN(write_error_is_sticky);
     RUN(hash_covers_bytes_after_nul);
     RUN(baseline_same_target_only);
+    RUN(fleet_newest_per_target_and_drill);
     RUN(newer_schema_refused);
     RUN(foreign_database_refused);
     RUN(text_file_refused);
