@@ -99,6 +99,7 @@ void cli_install_signals(void);
 int cmd_repair(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_fleet(int argc, char **argv);
+int cmd_store(int argc, char **argv);
 /* Loads TOPOLOGY, or the sandbox's (sandbox_dir, else the default one),
  * printing its problems; *path (may be NULL) gets the file's path
  * (malloc'd). 0, or DRILL_EXIT_INVALID. */

@@ -19,6 +19,7 @@ static const Command commands[] = {
     {"verify", cmd_verify, "check the integrity of stored evidence"},
     {"audit", cmd_audit, "check a topology for DR risks without changing anything"},
     {"fleet", cmd_fleet, "every target x drill at a glance: verdict, RTO/RPO, age (CI gate)"},
+    {"store", cmd_store, "copy runs between stores (store copy FROM TO), evidence re-sealed"},
     {"repair", cmd_repair, "bring back a target a drill left broken, and release it"},
     {"sandbox", cmd_sandbox, "bring the local PostgreSQL + standby + Barman sandbox up or down"},
 };

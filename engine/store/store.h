@@ -253,6 +253,26 @@ typedef struct FleetRow {
 /* Every pair, ordered by target then drill. *out malloc'd. */
 int store_fleet(Store *st, FleetRow **out, size_t *n, DrillError *err);
 
+/* drill store copy FROM TO (store_copy.c): FROM's finished, sealed runs
+ * appended to TO, re-sealed in TO's chain with their origin as facts
+ * (copied.from, copied.chain_sha256); runs TO holds (same UUID), unsealed
+ * runs and runs without a UUID are skipped. DRILL_E_FAILED, nothing
+ * copied, when FROM's chain shows an alteration. */
+typedef struct CopiedRun {
+    int64_t from_id, to_id;
+    char uuid[40];
+} CopiedRun;
+typedef struct StoreCopyResult {
+    CopiedRun *runs;
+    size_t nruns;
+    size_t skipped_present, skipped_unsealed, skipped_no_uuid;
+} StoreCopyResult;
+int store_copy(Store *from, Store *to, StoreCopyResult *res, DrillError *err);
+/* The check store_copy starts with (FROM's chain), alone: before TO is
+ * even created. */
+int store_copy_check(Store *from, DrillError *err);
+void store_copy_result_free(StoreCopyResult *res);   /* NULL ok */
+
 /* Makes the store calls between them one write transaction (BEGIN
  * IMMEDIATE ... COMMIT): all of them are stored, or none. store_tx_end
  * commits when rc is 0 and every call inside succeeded, else rolls back;

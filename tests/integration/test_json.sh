@@ -92,6 +92,10 @@ js sandbox sandbox-status 0 sandbox status --dir "$sandbox"
 js audit audit 0 audit --sandbox-dir "$sandbox"
 check "audit: the summary counts the findings, exit_code 0" \
     [ "$(jget audit 'str(sum(d["summary"].values()) == len(d["findings"]) > 0) + str(d["exit_code"])')" = True0 ]
+js store store-copy 0 store copy "$db" "$work/copy.db"
+check "store copy: every sealed run of the store copied, with new ids in order" \
+    [ "$(jget store-copy 'str(d["copied"]) + str([r["to_run_id"] for r in d["runs"]] == list(range(1, d["copied"] + 1)))')" \
+      = "$(sq "select count(*) from runs r join evidence e on e.run_id = r.id where r.uuid is not null")True" ]
 js fleet fleet 0 fleet --db "$db"
 check "fleet: one entry per target and drill with finished runs in the store" \
     [ "$(jget fleet 'len(d["entries"])')" = "$(sq "select count(*) from (select 1 from runs where status <> 'running' group by topology_name, drill_name)")" ]
