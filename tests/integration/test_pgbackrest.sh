@@ -5,7 +5,9 @@
 # `drill audit`'s pgBackRest checks. Outcomes are checked independently of
 # drill's verdicts: the servers' state and timelines, the heartbeat rows
 # against what drill stored as acknowledged, the repository through
-# pgbackrest itself, the application data a PITR must bring back.
+# pgbackrest itself, the application data a PITR must bring back; a recovery
+# that fails before its restore (rollback) and a SIGINT during the restore
+# both leave the database serving.
 . "$(dirname "${BASH_SOURCE[0]}")/sandbox-lib.sh"
 require pgbackrest "pgBackRest: run fixtures/setup.sh" command -v pgbackrest > /dev/null
 
@@ -141,6 +143,31 @@ check "rollback: the rollback restored the latest backup set" \
 check "rollback: pg1 is a writable primary again" [ "$(q "$p1" 'select pg_is_in_recovery()')" = f ]
 check "rollback: pg2 streams from pg1 through slot pg2" pg2_streams_through_slot
 check "rollback: pgbackrest check passes" pgbr check
+
+# ---- SIGINT while pgBackRest restores the wiped primary -------------------
+# The operator's Ctrl-C after the fault: the recovery finishes (stopping it
+# half-way would leave no database), verify is skipped, cleanup runs, exit 130.
+"$DRILL_BIN" run primary-wipe-pgbackrest --sandbox-dir "$sandbox" --db "$db" --progress lines \
+    > "$work/int.out" 2> "$work/int.err" &
+pid=$!
+for _ in $(seq 1 600); do
+    grep -q 'restore the latest backup set (WAL through archive-get): started' "$work/int.err" && break
+    sleep 0.05
+done
+kill -INT "$pid"
+wait "$pid"
+rc=$?
+tail -n 12 "$work/int.err"
+run=$(sq "select max(id) from runs")
+sandbox_ports
+check "SIGINT during the restore: exit 130 (got $rc)" [ "$rc" -eq 130 ]
+check "SIGINT: stored as aborted, the recovery finished" \
+    [ "$(sq "select status || ': ' || message from runs where id = $run")" = "aborted: interrupted by signal 2 after the fault: recovery finished, verify skipped, cleanup ran" ]
+check "SIGINT: every recover step passed" \
+    [ "$(sq "select count(*) from steps where run_id = $run and phase = 'recover' and status <> 'ok'")" -eq 0 ]
+check "SIGINT: pg1 is a writable primary" [ "$(q "$p1" 'select pg_is_in_recovery()')" = f ]
+check "SIGINT: pg2 streams from pg1 through slot pg2" pg2_streams_through_slot
+check "SIGINT: pgbackrest check passes" pgbr check
 
 sandbox_down_checked
 finish
