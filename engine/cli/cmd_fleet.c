@@ -178,9 +178,10 @@ static int parse(int argc, char **argv, FleetOpts *o)
         switch (c) {
         case 'd': o->db = optarg; break;
         case 'a':
-            if (duration_parse_ms(optarg, &o->max_age_ms) != 0 || o->max_age_ms <= 0)
-                return cli_usage("fleet", "--max-age takes a duration such as 7d or 36h, not "
-                                          "\"%s\"", optarg);
+            if (duration_parse_ms_upto(optarg, DURATION_SCHEDULE_MAX_MS, &o->max_age_ms) != 0 ||
+                o->max_age_ms <= 0)
+                return cli_usage("fleet", "--max-age takes a duration such as 7d, 90d or 36h (at "
+                                          "most 400d), not \"%s\"", optarg);
             break;
         case 'F':
             if (!str_eq(optarg, "text") && !str_eq(optarg, "json") && !str_eq(optarg, "junit") &&

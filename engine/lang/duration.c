@@ -15,12 +15,12 @@
 static const struct {
     const char *unit;
     int64_t ms;
-} units[] = {{"h", 3600000}, {"ms", 1}, {"m", 60000}, {"s", 1000}};
+} units[] = {{"d", 86400000}, {"h", 3600000}, {"ms", 1}, {"m", 60000}, {"s", 1000}};
 
-/* Rank of a unit from largest (0) to smallest (3); "ms" must be tried before "m". */
+/* Rank of a unit from largest (0) to smallest (4); "ms" must be tried before "m". */
 static int unit_rank(int64_t ms)
 {
-    return ms == 3600000 ? 0 : ms == 60000 ? 1 : ms == 1000 ? 2 : 3;
+    return ms == 86400000 ? 0 : ms == 3600000 ? 1 : ms == 60000 ? 2 : ms == 1000 ? 3 : 4;
 }
 
 static int match_unit(const char *p, int64_t *unit_ms, size_t *unit_len)
@@ -38,6 +38,11 @@ static int match_unit(const char *p, int64_t *unit_ms, size_t *unit_len)
 
 int duration_parse_ms(const char *text, int64_t *ms)
 {
+    return duration_parse_ms_upto(text, DURATION_MAX_MS, ms);
+}
+
+int duration_parse_ms_upto(const char *text, int64_t max_ms, int64_t *ms)
+{
     if (text == NULL || *text == '\0')
         return -1;
     if (strcmp(text, "0") == 0) {
@@ -53,7 +58,7 @@ int duration_parse_ms(const char *text, int64_t *ms)
         int64_t n = 0;
         for (; *p >= '0' && *p <= '9'; p++) {
             n = n * 10 + (*p - '0');
-            if (n > DURATION_MAX_MS)
+            if (n > max_ms)
                 return -1;
         }
         int64_t unit_ms;
@@ -65,7 +70,7 @@ int duration_parse_ms(const char *text, int64_t *ms)
             return -1;
         last_rank = rank;
         p += unit_len;
-        if (n > (DURATION_MAX_MS - total) / unit_ms)
+        if (n > (max_ms - total) / unit_ms)
             return -1;
         total += n * unit_ms;
     }

@@ -216,7 +216,8 @@ static void parse_backup_objectives(Ctx *c, const yaml_node_t *map, Node *n)
     const yaml_node_t *v;
     if ((v = yamldoc_get(c->doc, map, "max_backup_age")) != NULL) {
         const char *text = yamldoc_want_string(c->doc, "max_backup_age", v);
-        if (text != NULL && (duration_parse_ms(text, &n->max_backup_age_ms) != 0 ||
+        if (text != NULL && (duration_parse_ms_upto(text, DURATION_SCHEDULE_MAX_MS,
+                                                    &n->max_backup_age_ms) != 0 ||
                              n->max_backup_age_ms <= 0))
             yamldoc_error(c->doc, v, "write a duration such as 26h or 8d",
                           "invalid max_backup_age \"%s\"", text);
@@ -519,8 +520,9 @@ static void rehearse_entry(Ctx *c, const char *name, const yaml_node_t *value)
     const char *text = yamldoc_scalar(value);
     int64_t ms = 0;
     char clip[64];
-    if (text == NULL || duration_parse_ms(text, &ms) != 0 || ms <= 0) {
-        yamldoc_error(c->doc, value, "write a duration: 168h (7 days), 36h, 720h (30 days)",
+    if (text == NULL || duration_parse_ms_upto(text, DURATION_SCHEDULE_MAX_MS, &ms) != 0 ||
+        ms <= 0) {
+        yamldoc_error(c->doc, value, "write a duration: 7d, 36h, 90d (at most 400d)",
                       "invalid age \"%s\" for %s in rehearse_every",
                       yamldoc_clip(text ? text : "", clip), name);
         return;
