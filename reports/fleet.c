@@ -18,16 +18,33 @@
 #include "report.h"
 #include "util.h"
 
+/* An age as a reader of a fleet wants it: 3d4h, 5h12m, 7m, 42s. */
 static void age_text(int64_t ms, char *out, size_t size)
 {
-    if (ms < 0)
-        ms = 0;
-    time_format_duration_ms(ms, out, size);
+    int64_t s = ms > 0 ? ms / 1000 : 0;
+    if (s >= 86400 && s % 86400 / 3600 == 0)
+        snprintf(out, size, "%lldd", (long long)(s / 86400));
+    else if (s >= 86400)
+        snprintf(out, size, "%lldd%lldh", (long long)(s / 86400), (long long)(s % 86400 / 3600));
+    else if (s >= 3600 && s % 3600 / 60 == 0)
+        snprintf(out, size, "%lldh", (long long)(s / 3600));
+    else if (s >= 3600)
+        snprintf(out, size, "%lldh%lldm", (long long)(s / 3600), (long long)(s % 3600 / 60));
+    else if (s >= 60)
+        snprintf(out, size, "%lldm", (long long)(s / 60));
+    else
+        snprintf(out, size, "%llds", (long long)s);
 }
 
 const char *fleet_judge(const FleetView *v, const FleetRow *r, char *why, size_t whysz)
 {
     char age[32], limit[32];
+    int64_t max_age = r->max_age_ms > 0 ? r->max_age_ms : v->max_age_ms;
+    if (r->runs == 0) {
+        age_text(max_age, limit, sizeof limit);
+        snprintf(why, whysz, "never run on this target (to pass every %s)", limit);
+        return "stale";
+    }
     if (!str_eq(r->last_status, "passed")) {
         if (!isnan(r->audit_critical) && r->audit_critical > 0)
             snprintf(why, whysz, "audit #%lld: %.0f critical finding(s)", (long long)r->last_id,
@@ -39,10 +56,9 @@ const char *fleet_judge(const FleetView *v, const FleetRow *r, char *why, size_t
             snprintf(why, whysz, "run #%lld %s", (long long)r->last_id, r->last_status);
         return "failed";
     }
-    if (v->max_age_ms > 0 &&
-        (r->last_passed_ms <= 0 || v->now_ms - r->last_passed_ms > v->max_age_ms)) {
+    if (max_age > 0 && (r->last_passed_ms <= 0 || v->now_ms - r->last_passed_ms > max_age)) {
         age_text(v->now_ms - r->last_passed_ms, age, sizeof age);
-        age_text(v->max_age_ms, limit, sizeof limit);
+        age_text(max_age, limit, sizeof limit);
         snprintf(why, whysz, "last passed %s ago, more than %s", age, limit);
         return "stale";
     }
@@ -115,7 +131,10 @@ static void write_row(Buf *b, const FleetView *v, const FleetRow *r)
     html_text(b, verdict);
     buf_appends(b, "<br><small>");
     html_text(b, why);
-    buf_appendf(b, "</small></td><td class=\"num\">#%lld</td><td>", (long long)r->last_id);
+    if (r->runs == 0)
+        buf_appends(b, "</small></td><td class=\"num\">&#8212;</td><td>");
+    else
+        buf_appendf(b, "</small></td><td class=\"num\">#%lld</td><td>", (long long)r->last_id);
     html_utc(b, r->last_started_ms);
     buf_appends(b, "</td>");
     cell_ms(b, r->rto_ms, r->rto_target_ms);

@@ -15,12 +15,13 @@
 #include "duration.h"
 #include "json.h"
 #include "report.h"
+#include "topology.h"
 #include "util.h"
 
 static void help(void)
 {
-    puts("usage: drill fleet [--db FILE] [--max-age DURATION] [--format text|json|junit|html]\n"
-         "                  [--junit FILE] [--html FILE]\n\n"
+    puts("usage: drill fleet [--db FILE] [--max-age DURATION] [-t TOPOLOGY]...\n"
+         "                  [--format text|json|junit|html] [--junit FILE] [--html FILE]\n\n"
          "One line per target (the topology a run was on) and drill the store has runs\n"
          "of, from the newest finished run of each: its verdict, RTO and RPO against\n"
          "their objectives, the RTO trend (against the passed run before), when it last\n"
@@ -30,6 +31,10 @@ static void help(void)
          "  ok      otherwise.\n\n"
          "  --max-age DURATION  e.g. 7d: every target x drill must have passed within it\n"
          "                 (a CI gate: `drill fleet --max-age 7d --junit fleet.xml`)\n"
+         "  -t, --topology FILE  (repeatable) the schedule of a target: its\n"
+         "                 `rehearse_every: {DRILL: 7d}` holds that drill on that target to\n"
+         "                 its own age, and a drill it lists that never ran there is a\n"
+         "                 row too (stale): a cluster nobody rehearsed is not invisible\n"
          "  --format F     text (default), json, junit or html, on stdout\n"
          "  --junit FILE   also write JUnit XML: a <testsuite> per target, a <testcase>\n"
          "                 classname=\"drill.fleet.TARGET\" name=\"DRILL\" per pair, failed\n"
@@ -115,8 +120,15 @@ static void json_entry(JsonWriter *w, const FleetView *v, const FleetRow *r)
     json_kv_string(w, "verdict", verdict);
     json_kv_string(w, "why", why);
     json_kv_int(w, "runs", r->runs);
-    json_kv_int(w, "last_run_id", r->last_id);
-    json_kv_string(w, "last_status", r->last_status);
+    if (r->runs > 0)
+        json_kv_int(w, "last_run_id", r->last_id);
+    else
+        json_kv_measure(w, "last_run_id", -1);   /* null: never run */
+    json_kv_string(w, "last_status", r->runs > 0 ? r->last_status : NULL);
+    if (r->max_age_ms > 0)
+        json_kv_int(w, "schedule_ms", r->max_age_ms);
+    else
+        json_kv_measure(w, "schedule_ms", -1);
     kv_time(w, "last_started", r->last_started_ms);
     kv_time(w, "last_passed", r->last_passed_ms);
     kv_opt(w, "rto_ms", r->rto_ms);
@@ -159,9 +171,13 @@ static int print_json(const FleetView *v)
     return json_finish(&w, stdout, &err) < 0 ? cli_fail("fleet", &err) : DRILL_EXIT_OK;
 }
 
+#define FLEET_TOPOLOGIES_MAX 1000
+
 typedef struct FleetOpts {
     const char *db, *junit, *html, *format;
     int64_t max_age_ms;
+    const char *topologies[FLEET_TOPOLOGIES_MAX];
+    size_t ntopologies;
 } FleetOpts;
 
 static int parse(int argc, char **argv, FleetOpts *o)
@@ -171,10 +187,11 @@ static int parse(int argc, char **argv, FleetOpts *o)
                                          {"format", required_argument, NULL, 'F'},
                                          {"junit", required_argument, NULL, 'j'},
                                          {"html", required_argument, NULL, 'H'},
+                                         {"topology", required_argument, NULL, 't'},
                                          {"help", no_argument, NULL, 'h'},
                                          {0}};
     int c;
-    while ((c = cli_getopt("fleet", argc, argv, "h", opts)) != -1) {
+    while ((c = cli_getopt("fleet", argc, argv, "ht:", opts)) != -1) {
         switch (c) {
         case 'd': o->db = optarg; break;
         case 'a':
@@ -189,6 +206,11 @@ static int parse(int argc, char **argv, FleetOpts *o)
                 return cli_usage("fleet", "--format is text, json, junit or html, not \"%s\"",
                                  optarg);
             o->format = optarg;
+            break;
+        case 't':
+            if (o->ntopologies == FLEET_TOPOLOGIES_MAX)
+                return cli_usage("fleet", "at most %d topologies", FLEET_TOPOLOGIES_MAX);
+            o->topologies[o->ntopologies++] = optarg;
             break;
         case 'j': o->junit = optarg; break;
         case 'H': o->html = optarg; break;
@@ -220,6 +242,49 @@ static int write_outputs(const FleetOpts *o, const FleetView *v)
     return rc;
 }
 
+/* The row of (target, drill), appended (never run: runs 0) when missing. */
+static FleetRow *row_for(FleetRow **rows, size_t *n, const char *target, const char *drill)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (str_eq((*rows)[i].target, target) && str_eq((*rows)[i].drill, drill))
+            return &(*rows)[i];
+    *rows = xrealloc(*rows, (*n + 1) * sizeof **rows);
+    FleetRow *r = &(*rows)[(*n)++];
+    memset(r, 0, sizeof *r);
+    snprintf(r->target, sizeof r->target, "%s", target);
+    snprintf(r->drill, sizeof r->drill, "%s", drill);
+    r->rto_ms = r->rpo_ms = r->rpo_tx = r->rto_target_ms = r->rpo_target_ms = NAN;
+    r->prev_rto_ms = r->audit_critical = r->audit_warning = NAN;
+    return r;
+}
+
+static int cmp_rows(const void *a, const void *b)
+{
+    const FleetRow *x = a, *y = b;
+    int c = strcmp(x->target, y->target);
+    return c != 0 ? c : strcmp(x->drill, y->drill);
+}
+
+/* Each topology's rehearse_every, onto its target's rows. */
+static int apply_schedules(const FleetOpts *o, FleetRow **rows, size_t *n)
+{
+    for (size_t i = 0; i < o->ntopologies; i++) {
+        Topology *t = NULL;
+        DiagList *dl = diag_list_new();
+        int rc = topology_load(o->topologies[i], dl, &t);
+        diag_print(dl, stderr);
+        diag_list_free(dl);
+        if (rc != 0)
+            return cli_usage("fleet", "topology %s is not valid (see above)", o->topologies[i]);
+        for (size_t k = 0; k < t->nrehearse_every; k++)
+            row_for(rows, n, t->name, t->rehearse_every[k].drill)->max_age_ms =
+                t->rehearse_every[k].max_age_ms;
+        topology_free(t);
+    }
+    qsort(*rows, *n, sizeof **rows, cmp_rows);
+    return 0;
+}
+
 int cmd_fleet(int argc, char **argv)
 {
     FleetOpts o = {.format = "text"};
@@ -234,11 +299,17 @@ int cmd_fleet(int argc, char **argv)
     size_t n = 0;
     DrillError err;
     rc = store_fleet(st, &rows, &n, &err);
-    FleetView v = {rows, n, time_utc_ms(), o.max_age_ms, store_path(st)};
     if (rc < 0) {
         store_close(st);
         return cli_fail("fleet", &err);
     }
+    rc = apply_schedules(&o, &rows, &n);
+    if (rc != 0) {
+        store_close(st);
+        free(rows);
+        return rc;
+    }
+    FleetView v = {rows, n, time_utc_ms(), o.max_age_ms, store_path(st)};
     rc = write_outputs(&o, &v);
     size_t bad = fleet_not_ok(&v);
     store_close(st);

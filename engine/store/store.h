@@ -249,6 +249,8 @@ typedef struct FleetRow {
     int objectives, objectives_missed;   /* its judged objectives, and those not met */
     double prev_rto_ms;        /* RTO of the passed run before it: the trend */
     double audit_critical, audit_warning; /* drill `audit`: its findings */
+    int64_t max_age_ms;        /* its schedule (a topology's rehearse_every); 0 = none.
+                                  Not from the store: set by the reader */
 } FleetRow;
 /* Every pair, ordered by target then drill. *out malloc'd. */
 int store_fleet(Store *st, FleetRow **out, size_t *n, DrillError *err);

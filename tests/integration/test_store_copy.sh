@@ -48,6 +48,24 @@ check "TO's chain has 3 links" [ "$(sqb 'select count(*) from evidence')" -eq 3 
 check "the fleet overview of TO shows both targets" \
     [ "$(awk '$2 == "audit" {print $1}' "$work/fleet.out" | sort | tr '\n' ' ')" = "alpha beta " ]
 
+# The schedule of a target: alpha must pass audit every hour and
+# primary-wipe every 7 days (never run there: a row of its own, stale).
+printf 'rehearse_every: {audit: 1h, primary-wipe: 7d}\n' >> "$work/alpha.yaml"
+"$DRILL_BIN" fleet --db "$b" -t "$work/alpha.yaml" --format json > "$work/sched.json"
+rc=$?
+check "fleet with alpha's schedule exits 1 (a scheduled drill never ran; got $rc)" [ "$rc" -eq 1 ]
+check "... alpha/primary-wipe: stale, never run, 7d" \
+    [ "$(python3 -c 'import json,sys
+e = [e for e in json.load(open(sys.argv[1]))["entries"] if e["target"] == "alpha" and e["drill"] == "primary-wipe"][0]
+print(e["verdict"], e["runs"], e["last_run_id"], e["schedule_ms"], e["why"])' "$work/sched.json")" \
+      = "stale 0 None 604800000 never run on this target (to pass every 7d)" ]
+check "... alpha/audit: failed, its newest audit found critical risks (pg1 unreachable)" \
+    grep -qE "^failed audit #[0-9]+: [0-9]+ critical finding" <(python3 -c 'import json,sys
+print(*[e["verdict"] + " " + e["why"] for e in json.load(open(sys.argv[1]))["entries"] if e["target"] == "alpha" and e["drill"] == "audit"])' "$work/sched.json")
+check "... the document is valid against the schema" \
+    /usr/bin/python3 "$DRILL_SOURCE_DIR/tests/integration/json-validate.py" \
+    "$DRILL_SOURCE_DIR/engine/dist/schema/drill-output.schema.json" fleet "$work/sched.json"
+
 "$DRILL_BIN" store copy "$a" "$b" --format json > "$work/again.json"
 check "a second copy copies nothing and skips both" \
     [ "$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["copied"], d["skipped_present"])' "$work/again.json")" = "0 2" ]
