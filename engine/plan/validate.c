@@ -40,10 +40,13 @@ static size_t check_ref(const Scenario *s, const Topology *t, DiagList *diags, c
     char *hint = !backup || need == NEED_PG
         ? xasprintf("name %s for `%s`", want, what)
         : xasprintf("topology \"%s\" backs up with %s: run the drill's %s (`drill list` shows "
-                    "them)", t->name ? t->name : t->file,
+                    "them)%s", t->name ? t->name : t->file,
                     n->tool == TOOL_PGBACKREST ? "pgBackRest" : "Barman",
                     n->tool == TOOL_PGBACKREST ? "-pgbackrest variant"
-                                               : "Barman version, without -pgbackrest");
+                                               : "Barman version, without -pgbackrest",
+                    n->tool == TOOL_PGBACKREST ? ""
+                    : "; for a pgBackRest sandbox: drill sandbox down && drill sandbox up "
+                      "--backup pgbackrest");
     diag_add(diags, s->file, line, col, hint, "step kind \"%s\" needs %s, but \"%s\" is a %s node%s",
              st->kind->name, want, n->name, node_role_name(n->role),
              backup && need != NEED_PG ? (n->tool == TOOL_PGBACKREST ? " (pgBackRest)" : " (Barman)")
