@@ -11,6 +11,8 @@
 #   addr NODE               the node's address (node1, node2, barman or repo)
 #   ssh_as NODE [KNOWN_HOSTS] -- CMD   ssh with the topology's key and strict host keys
 #   sql NODE SQL            psql on the node, unaligned
+#   mq SQL, measure_of RUN KEY, mh_survivors LABEL RUN, mh_measure ...: the
+#                           test's store ($db) and a drill's stored outcome
 #   mh_healthy LABEL [serving]  checks the layout's healthy shape: node1 writable,
 #                           node2 streaming through standby_slot, Barman's
 #                           receiver synchronous through barman_slot, barman
@@ -113,4 +115,28 @@ mh_healthy() {  # mh_healthy LABEL [serving]: serving = the databases only, not 
         until_ok 30 is_eq sync sql node1 "$BARMAN_SYNC_SQL"
     check "$l: barman check main-db OK (as barman on bkp, over ssh)" \
         until_ok 60 ssh_as barman -- barman -c "$(barman_conf)" check main-db
+}
+
+# ---- a drill's stored run ($db: the test's store) -----------------------------------
+mq() { sqlite3 "$db" "$1"; }
+measure_of() { mq "select cast(value as int) from measures where run_id = $1 and key = '$2'"; }
+count_of() { mq "select coalesce(sum(cast(value as int)), 0) from measures where run_id = $1 and key = '$2'"; }
+
+# mh_survivors LABEL RUN: node1 holds at least the heartbeat rows run RUN says
+# survived: acknowledged - lost by the fault (RPO) - discarded on purpose by a
+# PITR, counted on node1 with SQL. Nothing to check for a drill without a heartbeat.
+mh_survivors() {
+    local acked lost present
+    acked=$(measure_of "${2:-0}" heartbeat_acked)
+    [ -n "$acked" ] || return 0
+    lost=$(( $(count_of "$2" rpo_transactions) + $(count_of "$2" pitr_discarded_transactions) ))
+    present=$(sql node1 "select count(*) from drill_heartbeat where run_uuid = '$(run_uuid "$2")'")
+    check "$1: node1 holds the rows drill says survived ($present >= $acked - $lost)" \
+        [ "${present:-0}" -ge $((acked - lost)) ]
+}
+
+# mh_measure LAYOUT DRILL RC WALL_MS RUN: the test's "measure:" line of a drill.
+mh_measure() {
+    echo "measure: $1 $2 exit $3 wall $4 ms rto $(measure_of "${5:-0}" rto_ms) ms" \
+         "rpo $(measure_of "${5:-0}" rpo_ms) ms / $(measure_of "${5:-0}" rpo_transactions) tx"
 }

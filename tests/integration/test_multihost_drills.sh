@@ -54,9 +54,6 @@ check "... and says which slot node2 streams through" \
     grep -qF 'node2 streams through slot "standby_slot", not "pg2"' "$work/wrong.out"
 
 # --- every shipped drill -------------------------------------------------------------
-mq() { sqlite3 "$db" "$1"; }
-measure_of() { mq "select cast(value as int) from measures where run_id = $1 and key = '$2'"; }
-count_of() { mq "select coalesce(sum(cast(value as int)), 0) from measures where run_id = $1 and key = '$2'"; }
 # primary-wipe-naive runs last: it leaves Barman behind on purpose (its archive
 # is ahead of the restored primary: the drill's second lesson), so after it
 # only the databases are checked, and nothing runs after it.
@@ -91,16 +88,8 @@ for d in $drills; do
         check "$d: a finding says the configuration outside PGDATA is not in the backup" \
             [ "$(mq "select count(*) from events where run_id = ${run:-0} and name = 'finding' and detail like '%is outside PGDATA%'")" -eq 1 ]
     fi
-    acked=$(measure_of "${run:-0}" heartbeat_acked)
-    if [ -n "$acked" ]; then
-        # Lost by the fault (RPO) or discarded on purpose by a PITR.
-        lost=$(( $(count_of "$run" rpo_transactions) + $(count_of "$run" pitr_discarded_transactions) ))
-        present=$(sql node1 "select count(*) from drill_heartbeat where run_uuid = '$(run_uuid "$run")'")
-        check "$d: node1 holds the rows drill says survived ($present >= $acked - $lost)" \
-            [ "${present:-0}" -ge $((acked - lost)) ]
-    fi
-    echo "measure: classic3 $d exit $rc wall ${wall} ms rto $(measure_of "${run:-0}" rto_ms) ms" \
-         "rpo $(measure_of "${run:-0}" rpo_ms) ms / $(measure_of "${run:-0}" rpo_transactions) tx"
+    mh_survivors "$d" "$run"
+    mh_measure classic3 "$d" "$rc" "$wall" "$run"
 done
 check "ran every drill asked for ($ran)" [ "$ran" -ge 1 ]
 check "drill verify: the store's evidence chain holds" quiet "$DRILL_BIN" verify --db "$db"

@@ -20,9 +20,6 @@ echo "measure: multihost up (pgBackRest) ${up_ms} ms"
 check "the backup node is a pgBackRest repository host" grep -q '^    tool: pgbackrest$' "$topo"
 mh_healthy "fresh layout"
 
-mq() { sqlite3 "$db" "$1"; }
-measure_of() { mq "select cast(value as int) from measures where run_id = $1 and key = '$2'"; }
-count_of() { mq "select coalesce(sum(cast(value as int)), 0) from measures where run_id = $1 and key = '$2'"; }
 
 # --- drill audit over SSH: pgbackrest info on bkp, read-only ---------------------
 in_ctl "$DRILL_BIN" audit -t "$topo" --db "$db" > "$work/audit.out" 2>&1
@@ -44,15 +41,8 @@ for d in primary-wipe-pgbackrest pitr-drop-pgbackrest backup-verify-pgbackrest; 
     run=$(mq "select max(id) from runs where drill_name = '$d'")
     check "$d: stored as passed" [ "$(mq "select status from runs where id = ${run:-0}")" = passed ]
     mh_healthy "$d"
-    acked=$(measure_of "${run:-0}" heartbeat_acked)
-    if [ -n "$acked" ]; then
-        lost=$(( $(count_of "$run" rpo_transactions) + $(count_of "$run" pitr_discarded_transactions) ))
-        present=$(sql node1 "select count(*) from drill_heartbeat where run_uuid = '$(run_uuid "$run")'")
-        check "$d: node1 holds the rows drill says survived ($present >= $acked - $lost)" \
-            [ "${present:-0}" -ge $((acked - lost)) ]
-    fi
-    echo "measure: classic3-pgbackrest $d exit $rc wall ${wall} ms rto $(measure_of "${run:-0}" rto_ms) ms" \
-         "rpo $(measure_of "${run:-0}" rpo_ms) ms / $(measure_of "${run:-0}" rpo_transactions) tx"
+    mh_survivors "$d" "$run"
+    mh_measure classic3-pgbackrest "$d" "$rc" "$wall" "$run"
 done
 # bkp's configuration is in /etc: the scratch directory went to /var/tmp.
 scratch=/var/tmp/drill-verify-$(mq "select uuid from runs where drill_name = 'backup-verify-pgbackrest'")

@@ -14,9 +14,7 @@
 #    acknowledge a commit at all: the fenced run shows the stall.)
 . "$(dirname "${BASH_SOURCE[0]}")/multihost-lib.sh"
 
-db=$work/drill.db
-mq() { sqlite3 "$db" "$1"; }
-measure_of() { mq "select cast(value as int) from measures where run_id = $1 and key = '$2'"; }
+db=$work/drill.db   # mq, measure_of: multihost-lib.sh
 log_of() { echo "$dir/hosts/$1/var/log/postgresql/postgresql-15-main.log"; }
 # ms since the epoch of a server log line's timestamp (UTC, %m)
 log_ms() { date -u -d "$(cut -c1-23 <<<"$1")" +%s%3N; }
