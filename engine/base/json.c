@@ -8,24 +8,6 @@
 #include <math.h>   /* isfinite: a macro */
 #include <string.h>
 
-/* Length of the valid UTF-8 sequence at p (1-4), 0 if invalid. Rejects
- * overlong forms, surrogates and code points above U+10FFFF. */
-static size_t utf8_len(const unsigned char *p)
-{
-    if (p[0] < 0x80)
-        return 1;
-    size_t n = p[0] >= 0xF0 ? 4 : p[0] >= 0xE0 ? 3 : p[0] >= 0xC2 ? 2 : 0;
-    if (n == 0 || p[0] > 0xF4)
-        return 0;
-    for (size_t i = 1; i < n; i++)
-        if ((p[i] & 0xC0) != 0x80)
-            return 0;   /* also stops at the NUL terminator */
-    if ((p[0] == 0xE0 && p[1] < 0xA0) || (p[0] == 0xED && p[1] >= 0xA0) ||
-        (p[0] == 0xF0 && p[1] < 0x90) || (p[0] == 0xF4 && p[1] >= 0x90))
-        return 0;
-    return n;
-}
-
 static void escape_char(Buf *b, unsigned char c)
 {
     static const char shorts[] = {'b', 't', 'n', 0, 'f', 'r'};  /* \b=8 .. \r=13 */
@@ -47,7 +29,7 @@ void json_escape(Buf *b, const char *s)
     buf_append(b, "\"", 1);
     const unsigned char *p = (const unsigned char *)(s ? s : "");
     while (*p != '\0') {
-        size_t n = utf8_len(p);
+        size_t n = utf8_seq_len(p);
         if (n == 1)
             escape_char(b, *p);
         else if (n > 1)

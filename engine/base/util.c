@@ -462,3 +462,41 @@ bool uuid_is_valid(const char *s)
     }
     return true;
 }
+
+/* ---- UTF-8 ---- */
+
+/* Length of the valid UTF-8 sequence at p (1-4), 0 if invalid. Rejects
+ * overlong forms, surrogates and code points above U+10FFFF. */
+size_t utf8_seq_len(const unsigned char *p)
+{
+    if (p[0] < 0x80)
+        return 1;
+    size_t n = p[0] >= 0xF0 ? 4 : p[0] >= 0xE0 ? 3 : p[0] >= 0xC2 ? 2 : 0;
+    if (n == 0 || p[0] > 0xF4)
+        return 0;
+    for (size_t i = 1; i < n; i++)
+        if ((p[i] & 0xC0) != 0x80)
+            return 0;   /* also stops at the NUL terminator */
+    if ((p[0] == 0xE0 && p[1] < 0xA0) || (p[0] == 0xED && p[1] >= 0xA0) ||
+        (p[0] == 0xF0 && p[1] < 0x90) || (p[0] == 0xF4 && p[1] >= 0x90))
+        return 0;
+    return n;
+}
+
+/* A copy of s's first n bytes (n stops at a NUL) with every byte that is
+ * not part of a valid UTF-8 sequence replaced by U+FFFD. */
+char *utf8_valid_dup(const char *s, size_t n)
+{
+    Buf b;
+    buf_init(&b, n * 3 + 1);
+    const unsigned char *p = (const unsigned char *)s, *end = p + n;
+    while (p < end && *p != '\0') {
+        size_t k = utf8_seq_len(p);
+        if (k == 0 || (size_t)(end - p) < k)
+            buf_appends(&b, "\xEF\xBF\xBD");
+        else
+            buf_append(&b, (const char *)p, k);
+        p += k > 0 && (size_t)(end - p) >= k ? k : 1;
+    }
+    return buf_steal(&b);
+}

@@ -89,4 +89,12 @@ bool str_is_pg_name(const char *s);
 
 
 
+/* ---- UTF-8 ---- */
+/* Length of the valid UTF-8 sequence at p (1-4), 0 if invalid. Rejects
+ * overlong forms, surrogates and code points above U+10FFFF. */
+size_t utf8_seq_len(const unsigned char *p);
+/* s's first n bytes (or up to a NUL) with each invalid byte replaced by
+ * U+FFFD (malloc'd): for a PostgreSQL text column, which refuses them. */
+char *utf8_valid_dup(const char *s, size_t n);
+
 #endif

@@ -2,8 +2,10 @@
  * pg.h — every libpq call of drill lives behind this header (engine/pg).
  *
  * There is no general purpose query function: each question drill asks
- * PostgreSQL is a named function with a fixed query. The one exception is
- * pg_user_sql(), which runs SQL written by the drill author in a `sql` step.
+ * PostgreSQL is a named function with a fixed query. The exceptions are
+ * pg_user_sql(), which runs SQL written by the drill author in a `sql` step,
+ * and pg_table_query(), which carries the results store's own named
+ * queries (engine/store, the `postgresql://` back end).
  *
  * Where each part lives (pg_int.h holds what they share):
  *   pg_conn.c       pg_connect, pg_close, settings and status, pg_conn_alive,
@@ -17,6 +19,7 @@
  *   pg_heartbeat.c  the heartbeat table's named queries
  *   pg_user_sql.c   pg_user_sql, pg_user_sql_read_only (drill-author SQL)
  *   pg_text.c       pg_lsn_format, pg_lsn_parse and other libpq-free text
+ *   pg_store.c      pg_table_*: the PostgreSQL results store's transport
  *   pqlib.c         libpq itself, loaded on first use
  */
 #ifndef DRILL_PG_H
@@ -256,5 +259,18 @@ void pg_marker_free(PgMarker *m);   /* frees drill_source; NULL ok */
 
 /* libpq version for the evidence ("15.18" style; "unavailable" if libpq cannot be loaded). */
 void pg_library_version(char *out, size_t outsz);
+
+/* ---- the results store's transport (engine/store/store_pg.c) ---- */
+/* A query's whole result as text: rows, columns, NULL as NULL. */
+typedef struct PgTable PgTable;
+/* Runs one statement of the store (params: $1..$N as text, NULL = SQL NULL;
+ * nparams < 0: several statements, no parameters) within c's deadline. */
+int pg_table_query(PgConn *c, const char *sql, int nparams, const char *const *params,
+                   PgTable **out, DrillError *err);
+int pg_table_rows(const PgTable *t);
+int pg_table_cols(const PgTable *t);
+const char *pg_table_value(const PgTable *t, int row, int col);  /* NULL: SQL NULL */
+int64_t pg_table_changes(const PgTable *t);   /* rows an INSERT/UPDATE/DELETE touched */
+void pg_table_free(PgTable *t);   /* NULL ok */
 
 #endif

@@ -1,12 +1,16 @@
 /*
- * store.h — the sqlite store: every run, step, event, measurement and
+ * store.h — the results store: every run, step, event, measurement and
  * objective drill records. Reports are rendered from here, never from the
  * in-memory run, so any past run re-renders identically.
  *
  * Location: --db, else $DRILL_DB, else $XDG_DATA_HOME/drill/drill.db
- * (~/.local/share/drill/drill.db). Schema versioned with PRAGMA user_version,
- * WAL journal, busy_timeout, foreign keys on; every write is one transaction
- * (BEGIN IMMEDIATE). A run row exists from the start with status 'running'.
+ * (~/.local/share/drill/drill.db). Two back ends with one schema and the
+ * same behaviour (store_int.h): an SQLite file (PRAGMA user_version, WAL
+ * journal, busy_timeout, foreign keys on), or a PostgreSQL database given as
+ * a `postgresql://` or `postgres://` URI (store_open_pg.c), which runners on
+ * many hosts share. Every write is one transaction (BEGIN IMMEDIATE, or the
+ * store's write lock in PostgreSQL). A run row exists from the start with
+ * status 'running'.
  * Times are integer milliseconds since the Unix epoch, UTC; durations are
  * integer microseconds from the monotonic clock.
  */
@@ -33,6 +37,20 @@ const char *store_library_version(void);
 void store_set_redactor(Store *st, const Redactor *r);
 /* Default path as described above (malloc'd). */
 char *store_default_path(void);
+/* Whether path names a PostgreSQL store (postgresql:// or postgres://). */
+bool store_is_uri(const char *path);
+
+/* ---- one drill per target, across hosts ----
+ * The run lock (runlock.h) refuses a second drill on one host. Runners on
+ * several hosts that share a PostgreSQL store also claim the target there:
+ * a session advisory lock keyed by the target's identity, held by the
+ * drill's store connection, so it ends with the drill however the drill
+ * ends. On an SQLite store (one host's file) these do nothing. */
+/* DRILL_E_ABORTED naming the run that holds the target. */
+int store_target_claim(Store *st, const char *target, DrillError *err);
+void store_target_release(Store *st, const char *target);   /* NULL st ok */
+/* Whether a drill holds target now (true on SQLite: unknown, assume held). */
+int store_target_busy(Store *st, const char *target, bool *busy, DrillError *err);
 
 typedef struct RunInfo {
     const char *drill_name;

@@ -1,6 +1,6 @@
 /*
  * store_core.c — what every store file builds on (store_int.h): turning a
- * sqlite failure into a DrillError that names the file, the action and what
+ * back end's failure into a DrillError that names the file, the action and what
  * the operator can do; preparing statements; transactions (store_tx_*), and
  * binding texts through the redactor and the size clamp.
  *
@@ -55,9 +55,31 @@ static const char *store_fail_hint(Store *st, int rc)
     }
 }
 
-/* Fills err from the connection's last error, naming the file and the action. */
+/* A PostgreSQL store's failure: the query's own error, with what the
+ * operator can do for the usual SQLSTATEs (lock_timeout, a foreign key to a
+ * run that is not there, the server gone or refusing). */
+static int store_fail_pg(Store *st, const char *what, DrillError *err)
+{
+    const char *state = pg_last_sqlstate(st->pg);
+    const char *hint = "";
+    int code = DRILL_E_STORE;
+    if (strcmp(state, "55P03") == 0 || strcmp(state, "40P01") == 0)
+        hint = "\n  hint: another drill holds the store's write lock; let it finish, or "
+               "choose another --db / DRILL_DB";
+    else if (strcmp(state, "23503") == 0)
+        code = DRILL_E_NOTFOUND, hint = " (no such run)";
+    else if (state[0] == '\0' || strncmp(state, "08", 2) == 0 || strncmp(state, "57", 2) == 0)
+        hint = "\n  hint: check that the store's server is up and reachable; rows committed "
+               "before are intact";
+    return drill_error_set(err, code, "store %s: %s: %s%s", st->path, what,
+                           st->pg_error.message, hint);
+}
+
+/* Fills err from the connection's last error, naming the store and the action. */
 int store_fail(Store *st, const char *what, DrillError *err)
 {
+    if (st->kind == STORE_POSTGRES)
+        return store_fail_pg(st, what, err);
     int rc = sqlite3_extended_errcode(st->db);
     if (sqlite_is_notadb(rc))
         return drill_error_set(err, DRILL_E_STORE,
@@ -71,23 +93,17 @@ int store_fail(Store *st, const char *what, DrillError *err)
 
 int store_exec(Store *st, const char *sql, const char *what, DrillError *err)
 {
+    if (st->kind == STORE_POSTGRES) {
+        PgTable *t = NULL;
+        pthread_mutex_lock(&st->lock);
+        int rc = pg_table_query(st->pg, sql, -1, NULL, &t, &st->pg_error);
+        pthread_mutex_unlock(&st->lock);
+        pg_table_free(t);
+        return rc != 0 ? store_fail(st, what, err) : 0;
+    }
     if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK)
         return store_fail(st, what, err);
     return 0;
-}
-
-/* Locks so the error message read on failure is this thread's (the mutex is
- * recursive: callers may already hold it). */
-int store_prep(Store *st, const char *sql, sqlite3_stmt **out, DrillError *err)
-{
-    int rc = 0;
-    pthread_mutex_lock(&st->lock);
-    if (sqlite3_prepare_v2(st->db, sql, -1, out, NULL) != SQLITE_OK) {
-        *out = NULL;
-        rc = store_fail(st, "preparing a statement", err);
-    }
-    pthread_mutex_unlock(&st->lock);
-    return rc;
 }
 
 /* ---- transactions ---- */
@@ -100,6 +116,10 @@ int store_tx_open(Store *st, const char *begin, const char *what, DrillError *er
     if (st->tx_depth++ > 0)
         return 0;
     st->tx_failed = false;
+    if (st->kind == STORE_POSTGRES)
+        begin = strcmp(begin, "BEGIN IMMEDIATE") == 0 ? STORE_PG_BEGIN_WRITE
+                /* one snapshot for every read, as SQLite's read transaction */
+                : "BEGIN ISOLATION LEVEL REPEATABLE READ";
     int rc = store_exec(st, begin, what, err);
     if (rc != 0) {
         st->tx_depth--;
@@ -118,7 +138,7 @@ int store_tx_close(Store *st, int rc, const char *what, DrillError *err)
         if (!st->tx_failed)
             rc = store_exec(st, "COMMIT", what, err);
         if (st->tx_failed || rc != 0)
-            sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+            store_exec(st, "ROLLBACK", what, NULL);
         if (st->tx_failed && rc == 0)
             rc = drill_error_set(err, DRILL_E_STORE, "store %s: %s: an earlier part failed; "
                                  "nothing was written", st->path, what);
@@ -154,18 +174,18 @@ size_t store_text_clamp_len(const char *s, size_t max)
 
 /* Every text goes through the redactor first: nothing secret reaches the
  * store, so nothing secret reaches a report rendered from it. */
-void store_bind_text_max(Store *st, sqlite3_stmt *s, int i, const char *v, size_t max)
+void store_bind_text_max(Store *st, StoreStmt *s, int i, const char *v, size_t max)
 {
     if (v == NULL) {
-        sqlite3_bind_null(s, i);
+        stmt_bind_null(s, i);
         return;
     }
     char *clean = redact_text(st->redactor, v);
-    sqlite3_bind_text(s, i, clean, (int)store_text_clamp_len(clean, max), SQLITE_TRANSIENT);
+    stmt_bind_text_len(s, i, clean, store_text_clamp_len(clean, max));
     free(clean);
 }
 
-void store_bind_text(Store *st, sqlite3_stmt *s, int i, const char *v)
+void store_bind_text(Store *st, StoreStmt *s, int i, const char *v)
 {
     store_bind_text_max(st, s, i, v, STORE_TEXT_MAX);
 }
@@ -176,10 +196,10 @@ void store_set_redactor(Store *st, const Redactor *r)
 }
 
 /* NaN is stored as NULL (sqlite would do so silently anyway) and read back as NaN. */
-void store_bind_real(sqlite3_stmt *s, int i, double v)
+void store_bind_real(StoreStmt *s, int i, double v)
 {
     if (isnan(v))
-        sqlite3_bind_null(s, i);
+        stmt_bind_null(s, i);
     else
-        sqlite3_bind_double(s, i, v);
+        stmt_bind_double(s, i, v);
 }

@@ -13,16 +13,16 @@
 
 /* ---- evidence chain ---- */
 
-static void row_link(sqlite3_stmt *s, void *elem)
+static void row_link(StoreStmt *s, void *elem)
 {
     EvidenceLink *p = elem;
-    p->seq = sqlite3_column_int64(s, 0);
-    p->run_id = sqlite3_column_int64(s, 1);
-    store_copy_field(p->record_sha256, sizeof p->record_sha256, sqlite3_column_text(s, 2));
-    store_copy_field(p->prev_sha256, sizeof p->prev_sha256, sqlite3_column_text(s, 3));
-    store_copy_field(p->chain_sha256, sizeof p->chain_sha256, sqlite3_column_text(s, 4));
-    p->sealed_utc_ms = sqlite3_column_int64(s, 5);
-    p->format = sqlite3_column_int(s, 6);
+    p->seq = stmt_col_int64(s, 0);
+    p->run_id = stmt_col_int64(s, 1);
+    store_copy_field(p->record_sha256, sizeof p->record_sha256, stmt_col_text(s, 2));
+    store_copy_field(p->prev_sha256, sizeof p->prev_sha256, stmt_col_text(s, 3));
+    store_copy_field(p->chain_sha256, sizeof p->chain_sha256, stmt_col_text(s, 4));
+    p->sealed_utc_ms = stmt_col_int64(s, 5);
+    p->format = stmt_col_int(s, 6);
 }
 
 /* Loads links with sql (?1 bound to arg); the caller holds the lock. */
@@ -45,21 +45,21 @@ void evidence_chain_next(const char *prev_sha256, const char *record_sha256, cha
 
 static int insert_link(Store *st, const EvidenceLink *l, DrillError *err)
 {
-    sqlite3_stmt *s;
+    StoreStmt *s;
     int rc = store_prep(st, "INSERT INTO evidence (" LINK_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                         &s, err);
     if (rc != 0)
         return rc;
-    sqlite3_bind_int64(s, 1, l->seq);
-    sqlite3_bind_int64(s, 2, l->run_id);
+    stmt_bind_int64(s, 1, l->seq);
+    stmt_bind_int64(s, 2, l->run_id);
     store_bind_text(st, s, 3, l->record_sha256);
     store_bind_text(st, s, 4, l->prev_sha256);
     store_bind_text(st, s, 5, l->chain_sha256);
-    sqlite3_bind_int64(s, 6, l->sealed_utc_ms);
-    sqlite3_bind_int(s, 7, l->format);
-    if (sqlite3_step(s) != SQLITE_DONE)
+    stmt_bind_int64(s, 6, l->sealed_utc_ms);
+    stmt_bind_int64(s, 7, l->format);
+    if (stmt_step(s) != STMT_DONE)
         rc = store_fail(st, "sealing a run", err);
-    sqlite3_finalize(s);
+    stmt_free(s);
     return rc;
 }
 
@@ -73,7 +73,7 @@ int store_evidence_append(Store *st, int64_t run_id, int format, const char *rec
     int rc = store_tx_open(st, "BEGIN IMMEDIATE", "sealing a run", err);
     if (rc != 0)
         return rc;
-    rc = store_load_links(st, "SELECT " LINK_COLUMNS " FROM evidence WHERE ?1 = ?1"
+    rc = store_load_links(st, "SELECT " LINK_COLUMNS " FROM evidence"
                             " ORDER BY seq DESC LIMIT 1", 0, &last, &n, err);
     if (rc == 0) {
         memset(out, 0, sizeof *out);
@@ -94,7 +94,7 @@ int store_evidence_append(Store *st, int64_t run_id, int format, const char *rec
 int store_evidence_list(Store *st, EvidenceLink **out, size_t *n, DrillError *err)
 {
     pthread_mutex_lock(&st->lock);
-    int rc = store_load_links(st, "SELECT " LINK_COLUMNS " FROM evidence WHERE ?1 = ?1 ORDER BY seq",
+    int rc = store_load_links(st, "SELECT " LINK_COLUMNS " FROM evidence ORDER BY seq",
                               0, out, n, err);
     pthread_mutex_unlock(&st->lock);
     return rc;

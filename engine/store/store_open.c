@@ -26,25 +26,26 @@ static int migrate_v5(Store *st, DrillError *err);
 static int migrate_v6(Store *st, DrillError *err);
 static const MigrateFn MIGRATIONS[] = {migrate_v1, migrate_v2, migrate_v3, migrate_v4,
                                        migrate_v5, migrate_v6};
-#define STORE_SCHEMA_VERSION ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))
+_Static_assert(sizeof MIGRATIONS / sizeof MIGRATIONS[0] == STORE_SCHEMA_VERSION,
+               "one migration per schema version");
 
 /* ---- opening and migrating ---- */
 
 static int pragma_int(Store *st, const char *sql, int *out, DrillError *err)
 {
-    sqlite3_stmt *s;
+    StoreStmt *s;
     int rc = store_prep(st, sql, &s, err);
     if (rc != 0)
         return rc;
-    if (sqlite3_step(s) == SQLITE_ROW)
-        *out = sqlite3_column_int(s, 0);
+    if (stmt_step(s) == STMT_ROW)
+        *out = stmt_col_int(s, 0);
     else
         rc = store_fail(st, "reading the schema version", err);
-    sqlite3_finalize(s);
+    stmt_free(s);
     return rc;
 }
 
-static int check_version(Store *st, int version, DrillError *err)
+int store_check_version(Store *st, int version, DrillError *err)
 {
     if (version > STORE_SCHEMA_VERSION)
         return drill_error_set(err, DRILL_E_STORE,
@@ -97,7 +98,7 @@ static int store_migrate_all(Store *st, DrillError *err)
             return rc;
         rc = pragma_int(st, "PRAGMA user_version", &version, err);
         if (rc == 0)
-            rc = check_version(st, version, err);
+            rc = store_check_version(st, version, err);
         if (rc == 0 && version == STORE_SCHEMA_VERSION)
             return store_exec(st, "COMMIT", "finishing a migration", err);
         if (rc == 0)
@@ -133,7 +134,7 @@ static int store_configure(Store *st, DrillError *err)
     sqlite3_busy_timeout(st->db, STORE_BUSY_MS);
     int rc = pragma_int(st, "PRAGMA user_version", &version, err);
     if (rc == 0)
-        rc = check_version(st, version, err);
+        rc = store_check_version(st, version, err);
     if (rc == 0)
         rc = store_exec(st, "PRAGMA busy_timeout = " STORE_STR(STORE_BUSY_MS) "; PRAGMA foreign_keys = ON",
                         "configuring the connection", err);
@@ -146,11 +147,14 @@ static int store_configure(Store *st, DrillError *err)
     return rc;
 }
 
-int store_open(const char *path, Store **out, DrillError *err)
+bool store_is_uri(const char *path)
 {
-    *out = NULL;
-    if (path == NULL || path[0] == '\0')
-        return drill_error_set(err, DRILL_E_INVALID, "no store path given");
+    return path != NULL && (strncmp(path, "postgresql://", 13) == 0 ||
+                            strncmp(path, "postgres://", 11) == 0);
+}
+
+static int store_open_sqlite(Store *st, const char *path, DrillError *err)
+{
     /* New directories private (0700): the store holds commands and outputs
      * that may reveal the infrastructure. */
     int rc = dir_make_parents(path, 0700, "the store", err);
@@ -162,25 +166,31 @@ int store_open(const char *path, Store **out, DrillError *err)
         return drill_error_set(err, DRILL_E_STORE, "store %s is a directory\n  hint: give the "
                                "path of a file with --db / DRILL_DB (e.g. %s/drill.db)",
                                path, path);
+    if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+        SQLITE_OK)
+        return drill_error_set(err, DRILL_E_STORE, "cannot open store %s: %s", path,
+                               st->db ? sqlite3_errmsg(st->db) : "out of memory");
+    if (!existed)
+        chmod(path, 0600);  /* WAL/SHM files inherit this mode */
+    rc = store_configure(st, err);
+    return rc == 0 ? store_migrate(st, err) : rc;
+}
+
+int store_open(const char *path, Store **out, DrillError *err)
+{
+    *out = NULL;
+    if (path == NULL || path[0] == '\0')
+        return drill_error_set(err, DRILL_E_INVALID, "no store path given");
     Store *st = xcalloc(1, sizeof *st);
-    st->path = xstrdup(path);
+    /* Shown in every message: a URI's password masked. */
+    st->path = redact_text(NULL, path);
     pthread_mutexattr_t attr;
     pthread_mutexattr_init(&attr);
     pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
     pthread_mutex_init(&st->lock, &attr);
     pthread_mutexattr_destroy(&attr);
-    if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
-        SQLITE_OK) {
-        rc = drill_error_set(err, DRILL_E_STORE, "cannot open store %s: %s", path,
-                             st->db ? sqlite3_errmsg(st->db) : "out of memory");
-        store_close(st);
-        return rc;
-    }
-    if (!existed)
-        chmod(path, 0600);  /* WAL/SHM files inherit this mode */
-    rc = store_configure(st, err);
-    if (rc == 0)
-        rc = store_migrate(st, err);
+    int rc = store_is_uri(path) ? store_open_pg(st, path, err)
+                                : store_open_sqlite(st, path, err);
     if (rc != 0) {
         store_close(st);
         return rc;
@@ -194,6 +204,7 @@ void store_close(Store *st)
     if (st == NULL)
         return;
     sqlite3_close(st->db);
+    pg_close(st->pg);
     pthread_mutex_destroy(&st->lock);
     free(st->path);
     free(st);
@@ -338,14 +349,14 @@ static char *runs_autoinc_ddl(const char *ddl)
 
 static int stored_ddl(Store *st, const char *table, char **out, DrillError *err)
 {
-    sqlite3_stmt *s;
+    StoreStmt *s;
     int rc = store_prep(st, "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = ?1", &s,
                         err);
     if (rc != 0)
         return rc;
-    sqlite3_bind_text(s, 1, table, -1, SQLITE_STATIC);
-    *out = sqlite3_step(s) == SQLITE_ROW ? store_col_text(s, 0) : NULL;
-    sqlite3_finalize(s);
+    stmt_bind_text(s, 1, table);
+    *out = stmt_step(s) == STMT_ROW ? store_col_text(s, 0) : NULL;
+    stmt_free(s);
     return 0;
 }
 
@@ -428,17 +439,26 @@ const char *store_library_version(void)
 
 int store_check_integrity(Store *st, DrillError *err)
 {
-    sqlite3_stmt *s;
+    StoreStmt *s;
+    /* PostgreSQL checks its own pages (checksums, amcheck are the DBA's):
+     * what drill can check is that the store answers with its schema. */
+    if (st->kind == STORE_POSTGRES) {
+        int rc = store_prep(st, "SELECT count(*) FROM runs, drill_store WHERE 1 = 0", &s, err);
+        if (rc == 0 && stmt_step(s) != STMT_ROW)
+            rc = store_fail(st, "checking the schema", err);
+        stmt_free(s);
+        return rc;
+    }
     int rc = store_prep(st, "PRAGMA integrity_check", &s, err);
     if (rc != 0)
         return rc;
     pthread_mutex_lock(&st->lock);
-    if (sqlite3_step(s) != SQLITE_ROW)
+    if (stmt_step(s) != STMT_ROW)
         rc = store_fail(st, "checking integrity", err);
-    else if (strcmp((const char *)sqlite3_column_text(s, 0), "ok") != 0)
+    else if (strcmp((const char *)stmt_col_text(s, 0), "ok") != 0)
         rc = drill_error_set(err, DRILL_E_STORE, "store %s is damaged: %s", st->path,
-                             (const char *)sqlite3_column_text(s, 0));
+                             (const char *)stmt_col_text(s, 0));
     pthread_mutex_unlock(&st->lock);
-    sqlite3_finalize(s);
+    stmt_free(s);
     return rc;
 }

@@ -18,12 +18,12 @@
  * one; an edited store may) is shown as the two characters \0, so what
  * reports show and what the evidence hash covers is the whole value, never
  * the part before a NUL. */
-char *store_col_text(sqlite3_stmt *s, int i)
+char *store_col_text(StoreStmt *s, int i)
 {
-    const char *t = (const char *)sqlite3_column_text(s, i);
+    const char *t = (const char *)stmt_col_text(s, i);
     if (t == NULL)
         return NULL;
-    size_t n = (size_t)sqlite3_column_bytes(s, i);
+    size_t n = (size_t)stmt_col_bytes(s, i);
     if (memchr(t, '\0', n) == NULL)
         return xstrdup(t);
     Buf b;
@@ -33,22 +33,22 @@ char *store_col_text(sqlite3_stmt *s, int i)
     return buf_steal(&b);
 }
 
-double store_col_real(sqlite3_stmt *s, int i)
+double store_col_real(StoreStmt *s, int i)
 {
-    return sqlite3_column_type(s, i) == SQLITE_NULL ? NAN : sqlite3_column_double(s, i);
+    return stmt_col_null(s, i) ? NAN : stmt_col_double(s, i);
 }
 
 /* Steps a bound statement to the end, appending one elsize-byte element per
  * row (filled by fn) to the growing array *arr. Always finalizes s. The
  * caller holds the lock. */
-int store_collect_rows(Store *st, sqlite3_stmt *s, size_t elsize, StoreRowFn fn, void **arr,
+int store_collect_rows(Store *st, StoreStmt *s, size_t elsize, StoreRowFn fn, void **arr,
                        size_t *n, DrillError *err)
 {
     size_t cap = 0;
     int step;
-    while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+    while ((step = stmt_step(s)) == STMT_ROW) {
         if (*n == STORE_ROWS_MAX) {
-            sqlite3_finalize(s);
+            stmt_free(s);
             return drill_error_set(err, DRILL_E_STORE, "store %s: more than %d rows in one "
                                    "table for one query: drill never writes that many, so the "
                                    "store was edited or is damaged (nothing of it is shown as "
@@ -64,9 +64,9 @@ int store_collect_rows(Store *st, sqlite3_stmt *s, size_t elsize, StoreRowFn fn,
         (*n)++;
     }
     int rc = 0;
-    if (step != SQLITE_DONE && step != SQLITE_ROW)
+    if (step != STMT_DONE && step != STMT_ROW)
         rc = store_fail(st, "reading the store", err);
-    sqlite3_finalize(s);
+    stmt_free(s);
     return rc;
 }
 
@@ -74,11 +74,11 @@ int store_collect_rows(Store *st, sqlite3_stmt *s, size_t elsize, StoreRowFn fn,
 int store_load_rows(Store *st, const char *sql, int64_t run_id, size_t elsize, StoreRowFn fn,
                     void **arr, size_t *n, DrillError *err)
 {
-    sqlite3_stmt *s;
+    StoreStmt *s;
     int rc = store_prep(st, sql, &s, err);
     if (rc != 0)
         return rc;
-    sqlite3_bind_int64(s, 1, run_id);
+    stmt_bind_int64(s, 1, run_id);
     return store_collect_rows(st, s, elsize, fn, arr, n, err);
 }
 
@@ -93,23 +93,23 @@ void store_copy_field(char *dst, size_t dstsz, const unsigned char *src)
     dst[n] = '\0';
 }
 
-static double col_measure(sqlite3_stmt *s, int i)
+static double col_measure(StoreStmt *s, int i)
 {
-    return sqlite3_column_type(s, i) == SQLITE_NULL ? -1 : sqlite3_column_double(s, i);
+    return stmt_col_null(s, i) ? -1 : stmt_col_double(s, i);
 }
 
-static void row_summary(sqlite3_stmt *s, void *elem)
+static void row_summary(StoreStmt *s, void *elem)
 {
     RunSummary *p = elem;
-    p->id = sqlite3_column_int64(s, 0);
-    store_copy_field(p->drill_name, sizeof p->drill_name, sqlite3_column_text(s, 1));
-    store_copy_field(p->status, sizeof p->status, sqlite3_column_text(s, 2));
-    p->started_utc_ms = sqlite3_column_int64(s, 3);
-    p->duration_us = sqlite3_column_int64(s, 4);
+    p->id = stmt_col_int64(s, 0);
+    store_copy_field(p->drill_name, sizeof p->drill_name, stmt_col_text(s, 1));
+    store_copy_field(p->status, sizeof p->status, stmt_col_text(s, 2));
+    p->started_utc_ms = stmt_col_int64(s, 3);
+    p->duration_us = stmt_col_int64(s, 4);
     p->rto_ms = col_measure(s, 5);
     p->rpo_ms = col_measure(s, 6);
     p->rpo_transactions = col_measure(s, 7);
-    p->batch_id = sqlite3_column_int64(s, 8);
+    p->batch_id = stmt_col_int64(s, 8);
 }
 
 int store_history(Store *st, const char *drill_name, size_t limit, RunSummary **out,
@@ -117,7 +117,7 @@ int store_history(Store *st, const char *drill_name, size_t limit, RunSummary **
 {
     *out = NULL;
     *n = 0;
-    sqlite3_stmt *s;
+    StoreStmt *s;
     /* The last value recorded for each key wins, as in the run's report. */
     int rc = store_prep(st,
                         "SELECT r.id, r.drill_name, r.status, r.started_ms, r.duration_us,"
@@ -134,8 +134,8 @@ int store_history(Store *st, const char *drill_name, size_t limit, RunSummary **
         return rc;
     store_bind_text(st, s, 1, drill_name);
     /* 0 = no limit (up to STORE_ROWS_MAX, where store_collect_rows would fail). */
-    sqlite3_bind_int64(s, 2, limit == 0 || limit > STORE_ROWS_MAX ? STORE_ROWS_MAX
-                                                                   : (sqlite3_int64)limit);
+    stmt_bind_int64(s, 2, limit == 0 || limit > STORE_ROWS_MAX ? STORE_ROWS_MAX
+                                                                   : (int64_t)limit);
     void *rows = NULL;
     pthread_mutex_lock(&st->lock);
     rc = store_collect_rows(st, s, sizeof **out, row_summary, &rows, n, err);
@@ -149,15 +149,15 @@ int store_history(Store *st, const char *drill_name, size_t limit, RunSummary **
     return rc;
 }
 
-static void row_point(sqlite3_stmt *s, void *elem)
+static void row_point(StoreStmt *s, void *elem)
 {
     MeasurePoint *p = elem;
-    p->run_id = sqlite3_column_int64(s, 0);
-    store_copy_field(p->drill_name, sizeof p->drill_name, sqlite3_column_text(s, 1));
-    p->started_utc_ms = sqlite3_column_int64(s, 2);
-    store_copy_field(p->key, sizeof p->key, sqlite3_column_text(s, 3));
-    p->value = sqlite3_column_double(s, 4);
-    store_copy_field(p->unit, sizeof p->unit, sqlite3_column_text(s, 5));
+    p->run_id = stmt_col_int64(s, 0);
+    store_copy_field(p->drill_name, sizeof p->drill_name, stmt_col_text(s, 1));
+    p->started_utc_ms = stmt_col_int64(s, 2);
+    store_copy_field(p->key, sizeof p->key, stmt_col_text(s, 3));
+    p->value = stmt_col_double(s, 4);
+    store_copy_field(p->unit, sizeof p->unit, stmt_col_text(s, 5));
 }
 
 int store_measure_trend(Store *st, const char *drill_name, const char *pattern, size_t limit,
@@ -165,7 +165,7 @@ int store_measure_trend(Store *st, const char *drill_name, const char *pattern, 
 {
     *out = NULL;
     *n = 0;
-    sqlite3_stmt *s;
+    StoreStmt *s;
     int rc = store_prep(st,
                         "WITH r AS (SELECT id, drill_name, started_ms FROM runs"
                         "  WHERE (?1 IS NULL OR drill_name = ?1)"
@@ -181,8 +181,8 @@ int store_measure_trend(Store *st, const char *drill_name, const char *pattern, 
         return rc;
     store_bind_text(st, s, 1, drill_name);
     store_bind_text(st, s, 2, pattern);
-    sqlite3_bind_int64(s, 3, limit == 0 || limit > STORE_ROWS_MAX ? STORE_ROWS_MAX
-                                                                   : (sqlite3_int64)limit);
+    stmt_bind_int64(s, 3, limit == 0 || limit > STORE_ROWS_MAX ? STORE_ROWS_MAX
+                                                                   : (int64_t)limit);
     void *rows = NULL;
     pthread_mutex_lock(&st->lock);
     rc = store_collect_rows(st, s, sizeof **out, row_point, &rows, n, err);
@@ -196,9 +196,9 @@ int store_measure_trend(Store *st, const char *drill_name, const char *pattern, 
     return rc;
 }
 
-static void row_id(sqlite3_stmt *s, void *elem)
+static void row_id(StoreStmt *s, void *elem)
 {
-    *(int64_t *)elem = sqlite3_column_int64(s, 0);
+    *(int64_t *)elem = stmt_col_int64(s, 0);
 }
 
 int store_runs_unsealed(Store *st, int64_t **ids, size_t *n, DrillError *err)
@@ -207,7 +207,7 @@ int store_runs_unsealed(Store *st, int64_t **ids, size_t *n, DrillError *err)
     *n = 0;
     pthread_mutex_lock(&st->lock);
     int rc = store_load_rows(st,
-                             "SELECT id FROM runs WHERE status <> 'running' AND ?1 = ?1 AND id NOT IN"
+                             "SELECT id FROM runs WHERE status <> 'running' AND id NOT IN"
                              " (SELECT run_id FROM evidence) ORDER BY id",
                              0, sizeof(int64_t), row_id, &rows, n, err);
     pthread_mutex_unlock(&st->lock);
@@ -217,13 +217,13 @@ int store_runs_unsealed(Store *st, int64_t **ids, size_t *n, DrillError *err)
 
 int store_run_by_uuid(Store *st, const char *uuid, int64_t *id, DrillError *err)
 {
-    sqlite3_stmt *s;
+    StoreStmt *s;
     void *rows = NULL;
     size_t n = 0;
     *id = 0;
     int rc = store_prep(st, "SELECT id FROM runs WHERE uuid = ?1", &s, err);
     if (rc == 0) {
-        sqlite3_bind_text(s, 1, uuid, -1, SQLITE_TRANSIENT);
+        stmt_bind_text(s, 1, uuid);
         pthread_mutex_lock(&st->lock);
         rc = store_collect_rows(st, s, sizeof(int64_t), row_id, &rows, &n, err);
         pthread_mutex_unlock(&st->lock);
@@ -238,27 +238,27 @@ typedef struct PassedRun {
     int64_t id, started_ms;
 } PassedRun;
 
-static void row_passed(sqlite3_stmt *s, void *elem)
+static void row_passed(StoreStmt *s, void *elem)
 {
     PassedRun *p = elem;
-    p->id = sqlite3_column_int64(s, 0);
-    p->started_ms = sqlite3_column_int64(s, 1);
+    p->id = stmt_col_int64(s, 0);
+    p->started_ms = stmt_col_int64(s, 1);
 }
 
 int store_last_passed(Store *st, const char *drill, const char *topology_name, int64_t *run_id,
                       int64_t *started_utc_ms, DrillError *err)
 {
-    sqlite3_stmt *s;
+    StoreStmt *s;
     void *rows = NULL;
     size_t n = 0;
     *run_id = 0;
     *started_utc_ms = 0;
     int rc = store_prep(st, "SELECT id, started_ms FROM runs WHERE drill_name = ?1 AND "
-                        "topology_name IS ?2 AND status = 'passed' ORDER BY started_ms DESC, "
+                        "topology_name IS NOT DISTINCT FROM ?2 AND status = 'passed' ORDER BY started_ms DESC, "
                         "id DESC LIMIT 1", &s, err);
     if (rc == 0) {
-        sqlite3_bind_text(s, 1, drill, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(s, 2, topology_name, -1, SQLITE_TRANSIENT);
+        stmt_bind_text(s, 1, drill);
+        stmt_bind_text(s, 2, topology_name);
         pthread_mutex_lock(&st->lock);
         rc = store_collect_rows(st, s, sizeof(PassedRun), row_passed, &rows, &n, err);
         pthread_mutex_unlock(&st->lock);
@@ -286,9 +286,9 @@ int store_batch_runs(Store *st, int64_t batch_id, int64_t **ids, size_t *n, Dril
     return rc;
 }
 
-static void row_value(sqlite3_stmt *s, void *elem)
+static void row_value(StoreStmt *s, void *elem)
 {
-    *(double *)elem = sqlite3_column_double(s, 0);
+    *(double *)elem = stmt_col_double(s, 0);
 }
 
 /* Same target = same topology name and, when the run recorded one, a node
@@ -296,26 +296,28 @@ static void row_value(sqlite3_stmt *s, void *elem)
 int store_baseline(Store *st, const BaselineQuery *q, double **values, size_t *n,
                    DrillError *err)
 {
-    sqlite3_stmt *s;
+    StoreStmt *s;
     *values = NULL;
     *n = 0;
     int rc = store_prep(st,
-                        "SELECT (SELECT m.value FROM measures m WHERE m.run_id = r.id AND m.key = ?4"
-                        "  ORDER BY m.id DESC LIMIT 1) AS v"
-                        " FROM runs r WHERE r.drill_name = ?1 AND r.topology_name IS ?2"
-                        " AND r.status = 'passed' AND r.id < ?3 AND v IS NOT NULL"
+                        "SELECT v FROM (SELECT r.id,"
+                        "  (SELECT m.value FROM measures m WHERE m.run_id = r.id AND m.key = ?4"
+                        "   ORDER BY m.id DESC LIMIT 1) AS v"
+                        " FROM runs r WHERE r.drill_name = ?1"
+                        " AND r.topology_name IS NOT DISTINCT FROM ?2"
+                        " AND r.status = 'passed' AND r.id < ?3"
                         " AND (?5 IS NULL OR EXISTS (SELECT 1 FROM facts f WHERE f.run_id = r.id"
-                        "  AND f.key LIKE 'system_identifier:%' AND f.value = ?5))"
-                        " ORDER BY r.id DESC LIMIT ?6",
+                        "  AND f.key LIKE 'system_identifier:%' AND f.value = ?5))) x"
+                        " WHERE v IS NOT NULL ORDER BY id DESC LIMIT ?6",
                         &s, err);
     if (rc != 0)
         return rc;
     store_bind_text(st, s, 1, q->drill_name);
     store_bind_text(st, s, 2, q->topology_name);
-    sqlite3_bind_int64(s, 3, q->before_run_id);
+    stmt_bind_int64(s, 3, q->before_run_id);
     store_bind_text(st, s, 4, q->measure_key);
     store_bind_text(st, s, 5, q->system_identifier);
-    sqlite3_bind_int64(s, 6, (sqlite3_int64)q->limit);
+    stmt_bind_int64(s, 6, (int64_t)q->limit);
     void *rows = NULL;
     pthread_mutex_lock(&st->lock);
     rc = store_collect_rows(st, s, sizeof(double), row_value, &rows, n, err);
@@ -324,14 +326,14 @@ int store_baseline(Store *st, const BaselineQuery *q, double **values, size_t *n
     return rc;
 }
 
-static void row_artifact(sqlite3_stmt *s, void *elem)
+static void row_artifact(StoreStmt *s, void *elem)
 {
     StoredArtifact *p = elem;
-    p->run_id = sqlite3_column_int64(s, 0);
+    p->run_id = stmt_col_int64(s, 0);
     p->path = store_col_text(s, 1);
-    store_copy_field(p->sha256, sizeof p->sha256, sqlite3_column_text(s, 2));
-    p->bytes = sqlite3_column_int64(s, 3);
-    p->written_utc_ms = sqlite3_column_int64(s, 4);
+    store_copy_field(p->sha256, sizeof p->sha256, stmt_col_text(s, 2));
+    p->bytes = stmt_col_int64(s, 3);
+    p->written_utc_ms = stmt_col_int64(s, 4);
 }
 
 int store_artifacts_latest(Store *st, StoredArtifact **out, size_t *n, DrillError *err)
@@ -341,7 +343,7 @@ int store_artifacts_latest(Store *st, StoredArtifact **out, size_t *n, DrillErro
     pthread_mutex_lock(&st->lock);
     int rc = store_load_rows(st,
                              "SELECT run_id, path, sha256, bytes, written_ms FROM artifacts"
-                             " WHERE ?1 = ?1 AND id IN (SELECT max(id) FROM artifacts GROUP BY path)"
+                             " WHERE id IN (SELECT max(id) FROM artifacts GROUP BY path)"
                              " ORDER BY run_id, id",
                              0, sizeof **out, row_artifact, &rows, n, err);
     pthread_mutex_unlock(&st->lock);
@@ -358,18 +360,18 @@ void stored_artifacts_free(StoredArtifact *a, size_t n)
 
 /* ---- orphaned runs ---- */
 
-static void row_running(sqlite3_stmt *s, void *elem)
+static void row_running(StoreStmt *s, void *elem)
 {
     RunningRun *p = elem;
-    p->id = sqlite3_column_int64(s, 0);
-    p->pid = sqlite3_column_int64(s, 1);
-    store_copy_field(p->lock_path, sizeof p->lock_path, sqlite3_column_text(s, 2));
+    p->id = stmt_col_int64(s, 0);
+    p->pid = stmt_col_int64(s, 1);
+    store_copy_field(p->lock_path, sizeof p->lock_path, stmt_col_text(s, 2));
 }
 
 int store_runs_running(Store *st, const char *hostname, RunningRun **out, size_t *n,
                        DrillError *err)
 {
-    sqlite3_stmt *s;
+    StoreStmt *s;
     void *rows = NULL;
     *n = 0;
     int rc = store_prep(st,
@@ -377,7 +379,7 @@ int store_runs_running(Store *st, const char *hostname, RunningRun **out, size_t
                         " AND hostname = ?1 ORDER BY id",
                         &s, err);
     if (rc == 0) {
-        sqlite3_bind_text(s, 1, hostname, -1, SQLITE_TRANSIENT);
+        stmt_bind_text(s, 1, hostname);
         pthread_mutex_lock(&st->lock);
         rc = store_collect_rows(st, s, sizeof **out, row_running, &rows, n, err);
         pthread_mutex_unlock(&st->lock);
@@ -388,14 +390,14 @@ int store_runs_running(Store *st, const char *hostname, RunningRun **out, size_t
 
 /* ---- a target's unfinished drill ---- */
 
-static void row_unfinished(sqlite3_stmt *s, void *elem)
+static void row_unfinished(StoreStmt *s, void *elem)
 {
     UnfinishedRun *p = elem;
-    p->id = sqlite3_column_int64(s, 0);
-    store_copy_field(p->drill_name, sizeof p->drill_name, sqlite3_column_text(s, 1));
-    store_copy_field(p->status, sizeof p->status, sqlite3_column_text(s, 2));
-    p->started_utc_ms = sqlite3_column_int64(s, 3);
-    store_copy_field(p->message, sizeof p->message, sqlite3_column_text(s, 4));
+    p->id = stmt_col_int64(s, 0);
+    store_copy_field(p->drill_name, sizeof p->drill_name, stmt_col_text(s, 1));
+    store_copy_field(p->status, sizeof p->status, stmt_col_text(s, 2));
+    p->started_utc_ms = stmt_col_int64(s, 3);
+    store_copy_field(p->message, sizeof p->message, stmt_col_text(s, 4));
 }
 
 int store_target_unfinished(Store *st, const char *target, UnfinishedRun *out, DrillError *err)
@@ -410,12 +412,12 @@ int store_target_unfinished(Store *st, const char *target, UnfinishedRun *out, D
         " AND NOT EXISTS (SELECT 1 FROM ev WHERE ev.run_id > r.id"
         "                 AND ev.name IN ('service_restored', 'target_healthy'))"
         " ORDER BY r.id DESC LIMIT 1";
-    sqlite3_stmt *s;
+    StoreStmt *s;
     void *rows = NULL;
     size_t n = 0;
     int rc = store_prep(st, sql, &s, err);
     if (rc == 0) {
-        sqlite3_bind_text(s, 1, target, -1, SQLITE_TRANSIENT);
+        stmt_bind_text(s, 1, target);
         pthread_mutex_lock(&st->lock);
         rc = store_collect_rows(st, s, sizeof *out, row_unfinished, &rows, &n, err);
         pthread_mutex_unlock(&st->lock);

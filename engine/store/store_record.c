@@ -12,36 +12,36 @@
 
 #include "record.h"
 
-static void row_step(sqlite3_stmt *s, void *elem)
+static void row_step(StoreStmt *s, void *elem)
 {
     StoredStep *p = elem;
-    p->seq = sqlite3_column_int(s, 0);
+    p->seq = stmt_col_int(s, 0);
     p->phase = store_col_text(s, 1);
     p->name = store_col_text(s, 2);
     p->kind = store_col_text(s, 3);
     p->node = store_col_text(s, 4);
     p->command = store_col_text(s, 5);
     p->status = store_col_text(s, 6);
-    p->exit_code = sqlite3_column_int(s, 7);
-    p->term_signal = sqlite3_column_int(s, 8);
-    p->started_utc_ms = sqlite3_column_int64(s, 9);
-    p->ended_utc_ms = sqlite3_column_int64(s, 10);
-    p->duration_us = sqlite3_column_int64(s, 11);
+    p->exit_code = stmt_col_int(s, 7);
+    p->term_signal = stmt_col_int(s, 8);
+    p->started_utc_ms = stmt_col_int64(s, 9);
+    p->ended_utc_ms = stmt_col_int64(s, 10);
+    p->duration_us = stmt_col_int64(s, 11);
     p->out = store_col_text(s, 12);
     p->err = store_col_text(s, 13);
     p->message = store_col_text(s, 14);
 }
 
-static void row_event(sqlite3_stmt *s, void *elem)
+static void row_event(StoreStmt *s, void *elem)
 {
     StoredEvent *p = elem;
     p->name = store_col_text(s, 0);
-    p->utc_ms = sqlite3_column_int64(s, 1);
-    p->mono_us = sqlite3_column_int64(s, 2);
+    p->utc_ms = stmt_col_int64(s, 1);
+    p->mono_us = stmt_col_int64(s, 2);
     p->detail = store_col_text(s, 3);
 }
 
-static void row_measure(sqlite3_stmt *s, void *elem)
+static void row_measure(StoreStmt *s, void *elem)
 {
     StoredMeasure *p = elem;
     p->key = store_col_text(s, 0);
@@ -50,36 +50,36 @@ static void row_measure(sqlite3_stmt *s, void *elem)
     p->how = store_col_text(s, 3);
 }
 
-static void row_objective(sqlite3_stmt *s, void *elem)
+static void row_objective(StoreStmt *s, void *elem)
 {
     StoredObjective *p = elem;
     p->name = store_col_text(s, 0);
     p->target = store_col_real(s, 1);
     p->measured = store_col_real(s, 2);
     p->unit = store_col_text(s, 3);
-    p->passed = sqlite3_column_int(s, 4) != 0;
+    p->passed = stmt_col_int(s, 4) != 0;
     p->how = store_col_text(s, 5);
 }
 
-static void row_fact(sqlite3_stmt *s, void *elem)
+static void row_fact(StoreStmt *s, void *elem)
 {
     StoredFact *p = elem;
     p->key = store_col_text(s, 0);
     p->value = store_col_text(s, 1);
 }
 
-static void row_sample(sqlite3_stmt *s, void *elem)
+static void row_sample(StoreStmt *s, void *elem)
 {
     StoredSample *p = elem;
     p->series = store_col_text(s, 0);
-    p->t_ms = sqlite3_column_int64(s, 1);
+    p->t_ms = stmt_col_int64(s, 1);
     p->value = store_col_real(s, 2);
 }
 
-static void row_run(sqlite3_stmt *s, void *elem)
+static void row_run(StoreStmt *s, void *elem)
 {
     RunRecord *r = elem;
-    r->id = sqlite3_column_int64(s, 0);
+    r->id = stmt_col_int64(s, 0);
     r->drill_name = store_col_text(s, 1);
     r->drill_file = store_col_text(s, 2);
     r->drill_sha256 = store_col_text(s, 3);
@@ -90,16 +90,16 @@ static void row_run(sqlite3_stmt *s, void *elem)
     r->drill_version = store_col_text(s, 8);
     r->status = store_col_text(s, 9);
     r->message = store_col_text(s, 10);
-    r->exit_code = sqlite3_column_int(s, 11);
-    r->started_utc_ms = sqlite3_column_int64(s, 12);
-    r->ended_utc_ms = sqlite3_column_int64(s, 13);
-    r->duration_us = sqlite3_column_int64(s, 14);
-    r->rto_target_ms = sqlite3_column_int64(s, 15);
-    r->rpo_target_ms = sqlite3_column_int64(s, 16);
-    r->rpo_tx_target = sqlite3_column_int64(s, 17);
-    r->batch_id = sqlite3_column_int64(s, 18);
+    r->exit_code = stmt_col_int(s, 11);
+    r->started_utc_ms = stmt_col_int64(s, 12);
+    r->ended_utc_ms = stmt_col_int64(s, 13);
+    r->duration_us = stmt_col_int64(s, 14);
+    r->rto_target_ms = stmt_col_int64(s, 15);
+    r->rpo_target_ms = stmt_col_int64(s, 16);
+    r->rpo_tx_target = stmt_col_int64(s, 17);
+    r->batch_id = stmt_col_int64(s, 18);
     r->uuid = store_col_text(s, 19);
-    r->pid = sqlite3_column_int64(s, 20);
+    r->pid = stmt_col_int64(s, 20);
     r->lock_path = store_col_text(s, 21);
 }
 

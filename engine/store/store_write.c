@@ -22,21 +22,25 @@
 /* ---- writing ---- */
 
 /* Runs one prepared write as its own BEGIN IMMEDIATE transaction, rolling back
- * on any error. Always finalizes stmt. rowid / changes may be NULL. */
-static int store_write(Store *st, sqlite3_stmt *stmt, const char *what, int64_t *rowid,
+ * on any error. Always finalizes stmt. rowid (the id an INSERT ... RETURNING
+ * id gives back) and changes may be NULL. */
+static int store_write(Store *st, StoreStmt *stmt, const char *what, int64_t *rowid,
                        int *changes, DrillError *err)
 {
     int rc = store_tx_open(st, "BEGIN IMMEDIATE", what, err);
     if (rc == 0) {
-        if (sqlite3_step(stmt) != SQLITE_DONE)
+        int step = stmt_step(stmt);
+        if (step == STMT_ROW && rowid != NULL) {
+            *rowid = stmt_col_int64(stmt, 0);
+            step = stmt_step(stmt);
+        }
+        if (step != STMT_DONE)
             rc = store_fail(st, what, err);
-        if (rc == 0 && rowid != NULL)
-            *rowid = sqlite3_last_insert_rowid(st->db);
         if (rc == 0 && changes != NULL)
-            *changes = sqlite3_changes(st->db);
+            *changes = (int)st->changes;
         rc = store_tx_close(st, rc, what, err);
     }
-    sqlite3_finalize(stmt);
+    stmt_free(stmt);
     return rc;
 }
 
@@ -71,7 +75,7 @@ int store_write_error(Store *st, int64_t run_id, DrillError *err)
 /* Prepares a write of run_id's rows, or (refuse) refuses it at once with
  * the kept error, unchanged, when one of them failed already: no
  * redaction, no statement, no busy timeout to wait out again. */
-static int run_prep(Store *st, int64_t run_id, bool refuse, const char *sql, sqlite3_stmt **s,
+static int run_prep(Store *st, int64_t run_id, bool refuse, const char *sql, StoreStmt **s,
                     DrillError *err)
 {
     DrillError e;
@@ -84,7 +88,7 @@ static int run_prep(Store *st, int64_t run_id, bool refuse, const char *sql, sql
 }
 
 /* store_write for run_id's rows: a failure becomes the run's kept error. */
-static int run_write(Store *st, int64_t run_id, sqlite3_stmt *s, const char *what,
+static int run_write(Store *st, int64_t run_id, StoreStmt *s, const char *what,
                      DrillError *err)
 {
     DrillError e;
@@ -98,12 +102,13 @@ static int run_write(Store *st, int64_t run_id, sqlite3_stmt *s, const char *wha
 
 int store_run_begin(Store *st, const RunInfo *info, int64_t *run_id, DrillError *err)
 {
-    sqlite3_stmt *s;
+    StoreStmt *s;
     int rc = store_prep(st,
                         "INSERT INTO runs (drill_name, drill_file, drill_sha256, drill_source,"
                         " topology_name, topology_file, hostname, drill_version, started_ms,"
                         " rto_target_ms, rpo_target_ms, rpo_tx_target, pid, lock_path, uuid)"
-                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
+                        " RETURNING id",
                         &s, err);
     if (rc != 0)
         return rc;
@@ -115,11 +120,11 @@ int store_run_begin(Store *st, const RunInfo *info, int64_t *run_id, DrillError 
     store_bind_text(st, s, 6, info->topology_file);
     store_bind_text(st, s, 7, info->hostname);
     store_bind_text(st, s, 8, info->drill_version);
-    sqlite3_bind_int64(s, 9, info->started_utc_ms);
-    sqlite3_bind_int64(s, 10, info->rto_target_ms);
-    sqlite3_bind_int64(s, 11, info->rpo_target_ms);
-    sqlite3_bind_int64(s, 12, info->rpo_tx_target);
-    sqlite3_bind_int64(s, 13, info->pid);
+    stmt_bind_int64(s, 9, info->started_utc_ms);
+    stmt_bind_int64(s, 10, info->rto_target_ms);
+    stmt_bind_int64(s, 11, info->rpo_target_ms);
+    stmt_bind_int64(s, 12, info->rpo_tx_target);
+    stmt_bind_int64(s, 13, info->pid);
     store_bind_text(st, s, 14, info->lock_path);
     store_bind_text(st, s, 15, info->uuid);
     rc = store_write(st, s, "recording the start of a run", run_id, NULL, err);
@@ -137,7 +142,7 @@ int store_run_finish(Store *st, int64_t run_id, const char *verdict, int exit_co
                      int64_t ended_utc_ms, int64_t duration_us, const char *message,
                      DrillError *err)
 {
-    sqlite3_stmt *s;
+    StoreStmt *s;
     int changes = 0;
     int rc = store_prep(st,
                         "UPDATE runs SET status = ?2, exit_code = ?3, ended_ms = ?4,"
@@ -145,11 +150,11 @@ int store_run_finish(Store *st, int64_t run_id, const char *verdict, int exit_co
                         &s, err);
     if (rc != 0)
         return rc;
-    sqlite3_bind_int64(s, 1, run_id);
+    stmt_bind_int64(s, 1, run_id);
     store_bind_text(st, s, 2, verdict);
-    sqlite3_bind_int(s, 3, exit_code);
-    sqlite3_bind_int64(s, 4, ended_utc_ms);
-    sqlite3_bind_int64(s, 5, duration_us);
+    stmt_bind_int64(s, 3, exit_code);
+    stmt_bind_int64(s, 4, ended_utc_ms);
+    stmt_bind_int64(s, 5, duration_us);
     store_bind_text(st, s, 6, message);
     rc = store_write(st, s, "recording the end of a run", NULL, &changes, err);
     if (rc == 0 && changes == 0)
@@ -160,7 +165,7 @@ int store_run_finish(Store *st, int64_t run_id, const char *verdict, int exit_co
 
 int store_step_add(Store *st, int64_t run_id, const StepRecord *r, DrillError *err)
 {
-    sqlite3_stmt *s;
+    StoreStmt *s;
     /* Never refused: the runner checks this one itself and stops the drill
      * on a failure, and cleanup steps are still worth recording after one. */
     int rc = run_prep(st, run_id, false,
@@ -171,19 +176,19 @@ int store_step_add(Store *st, int64_t run_id, const StepRecord *r, DrillError *e
                       &s, err);
     if (rc != 0)
         return rc;
-    sqlite3_bind_int64(s, 1, run_id);
-    sqlite3_bind_int(s, 2, r->seq);
+    stmt_bind_int64(s, 1, run_id);
+    stmt_bind_int64(s, 2, r->seq);
     store_bind_text(st, s, 3, r->phase);
     store_bind_text(st, s, 4, r->name);
     store_bind_text(st, s, 5, r->kind);
     store_bind_text(st, s, 6, r->node);
     store_bind_text(st, s, 7, r->command);
     store_bind_text(st, s, 8, r->status);
-    sqlite3_bind_int(s, 9, r->exit_code);
-    sqlite3_bind_int(s, 10, r->term_signal);
-    sqlite3_bind_int64(s, 11, r->started_utc_ms);
-    sqlite3_bind_int64(s, 12, r->ended_utc_ms);
-    sqlite3_bind_int64(s, 13, r->duration_us);
+    stmt_bind_int64(s, 9, r->exit_code);
+    stmt_bind_int64(s, 10, r->term_signal);
+    stmt_bind_int64(s, 11, r->started_utc_ms);
+    stmt_bind_int64(s, 12, r->ended_utc_ms);
+    stmt_bind_int64(s, 13, r->duration_us);
     store_bind_text(st, s, 14, r->out);
     store_bind_text(st, s, 15, r->err);
     store_bind_text(st, s, 16, r->message);
@@ -193,17 +198,17 @@ int store_step_add(Store *st, int64_t run_id, const StepRecord *r, DrillError *e
 int store_event_add(Store *st, int64_t run_id, const char *name, int64_t utc_ms,
                     int64_t mono_us_since_start, const char *detail, DrillError *err)
 {
-    sqlite3_stmt *s;
+    StoreStmt *s;
     int rc = run_prep(st, run_id, true,
                       "INSERT INTO events (run_id, name, utc_ms, mono_us, detail)"
                       " VALUES (?1, ?2, ?3, ?4, ?5)",
                       &s, err);
     if (rc != 0)
         return rc;
-    sqlite3_bind_int64(s, 1, run_id);
+    stmt_bind_int64(s, 1, run_id);
     store_bind_text(st, s, 2, name);
-    sqlite3_bind_int64(s, 3, utc_ms);
-    sqlite3_bind_int64(s, 4, mono_us_since_start);
+    stmt_bind_int64(s, 3, utc_ms);
+    stmt_bind_int64(s, 4, mono_us_since_start);
     store_bind_text(st, s, 5, detail);
     return run_write(st, run_id, s, "recording an event", err);
 }
@@ -211,14 +216,14 @@ int store_event_add(Store *st, int64_t run_id, const char *name, int64_t utc_ms,
 int store_measure_add(Store *st, int64_t run_id, const char *key, double value,
                       const char *unit, const char *how, DrillError *err)
 {
-    sqlite3_stmt *s;
+    StoreStmt *s;
     int rc = run_prep(st, run_id, true,
                       "INSERT INTO measures (run_id, key, value, unit, how)"
                       " VALUES (?1, ?2, ?3, ?4, ?5)",
                       &s, err);
     if (rc != 0)
         return rc;
-    sqlite3_bind_int64(s, 1, run_id);
+    stmt_bind_int64(s, 1, run_id);
     store_bind_text(st, s, 2, key);
     store_bind_real(s, 3, value);
     store_bind_text(st, s, 4, unit);
@@ -230,19 +235,19 @@ int store_objective_add(Store *st, int64_t run_id, const char *name, double targ
                         double measured, const char *unit, bool passed, const char *how,
                         DrillError *err)
 {
-    sqlite3_stmt *s;
+    StoreStmt *s;
     int rc = run_prep(st, run_id, true,
                       "INSERT INTO objectives (run_id, name, target, measured, unit, passed, how)"
                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                       &s, err);
     if (rc != 0)
         return rc;
-    sqlite3_bind_int64(s, 1, run_id);
+    stmt_bind_int64(s, 1, run_id);
     store_bind_text(st, s, 2, name);
     store_bind_real(s, 3, target);
     store_bind_real(s, 4, measured);
     store_bind_text(st, s, 5, unit);
-    sqlite3_bind_int(s, 6, passed ? 1 : 0);
+    stmt_bind_int64(s, 6, passed ? 1 : 0);
     store_bind_text(st, s, 7, how);
     return run_write(st, run_id, s, "recording an objective", err);
 }
@@ -252,14 +257,14 @@ int store_objective_add(Store *st, int64_t run_id, const char *name, double targ
 int store_fact_add(Store *st, int64_t run_id, const char *key, const char *value,
                    DrillError *err)
 {
-    sqlite3_stmt *s;
+    StoreStmt *s;
     int rc = run_prep(st, run_id, true,
                       "INSERT INTO facts (run_id, key, value) VALUES (?1, ?2, ?3)"
                       " ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value",
                       &s, err);
     if (rc != 0)
         return rc;
-    sqlite3_bind_int64(s, 1, run_id);
+    stmt_bind_int64(s, 1, run_id);
     store_bind_text(st, s, 2, key);
     store_bind_text(st, s, 3, value);
     return run_write(st, run_id, s, "recording a fact", err);
@@ -268,27 +273,27 @@ int store_fact_add(Store *st, int64_t run_id, const char *key, const char *value
 int store_sample_add(Store *st, int64_t run_id, const char *series, int64_t t_ms,
                      double value, DrillError *err)
 {
-    sqlite3_stmt *s;
+    StoreStmt *s;
     int rc = run_prep(st, run_id, true,
                       "INSERT INTO samples (run_id, series, t_ms, value) VALUES (?1, ?2, ?3, ?4)",
                       &s, err);
     if (rc != 0)
         return rc;
-    sqlite3_bind_int64(s, 1, run_id);
+    stmt_bind_int64(s, 1, run_id);
     store_bind_text(st, s, 2, series);
-    sqlite3_bind_int64(s, 3, t_ms);
+    stmt_bind_int64(s, 3, t_ms);
     store_bind_real(s, 4, value);
     return run_write(st, run_id, s, "recording a sample", err);
 }
 
 int store_run_set_batch(Store *st, int64_t run_id, int64_t batch_id, DrillError *err)
 {
-    sqlite3_stmt *s;
+    StoreStmt *s;
     int rc = store_prep(st, "UPDATE runs SET batch_id = ?2 WHERE id = ?1", &s, err);
     if (rc != 0)
         return rc;
-    sqlite3_bind_int64(s, 1, run_id);
-    sqlite3_bind_int64(s, 2, batch_id);
+    stmt_bind_int64(s, 1, run_id);
+    stmt_bind_int64(s, 2, batch_id);
     int changes = 0;
     rc = store_write(st, s, "recording the run's batch", NULL, &changes, err);
     if (rc == 0 && changes == 0)
@@ -299,17 +304,17 @@ int store_run_set_batch(Store *st, int64_t run_id, int64_t batch_id, DrillError 
 int store_artifact_add(Store *st, int64_t run_id, const char *path, const char *sha256,
                        int64_t bytes, DrillError *err)
 {
-    sqlite3_stmt *s;
+    StoreStmt *s;
     int rc = store_prep(st,
                         "INSERT INTO artifacts (run_id, path, sha256, bytes, written_ms)"
                         " VALUES (?1, ?2, ?3, ?4, ?5)",
                         &s, err);
     if (rc != 0)
         return rc;
-    sqlite3_bind_int64(s, 1, run_id);
+    stmt_bind_int64(s, 1, run_id);
     store_bind_text(st, s, 2, path);
     store_bind_text(st, s, 3, sha256);
-    sqlite3_bind_int64(s, 4, bytes);
-    sqlite3_bind_int64(s, 5, time_utc_ms());
+    stmt_bind_int64(s, 4, bytes);
+    stmt_bind_int64(s, 5, time_utc_ms());
     return store_write(st, s, "recording a report file", NULL, NULL, err);
 }
