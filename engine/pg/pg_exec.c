@@ -49,6 +49,7 @@ static int conn_fail(PgConn *c, const char *what, DrillError *err)
 {
     char msg[512];
     pg_copy_trimmed(PQerrorMessage(c->conn), msg, sizeof msg);
+    snprintf(c->last_error, sizeof c->last_error, "%s", msg);
     return drill_error_set(err, DRILL_E_PG, "PostgreSQL %s: %s failed: %s", c->endpoint, what, msg);
 }
 
@@ -59,6 +60,7 @@ static int result_fail(PgConn *c, const char *what, const PGresult *r, DrillErro
     char msg[512];
     pg_copy_trimmed(primary ? primary : r ? PQresultErrorMessage(r) : "no result", msg, sizeof msg);
     snprintf(c->sqlstate, sizeof c->sqlstate, "%s", state ? state : "");
+    snprintf(c->last_error, sizeof c->last_error, "%s", msg);
     return drill_error_set(err, DRILL_E_PG, "PostgreSQL %s: %s failed: %s%s%s%s", c->endpoint,
                            what, msg, state ? " (SQLSTATE " : "", state ? state : "",
                            state ? ")" : "");
@@ -170,6 +172,7 @@ static int exec_sent(PgConn *c, const char *what, int sent, PGresult **out, Dril
 {
     *out = NULL;
     c->sqlstate[0] = '\0';
+    c->last_error[0] = '\0';
     if (c->broken)
         return drill_error_set(err, DRILL_E_PG, "PostgreSQL %s: %s: connection unusable after an "
                                "earlier timeout", c->endpoint, what);

@@ -36,6 +36,7 @@ struct PgConn {
     bool grace_used;
     bool broken;                /* a query timed out mid-flight: unusable */
     char sqlstate[6];           /* of the last failed query, "" if none */
+    char last_error[512];       /* its message alone (server or libpq), "" if none */
     bool hb_prepared;           /* Q_HB_INSERT prepared in this session */
     int64_t warnings;           /* WARNINGs the server sent (notice_receive) */
     char last_warning[256];

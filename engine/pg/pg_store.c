@@ -24,6 +24,9 @@ int pg_table_query(PgConn *c, const char *sql, int nparams, const char *const *p
     *out = NULL;
     PGresult *r = NULL;
     int rc = pg_exec(c, "a store query", sql, nparams, params, &r, err);
+    /* The store names itself and the action: the message alone here. */
+    if (rc != 0 && c->last_error[0] != '\0')
+        drill_error_set(err, rc, "%s", c->last_error);
     if (rc != 0)
         return rc;
     PgTable *t = xcalloc(1, sizeof *t);

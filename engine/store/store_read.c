@@ -127,7 +127,7 @@ int store_history(Store *st, const char *drill_name, size_t limit, RunSummary **
                         "  ORDER BY m.id DESC LIMIT 1),"
                         " (SELECT value FROM measures m WHERE m.run_id = r.id"
                         "  AND m.key = 'rpo_transactions' ORDER BY m.id DESC LIMIT 1), r.batch_id"
-                        " FROM runs r WHERE (?1 IS NULL OR r.drill_name = ?1)"
+                        " FROM runs r WHERE (CAST(?1 AS TEXT) IS NULL OR r.drill_name = ?1)"
                         " ORDER BY r.started_ms DESC, r.id DESC LIMIT ?2",
                         &s, err);
     if (rc != 0)
@@ -168,7 +168,7 @@ int store_measure_trend(Store *st, const char *drill_name, const char *pattern, 
     StoreStmt *s;
     int rc = store_prep(st,
                         "WITH r AS (SELECT id, drill_name, started_ms FROM runs"
-                        "  WHERE (?1 IS NULL OR drill_name = ?1)"
+                        "  WHERE (CAST(?1 AS TEXT) IS NULL OR drill_name = ?1)"
                         "  ORDER BY started_ms DESC, id DESC LIMIT ?3)"
                         " SELECT r.id, r.drill_name, r.started_ms, m.key, m.value,"
                         "  coalesce(m.unit, '')"
@@ -306,7 +306,7 @@ int store_baseline(Store *st, const BaselineQuery *q, double **values, size_t *n
                         " FROM runs r WHERE r.drill_name = ?1"
                         " AND r.topology_name IS NOT DISTINCT FROM ?2"
                         " AND r.status = 'passed' AND r.id < ?3"
-                        " AND (?5 IS NULL OR EXISTS (SELECT 1 FROM facts f WHERE f.run_id = r.id"
+                        " AND (CAST(?5 AS TEXT) IS NULL OR EXISTS (SELECT 1 FROM facts f WHERE f.run_id = r.id"
                         "  AND f.key LIKE 'system_identifier:%' AND f.value = ?5))) x"
                         " WHERE v IS NOT NULL ORDER BY id DESC LIMIT ?6",
                         &s, err);
