@@ -111,7 +111,7 @@ static int open_store(const char *cmd, const char *db_path, bool must_exist, Sto
     DrillError err;
     struct stat sb;
     int rc;
-    if (must_exist && stat(path, &sb) != 0) {
+    if (must_exist && !store_is_uri(path) && stat(path, &sb) != 0) {
         char *dflt = store_default_path();
         rc = drill_error_set(&err, DRILL_E_STORE, "no store at %s: %s\n  hint: check --db / "
                              "DRILL_DB (default: %s); `drill %s` reads an existing store, it "

@@ -941,7 +941,14 @@ int runner_run(const Plan *plan, Store *st, const RunOptions *opt, RunResult *re
         return rc;
     Redactor *secrets = runner_secrets_collect();
     store_set_redactor(st, secrets);
-    rc = run_guarded(plan, st, opt, res, secrets, runlock_path(lock), err);
+    /* Runners on other hosts sharing this store: one drill per target there too. */
+    char *target = runner_target_key(plan->topology);
+    rc = store_target_claim(st, target, err);
+    if (rc == 0) {
+        rc = run_guarded(plan, st, opt, res, secrets, runlock_path(lock), err);
+        store_target_release(st, target);
+    }
+    free(target);
     store_set_redactor(st, NULL);
     redact_free(secrets);
     runlock_release(lock);
@@ -1156,6 +1163,42 @@ static void measure_and_judge(RunCtx *ctx, Verdict *v, Progress *pg)
 
 /* ---- runs whose drill process died ---- */
 
+/* Marks run r aborted (its drill is gone) and says so on out. */
+static int reap_one(Store *st, const RunningRun *r, const char *why, FILE *out, DrillError *err)
+{
+    char msg[512];
+    snprintf(msg, sizeof msg, "drill (pid %lld on %s) %s while running this drill; the steps "
+             "recorded before that are kept; cleanup may not have run",
+             (long long)r->pid, r->hostname, why);
+    RunEnd end = {"aborted", DRILL_EXIT_ABORTED, time_utc_ms(), 0, msg};
+    int rc = evidence_finish(st, r->id, &end, err);
+    if (rc == 0 && out != NULL)
+        fprintf(out, "drill: run %lld was left `running` by a drill that %s (pid %lld on %s): "
+                     "marked aborted\n", (long long)r->id, why, (long long)r->pid, r->hostname);
+    return rc;
+}
+
+/* Runs of other hosts in a shared (PostgreSQL) store: orphaned when nobody
+ * holds their target's claim any more (store.h), i.e. the drill's store
+ * connection is gone. A run that has not recorded its target yet is left
+ * alone rather than guessed about. */
+static int reap_elsewhere(Store *st, const char *host, FILE *out, DrillError *err)
+{
+    RunningRun *runs = NULL;
+    size_t n = 0;
+    int rc = store_runs_running_elsewhere(st, host, &runs, &n, err);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        bool busy = true;
+        if (runs[i].target[0] == '\0')
+            continue;
+        rc = store_target_busy(st, runs[i].target, &busy, err);
+        if (rc == 0 && !busy)
+            rc = reap_one(st, &runs[i], "died or lost the store", out, err);
+    }
+    free(runs);
+    return rc;
+}
+
 int runner_reap_orphans(Store *st, FILE *out, DrillError *err)
 {
     char host[256] = "";
@@ -1168,16 +1211,8 @@ int runner_reap_orphans(Store *st, FILE *out, DrillError *err)
          * drill's run, left alone rather than guessed about. */
         if (runs[i].lock_path[0] == '\0' || runlock_is_held(runs[i].lock_path))
             continue;
-        char msg[256];
-        snprintf(msg, sizeof msg, "drill (pid %lld) died while running this drill; the steps "
-                 "recorded before that are kept; cleanup may not have run",
-                 (long long)runs[i].pid);
-        RunEnd end = {"aborted", DRILL_EXIT_ABORTED, time_utc_ms(), 0, msg};
-        rc = evidence_finish(st, runs[i].id, &end, err);
-        if (rc == 0 && out != NULL)
-            fprintf(out, "drill: run %lld was left `running` by a drill that died (pid %lld): "
-                         "marked aborted\n", (long long)runs[i].id, (long long)runs[i].pid);
+        rc = reap_one(st, &runs[i], "died", out, err);
     }
     free(runs);
-    return rc;
+    return rc == 0 ? reap_elsewhere(st, host, out, err) : rc;
 }

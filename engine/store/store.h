@@ -223,15 +223,20 @@ typedef struct MeasurePoint {
 int store_measure_trend(Store *st, const char *drill_name, const char *pattern, size_t limit,
                         MeasurePoint **out, size_t *n, DrillError *err);
 
-/* A run still recorded as `running` on this host. */
+/* A run still recorded as `running`. */
 typedef struct RunningRun {
     int64_t id;
     int64_t pid;
     char lock_path[4096];
+    char hostname[256];
+    char target[1024];            /* its fact `target`; "" before it was recorded */
 } RunningRun;
 /* Runs with status `running` recorded by this hostname. *out malloc'd. */
 int store_runs_running(Store *st, const char *hostname, RunningRun **out, size_t *n,
                        DrillError *err);
+/* Runs with status `running` recorded by other hosts (a shared store). */
+int store_runs_running_elsewhere(Store *st, const char *hostname, RunningRun **out, size_t *n,
+                                 DrillError *err);
 /* The newest run on a target (fact `target`) that injected its fault (event
  * fault_injected) and never brought service back (no service_restored),
  * unless a later run on that target found it healthy again

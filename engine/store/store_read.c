@@ -366,18 +366,22 @@ static void row_running(StoreStmt *s, void *elem)
     p->id = stmt_col_int64(s, 0);
     p->pid = stmt_col_int64(s, 1);
     store_copy_field(p->lock_path, sizeof p->lock_path, stmt_col_text(s, 2));
+    store_copy_field(p->hostname, sizeof p->hostname, stmt_col_text(s, 3));
+    store_copy_field(p->target, sizeof p->target, stmt_col_text(s, 4));
 }
 
-int store_runs_running(Store *st, const char *hostname, RunningRun **out, size_t *n,
-                       DrillError *err)
+#define RUNNING_SQL(cmp)                                                                     \
+    "SELECT r.id, r.pid, r.lock_path, r.hostname, (SELECT f.value FROM facts f"              \
+    " WHERE f.run_id = r.id AND f.key = 'target') FROM runs r WHERE r.status = 'running'"     \
+    " AND r.hostname " cmp " ?1 ORDER BY r.id"
+
+static int runs_running(Store *st, const char *sql, const char *hostname, RunningRun **out,
+                        size_t *n, DrillError *err)
 {
     StoreStmt *s;
     void *rows = NULL;
     *n = 0;
-    int rc = store_prep(st,
-                        "SELECT id, pid, lock_path FROM runs WHERE status = 'running'"
-                        " AND hostname = ?1 ORDER BY id",
-                        &s, err);
+    int rc = store_prep(st, sql, &s, err);
     if (rc == 0) {
         stmt_bind_text(s, 1, hostname);
         pthread_mutex_lock(&st->lock);
@@ -386,6 +390,18 @@ int store_runs_running(Store *st, const char *hostname, RunningRun **out, size_t
     }
     *out = rows;
     return rc;
+}
+
+int store_runs_running(Store *st, const char *hostname, RunningRun **out, size_t *n,
+                       DrillError *err)
+{
+    return runs_running(st, RUNNING_SQL("="), hostname, out, n, err);
+}
+
+int store_runs_running_elsewhere(Store *st, const char *hostname, RunningRun **out, size_t *n,
+                                 DrillError *err)
+{
+    return runs_running(st, RUNNING_SQL("<>"), hostname, out, n, err);
 }
 
 /* ---- a target's unfinished drill ---- */
