@@ -19,7 +19,7 @@ enum {
     DRILL_E_PG = -4,        /* PostgreSQL connection or query failed  -> exit 3 */
     DRILL_E_TIMEOUT = -5,   /* a deadline passed                      -> exit 3 */
     DRILL_E_EXEC = -6,      /* a command could not be started         -> exit 3 */
-    DRILL_E_STORE = -7,     /* the sqlite store failed                -> exit 3 */
+    DRILL_E_STORE = -7,     /* the results store failed               -> exit 3 */
     DRILL_E_ABORTED = -8,   /* aborted (signal, safety check)         -> exit 3 */
     DRILL_E_FAILED = -9,    /* an expectation or objective was not met -> exit 1 */
     DRILL_E_SSH = -10,      /* SSH connection or host key refused     -> exit 3 */

@@ -13,7 +13,7 @@
 
 static void help(FILE *out)
 {
-    fputs("usage: drill audit [-t TOPOLOGY | --sandbox-dir DIR] [--strict] [--db FILE]\n"
+    fputs("usage: drill audit [-t TOPOLOGY | --sandbox-dir DIR] [--strict] [--db STORE]\n"
           "                   [--junit FILE] [--html FILE] [--format text|json]\n"
           "\n"
           "Looks at every node of a topology without changing anything and reports the\n"
@@ -37,7 +37,7 @@ static void help(FILE *out)
           "  -t, --topology FILE   topology to audit (default: the sandbox's)\n"
           "      --sandbox-dir DIR the sandbox's directory\n"
           "      --strict          warnings fail too (exit 1; JUnit failures)\n"
-          "      --db FILE         results store (default: $DRILL_DB, else the user's)\n"
+          "      --db STORE        results store (default: $DRILL_DB, else the user's)\n"
           "      --junit FILE      also write the JUnit XML report\n"
           "      --html FILE       also write the self-contained HTML report\n"
           "      --format json     one document: {\"command\": \"audit\", findings: [...],\n"

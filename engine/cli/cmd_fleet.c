@@ -20,7 +20,7 @@
 
 static void help(void)
 {
-    puts("usage: drill fleet [--db FILE] [--max-age DURATION] [-t TOPOLOGY]...\n"
+    puts("usage: drill fleet [--db STORE] [--max-age DURATION] [-t TOPOLOGY]...\n"
          "                  [--format text|json|junit|html] [--junit FILE] [--html FILE]\n\n"
          "One line per target (the topology a run was on) and drill the store has runs\n"
          "of, from the newest finished run of each: its verdict, RTO and RPO against\n"

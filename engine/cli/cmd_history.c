@@ -13,7 +13,7 @@
 
 static void help(void)
 {
-    puts("usage: drill history [--db FILE] [--format text|json] [--limit N]\n"
+    puts("usage: drill history [--db STORE] [--format text|json] [--limit N]\n"
          "                    [--measure PATTERN] [DRILL]\n\n"
          "Lists stored runs, most recent first: id, drill, start (UTC), verdict, RTO, RPO.\n"
          "Re-render any of them with `drill report RUN --html F --junit F`.\n\n"

@@ -31,7 +31,7 @@ typedef struct RepairArgs {
 
 static void help(FILE *out)
 {
-    fputs("usage: drill repair [-t TOPOLOGY | --sandbox-dir DIR] [--db FILE] [--check]\n"
+    fputs("usage: drill repair [-t TOPOLOGY | --sandbox-dir DIR] [--db STORE] [--check]\n"
           "                    [--yes] [--progress MODE] [--format text|json] [RUN]\n"
           "\n"
           "Brings back a target that a drill left broken and releases it.\n"
@@ -49,7 +49,7 @@ static void help(FILE *out)
           "\n"
           "  -t, --topology FILE   the target (default: the local sandbox's)\n"
           "      --sandbox-dir DIR the sandbox's directory\n"
-          "      --db FILE         the store (default: DRILL_DB or ~/.local/share/drill/drill.db)\n"
+          "      --db STORE        the store (default: DRILL_DB or ~/.local/share/drill/drill.db)\n"
           "      --check           only the checks: you repaired the target by hand\n"
           "      --yes             allow the rollback's destructive steps (or allow_destructive)\n"
           "      --progress MODE   auto (default), tty, lines or quiet\n"

@@ -15,8 +15,8 @@
 
 static void help(void)
 {
-    puts("usage: drill report [--db FILE] [--junit FILE] [--html FILE] [--format F] RUN\n"
-         "       drill report [--db FILE] [--junit FILE] [--html FILE] --batch ID\n\n"
+    puts("usage: drill report [--db STORE] [--junit FILE] [--html FILE] [--format F] RUN\n"
+         "       drill report [--db STORE] [--junit FILE] [--html FILE] --batch ID\n\n"
          "Renders the JUnit XML and/or HTML report of stored run RUN (see `drill history`)\n"
          "from the store alone, so any past run can be re-rendered identically.\n"
          "--batch ID re-renders a multi-drill `drill run A B ...` (ID = its first run,\n"

@@ -41,7 +41,7 @@ static void help(FILE *out)
           "Options:\n"
           "  -t, --topology FILE   topology to run against (default: the local sandbox)\n"
           "      --sandbox-dir DIR sandbox state directory (see `drill sandbox --help`)\n"
-          "      --db FILE         results store (default $DRILL_DB, else\n"
+          "      --db STORE        results store (default $DRILL_DB, else\n"
           "                        $XDG_DATA_HOME/drill/drill.db)\n"
           "      --junit FILE      write a JUnit XML report (CI quality gates)\n"
           "      --html FILE       write a self-contained HTML report (audit evidence)\n"

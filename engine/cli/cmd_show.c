@@ -20,15 +20,15 @@
 
 static void help(void)
 {
-    puts("usage: drill show [--db FILE] [--format text|json] [--color WHEN] RUN\n"
-         "       drill show [--db FILE] [--format text|json] [--color WHEN] --batch ID\n\n"
+    puts("usage: drill show [--db STORE] [--format text|json] [--color WHEN] RUN\n"
+         "       drill show [--db STORE] [--format text|json] [--color WHEN] --batch ID\n\n"
          "Shows stored run RUN (see `drill history`) in the terminal: verdict and exit\n"
          "status, objectives with targets, where the downtime went (the outage cut\n"
          "into the steps that filled it, and what each server logged), every step\n"
          "with phase, node, duration and status, the findings, and the evidence seal.\n"
          "--batch ID shows every run of a `drill run A B ...` batch.\n\n"
          "Options:\n"
-         "      --db FILE         the store (default: DRILL_DB or ~/.local/share/drill/drill.db)\n"
+         "      --db STORE        the store (default: DRILL_DB or ~/.local/share/drill/drill.db)\n"
          "      --format json     the runs as `drill run --format json` prints them\n"
          "      --color WHEN      auto, always or never (NO_COLOR is honoured)\n\n"
          "Exit status: 0 shown, 2 usage error or no such run, 3 the store cannot be read.");

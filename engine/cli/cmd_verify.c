@@ -17,7 +17,7 @@
 
 static void help(void)
 {
-    puts("usage: drill verify [--db FILE] [--expect-head HASH] [--format text|json] [RUN]\n"
+    puts("usage: drill verify [--db STORE] [--expect-head HASH] [--format text|json] [RUN]\n"
          "       drill verify --manifest DIR/SHA256SUMS [--format text|json]\n\n"
          "Checks that stored evidence was not altered.\n\n"
          "Every finished run is sealed: a SHA-256 over a canonical form of its whole\n"

@@ -55,7 +55,7 @@ if [ "$BACKEND" != postgresql ]; then
 fi
 if [ "$BACKEND" != sqlite ]; then
     # Only defines pgw_* and free_port (test-lib.sh); no trap of its own.
-    # shellcheck source=../with-postgres.sh
+    # shellcheck source=SCRIPTDIR/../with-postgres.sh disable=SC1091  # followed with -x
     DRILL_WITH_POSTGRES_LIB=1 . "$SRC/tests/with-postgres.sh"
     pgw_find_bin || { say "PostgreSQL 15 binaries missing (fixtures/setup.sh, or DRILL_PGBIN); try --backend sqlite"; exit 2; }
     command -v psql > /dev/null || { say "psql missing (fixtures/setup.sh)"; exit 2; }
@@ -63,6 +63,7 @@ fi
 
 W=$(mktemp -d /tmp/drill-bench-fleet.XXXXXX)
 PGD=   # the PostgreSQL server's directory, once made
+# shellcheck disable=SC2317  # invoked through trap
 cleanup() {
     # pgw_cleanup stops every server under PGW_DIRS and removes the dirs.
     if [ -n "$PGD" ]; then pgw_cleanup; fi
@@ -131,7 +132,6 @@ SQL
     say "${SEEDED[-1]}"
 }
 
-sqlite_sql() { sqlite3 "$DB" "$1"; }
 
 # ---- PostgreSQL ---------------------------------------------------------------
 
@@ -147,7 +147,7 @@ pg_server() {
         PG_PORT=$(free_port) || return 1
         cp "$PGD/postgresql.conf.orig" "$PGD/data/postgresql.conf" || return 1
         if pgw_start "$PGD" "$PG_PORT"; then
-            say "PostgreSQL $("$PGW_BIN/postgres" --version | awk '{print $NF}') on 127.0.0.1:$PG_PORT ($PGD)"
+            say "PostgreSQL $("$PGW_BIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$PG_PORT ($PGD)"
             return 0
         fi
     done
@@ -212,18 +212,28 @@ SQL
     say "${SEEDED[-1]}"
 }
 
-postgresql_sql() { pg_psql -At -c "$1"; }
+# store_sql BACKEND SQL: one value, asked of the store's own SQL engine.
+store_sql() {
+    case $1 in
+        sqlite) sqlite3 "$DB" "$2" ;;
+        postgresql) pg_psql -At -c "$2" ;;
+    esac
+}
 
 # ---- timing and the check -----------------------------------------------------
 
-# timed BACKEND LABEL CMD...: median wall (ms) and largest max RSS (MB) of 5 runs.
+# timed BACKEND LABEL CMD...: median wall (ms) and largest max RSS (MB) of 5
+# runs. Exit status 1 is a verdict (`drill fleet`: a pair failed, as 1 run in
+# 20 does here); 2 and above (usage, the store) make the row FAILED.
 timed() {
-    local backend=$1 label=$2 i walls=() rss=() out failed=0
+    local backend=$1 label=$2 i walls=() rss=() out failed=0 rc
     shift 2
     for i in 1 2 3 4 5; do
-        if ! /usr/bin/time -o "$W/time" -f '%e %M' "$@" > /dev/null 2> "$W/err"; then
+        rc=0
+        /usr/bin/time -o "$W/time" -f '%e %M' "$@" > /dev/null 2> "$W/err" || rc=$?
+        if [ "$rc" -ge 2 ]; then
             failed=1
-            say "$backend: '$label' failed (run $i): $(head -c 400 "$W/err")"
+            say "$backend: '$label' exited with $rc (run $i): $(head -c 400 "$W/err")"
         fi
         out=$(tail -n 1 "$W/time")
         walls+=("$(awk '{printf "%d", $1 * 1000}' <<<"$out")"); rss+=("$(awk '{printf "%.1f", $2 / 1024}' <<<"$out")")
@@ -239,7 +249,12 @@ timed() {
 
 bench() {
     local b=$1
-    "${b}_store" || { STATUS=1; say "$b: no store, nothing timed"; return 0; }
+    local made=0
+    case $b in
+        sqlite) sqlite_store && made=1 ;;
+        postgresql) postgresql_store && made=1 ;;
+    esac
+    [ "$made" = 1 ] || { STATUS=1; say "$b: no store, nothing timed"; return 0; }
     timed "$b" "drill fleet (text), $TARGETS x $RUNS" "$DRILL" fleet --db "$DB"
     timed "$b" "drill fleet --format json" "$DRILL" fleet --db "$DB" --format json
     timed "$b" "drill fleet --junit + --html" "$DRILL" fleet --db "$DB" --junit "$W/f.xml" --html "$W/f.html"
@@ -252,8 +267,8 @@ bench() {
     "$DRILL" fleet --db "$DB" --format json > "$W/f.json" || true
     pairs=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["entries"]))' "$W/f.json" 2>/dev/null || echo "?")
     ids=$(python3 -c 'import json,sys; print(sum(e["last_run_id"] for e in json.load(open(sys.argv[1]))["entries"]))' "$W/f.json" 2>/dev/null || echo "?")
-    want=$("${b}_sql" "select count(*) from (select 1 from runs group by topology_name, drill_name) x")
-    want_ids=$("${b}_sql" "select sum(m) from (select max(id) m from runs where status <> 'running' group by topology_name, drill_name) x")
+    want=$(store_sql "$b" "select count(*) from (select 1 from runs group by topology_name, drill_name) x")
+    want_ids=$(store_sql "$b" "select sum(m) from (select max(id) m from runs where status <> 'running' group by topology_name, drill_name) x")
     verdict=WRONG
     if [ "$pairs" = "$want" ] && [ "$ids" = "$want_ids" ]; then verdict=ok; else STATUS=1; fi
     printf '%-10s  check: %s pairs (SQL: %s), sum of newest run ids %s (SQL: %s): %s\n' \

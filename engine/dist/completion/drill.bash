@@ -11,7 +11,7 @@ _drill_commands()
 }
 
 # _drill_options DRILL COMMAND: the --long options COMMAND's help defines:
-# those of its usage line ("[--db FILE]") and of its option lines
+# those of its usage line ("[--db STORE]") and of its option lines
 # ("  -t, --topology FILE"), not the ones its prose merely mentions.
 _drill_options()
 {
