@@ -116,11 +116,14 @@ int store_tx_open(Store *st, const char *begin, const char *what, DrillError *er
     if (st->tx_depth++ > 0)
         return 0;
     st->tx_failed = false;
-    if (st->kind == STORE_POSTGRES)
+    if (st->kind == STORE_POSTGRES) {
         begin = strcmp(begin, "BEGIN IMMEDIATE") == 0 ? STORE_PG_BEGIN_WRITE
                 /* one snapshot for every read, as SQLite's read transaction */
                 : "BEGIN ISOLATION LEVEL REPEATABLE READ";
+    }
     int rc = store_exec(st, begin, what, err);
+    if (rc != 0 && st->kind == STORE_POSTGRES && store_pg_revive(st))
+        rc = store_exec(st, begin, what, err);
     if (rc != 0) {
         st->tx_depth--;
         pthread_mutex_unlock(&st->lock);

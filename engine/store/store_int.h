@@ -75,6 +75,8 @@ struct Store {
     StoreKind kind;
     sqlite3 *db;                /* STORE_SQLITE */
     PgConn *pg;                 /* STORE_POSTGRES */
+    char *uri;                  /* its URI as given (password included), to reconnect */
+    char *claim;                /* the target this connection claims, or NULL */
     DrillError pg_error;        /* the last failed PostgreSQL query, for store_fail */
     int64_t changes;            /* rows the last statement wrote */
     char *path;                 /* as shown: a URI's password masked */
@@ -165,6 +167,11 @@ int store_check_version(Store *st, int version, DrillError *err);
 
 /* Opens the PostgreSQL store at uri: connects, checks and migrates. */
 int store_open_pg(Store *st, const char *uri, DrillError *err);
+/* After a statement outside a transaction (or a BEGIN) failed: re-opens a
+ * connection the server dropped (restart, failover of the store, a
+ * terminated backend) with its settings and target claim, and says whether
+ * the statement may be sent once more. */
+bool store_pg_revive(Store *st);
 /* "BEGIN IMMEDIATE" in PostgreSQL terms: BEGIN and the store's write lock,
  * so writers queue as they do on an SQLite file (the evidence chain needs
  * its links sealed one after the other). */

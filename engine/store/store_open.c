@@ -205,6 +205,8 @@ void store_close(Store *st)
         return;
     sqlite3_close(st->db);
     pg_close(st->pg);
+    free(st->uri);
+    free(st->claim);
     pthread_mutex_destroy(&st->lock);
     free(st->path);
     free(st);

@@ -167,20 +167,48 @@ static int pg_migrate(Store *st, DrillError *err)
     return rc;
 }
 
+static int pg_configure(Store *st, DrillError *err)
+{
+    pg_set_query_timeout(st->pg, STORE_PG_QUERY_MS);
+    return store_exec(st, "SET lock_timeout = " STORE_STR(STORE_BUSY_MS) ";"
+                          " SET client_min_messages = warning",
+                      "configuring the connection", err);
+}
+
 int store_open_pg(Store *st, const char *uri, DrillError *err)
 {
     st->kind = STORE_POSTGRES;
+    st->uri = xstrdup(uri);
     DrillError e;
     if (pg_connect(uri, STORE_PG_CONNECT_MS, &st->pg, &e) != 0)
         return drill_error_set(err, DRILL_E_STORE, "cannot open store %s: %s\n  hint: check "
                                "the URI, that the server is up and that the role may connect "
                                "(a password belongs in ~/.pgpass or PGPASSWORD, not in the URI)",
                                st->path, e.message);
-    pg_set_query_timeout(st->pg, STORE_PG_QUERY_MS);
-    int rc = store_exec(st, "SET lock_timeout = " STORE_STR(STORE_BUSY_MS) ";"
-                            " SET client_min_messages = warning",
-                        "configuring the connection", err);
+    int rc = pg_configure(st, err);
     return rc == 0 ? pg_migrate(st, err) : rc;
+}
+
+static int claim_try(Store *st, const char *target, bool *granted, DrillError *err);
+
+/* A drill half-way through a recovery must not stop because its store's
+ * server restarted: the next statement gets a new connection (once; when
+ * that fails too, the statement fails on the dead one and says why). The
+ * claim comes back with it unless another drill took the target meanwhile,
+ * which the drill cannot undo: it carries on, as it holds the run lock. */
+bool store_pg_revive(Store *st)
+{
+    if (st->tx_depth > 1 || pg_conn_alive(st->pg))
+        return false;
+    PgConn *c = NULL;
+    if (pg_connect(st->uri, STORE_PG_CONNECT_MS, &c, NULL) != 0)
+        return false;
+    pg_close(st->pg);
+    st->pg = c;
+    bool granted = false;
+    if (pg_configure(st, NULL) == 0 && st->claim != NULL)
+        (void)claim_try(st, st->claim, &granted, NULL);
+    return true;
 }
 
 /* ---- the target claim ---- */
@@ -235,6 +263,10 @@ int store_target_claim(Store *st, const char *target, DrillError *err)
         return 0;
     bool granted = false;
     int rc = claim_try(st, target, &granted, err);
+    if (rc == 0 && granted) {
+        free(st->claim);
+        st->claim = xstrdup(target);
+    }
     if (rc != 0 || granted)
         return rc;
     char holder[512];
@@ -246,8 +278,11 @@ int store_target_claim(Store *st, const char *target, DrillError *err)
 
 void store_target_release(Store *st, const char *target)
 {
-    if (st != NULL && st->kind == STORE_POSTGRES)
-        claim_release(st, target);
+    if (st == NULL || st->kind != STORE_POSTGRES)
+        return;
+    claim_release(st, target);
+    free(st->claim);
+    st->claim = NULL;
 }
 
 int store_target_busy(Store *st, const char *target, bool *busy, DrillError *err)

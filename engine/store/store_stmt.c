@@ -111,8 +111,12 @@ static int pg_step(StoreStmt *s)
     Store *st = s->st;
     if (s->rows == NULL) {
         pthread_mutex_lock(&st->lock);
-        int rc = pg_table_query(st->pg, s->sql, s->nparams, (const char *const *)s->params,
-                                &s->rows, &st->pg_error);
+        const char *const *params = (const char *const *)s->params;
+        int rc = pg_table_query(st->pg, s->sql, s->nparams, params, &s->rows, &st->pg_error);
+        /* Outside a transaction a statement may go once more on a new
+         * connection: a read, or a claim (writes always run in one). */
+        if (rc != 0 && st->tx_depth == 0 && store_pg_revive(st))
+            rc = pg_table_query(st->pg, s->sql, s->nparams, params, &s->rows, &st->pg_error);
         st->changes = rc == 0 ? pg_table_changes(s->rows) : 0;
         pthread_mutex_unlock(&st->lock);
         if (rc != 0)

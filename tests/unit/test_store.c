@@ -11,12 +11,14 @@
  * migrations run on SQLite only; the PostgreSQL store's own concerns (the
  * write lock, the target claim, runners writing at once) on PostgreSQL.
  */
+#define _DEFAULT_SOURCE /* usleep */
 #include <math.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "evidence.h"
 #include "harness.h"
@@ -28,6 +30,7 @@
 #include <pthread.h>
 
 #include "pg.h"
+#include "runner.h"
 
 static int run_sql(PgConn *c, const char *sql, DrillError *err)
 {
@@ -899,7 +902,12 @@ TEST(target_claimed_once)
     CHECK_INT(store_target_busy(b, "host=db1 port=5432|/data|", &busy, NULL), 0);
     CHECK(busy);
     store_close(a);   /* the holder's drill ends (or dies): its claim goes */
-    CHECK_INT(store_target_busy(b, "host=db1 port=5432|/data|", &busy, NULL), 0);
+    /* as soon as its backend has seen the connection close */
+    for (int i = 0; i < 100 && busy; i++) {
+        CHECK_INT(store_target_busy(b, "host=db1 port=5432|/data|", &busy, NULL), 0);
+        if (busy)
+            usleep(20000);
+    }
     CHECK(!busy);
     CHECK_INT(store_target_claim(b, "host=db1 port=5432|/data|", NULL), 0);
     store_target_release(b, "host=db1 port=5432|/data|");
@@ -1008,6 +1016,66 @@ TEST(write_lock_wait_is_bounded)
     free(uri);
 }
 
+/* The store's server drops the connection (a restart, a failover of the
+ * store): the next write reconnects and the target claim comes back. */
+TEST(dropped_connection_reconnects)
+{
+    char *uri = store_location("dropped");
+    Store *st = NULL, *other = NULL;
+    CHECK_INT(store_open(uri, &st, NULL), 0);
+    CHECK_INT(store_open(uri, &other, NULL), 0);
+    if (st == NULL || other == NULL)
+        return;
+    CHECK_INT(store_target_claim(st, "t1", NULL), 0);
+    int64_t id = begin_run(st);
+    sql_exec(uri, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                  " WHERE datname = current_database() AND pid <> pg_backend_pid()");
+    DrillError err = {0};
+    CHECK_INT(store_fact_add(st, id, "after", "reconnected", &err), 0);
+    RunRecord *r = NULL;
+    CHECK_INT(store_run_load(st, id, &r, NULL), 0);
+    CHECK(r != NULL && r->nfacts == 1 && strcmp(r->facts[0].value, "reconnected") == 0);
+    run_record_free(r);
+    bool busy = false;
+    CHECK_INT(store_target_busy(other, "t1", &busy, NULL), 0);   /* other reconnected too */
+    CHECK(busy);
+    store_close(st);
+    store_close(other);
+    free(uri);
+}
+
+/* Runs of other hosts in a shared store: reaped (aborted, sealed) when
+ * nobody holds their target any more; left alone while their drill holds
+ * it, or before they recorded their target. */
+TEST(runs_of_other_hosts_reaped)
+{
+    char *uri = store_location("reap");
+    Store *st = NULL, *holder = NULL;
+    CHECK_INT(store_open(uri, &st, NULL), 0);
+    CHECK_INT(store_open(uri, &holder, NULL), 0);
+    if (st == NULL || holder == NULL)
+        return;
+    int64_t dead = begin_run(st), alive = begin_run(st), young = begin_run(st);
+    CHECK_INT(store_fact_add(st, dead, "target", "gone", NULL), 0);
+    CHECK_INT(store_fact_add(st, alive, "target", "held", NULL), 0);
+    CHECK_INT(store_target_claim(holder, "held", NULL), 0);
+    DrillError err = {0};
+    CHECK_INT(runner_reap_orphans(st, NULL, &err), 0);
+    const int64_t ids[] = {dead, alive, young};
+    const char *want[] = {"aborted", "running", "running"};
+    for (int i = 0; i < 3; i++) {
+        RunRecord *r = NULL;
+        CHECK_INT(store_run_load(st, ids[i], &r, NULL), 0);
+        CHECK(r != NULL && strcmp(r->status, want[i]) == 0 && r->sealed == (i == 0));
+        if (i == 0 && r != NULL)
+            CHECK(r->message != NULL && strstr(r->message, "on ci-host") != NULL);
+        run_record_free(r);
+    }
+    store_close(holder);
+    store_close(st);
+    free(uri);
+}
+
 /* A URI's password never reaches a message or the path drill shows. */
 TEST(uri_password_masked)
 {
@@ -1058,6 +1126,8 @@ int main(void)
     RUN(concurrent_runners_one_chain);
     RUN(write_lock_wait_is_bounded);
     RUN(uri_password_masked);
+    RUN(dropped_connection_reconnects);
+    RUN(runs_of_other_hosts_reaped);
 #else
     RUN(migrate_v2_to_v3_batches);
     RUN(migrate_real_v4_store);
