@@ -53,7 +53,7 @@
 /* How long a write waits for another process's lock before failing. */
 #define STORE_BUSY_MS 5000
 /* The schema version this drill writes (store_open.c: its migrations). */
-#define STORE_SCHEMA_VERSION 6
+#define STORE_SCHEMA_VERSION 7
 /* A PostgreSQL store's connect deadline and per-query deadline. */
 #define STORE_PG_CONNECT_MS 10000
 #define STORE_PG_QUERY_MS 60000
@@ -159,6 +159,9 @@ int store_load_links(Store *st, const char *sql, int64_t arg, EvidenceLink **out
                      DrillError *err);
 
 /* ---- store_open.c ---- */
+
+/* Schema steps written once for both back ends. */
+#define STORE_V7_SQL "CREATE INDEX IF NOT EXISTS runs_running ON runs(id) WHERE status = 'running'"
 
 /* Refuses a schema version this drill does not know (newer, negative). */
 int store_check_version(Store *st, int version, DrillError *err);

@@ -24,8 +24,9 @@ static int migrate_v3(Store *st, DrillError *err);
 static int migrate_v4(Store *st, DrillError *err);
 static int migrate_v5(Store *st, DrillError *err);
 static int migrate_v6(Store *st, DrillError *err);
+static int migrate_v7(Store *st, DrillError *err);
 static const MigrateFn MIGRATIONS[] = {migrate_v1, migrate_v2, migrate_v3, migrate_v4,
-                                       migrate_v5, migrate_v6};
+                                       migrate_v5, migrate_v6, migrate_v7};
 _Static_assert(sizeof MIGRATIONS / sizeof MIGRATIONS[0] == STORE_SCHEMA_VERSION,
                "one migration per schema version");
 
@@ -432,6 +433,15 @@ static int migrate_v6(Store *st, DrillError *err)
                           " ON runs(topology_name, drill_name, id);"
                           "CREATE INDEX IF NOT EXISTS runs_started ON runs(started_ms, id)",
                       "creating schema v6", err);
+}
+
+/* v7: the runs still `running`, which every drill command reads first to
+ * reap the runs of dead drills (runner_reap_orphans): without it that is a
+ * scan of every run (60 ms on 100,000 runs in PostgreSQL, half of a
+ * `drill history`). The same step in PostgreSQL: store_open_pg.c. */
+static int migrate_v7(Store *st, DrillError *err)
+{
+    return store_exec(st, STORE_V7_SQL, "creating schema v7", err);
 }
 
 const char *store_library_version(void)

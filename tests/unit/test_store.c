@@ -472,7 +472,7 @@ TEST(migrate_v2_to_v3_batches)
     sqlite3_stmt *q = NULL;
     CHECK(sqlite3_open(path, &db) == SQLITE_OK);
     CHECK(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q, NULL) == SQLITE_OK);
-    CHECK(sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int(q, 0) == 6);
+    CHECK(sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int(q, 0) == 7);
     sqlite3_finalize(q);
     sqlite3_close(db);
     free(path);
@@ -1076,6 +1076,46 @@ TEST(runs_of_other_hosts_reaped)
     free(uri);
 }
 
+/* A store of the first PostgreSQL version (v6: no runs_running index)
+ * migrates on open, once, keeping its runs. */
+TEST(pg_store_migrates_from_v6)
+{
+    char *uri = store_location("v6");
+    Store *st = NULL;
+    CHECK_INT(store_open(uri, &st, NULL), 0);
+    if (st == NULL)
+        return;
+    int64_t id = begin_run(st);
+    store_close(st);
+    sql_exec(uri, "DROP INDEX runs_running;"
+                  " UPDATE drill_store SET value = '6' WHERE key = 'schema_version'");
+    CHECK_INT(store_open(uri, &st, NULL), 0);
+    RunRecord *r = NULL;
+    CHECK_INT(store_run_load(st, id, &r, NULL), 0);
+    CHECK(r != NULL);
+    run_record_free(r);
+    store_close(st);
+    PgConn *c = NULL;
+    char version[16] = "", indexes[16] = "";
+    CHECK_INT(pg_connect(uri, 10000, &c, NULL), 0);
+    if (c != NULL) {
+        char *v = NULL, *n = NULL;
+        long rows = 0;
+        CHECK_INT(pg_user_sql(c, "SELECT value FROM drill_store WHERE key = 'schema_version'",
+                              0, NULL, &v, &rows, NULL), 0);
+        CHECK_INT(pg_user_sql(c, "SELECT count(*) FROM pg_indexes WHERE indexname = 'runs_running'",
+                              0, NULL, &n, &rows, NULL), 0);
+        snprintf(version, sizeof version, "%s", v ? v : "");
+        snprintf(indexes, sizeof indexes, "%s", n ? n : "");
+        free(v);
+        free(n);
+    }
+    pg_close(c);
+    CHECK_STR(version, "7");
+    CHECK_STR(indexes, "1");
+    free(uri);
+}
+
 /* A URI's password never reaches a message or the path drill shows. */
 TEST(uri_password_masked)
 {
@@ -1128,6 +1168,7 @@ int main(void)
     RUN(uri_password_masked);
     RUN(dropped_connection_reconnects);
     RUN(runs_of_other_hosts_reaped);
+    RUN(pg_store_migrates_from_v6);
 #else
     RUN(migrate_v2_to_v3_batches);
     RUN(migrate_real_v4_store);
