@@ -67,8 +67,12 @@ static int print_result(const char *from, const char *to, const StoreCopyResult 
 
 static int store_copy_cmd(const char *from_path, const char *to_path, bool json)
 {
-    if (str_eq(from_path, to_path))
-        return cli_usage("store", "FROM and TO are the same store (%s)", from_path);
+    if (str_eq(from_path, to_path)) {
+        char *shown = redact_text(NULL, from_path);   /* a URI's password masked */
+        int rc = cli_usage("store", "FROM and TO are the same store (%s)", shown);
+        free(shown);
+        return rc;
+    }
     Store *from = NULL, *to = NULL;
     int rc = cli_open_existing_store("store", from_path, &from);
     if (rc != 0)
@@ -86,7 +90,7 @@ static int store_copy_cmd(const char *from_path, const char *to_path, bool json)
     StoreCopyResult res;
     rc = store_copy(from, to, &res, &err);
     if (rc == 0)
-        rc = print_result(from_path, to_path, &res, json);
+        rc = print_result(store_path(from), store_path(to), &res, json);  /* passwords masked */
     else
         rc = cli_fail("store", &err);
     store_copy_result_free(&res);

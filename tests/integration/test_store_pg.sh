@@ -143,6 +143,17 @@ check "both copies verify ($rc1, $rc2)" [ "$rc1$rc2" = 00 ]
 check "the origin names the store without its password, as a URI" \
     [ "$(psql -XAtq "$sci dbname=store2" -c "select count(*) from facts where key = 'copied.from' and value like '%/copy.db#%'")" -eq 2 ]
 
+# ---- a password in the URI is never shown ----
+pw_uri="postgresql://postgres:s3cr3t-store-pw@127.0.0.1:$sport/store"   # trust: unused
+"$DRILL_BIN" history --db "$pw_uri" > "$work/pw.out" 2>&1
+"$DRILL_BIN" store copy "$pw_uri" "$work/copy-pw.db" >> "$work/pw.out" 2>&1
+"$DRILL_BIN" store copy "$pw_uri" "$pw_uri" >> "$work/pw.out" 2>&1
+"$DRILL_BIN" fleet --db "$pw_uri" --html "$work/fleet.html" >> "$work/pw.out" 2>&1
+check "history, store copy and fleet with a password in the URI work" \
+    [ "$(grep -c primary-wipe "$work/pw.out")" -ge 2 ]
+check "the password appears in no output, message or page" \
+    bash -c "! grep -rq s3cr3t-store-pw '$work/pw.out' '$work/fleet.html' '$work/copy-pw.db'"
+
 # ---- the targets are healthy after both drills ----
 for t in east west; do
     p1=$("$DRILL_BIN" sandbox status --dir "$work/$t" --json | python3 -c 'import json,sys; print([n["port"] for n in json.load(sys.stdin)["nodes"] if n["name"]=="pg1"][0])')
