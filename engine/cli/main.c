@@ -43,8 +43,9 @@ static void usage(FILE *out)
           "  drill validate drills/*.yaml  # checks drill files\n"
           "  drill help COMMAND            # options of a command (or drill COMMAND --help)\n\n", out);
     fputs(cli_exit_help, out);
-    fputs("\nEnvironment: DRILL_DB (results store), DRILL_PATH (drill directories),\n"
-          "DRILL_SANDBOX_DIR (sandbox state), NO_COLOR.\n", out);
+    fputs("\nEnvironment: DRILL_DB (results store: a file or a postgresql:// URI),\n"
+          "DRILL_PATH (drill directories), "
+          "DRILL_SANDBOX_DIR (sandbox state),\nNO_COLOR.\n", out);
 }
 
 #define NCOMMANDS (sizeof commands / sizeof *commands)
