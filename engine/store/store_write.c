@@ -21,25 +21,42 @@
 
 /* ---- writing ---- */
 
+/* One attempt of store_write. *lost: the statement (not a COMMIT) failed
+ * because a PostgreSQL store's connection was gone, in a transaction this
+ * write opened: nothing of it was written. */
+static int write_once(Store *st, StoreStmt *stmt, const char *what, int64_t *rowid,
+                      int *changes, bool *lost, DrillError *err)
+{
+    *lost = false;
+    int rc = store_tx_open(st, "BEGIN IMMEDIATE", what, err);
+    if (rc != 0)
+        return rc;
+    int step = stmt_step(stmt);
+    if (step == STMT_ROW && rowid != NULL) {
+        *rowid = stmt_col_int64(stmt, 0);
+        step = stmt_step(stmt);
+    }
+    if (step != STMT_DONE) {
+        rc = store_fail(st, what, err);
+        *lost = st->kind == STORE_POSTGRES && st->tx_depth == 1 && !pg_conn_alive(st->pg);
+    }
+    if (rc == 0 && changes != NULL)
+        *changes = (int)st->changes;
+    return store_tx_close(st, rc, what, err);
+}
+
 /* Runs one prepared write as its own BEGIN IMMEDIATE transaction, rolling back
  * on any error. Always finalizes stmt. rowid (the id an INSERT ... RETURNING
- * id gives back) and changes may be NULL. */
+ * id gives back) and changes may be NULL. A write whose connection died under
+ * it goes once more on a new one (store_pg_revive): a drill half-way through
+ * a recovery must not stop because its store's server restarted. */
 static int store_write(Store *st, StoreStmt *stmt, const char *what, int64_t *rowid,
                        int *changes, DrillError *err)
 {
-    int rc = store_tx_open(st, "BEGIN IMMEDIATE", what, err);
-    if (rc == 0) {
-        int step = stmt_step(stmt);
-        if (step == STMT_ROW && rowid != NULL) {
-            *rowid = stmt_col_int64(stmt, 0);
-            step = stmt_step(stmt);
-        }
-        if (step != STMT_DONE)
-            rc = store_fail(st, what, err);
-        if (rc == 0 && changes != NULL)
-            *changes = (int)st->changes;
-        rc = store_tx_close(st, rc, what, err);
-    }
+    bool lost = false;
+    int rc = write_once(st, stmt, what, rowid, changes, &lost, err);
+    if (rc != 0 && lost && store_pg_revive(st))
+        rc = write_once(st, stmt, what, rowid, changes, &lost, err);
     stmt_free(stmt);
     return rc;
 }

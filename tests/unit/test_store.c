@@ -1116,6 +1116,33 @@ TEST(pg_store_migrates_from_v6)
     free(uri);
 }
 
+/* The connection dies under a write, inside its transaction (a trigger
+ * terminates its own backend, once: a sequence is not rolled back): the
+ * write goes once more on a new connection, and is there exactly once. */
+TEST(write_survives_connection_loss_midway)
+{
+    char *uri = store_location("midway");
+    Store *st = NULL;
+    CHECK_INT(store_open(uri, &st, NULL), 0);
+    if (st == NULL)
+        return;
+    int64_t id = begin_run(st);
+    sql_exec(uri, "CREATE SEQUENCE kill_once;"
+                  "CREATE FUNCTION kill_me() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN"
+                  " IF nextval('kill_once') = 1 THEN PERFORM pg_terminate_backend(pg_backend_pid());"
+                  " END IF; RETURN NEW; END$$;"
+                  "CREATE TRIGGER kill_me BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION kill_me()");
+    DrillError err = {0};
+    CHECK_INT(store_event_add(st, id, "written", 1, 2, "once", &err), 0);
+    CHECK_INT(store_write_error(st, id, NULL), 0);
+    RunRecord *r = NULL;
+    CHECK_INT(store_run_load(st, id, &r, NULL), 0);
+    CHECK(r != NULL && r->nevents == 1 && strcmp(r->events[0].name, "written") == 0);
+    run_record_free(r);
+    store_close(st);
+    free(uri);
+}
+
 /* A URI's password never reaches a message or the path drill shows. */
 TEST(uri_password_masked)
 {
@@ -1169,6 +1196,7 @@ int main(void)
     RUN(dropped_connection_reconnects);
     RUN(runs_of_other_hosts_reaped);
     RUN(pg_store_migrates_from_v6);
+    RUN(write_survives_connection_loss_midway);
 #else
     RUN(migrate_v2_to_v3_batches);
     RUN(migrate_real_v4_store);
