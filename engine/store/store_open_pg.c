@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "util.h"
 
@@ -218,9 +219,15 @@ bool store_pg_revive(Store *st)
 {
     if (st->tx_depth > 1 || pg_conn_alive(st->pg))
         return false;
+    /* A restarting server refuses connections for a moment: try for as
+     * long as a write would wait for the lock. */
     PgConn *c = NULL;
-    if (pg_connect(st->uri, STORE_PG_CONNECT_MS, &c, NULL) != 0)
-        return false;
+    int64_t deadline = time_mono_us() + (int64_t)STORE_BUSY_MS * 1000;
+    while (pg_connect(st->uri, STORE_PG_CONNECT_MS, &c, NULL) != 0) {
+        if (time_mono_us() >= deadline)
+            return false;
+        nanosleep(&(struct timespec){0, 250 * 1000 * 1000}, NULL);
+    }
     pg_close(st->pg);
     st->pg = c;
     bool granted = false;

@@ -13,6 +13,9 @@
 #   - `drill fleet` and `drill history` read both targets from the store;
 #   - `drill store copy` moves the runs to an SQLite file and back into a
 #     second PostgreSQL database, and both copies verify;
+#   - a password in the store's URI appears in no output, page or copy;
+#   - the store's server restarts in the middle of a third drill (after its
+#     fault): the drill carries on and passes, its run whole and sealed;
 #   - nothing is left running: the store's server and both sandboxes stop.
 CHECK_LIB_NAME=storepg . "$(dirname "${BASH_SOURCE[0]}")/check-lib.sh"
 : "${DRILL_SOURCE_DIR:?}"
@@ -153,6 +156,29 @@ check "history, store copy and fleet with a password in the URI work" \
     [ "$(grep -c primary-wipe "$work/pw.out")" -ge 2 ]
 check "the password appears in no output, message or page" \
     bash -c "! grep -rq s3cr3t-store-pw '$work/pw.out' '$work/fleet.html' '$work/copy-pw.db'"
+
+# ---- the store's server restarts in the middle of a drill ----
+newest_fault="select count(*) from events where name = 'fault_injected' and run_id = (select max(id) from runs)"
+run_drill west west2
+pid_west=$!
+for _ in $(seq 1 300); do
+    [ "$(sq "select count(*) from runs")" -eq 3 ] && [ "$(sq "$newest_fault")" -eq 1 ] && break
+    sleep 0.1
+done
+t_restart=$(date +%s%3N)
+pgw_as_pg "$PGW_BIN/pg_ctl" -D "$sdir/data" -l "$sdir/server.log" -m fast -w restart > /dev/null
+restarted=$?
+wait "$pid_west"; rc=$?
+tail -n 5 "$work/west2.err"
+check "the store's server restarted after the fault was recorded ($restarted)" [ "$restarted" -eq 0 ]
+check "the drill carries on through it: exit 0 (got $rc)" [ "$rc" -eq 0 ]
+check "the restart fell inside the run (it ended after it)" \
+    [ "$(sq "select ended_ms from runs where id = 3")" -gt "$t_restart" ]
+check "its run is passed, whole (recovered, RTO measured) and sealed as link 3" \
+    [ "$(sq "select r.status || ':' || (select count(*) from events e where e.run_id = r.id and e.name = 'service_restored') || ':' || (select count(*) from measures m where m.run_id = r.id and m.key = 'rto_ms') || ':' || (select seq from evidence v where v.run_id = r.id) from runs r where r.id = 3")" = "passed:1:1:3" ]
+"$DRILL_BIN" verify > /dev/null 2>&1
+rc=$?
+check "drill verify still passes ($rc)" [ "$rc" -eq 0 ]
 
 # ---- the targets are healthy after both drills ----
 for t in east west; do
