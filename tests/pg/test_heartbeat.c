@@ -256,7 +256,13 @@ TEST(test_restart)
            (long long)st.reconnects, (long long)stop_us, st.last_error);
     CHECK(st.failed >= 3 && st.reconnects >= 3);
     CHECK_INT(st.acked, (long long)n);
-    CHECK_INT(st.attempts, st.acked + st.failed);
+    /* An attempt whose COMMIT came back with a WARNING counts as an ack (RPO)
+     * and as a failure (RTO) both (heartbeat.c); a restart can cause one
+     * (seen once in CI under ASan). */
+    if (st.acked_sync_wait_cancelled > 0)
+        printf("restarts: %lld acks came with a warning: %s\n",
+               (long long)st.acked_sync_wait_cancelled, st.last_warning);
+    CHECK_INT(st.attempts, st.acked + st.failed - st.acked_sync_wait_cancelled);
     CHECK(stop_us < 100000);
     /* Each crash may leave one committed row whose answer never came back. */
     CHECK(check_acks_in_rows(RUN_B, acks, n) <= 3);
