@@ -113,6 +113,9 @@ double stmt_col_double(StoreStmt *s, int i);
 const unsigned char *stmt_col_text(StoreStmt *s, int i);
 size_t stmt_col_bytes(StoreStmt *s, int i);
 bool stmt_col_null(StoreStmt *s, int i);
+/* The first column of sql's first row (no parameters); what names the action. */
+int store_scalar_int(Store *st, const char *sql, const char *what, int64_t *out,
+                     DrillError *err);
 
 /* ---- store_core.c ---- */
 

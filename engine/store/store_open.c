@@ -34,15 +34,10 @@ _Static_assert(sizeof MIGRATIONS / sizeof MIGRATIONS[0] == STORE_SCHEMA_VERSION,
 
 static int pragma_int(Store *st, const char *sql, int *out, DrillError *err)
 {
-    StoreStmt *s;
-    int rc = store_prep(st, sql, &s, err);
-    if (rc != 0)
-        return rc;
-    if (stmt_step(s) == STMT_ROW)
-        *out = stmt_col_int(s, 0);
-    else
-        rc = store_fail(st, "reading the schema version", err);
-    stmt_free(s);
+    int64_t v = 0;
+    int rc = store_scalar_int(st, sql, "reading the schema version", &v, err);
+    if (rc == 0)
+        *out = (int)v;
     return rc;
 }
 

@@ -109,31 +109,16 @@ static const char *const PG_STEPS[] = {STORE_V7_SQL};
 _Static_assert(6 + sizeof PG_STEPS / sizeof PG_STEPS[0] == STORE_SCHEMA_VERSION,
                "one PostgreSQL step per schema version after 6");
 
-/* One integer from sql (no parameters); what names the action. */
-static int pg_int(Store *st, const char *sql, const char *what, int64_t *out, DrillError *err)
-{
-    StoreStmt *s;
-    int rc = store_prep(st, sql, &s, err);
-    if (rc != 0)
-        return rc;
-    if (stmt_step(s) == STMT_ROW)
-        *out = stmt_col_int64(s, 0);
-    else
-        rc = store_fail(st, what, err);
-    stmt_free(s);
-    return rc;
-}
-
 /* The schema version, 0 for a database without drill's tables; refuses a
  * database that holds other tables but not drill's (never add tables to
  * another application's database) or whose drill_store is not ours. */
 static int pg_version(Store *st, int *version, DrillError *err)
 {
     int64_t has = 0, tables = 0, v = 0;
-    int rc = pg_int(st, "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()"
+    int rc = store_scalar_int(st, "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()"
                         " AND tablename = 'drill_store'", "reading the schema version", &has, err);
     if (rc == 0 && has == 0)
-        rc = pg_int(st, "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()",
+        rc = store_scalar_int(st, "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()",
                     "reading the schema version", &tables, err);
     if (rc == 0 && has == 0 && tables > 0)
         return drill_error_set(err, DRILL_E_STORE,
@@ -142,7 +127,7 @@ static int pg_version(Store *st, int *version, DrillError *err)
                                "?options=-csearch_path%%3DNAME) of its own",
                                st->path, (long long)tables);
     if (rc == 0 && has > 0)
-        rc = pg_int(st, "SELECT coalesce((SELECT CAST(value AS BIGINT) FROM drill_store"
+        rc = store_scalar_int(st, "SELECT coalesce((SELECT CAST(value AS BIGINT) FROM drill_store"
                         " WHERE key = 'schema_version' AND EXISTS (SELECT 1 FROM drill_store"
                         " WHERE key = 'application' AND value = 'drill')), -1)",
                     "reading the schema version", &v, err);

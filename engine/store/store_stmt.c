@@ -240,3 +240,18 @@ size_t stmt_col_bytes(StoreStmt *s, int i)
     const char *v = pg_col(s, i);
     return v != NULL ? strlen(v) : 0;
 }
+
+int store_scalar_int(Store *st, const char *sql, const char *what, int64_t *out,
+                     DrillError *err)
+{
+    StoreStmt *s;
+    int rc = store_prep(st, sql, &s, err);
+    if (rc != 0)
+        return rc;
+    if (stmt_step(s) == STMT_ROW)
+        *out = stmt_col_int64(s, 0);
+    else
+        rc = store_fail(st, what, err);
+    stmt_free(s);
+    return rc;
+}

@@ -878,15 +878,23 @@ TEST(default_path)
 #endif
 
 #ifdef STORE_TEST_PG /* PostgreSQL only */
+/* Two connections to a new store (two drills, or a drill and an operator). */
+static char *open_pair(const char *name, Store **a, Store **b)
+{
+    char *uri = store_location(name);
+    *a = *b = NULL;
+    CHECK_INT(store_open(uri, a, NULL), 0);
+    CHECK_INT(store_open(uri, b, NULL), 0);
+    return uri;
+}
+
 /* A second runner's drill on the same target is refused through the store
  * (naming the running run), and the claim ends with its holder's
  * connection, however that ends. */
 TEST(target_claimed_once)
 {
-    char *uri = store_location("claim");
-    Store *a = NULL, *b = NULL;
-    CHECK_INT(store_open(uri, &a, NULL), 0);
-    CHECK_INT(store_open(uri, &b, NULL), 0);
+    Store *a, *b;
+    char *uri = open_pair("claim", &a, &b);
     if (a == NULL || b == NULL)
         return;
     int64_t id = begin_run(a);
@@ -1020,10 +1028,8 @@ TEST(write_lock_wait_is_bounded)
  * store): the next write reconnects and the target claim comes back. */
 TEST(dropped_connection_reconnects)
 {
-    char *uri = store_location("dropped");
-    Store *st = NULL, *other = NULL;
-    CHECK_INT(store_open(uri, &st, NULL), 0);
-    CHECK_INT(store_open(uri, &other, NULL), 0);
+    Store *st, *other;
+    char *uri = open_pair("dropped", &st, &other);
     if (st == NULL || other == NULL)
         return;
     CHECK_INT(store_target_claim(st, "t1", NULL), 0);
@@ -1049,10 +1055,8 @@ TEST(dropped_connection_reconnects)
  * it, or before they recorded their target. */
 TEST(runs_of_other_hosts_reaped)
 {
-    char *uri = store_location("reap");
-    Store *st = NULL, *holder = NULL;
-    CHECK_INT(store_open(uri, &st, NULL), 0);
-    CHECK_INT(store_open(uri, &holder, NULL), 0);
+    Store *st, *holder;
+    char *uri = open_pair("reap", &st, &holder);
     if (st == NULL || holder == NULL)
         return;
     int64_t dead = begin_run(st), alive = begin_run(st), young = begin_run(st);
